@@ -1,0 +1,19 @@
+"""The agent loop, its events and results."""
+
+from __future__ import annotations
+
+from .agent import Agent
+from .events import AgentEvent, FinalResult, RunError, TextDelta, ToolCallFinished, ToolCallStarted
+from .result import PendingApproval, RunResult
+
+__all__ = [
+    "Agent",
+    "AgentEvent",
+    "FinalResult",
+    "PendingApproval",
+    "RunError",
+    "RunResult",
+    "TextDelta",
+    "ToolCallFinished",
+    "ToolCallStarted",
+]

@@ -1,0 +1,51 @@
+"""Typed events yielded by :meth:`Agent.stream`.
+
+Order within a run: ``TextDelta``* per model step, then for a step with tool calls one
+``ToolCallStarted`` per call (call order) followed by one ``ToolCallFinished`` per call (call
+order); finally exactly one ``FinalResult`` or one ``RunError``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..messages import ToolCall, ToolResultMessage
+from ..providers.base import TextDelta
+
+if TYPE_CHECKING:
+    from .result import RunResult
+
+__all__ = ["AgentEvent", "FinalResult", "RunError", "TextDelta", "ToolCallFinished", "ToolCallStarted"]
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallStarted:
+    """The model asked for a tool call and it is about to run."""
+
+    call: ToolCall
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallFinished:
+    """A tool call finished (``result.is_error`` tells whether it failed)."""
+
+    call: ToolCall
+    result: ToolResultMessage
+
+
+@dataclass(frozen=True, slots=True)
+class FinalResult:
+    """The run finished (completed, or paused for approval)."""
+
+    result: RunResult
+
+
+@dataclass(frozen=True, slots=True)
+class RunError:
+    """The run failed; the exception is raised right after this event."""
+
+    error: BaseException
+
+
+AgentEvent = TextDelta | ToolCallStarted | ToolCallFinished | FinalResult | RunError

@@ -1,0 +1,41 @@
+"""Checkpoint stores: where conversations live.
+
+``SQLStore`` and ``RedisStore`` import SQLAlchemy / redis only when first used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from .base import CheckpointStore, Thread, ThreadInfo, ThreadPage
+from .memory import MemoryStore
+
+__all__ = [
+    "CheckpointStore",
+    "MemoryStore",
+    "RedisStore",
+    "SQLStore",
+    "Thread",
+    "ThreadInfo",
+    "ThreadPage",
+    "open_store",
+]
+
+_LAZY = {
+    "SQLStore": "aiops_core.checkpoint.sql",
+    "RedisStore": "aiops_core.checkpoint.redis",
+    "open_store": "aiops_core.checkpoint.url",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'aiops_core.checkpoint' has no attribute {name!r}")
+
+
+if TYPE_CHECKING:
+    from .redis import RedisStore
+    from .sql import SQLStore
+    from .url import open_store

@@ -1,0 +1,264 @@
+"""The one exception tree of aiops_core.
+
+Every error the engine raises derives from :class:`AiopsError`::
+
+    AiopsError
+    ├── UserError                  a configuration mistake; the message says what to change
+    │   ├── UnknownNameError       unknown provider / middleware / store scheme (suggests the closest)
+    │   └── MessageError           an invalid message or history
+    ├── ProviderError              the LLM provider failed (keeps message, status, request id; never the key)
+    │   ├── AuthenticationError        401
+    │   ├── PermissionDeniedError      403
+    │   ├── ModelNotFoundError         404
+    │   ├── RateLimitError             429, with ``retry_after``
+    │   ├── ContextLengthError         400, prompt too long
+    │   ├── BadRequestError            other 4xx
+    │   ├── ProviderTimeoutError
+    │   ├── ProviderConnectionError
+    │   └── ServerError                5xx
+    ├── ToolError                  a tool failed (normally returned to the model, not raised)
+    │   └── ToolTimeoutError
+    ├── LimitError                 a run limit was reached
+    │   ├── MaxStepsExceeded
+    │   └── UsageLimitExceeded     model/tool call limits, local rate limits
+    ├── MiddlewareError            a critical middleware failed to build or refused the request
+    │   └── ContentBlockedError    input or output blocked by a guard rail
+    ├── OutputValidationError      structured output did not validate after a retry
+    ├── StoreError                 a checkpoint store failed
+    │   ├── StoreUnavailableError
+    │   ├── ConflictError
+    │   ├── CorruptThreadError
+    │   └── ThreadAccessError      the thread belongs to another owner
+    └── MCPError                   an MCP server failed
+        └── MCPConnectionError
+
+:class:`ApprovalRequired` is not an error: it is the control-flow signal a middleware raises to pause
+a run until a person approves a tool call.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from typing import Any
+
+__all__ = [
+    "AiopsError",
+    "ApprovalRequired",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConflictError",
+    "ContentBlockedError",
+    "ContextLengthError",
+    "CorruptThreadError",
+    "LimitError",
+    "MCPConnectionError",
+    "MCPError",
+    "MaxStepsExceeded",
+    "MessageError",
+    "MiddlewareError",
+    "ModelNotFoundError",
+    "OutputValidationError",
+    "PermissionDeniedError",
+    "ProviderConnectionError",
+    "ProviderError",
+    "ProviderTimeoutError",
+    "RateLimitError",
+    "ServerError",
+    "StoreError",
+    "StoreUnavailableError",
+    "ThreadAccessError",
+    "ToolError",
+    "ToolTimeoutError",
+    "UnknownNameError",
+    "UsageLimitExceeded",
+    "UserError",
+]
+
+
+class AiopsError(Exception):
+    """Base class of every error raised by aiops."""
+
+
+class UserError(AiopsError):
+    """A configuration or usage mistake. The message says what to change."""
+
+
+class UnknownNameError(UserError, LookupError):
+    """A name (provider, middleware type, store scheme) is not registered."""
+
+    def __init__(self, kind: str, name: str, known: Iterable[str]) -> None:
+        self.kind = kind
+        self.name = name
+        self.known = sorted(known)
+        close = difflib.get_close_matches(name, self.known, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        super().__init__(
+            f"Unknown {kind} {name!r}.{hint} Known {kind}s: {', '.join(self.known) or '(none)'}."
+        )
+
+
+class MessageError(UserError, ValueError):
+    """A message or a conversation history is invalid."""
+
+
+class ProviderError(AiopsError):
+    """An LLM provider call failed.
+
+    Attributes:
+        provider: registry name of the provider handler.
+        status_code: HTTP status when there was one.
+        request_id: the provider's request id, for support tickets.
+        retryable: whether retrying the same request may succeed.
+    """
+
+    retryable: bool = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str | None = None,
+        status_code: int | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        self.message = message
+        self.provider = provider
+        self.status_code = status_code
+        self.request_id = request_id
+        parts = [p for p in (provider, str(status_code) if status_code else None) if p]
+        prefix = f"[{' '.join(parts)}] " if parts else ""
+        suffix = f" (request id {request_id})" if request_id else ""
+        super().__init__(f"{prefix}{message}{suffix}")
+
+
+class AuthenticationError(ProviderError):
+    """The provider rejected the credentials (HTTP 401)."""
+
+
+class PermissionDeniedError(ProviderError):
+    """The credentials lack a permission (HTTP 403)."""
+
+
+class ModelNotFoundError(ProviderError):
+    """The model or deployment does not exist (HTTP 404)."""
+
+
+class RateLimitError(ProviderError):
+    """The provider throttled the request (HTTP 429)."""
+
+    retryable = True
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, **kwargs)
+
+
+class ContextLengthError(ProviderError):
+    """The prompt exceeds the model's context window."""
+
+
+class BadRequestError(ProviderError):
+    """The provider rejected the request as malformed."""
+
+
+class ProviderTimeoutError(ProviderError):
+    """The provider did not answer in time."""
+
+    retryable = True
+
+
+class ProviderConnectionError(ProviderError):
+    """The connection to the provider failed or dropped."""
+
+    retryable = True
+
+
+class ServerError(ProviderError):
+    """The provider failed internally (HTTP 5xx)."""
+
+    retryable = True
+
+
+class ToolError(AiopsError):
+    """A tool failed. The loop normally turns this into a tool error message for the model."""
+
+    def __init__(self, message: str, *, tool_name: str | None = None) -> None:
+        self.tool_name = tool_name
+        super().__init__(message)
+
+
+class ToolTimeoutError(ToolError):
+    """A tool did not finish within its timeout."""
+
+
+class LimitError(AiopsError):
+    """A run limit was reached."""
+
+
+class MaxStepsExceeded(LimitError):
+    """The run took more model steps than ``max_steps`` allows."""
+
+
+class UsageLimitExceeded(LimitError):
+    """A call, token or rate limit configured in middleware was reached."""
+
+
+class MiddlewareError(AiopsError):
+    """A middleware failed to build (critical) or refused to continue."""
+
+    def __init__(self, message: str, *, middleware: str | None = None) -> None:
+        self.middleware = middleware
+        super().__init__(message)
+
+
+class ContentBlockedError(MiddlewareError):
+    """A guard-rail middleware blocked the input or the output."""
+
+
+class OutputValidationError(AiopsError):
+    """The model's structured output failed validation, also after one correction."""
+
+
+class StoreError(AiopsError):
+    """A checkpoint store failed."""
+
+
+class StoreUnavailableError(StoreError):
+    """The checkpoint store cannot be reached."""
+
+
+class ConflictError(StoreError):
+    """A concurrent write changed the thread first."""
+
+
+class CorruptThreadError(StoreError):
+    """A thread's stored data cannot be read."""
+
+    def __init__(self, thread_id: str, reason: str) -> None:
+        self.thread_id = thread_id
+        super().__init__(f"Thread {thread_id!r} cannot be loaded: {reason}")
+
+
+class ThreadAccessError(StoreError, PermissionError):
+    """The thread belongs to another owner."""
+
+
+class MCPError(AiopsError):
+    """An MCP server failed."""
+
+    def __init__(self, message: str, *, server: str | None = None) -> None:
+        self.server = server
+        super().__init__(f"MCP server {server!r}: {message}" if server else message)
+
+
+class MCPConnectionError(MCPError):
+    """An MCP server cannot be reached or its session died."""
+
+
+class ApprovalRequired(AiopsError):  # noqa: N818 - a signal, not an error
+    """Raised by a middleware to pause the run until a person approves a tool call."""
+
+    def __init__(self, reason: str = "approval required") -> None:
+        self.reason = reason
+        super().__init__(reason)

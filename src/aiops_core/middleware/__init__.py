@@ -1,0 +1,29 @@
+"""The middleware onion: base class, specs, registry and chain builder.
+
+Built-in middleware types live in their own modules and load when first resolved by name.
+"""
+
+from __future__ import annotations
+
+from .base import Middleware, MiddlewareConfig, MiddlewareSpec
+from .chain import MiddlewareChain, ResolvedSpec, build_chain, resolve_specs
+from .registry import (
+    get_middleware_type,
+    list_middleware_types,
+    parse_middleware_config,
+    register_middleware,
+)
+
+__all__ = [
+    "Middleware",
+    "MiddlewareChain",
+    "MiddlewareConfig",
+    "MiddlewareSpec",
+    "ResolvedSpec",
+    "build_chain",
+    "get_middleware_type",
+    "list_middleware_types",
+    "parse_middleware_config",
+    "register_middleware",
+    "resolve_specs",
+]

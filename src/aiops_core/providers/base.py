@@ -1,0 +1,176 @@
+"""The ChatModel protocol and the request, response and stream-event types every provider speaks."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict, runtime_checkable
+
+from ..messages import AssistantMessage, Message, ToolCall, Usage
+
+if TYPE_CHECKING:
+    from ..context import RunContext
+    from ..tools import ToolDefinition
+
+__all__ = [
+    "ChatModel",
+    "ModelRequest",
+    "ModelResponse",
+    "ModelSettings",
+    "ModelStreamEvent",
+    "OutputSchema",
+    "ResponseDone",
+    "StreamAccumulator",
+    "TextDelta",
+    "ToolCallDelta",
+    "parse_arguments",
+]
+
+
+class ModelSettings(TypedDict, total=False):
+    """Per-request model parameters; providers map the ones they support."""
+
+    temperature: float
+    max_tokens: int
+    top_p: float
+    stop: list[str]
+    seed: int
+    tool_choice: str  # "auto" | "none" | "required" | a tool name
+    parallel_tool_calls: bool
+
+
+@dataclass(frozen=True, slots=True)
+class OutputSchema:
+    """A structured-output request: the final answer must be JSON matching ``json_schema``.
+
+    Providers use their native JSON-schema mode where they have one and a forced tool call
+    otherwise; either way the response's ``message.content`` holds the JSON text.
+    """
+
+    name: str
+    json_schema: dict[str, Any]
+
+
+@dataclass(slots=True)
+class ModelRequest:
+    """One call to a model: the full message list (system first), tools and settings."""
+
+    messages: list[Message]
+    tools: Sequence[ToolDefinition] = ()
+    settings: ModelSettings = field(default_factory=lambda: ModelSettings())
+    output_schema: OutputSchema | None = None
+    context: RunContext | None = None
+
+    def replace(self, **changes: Any) -> ModelRequest:
+        """A copy with some fields changed (middleware should not mutate a request in place)."""
+        return replace(self, **changes)
+
+
+@dataclass(slots=True)
+class ModelResponse:
+    """A complete model answer."""
+
+    message: AssistantMessage
+    usage: Usage = field(default_factory=Usage)
+    finish_reason: str | None = None
+    model: str | None = None
+    request_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    """A piece of streamed answer text."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallDelta:
+    """A piece of a streamed tool call; ``index`` identifies the call within the response."""
+
+    index: int
+    id: str | None = None
+    name: str | None = None
+    arguments: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseDone:
+    """The last event of every model stream, carrying the assembled response."""
+
+    response: ModelResponse
+
+
+ModelStreamEvent = TextDelta | ToolCallDelta | ResponseDone
+
+
+@runtime_checkable
+class ChatModel(Protocol):
+    """What the agent needs from a model.
+
+    ``stream`` yields :class:`TextDelta` and :class:`ToolCallDelta` events and always ends with
+    one :class:`ResponseDone`. Failures raise :class:`~aiops_core.errors.ProviderError` subclasses.
+    """
+
+    @property
+    def name(self) -> str:
+        """``provider:model`` label."""
+        ...
+
+    async def complete(self, request: ModelRequest) -> ModelResponse: ...
+
+    def stream(self, request: ModelRequest) -> AsyncIterator[ModelStreamEvent]: ...
+
+    async def aclose(self) -> None: ...
+
+
+def parse_arguments(call_id: str, name: str, raw: str | dict[str, Any] | None) -> ToolCall:
+    """Build a :class:`ToolCall` from raw arguments; malformed JSON is kept for a tool error."""
+    if isinstance(raw, dict):
+        return ToolCall(id=call_id, name=name, arguments=raw)
+    if not raw or not raw.strip():
+        return ToolCall(id=call_id, name=name)
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return ToolCall(id=call_id, name=name, invalid_arguments=raw)
+    if not isinstance(value, dict):
+        return ToolCall(id=call_id, name=name, invalid_arguments=raw)
+    return ToolCall(id=call_id, name=name, arguments=value)
+
+
+class StreamAccumulator:
+    """Assembles stream deltas into a :class:`ModelResponse` (for handlers and middleware)."""
+
+    __slots__ = ("_calls", "_text")
+
+    def __init__(self) -> None:
+        self._text: list[str] = []
+        self._calls: dict[int, list[Any]] = {}
+
+    def add(self, event: TextDelta | ToolCallDelta) -> None:
+        if isinstance(event, TextDelta):
+            self._text.append(event.text)
+            return
+        slot = self._calls.setdefault(event.index, [None, None, []])
+        if event.id:
+            slot[0] = event.id
+        if event.name:
+            slot[1] = event.name
+        if event.arguments:
+            slot[2].append(event.arguments)
+
+    @property
+    def text(self) -> str:
+        return "".join(self._text)
+
+    def message(self) -> AssistantMessage:
+        calls = [
+            parse_arguments(cid or f"call_{index}", name or "", "".join(parts))
+            for index, (cid, name, parts) in sorted(self._calls.items())
+        ]
+        return AssistantMessage(content=self.text, tool_calls=calls)
+
+    def response(self, **kwargs: Any) -> ModelResponse:
+        return ModelResponse(message=self.message(), **kwargs)

@@ -1,0 +1,342 @@
+"""Tools: typed functions the model may call.
+
+``@tool`` turns a typed function (sync or async) and its Google-style docstring into a
+:class:`Tool` with a name, a description and a JSON schema. Arguments are validated before the
+call; invalid arguments, exceptions and timeouts come back to the model as a tool error message
+(type and message, never a traceback), so a failing tool never crashes a run.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, Protocol, get_type_hints, overload, runtime_checkable
+
+import anyio
+import anyio.to_thread
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+
+from .context import RunContext
+from .errors import UserError
+from .messages import (
+    ContentPart,
+    DataPart,
+    ImagePart,
+    TextPart,
+    ToolCall,
+    ToolResultMessage,
+)
+
+__all__ = [
+    "Tool",
+    "ToolDefinition",
+    "ToolInvocation",
+    "Toolset",
+    "execute_tool",
+    "tool",
+    "tool_error",
+    "to_content",
+]
+
+ToolHandlerFunc = Callable[[dict[str, Any], RunContext], Awaitable[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class ToolDefinition:
+    """What the model sees of a tool."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any]
+
+
+class Tool:
+    """A named, described, schema-checked async callable.
+
+    Build one with :func:`tool`, or directly with a ``handler(arguments, context)`` coroutine
+    function when the arguments are validated elsewhere (the MCP pool does this).
+
+    Args:
+        name: the name the model calls (letters, digits, ``_`` and ``-``).
+        description: what the tool does, for the model.
+        parameters: JSON schema of the arguments object.
+        handler: ``async (arguments, context) -> result``.
+        timeout: seconds before the call is abandoned (``None``: the agent's default).
+        metadata: free-form labels (for example ``{"server": "time"}`` for MCP tools).
+    """
+
+    __slots__ = ("_definition", "description", "handler", "metadata", "name", "parameters", "timeout")
+
+    def __init__(
+        self,
+        name: str,
+        description: str,
+        parameters: Mapping[str, Any],
+        handler: ToolHandlerFunc,
+        *,
+        timeout: float | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> None:
+        if not re.fullmatch(r"[A-Za-z0-9_\-.]{1,128}", name):
+            raise UserError(
+                f"Tool name {name!r} is invalid: use 1-128 letters, digits, '_', '-' or '.'"
+            )
+        if timeout is not None and timeout <= 0:
+            raise UserError(f"Tool {name!r}: timeout must be positive, got {timeout}")
+        self.name = name
+        self.description = description
+        self.parameters = dict(parameters)
+        self.handler = handler
+        self.timeout = timeout
+        self.metadata = dict(metadata or {})
+        self._definition = ToolDefinition(name, description, self.parameters)
+
+    def definition(self) -> ToolDefinition:
+        """The tool as the model sees it."""
+        return self._definition
+
+    async def invoke(self, arguments: dict[str, Any], context: RunContext) -> Any:
+        """Call the tool with raw arguments (validation happens in the handler)."""
+        return await self.handler(arguments, context)
+
+    def __repr__(self) -> str:
+        return f"Tool(name={self.name!r})"
+
+
+@dataclass(slots=True)
+class ToolInvocation:
+    """One tool call on its way through the middleware chain."""
+
+    call: ToolCall
+    tool: Tool | None
+    context: RunContext
+    timeout: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class ToolArgumentsError(Exception):
+    """Raised inside a handler when arguments fail validation; becomes a tool error."""
+
+
+# ---------------------------------------------------------------- @tool
+
+_ARGS_HEADER = re.compile(r"^\s*(Args|Arguments|Parameters):\s*$")
+_SECTION = re.compile(r"^\s*[A-Z][A-Za-z ]*:\s*$")
+_PARAM = re.compile(r"^\s*(\*{0,2}\w+)\s*(\([^)]*\))?\s*:\s*(.*)$")
+
+
+def _parse_docstring(doc: str | None) -> tuple[str, dict[str, str]]:
+    """Split a Google-style docstring into (description, {param: description})."""
+    if not doc:
+        return "", {}
+    lines = inspect.cleandoc(doc).splitlines()
+    desc: list[str] = []
+    params: dict[str, str] = {}
+    i = 0
+    while i < len(lines) and not _SECTION.match(lines[i]):
+        desc.append(lines[i])
+        i += 1
+    current: str | None = None
+    in_args = False
+    for line in lines[i:]:
+        if _ARGS_HEADER.match(line):
+            in_args, current = True, None
+            continue
+        if _SECTION.match(line) and not line.startswith((" ", "\t")):
+            in_args, current = False, None
+            continue
+        if not in_args:
+            continue
+        match = _PARAM.match(line)
+        indent = len(line) - len(line.lstrip())
+        if match and indent <= 4:
+            current = match.group(1).lstrip("*")
+            params[current] = match.group(3).strip()
+        elif current and line.strip():
+            params[current] = f"{params[current]} {line.strip()}".strip()
+    return "\n".join(desc).strip(), params
+
+
+def _build(
+    func: Callable[..., Any],
+    name: str | None,
+    description: str | None,
+    timeout: float | None,
+    metadata: Mapping[str, Any] | None,
+) -> Tool:
+    tool_name = name or func.__name__
+    doc_desc, doc_params = _parse_docstring(func.__doc__)
+    try:
+        hints = get_type_hints(func, include_extras=True)
+    except Exception as err:  # noqa: BLE001 - report any annotation problem to the author
+        raise UserError(f"Tool {tool_name!r}: cannot read type hints ({err})") from err
+    fields: dict[str, Any] = {}
+    context_param: str | None = None
+    for param in inspect.signature(func).parameters.values():
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            raise UserError(
+                f"Tool {tool_name!r}: *args/**kwargs are not supported; declare each argument"
+            )
+        annotation = hints.get(param.name, Any)
+        if annotation is RunContext:
+            context_param = param.name
+            continue
+        default = ... if param.default is param.empty else param.default
+        fields[param.name] = (annotation, Field(default, description=doc_params.get(param.name)))
+    try:
+        model: type[BaseModel] = create_model(  # type: ignore[call-overload]
+            f"{tool_name}_arguments",
+            __config__=ConfigDict(extra="forbid", arbitrary_types_allowed=False),
+            **fields,
+        )
+        schema = model.model_json_schema()
+    except Exception as err:  # noqa: BLE001
+        raise UserError(f"Tool {tool_name!r}: arguments need JSON-compatible types ({err})") from err
+    schema.pop("title", None)
+    for prop in schema.get("properties", {}).values():
+        prop.pop("title", None)
+
+    is_async = inspect.iscoroutinefunction(func)
+    field_names = tuple(fields)
+
+    async def handler(arguments: dict[str, Any], context: RunContext) -> Any:
+        try:
+            validated = model.model_validate(arguments)
+        except ValidationError as err:
+            raise ToolArgumentsError(_explain_arguments(err)) from None
+        kwargs = {n: getattr(validated, n) for n in field_names}
+        if context_param:
+            kwargs[context_param] = context
+        if is_async:
+            return await func(**kwargs)
+        return await anyio.to_thread.run_sync(partial(func, **kwargs), abandon_on_cancel=True)
+
+    return Tool(
+        tool_name,
+        description if description is not None else doc_desc,
+        schema,
+        handler,
+        timeout=timeout,
+        metadata=metadata,
+    )
+
+
+def _explain_arguments(err: ValidationError) -> str:
+    problems = []
+    for item in err.errors()[:5]:
+        where = ".".join(str(p) for p in item["loc"]) or "arguments"
+        problems.append(f"{where}: {item['msg']}")
+    return "; ".join(problems)
+
+
+@overload
+def tool(func: Callable[..., Any], /) -> Tool: ...
+
+
+@overload
+def tool(
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    timeout: float | None = None,
+    metadata: Mapping[str, Any] | None = None,
+) -> Callable[[Callable[..., Any]], Tool]: ...
+
+
+def tool(
+    func: Callable[..., Any] | None = None,
+    /,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    timeout: float | None = None,
+    metadata: Mapping[str, Any] | None = None,
+) -> Tool | Callable[[Callable[..., Any]], Tool]:
+    """Make a :class:`Tool` from a typed function and its docstring.
+
+    Use bare (``@tool``) or with options (``@tool(timeout=5)``). A parameter annotated
+    :class:`~aiops_core.context.RunContext` receives the run's context and is hidden from the
+    model. Sync functions run in a worker thread.
+
+    Args:
+        func: the function (when used bare).
+        name: the tool's name; defaults to the function's name.
+        description: overrides the docstring's description.
+        timeout: seconds before the call is abandoned with a tool error.
+        metadata: free-form labels, for example ``{"writes": True}``.
+    """
+    if func is not None:
+        return _build(func, name, description, timeout, metadata)
+    return lambda f: _build(f, name, description, timeout, metadata)
+
+
+# ---------------------------------------------------------------- execution
+
+
+def to_content(value: Any) -> str | list[ContentPart]:
+    """Turn a tool's return value into tool-result content."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, TextPart | ImagePart | DataPart):
+        return [value]
+    if isinstance(value, list) and value and all(
+        isinstance(v, TextPart | ImagePart | DataPart) for v in value
+    ):
+        return list(value)
+    if isinstance(value, BaseModel):
+        return [DataPart(data=value.model_dump(mode="json"))]
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return [DataPart(data=value)]
+
+
+def tool_error(call: ToolCall, message: str) -> ToolResultMessage:
+    """A tool error result the model can read and correct."""
+    return ToolResultMessage(tool_call_id=call.id, name=call.name, content=message, is_error=True)
+
+
+async def execute_tool(invocation: ToolInvocation) -> ToolResultMessage:
+    """Run one tool call; every failure becomes an error result, never an exception.
+
+    Cancellation is the one exception that propagates, so a cancelled run stops at once.
+    """
+    call, tool_ = invocation.call, invocation.tool
+    if tool_ is None:
+        return tool_error(call, f"Unknown tool {call.name!r}. Call one of the tools you were given.")
+    if call.invalid_arguments is not None:
+        return tool_error(
+            call,
+            f"Invalid arguments for tool {call.name!r}: not a JSON object "
+            f"({call.invalid_arguments[:200]!r}). Send the arguments as a JSON object.",
+        )
+    timeout = tool_.timeout or invocation.timeout
+    try:
+        if timeout:
+            with anyio.fail_after(timeout):
+                value = await tool_.invoke(call.arguments, invocation.context)
+        else:
+            value = await tool_.invoke(call.arguments, invocation.context)
+    except ToolArgumentsError as err:
+        return tool_error(
+            call, f"Invalid arguments for tool {call.name!r}: {err}. Fix them and call again."
+        )
+    except TimeoutError:
+        return tool_error(call, f"ToolTimeoutError: tool {call.name!r} timed out after {timeout}s")
+    except anyio.get_cancelled_exc_class():
+        raise
+    except Exception as err:  # noqa: BLE001 - any tool failure goes back to the model
+        return tool_error(call, f"{type(err).__name__}: {err}")
+    return ToolResultMessage(tool_call_id=call.id, name=call.name, content=to_content(value))
+
+
+@runtime_checkable
+class Toolset(Protocol):
+    """A source of tools fetched at the start of every run (the MCP pool is one)."""
+
+    async def list_tools(self) -> list[Tool]: ...
