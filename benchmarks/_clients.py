@@ -212,16 +212,16 @@ def aiops_agent(
     )
 
 
-def aiops_turn(agent: Any, *, threads: bool = False, stream: bool = False) -> Turn:
+def aiops_turn(agent: Any, *, threads: str | None = None, stream: bool = False) -> Turn:
     """One ``Agent.run`` (or a drained ``Agent.stream``) per call.
 
-    With ``threads`` every turn starts a new stored thread (load miss + one append), so the request
-    the model sees stays the same size as the raw side's.
+    With ``threads`` (a thread-id prefix) every turn starts a new stored thread (a load that
+    misses, then one append), so the request the model sees stays the size of the raw side's.
     """
     from aiops_core.agent.events import FinalResult
 
     async def run(index: int) -> Any:
-        thread_id = f"bench-{index}" if threads else None
+        thread_id = f"{threads}{index}" if threads else None
         if not stream:
             return (await agent.run(prompt(index), thread_id=thread_id)).output
         output = None
