@@ -42,7 +42,7 @@ def example_from_schema(schema: dict[str, Any], defs: dict[str, Any] | None = No
         kind = next((k for k in kind if k != "null"), "null")
     if kind == "object":
         props = schema.get("properties", {})
-        required = schema.get("required", list(props))
+        required = schema.get("required", [])
         return {name: example_from_schema(props[name], defs) for name in required if name in props}
     if kind == "array":
         count = schema.get("minItems", 1)
