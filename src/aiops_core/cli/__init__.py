@@ -60,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             traceback.print_exc()
         print(f"error: {err}", file=sys.stderr)
         return 2
-    except Exception as err:  # noqa: BLE001 - one readable line unless --debug
+    except Exception as err:
         if args.debug:
             traceback.print_exc()
         else:

@@ -8,7 +8,15 @@ import sys
 from contextlib import AsyncExitStack
 from typing import Any, TextIO
 
-from ..agent import Agent, FinalResult, RunError, RunResult, TextDelta, ToolCallFinished, ToolCallStarted
+from ..agent import (
+    Agent,
+    FinalResult,
+    RunError,
+    RunResult,
+    TextDelta,
+    ToolCallFinished,
+    ToolCallStarted,
+)
 from ..agent.events import AgentEvent
 from ..checkpoint.base import CheckpointStore
 from ..providers.registry import get_chat_model
@@ -19,9 +27,17 @@ __all__ = ["add_agent_arguments", "open_agent", "render_stream", "usage_line"]
 
 def add_agent_arguments(parser: argparse.ArgumentParser) -> None:
     """Options shared by ``run`` and ``chat``."""
-    parser.add_argument("--config", metavar="FILE", help="TOML config file (model, middleware, MCP servers, store)")
-    parser.add_argument("--model", metavar="PROVIDER:MODEL", help="model to use, e.g. openai:gpt-4o-mini (default: test)")
-    parser.add_argument("--store", metavar="URL", help="checkpoint store URL, e.g. sqlite:///aiops.db or memory://")
+    parser.add_argument(
+        "--config", metavar="FILE", help="TOML config file (model, middleware, MCP servers, store)"
+    )
+    parser.add_argument(
+        "--model",
+        metavar="PROVIDER:MODEL",
+        help="model to use, e.g. openai:gpt-4o-mini (default: test)",
+    )
+    parser.add_argument(
+        "--store", metavar="URL", help="checkpoint store URL, e.g. sqlite:///aiops.db or memory://"
+    )
     parser.add_argument("--system", metavar="TEXT", help="system prompt")
     parser.add_argument(
         "--tools",
@@ -94,9 +110,9 @@ async def render_stream(events: Any, out: TextIO = sys.stdout) -> RunResult:
             out.write(f"  <- {event.call.name} [{mark}] {_short(event.result.text)}\n")
         elif isinstance(event, FinalResult):
             result = event.result
-        elif isinstance(event, RunError):
-            if not at_line_start:
-                out.write("\n")
+        elif isinstance(event, RunError) and not at_line_start:
+            out.write("\n")
+            at_line_start = True
         out.flush()
     if not at_line_start:
         out.write("\n")

@@ -80,7 +80,7 @@ class AppConfig(BaseModel):
 def load_config(path: str | Path | None) -> AppConfig:
     """Read a TOML config file; ``None`` gives the defaults."""
     if path is None:
-        return AppConfig()
+        return AppConfig.model_validate({})
     file = Path(path)
     try:
         data = tomllib.loads(file.read_text(encoding="utf-8"))

@@ -22,7 +22,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add_agent_arguments(parser)
     parser.add_argument("--thread", metavar="ID", help="continue (or start) this stored thread")
     parser.add_argument("--user", metavar="NAME", help="owner of the thread")
-    parser.add_argument("--json", action="store_true", help="print the result as JSON instead of streaming")
+    parser.add_argument(
+        "--json", action="store_true", help="print the result as JSON instead of streaming"
+    )
     parser.set_defaults(func=_run)
 
 
@@ -52,6 +54,8 @@ async def _main(args: argparse.Namespace) -> int:
                 )
             )
             return 0
-        result = await render_stream(agent.stream(args.question, thread_id=args.thread, user=args.user))
+        result = await render_stream(
+            agent.stream(args.question, thread_id=args.thread, user=args.user)
+        )
         print(usage_line(result), file=sys.stderr)
     return 0

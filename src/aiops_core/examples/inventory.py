@@ -90,7 +90,9 @@ def find_prefix(address: Annotated[str, Field(examples=["10.11.0.2"])]) -> dict[
     best: dict[str, Any] | None = None
     for row in _data()["prefixes"]:
         net = ipaddress.ip_network(row["prefix"])
-        if ip in net and (best is None or net.prefixlen > ipaddress.ip_network(best["prefix"]).prefixlen):
+        if ip in net and (
+            best is None or net.prefixlen > ipaddress.ip_network(best["prefix"]).prefixlen
+        ):
             best = row
     if best is None:
         raise LookupError(f"no prefix contains {address}")
