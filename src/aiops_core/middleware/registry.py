@@ -17,6 +17,7 @@ from ..errors import UnknownNameError, UserError
 from .base import Middleware, MiddlewareConfig, MiddlewareSpec
 
 __all__ = [
+    "config_schema",
     "get_middleware_type",
     "list_middleware_types",
     "parse_middleware_config",
@@ -75,13 +76,29 @@ def get_middleware_type(name_or_cls: str | type[Middleware]) -> type[Middleware]
     entry = known[name_or_cls]
     if isinstance(entry, str):
         module, _, attr = entry.partition(":")
-        entry = getattr(importlib.import_module(module), attr)
-    return entry  # type: ignore[return-value]
+        try:
+            entry = getattr(importlib.import_module(module), attr)
+        except (ImportError, AttributeError) as err:
+            raise UserError(
+                f"Middleware type {name_or_cls!r} cannot be loaded from {module}:{attr} ({err}); "
+                "check the package that registers it is installed"
+            ) from err
+    if not (isinstance(entry, type) and issubclass(entry, Middleware)):
+        raise UserError(
+            f"Middleware type {name_or_cls!r} is registered as {entry!r}, not a Middleware subclass"
+        )
+    return entry
 
 
 def list_middleware_types() -> dict[str, type[Middleware]]:
     """Every registered middleware type by name."""
     return {name: get_middleware_type(name) for name in sorted(_known())}
+
+
+def config_schema(name_or_cls: str | type[Middleware]) -> dict[str, Any]:
+    """JSON Schema of a middleware type's config (defaults included)."""
+    schema: dict[str, Any] = get_middleware_type(name_or_cls).Config.model_json_schema()
+    return schema
 
 
 def parse_middleware_config(spec: MiddlewareSpec) -> tuple[type[Middleware], MiddlewareConfig]:
