@@ -34,7 +34,8 @@ class ModelFallbackConfig(MiddlewareConfig):
     """Config of the ``model_fallback`` middleware."""
 
     models: list[str] = Field(
-        min_length=1, description='fallback models in order, "provider:model"'
+        default_factory=list,
+        description='fallback models in order, "provider:model" (empty: no fallback)',
     )
     on: Literal["any", "retryable"] = Field(
         "any", description="which provider errors switch models"

@@ -7,6 +7,7 @@ Built-ins are lazy import paths; third parties register in code with
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Mapping
 from importlib.metadata import entry_points
 from typing import Any
@@ -116,10 +117,16 @@ def parse_middleware_config(spec: MiddlewareSpec) -> tuple[type[Middleware], Mid
 
 def masked_config(config: MiddlewareConfig) -> dict[str, Any]:
     """The config as a dict with secret-looking values masked."""
-    return _mask(config.model_dump(mode="json"))
+    masked: dict[str, Any] = _mask(config.model_dump(mode="json"))
+    return masked
 
 
-_SECRET_WORDS = ("key", "token", "password", "secret", "credential", "auth")
+# A field is secret when one of its name's words is one of these ("api_key", "auth_token",
+# "password"); "key_prefix" or "max_tokens" are not.
+_SECRET_NAME = re.compile(
+    r"(?:^|_)(?:password|passwd|secret|credentials?|token|api_?key|access_?key|private_?key|auth)"
+    r"(?:$|_)"
+)
 
 
 def _mask(value: Any, key: str = "") -> Any:
@@ -127,8 +134,7 @@ def _mask(value: Any, key: str = "") -> Any:
         return {k: _mask(v, str(k)) for k, v in value.items()}
     if isinstance(value, list):
         return [_mask(v, key) for v in value]
-    lowered = key.lower()
-    if value and isinstance(value, str) and any(w in lowered for w in _SECRET_WORDS):
+    if value and isinstance(value, str) and _SECRET_NAME.search(key.lower()):
         return "***"
     if isinstance(value, str) and "://" in value and "@" in value:
         scheme, _, rest = value.partition("://")
