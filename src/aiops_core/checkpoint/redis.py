@@ -2,7 +2,7 @@
 
 Layout, in a database of its own (default 2)::
 
-    checkpoint:{<thread_id>}:info       hash: owner, title, model, created, updated, m:<metadata key>
+    checkpoint:{<thread_id>}:info       hash: owner, title, model, created, updated, m:<key>
     checkpoint:{<thread_id>}:messages   list: one dump_message() record per message
     checkpoint:index:updated            sorted set: thread ids by last update (microseconds)
     checkpoint:index:owner:<owner>      sorted set: one owner's thread ids by last update
