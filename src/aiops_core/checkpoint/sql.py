@@ -196,6 +196,9 @@ class SQLStore:
         async with self._ready_lock:
             if self._ready:
                 return
+            if self._sqlite and not self._in_memory and self.url.database:
+                # The CLI default lives in a data directory that may not exist yet.
+                await anyio.Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
             if self._create_schema:
                 await anyio.to_thread.run_sync(self._guard(self._create_tables))
             self._ready = True
