@@ -23,7 +23,7 @@ from .base import (
     now_micros,
     ttl_micros,
 )
-from .records import decode_messages, encode_messages
+from .records import decode_messages, decode_metadata, encode_messages, encode_metadata
 
 __all__ = ["MemoryStore"]
 
@@ -35,7 +35,7 @@ class _Entry:
     updated: int
     title: str | None = None
     model: str | None = None
-    metadata: dict[str, Any] = field(default_factory=dict)
+    metadata: str = "{}"  # JSON, so callers never share mutable values with the store
     records: list[bytes] = field(default_factory=list)
 
     def info(self, thread_id: str) -> ThreadInfo:
@@ -47,7 +47,7 @@ class _Entry:
             created_at=from_micros(self.created),
             updated_at=from_micros(self.updated),
             message_count=len(self.records),
-            metadata=dict(self.metadata),
+            metadata=decode_metadata(thread_id, self.metadata),
         )
 
 
@@ -124,6 +124,8 @@ class MemoryStore:
         """Append one turn's messages, creating the thread when it is new."""
         check_thread_id(thread_id)
         records = [r.encode() for r in encode_messages(messages)]
+        if metadata:
+            encode_metadata(metadata)  # refuse what cannot be serialised before changing anything
         with self._lock:
             now = now_micros()
             entry = self._live(thread_id, now)
@@ -144,7 +146,8 @@ class MemoryStore:
             entry.title = title or entry.title
             entry.model = model or entry.model
             if metadata:
-                entry.metadata = merge_metadata(entry.metadata, metadata)
+                merged = merge_metadata(decode_metadata(thread_id, entry.metadata), metadata)
+                entry.metadata = encode_metadata(merged)
             return entry.info(thread_id)
 
     async def list_threads(

@@ -198,7 +198,13 @@ class SQLStore:
                 return
             if self._sqlite and not self._in_memory and self.url.database:
                 # The CLI default lives in a data directory that may not exist yet.
-                await anyio.Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
+                folder = anyio.Path(self.url.database).parent
+                try:
+                    await folder.mkdir(parents=True, exist_ok=True)
+                except OSError as err:
+                    raise StoreUnavailableError(
+                        f"{self!r} cannot create its directory {str(folder)!r}: {err.strerror}"
+                    ) from None
             if self._create_schema:
                 await anyio.to_thread.run_sync(self._guard(self._create_tables))
             self._ready = True
