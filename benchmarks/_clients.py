@@ -81,7 +81,7 @@ def openai_client(base_url: str) -> Any:
     import openai
 
     return openai.AsyncOpenAI(
-        base_url=base_url, api_key="bench", max_retries=0, http_client=http_client()
+        base_url=base_url, api_key="bench", max_retries=0, timeout=60.0, http_client=http_client()
     )
 
 
@@ -174,24 +174,30 @@ def raw_stream_turn(client: Any) -> Turn:
     return turn
 
 
-def aiops_model(base_url: str) -> tuple[Any, str]:
-    """The aiops chat model for the server, and which implementation it is.
+def aiops_model(base_url: str) -> tuple[Any, str, Callable[[], Awaitable[None]]]:
+    """The aiops chat model for the server, which implementation it is, and how to close it.
 
     Uses the real ``openai`` handler (``get_chat_model``) with the same client settings as the raw
     side; falls back to the benchmark's stand-in when the handler is not on this branch.
     """
     from aiops_core.providers.registry import get_chat_model
 
+    client = http_client()
     try:
         model = get_chat_model(
-            f"openai:{MODEL}", base_url=base_url, api_key="bench", http_client=http_client()
+            f"openai:{MODEL}", base_url=base_url, api_key="bench", http_client=client
         )
     except (ImportError, AttributeError):
         from ._openai_model import BenchOpenAIModel
 
         stand_in = BenchOpenAIModel(openai_client(base_url), MODEL)
-        return stand_in, "benchmark stand-in (handler not on this branch)"
-    return model, "aiops_core.providers.openai"
+        return stand_in, "benchmark stand-in (handler not on this branch)", stand_in.aclose
+
+    async def aclose() -> None:
+        await model.aclose()
+        await client.aclose()  # injected: the caller owns it
+
+    return model, "aiops_core.providers.openai", aclose
 
 
 def aiops_agent(

@@ -117,7 +117,7 @@ async def compare(
     """Rows for every variant at every concurrency, the skipped variants, and the model kind."""
     rounds = 1 if quick else 3
     raw_client = openai_client(url)
-    model, kind = aiops_model(url)
+    model, kind, close_model = aiops_model(url)
     rows: list[list[Any]] = []
     skipped: list[str] = []
     baseline_name = "raw openai SDK" + (", streaming" if stream else "")
@@ -143,7 +143,7 @@ async def compare(
                 rows += [_row(name, s, raw) for name, s in samples.items()]
     finally:
         await raw_client.close()
-        await model.aclose()
+        await close_model()
     return rows, skipped, kind
 
 

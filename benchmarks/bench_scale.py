@@ -146,10 +146,9 @@ async def _probe(kind: str, url: str, count: int) -> dict[str, float]:
         turn = raw_turn(client)
         close = client.close
     else:
-        model, _ = aiops_model(url)
+        model, _, close = aiops_model(url)
         store = MemoryStore() if kind == "aiops-store" else None
         turn = aiops_turn(aiops_agent(model, store=store), threads="t-" if store else None)
-        close = model.aclose
     await asyncio.gather(*(turn(-i) for i in range(1, 11)))  # warm up: imports, pools
     gc.collect()
     idle = rss_mb()
@@ -244,7 +243,7 @@ def _throughput_table(url: str, quick: bool) -> dict[str, Any]:
 
     async def sweep() -> list[list[Any]]:
         client = openai_client(url)
-        model, _ = aiops_model(url)
+        model, _, close_model = aiops_model(url)
         rows = []
         try:
             variants = {"raw": raw_turn(client), "aiops": aiops_turn(aiops_agent(model))}
@@ -264,7 +263,7 @@ def _throughput_table(url: str, quick: bool) -> dict[str, Any]:
                 )
         finally:
             await client.close()
-            await model.aclose()
+            await close_model()
         return rows
 
     return {
