@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from ._clients import Turn
 
-__all__ = ["Sample", "interleaved", "measure", "percentile", "rss_mb"]
+__all__ = ["TURN_INDEX", "Sample", "interleaved", "measure", "percentile", "rss_mb"]
 
 
 @dataclass(slots=True)
@@ -53,13 +53,14 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[min(rank, len(ordered)) - 1]
 
 
-_INDEX = itertools.count()
+TURN_INDEX = itertools.count()
+"""Turn numbers, unique in the process: every prompt differs, so a response cache never hits."""
 
 
 async def measure(turn: Turn, turns: int, concurrency: int, warmup: int | None = None) -> Sample:
     """Run ``turns`` turns with ``concurrency`` tasks after a warm-up of one round per task."""
     warmup = concurrency if warmup is None else warmup
-    await asyncio.gather(*(turn(next(_INDEX)) for _ in range(warmup)))
+    await asyncio.gather(*(turn(next(TURN_INDEX)) for _ in range(warmup)))
     gc.collect()
     remaining = iter(range(turns))
     latencies: list[float] = []
@@ -67,7 +68,7 @@ async def measure(turn: Turn, turns: int, concurrency: int, warmup: int | None =
     async def worker() -> None:
         for _ in remaining:
             start = time.perf_counter()
-            await turn(next(_INDEX))
+            await turn(next(TURN_INDEX))
             latencies.append(time.perf_counter() - start)
 
     cpu0, wall0 = time.process_time(), time.perf_counter()

@@ -25,8 +25,8 @@ from ._clients import (
     raw_stream_turn,
     raw_turn,
 )
-from ._measure import Sample, interleaved
-from ._server import serve_openai
+from ._measure import TURN_INDEX, Sample, interleaved, measure
+from ._server import FINAL_TEXT, serve_openai
 from ._stores import StoreSkipped, opened_store
 
 __all__ = ["FOUR_MIDDLEWARE", "run"]
@@ -113,8 +113,8 @@ def _row(name: str, sample: Sample, raw: Sample) -> list[Any]:
 
 async def compare(
     url: str, todo: list[Variant], *, stream: bool, quick: bool
-) -> tuple[list[list[Any]], list[str], str]:
-    """Rows for every variant at every concurrency, the skipped variants, and the model kind."""
+) -> tuple[list[list[Any]], list[list[Any]], list[str], str]:
+    """Timing rows, call-count rows, the skipped variants, and the model kind."""
     rounds = 1 if quick else 3
     raw_client = openai_client(url)
     model, kind, close_model = aiops_model(url)
@@ -133,6 +133,9 @@ async def compare(
                     skipped.append(f"{variant.name}: {why}")
                 except Exception as err:  # a missing middleware type: say so, go on
                     skipped.append(f"{variant.name}: {type(err).__name__}: {err}")
+            calls = {
+                name: await calls_per_turn(turn, 5 if quick else 20) for name, turn in turns.items()
+            }
             for concurrency in QUICK_CONCURRENCY if quick else CONCURRENCY:
                 if quick:
                     count = 30 if concurrency == 1 else 2 * concurrency
@@ -144,13 +147,31 @@ async def compare(
     finally:
         await raw_client.close()
         await close_model()
-    return rows, skipped, kind
+    base_calls = calls[baseline_name]
+    call_rows = [[name, round(n), round(n / base_calls, 3)] for name, n in calls.items()]
+    return rows, call_rows, skipped, kind
 
 
-def goals_table(rows: list[list[Any]]) -> dict[str, Any]:
+async def calls_per_turn(turn: Turn, turns: int) -> float:
+    """Python function calls per turn (cProfile's count): a CPU proxy that load cannot skew."""
+    import cProfile
+    import pstats
+
+    for _ in range(3):
+        await turn(next(TURN_INDEX))
+    profile = cProfile.Profile()
+    profile.enable()
+    for _ in range(turns):
+        await turn(next(TURN_INDEX))
+    profile.disable()
+    return float(pstats.Stats(profile).total_calls) / turns  # type: ignore[attr-defined]
+
+
+def goals_table(rows: list[list[Any]], call_rows: list[list[Any]]) -> dict[str, Any]:
     """The issue's goals, checked against ratios from this run."""
-    by = {(r[0], r[1]): r for r in rows}
-    checks: list[tuple[str, tuple[str, int], int, float, Callable[[float, float], bool]]] = [
+    by: dict[tuple[str, Any], list[Any]] = {(r[0], r[1]): r for r in rows}
+    by.update({(r[0], "calls"): ["", "", "", "", "", "", r[2]] for r in call_rows})
+    checks: list[tuple[str, tuple[str, Any], int, float, Callable[[float, float], bool]]] = [
         ("client CPU per turn, no middleware (c=1)", ("aiops", 1), 6, GOALS["cpu"], _le),
         ("client CPU per turn, no middleware (c=50)", ("aiops", 50), 6, GOALS["cpu"], _le),
         (
@@ -163,6 +184,14 @@ def goals_table(rows: list[list[Any]]) -> dict[str, Any]:
         (
             "client CPU per turn, 4 middleware + memory store (c=50)",
             ("aiops + 4 middleware + memory store", 50),
+            6,
+            GOALS["cpu_mw_store"],
+            _le,
+        ),
+        ("Python calls per turn, no middleware", ("aiops", "calls"), 6, GOALS["cpu"], _le),
+        (
+            "Python calls per turn, 4 middleware + memory store",
+            ("aiops + 4 middleware + memory store", "calls"),
             6,
             GOALS["cpu_mw_store"],
             _le,
@@ -204,11 +233,57 @@ def _ge(value: float, goal: float) -> bool:
     return value >= goal
 
 
+def _scripted_reply(request: Any) -> Any:
+    """A model in-process: call the tool first, answer once its result is in."""
+    from aiops_core.messages import AssistantMessage, ToolCall, ToolResultMessage
+
+    if isinstance(request.messages[-1], ToolResultMessage):
+        return FINAL_TEXT
+    call = ToolCall(id="call_1", name="device_status", arguments={"name": "core-sw-01"})
+    return AssistantMessage(tool_calls=[call])
+
+
+async def engine_alone(quick: bool) -> list[tuple[str, float]]:
+    """Client CPU (ms) per turn of the loop itself: an in-process model, no SDK, no I/O."""
+    from aiops_core.checkpoint import MemoryStore
+    from aiops_core.providers import FunctionModel
+
+    turns = 200 if quick else 3000
+    out = []
+    setups = [
+        ("aiops loop alone", [], None),
+        ("aiops loop + 4 middleware", four_middleware(), None),
+        ("aiops loop + 4 middleware + memory store", four_middleware(), "memory"),
+    ]
+    for name, middleware, store in setups:
+        agent = aiops_agent(
+            FunctionModel(_scripted_reply), middleware=middleware, store=store and MemoryStore()
+        )
+        turn = aiops_turn(agent, threads="e-" if store else None)
+        samples = [await measure(turn, turns, 1, warmup=20) for _ in range(1 if quick else 3)]
+        out.append((name, sorted(s.cpu_per_turn_ms for s in samples)[len(samples) // 2]))
+    return out
+
+
+def engine_table(engine: list[tuple[str, float]], rows: list[list[Any]]) -> dict[str, Any]:
+    raw = next(r for r in rows if r[0] == "raw openai SDK" and r[1] == 1)[5]
+    return {
+        "title": "The engine alone: CPU per turn with an in-process model (no SDK, no I/O)",
+        "columns": ["variant", "CPU ms/turn", "share of a raw SDK turn"],
+        "rows": [["raw openai SDK turn (baseline, c=1)", raw, 1.0]]
+        + [[name, round(ms, 4), round(ms / raw, 3)] for name, ms in engine],
+        "notes": "Same agent, tool and prompts as above with a FunctionModel in place of the "
+        "openai handler: what the loop, messages, middleware and store cost by themselves.",
+    }
+
+
 def run(quick: bool = False) -> list[dict[str, Any]]:
     """Scenario entry point (see the module docstring)."""
     with serve_openai() as url:
-        rows, skipped, kind = asyncio.run(compare(url, variants(False), stream=False, quick=quick))
-        stream_rows, stream_skipped, _ = asyncio.run(
+        rows, call_rows, skipped, kind = asyncio.run(
+            compare(url, variants(False), stream=False, quick=quick)
+        )
+        stream_rows, stream_calls, stream_skipped, _ = asyncio.run(
             compare(url, variants(True), stream=True, quick=quick)
         )
     common = (
@@ -236,5 +311,13 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
             "rows": stream_rows,
             "notes": common,
         },
-        goals_table(rows),
+        {
+            "title": "Python function calls per turn (deterministic CPU proxy, c=1)",
+            "columns": ["variant", "calls/turn", "vs raw"],
+            "rows": call_rows + stream_calls,
+            "notes": "Counted with cProfile over sequential turns; unlike CPU time it does not move "
+            "with machine load. Streaming rows compare with the raw streaming turn.",
+        },
+        engine_table(asyncio.run(engine_alone(quick)), rows),
+        goals_table(rows, call_rows),
     ]
