@@ -39,9 +39,9 @@ class Script:
         return len(self.requests)
 
 
-def call(name: str, call_id: str = "c1", **arguments: Any) -> AssistantMessage:
+def call(tool_name: str, call_id: str = "c1", /, **arguments: Any) -> AssistantMessage:
     """An assistant message asking for one tool call."""
-    return AssistantMessage(tool_calls=[ToolCall(id=call_id, name=name, arguments=arguments)])
+    return AssistantMessage(tool_calls=[ToolCall(id=call_id, name=tool_name, arguments=arguments)])
 
 
 @pytest.fixture
