@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import Field, field_validator
 
 from .._types import ModelHandler, StreamHandler
-from ..errors import AiopsError
+from ..errors import AiopsError, UnknownNameError
 from ..messages import AssistantMessage, Message, SystemMessage, ToolResultMessage, UserMessage
 from ..providers.base import ChatModel, ModelRequest, ModelResponse, ModelStreamEvent, ResponseDone
 from ..providers.registry import get_chat_model, get_provider
@@ -54,7 +54,10 @@ class SummarizationConfig(MiddlewareConfig):
     @classmethod
     def _provider_known(cls, value: str | None) -> str | None:
         if value is not None:
-            get_provider(value.partition(":")[0].strip())  # unknown provider: UnknownNameError
+            try:
+                get_provider(value.partition(":")[0].strip())
+            except UnknownNameError as err:
+                raise ValueError(str(err)) from None
         return value
 
 
