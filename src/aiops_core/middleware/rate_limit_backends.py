@@ -94,12 +94,13 @@ class RedisBuckets:
     ) -> float:
         client = redis_client(self.url)
         args = [repr(float(capacity)), repr(float(rate)), repr(float(amount)), "1" if debt else "0"]
+        from redis.exceptions import NoScriptError
+
         if self._sha is not None:
             try:
                 return float(await client.evalsha(self._sha, 1, key, *args))
-            except Exception as err:  # NoScriptError after a server restart: load it again
-                if "NOSCRIPT" not in str(err):
-                    raise
+            except NoScriptError:  # the server restarted or flushed its scripts: load it again
+                pass
         self._sha = await client.script_load(_TAKE)
         return float(await client.evalsha(self._sha, 1, key, *args))
 
