@@ -93,7 +93,7 @@ def _load(text: str) -> ModelResponse:
 
 
 class CacheMiddleware(Middleware):
-    """Response cache; see the module docstring."""
+    """Answers repeated model requests from a response cache (memory or Redis), scoped per user."""
 
     name = "cache"
     Config = CacheConfig

@@ -53,7 +53,7 @@ class ModelFallbackConfig(MiddlewareConfig):
 
 
 class ModelFallbackMiddleware(Middleware):
-    """Falls back to other models on provider errors; see the module docstring."""
+    """On provider errors, tries the next "provider:model" in a list."""
 
     name = "model_fallback"
     Config = ModelFallbackConfig

@@ -47,7 +47,7 @@ def _fmt(fields: dict[str, Any]) -> str:
 
 
 class LoggingMiddleware(Middleware):
-    """Structured call logging; see the module docstring."""
+    """One structured log line per model call and tool call; bodies only at DEBUG."""
 
     name = "logging"
     Config = LoggingConfig

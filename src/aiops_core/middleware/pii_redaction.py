@@ -64,7 +64,7 @@ class PIIRedactionConfig(MiddlewareConfig):
 
 
 class PIIRedactionMiddleware(Middleware):
-    """Redacts personal data and secrets; see the module docstring."""
+    """Redacts personal data and secrets (device-config passwords too) from input, tool results and output."""
 
     name = "pii_redaction"
     Config = PIIRedactionConfig

@@ -84,7 +84,7 @@ def _transcript(messages: Sequence[Message]) -> str:
 
 
 class SummarizationMiddleware(Middleware):
-    """Summarises older messages; see the module docstring."""
+    """Summarises older messages when a request passes a token threshold."""
 
     name = "summarization"
     Config = SummarizationConfig

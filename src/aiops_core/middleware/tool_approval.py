@@ -37,7 +37,7 @@ class ToolApprovalConfig(MiddlewareConfig):
 
 
 class ToolApprovalMiddleware(Middleware):
-    """Pauses runs for approval; see the module docstring."""
+    """Pauses the run until a person approves tool calls that write."""
 
     name = "tool_approval"
     Config = ToolApprovalConfig

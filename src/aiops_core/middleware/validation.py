@@ -84,7 +84,7 @@ class ValidationConfig(MiddlewareConfig):
 
 
 class ValidationMiddleware(Middleware):
-    """Input and output checks; see the module docstring."""
+    """Input checks (empty, length, deny patterns) and output checks (redact or block secrets)."""
 
     name = "validation"
     Config = ValidationConfig

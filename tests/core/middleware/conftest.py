@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -60,5 +60,3 @@ def scripted_provider(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Scr
 
     monkeypatch.setitem(provider_registry._registered, "scripted", ScriptedHandler)
     yield scripts
-
-

@@ -12,10 +12,10 @@ import pytest
 from aiops_core import Agent, MiddlewareSpec
 from aiops_core.agent import TextDelta as AgentTextDelta
 from aiops_core.errors import ServerError
+from aiops_core.messages import SystemMessage, UserMessage
 from aiops_core.middleware._redis import close_redis_clients, redis_client
 from aiops_core.middleware.cache import cache_key
 from aiops_core.middleware.cache_backends import MemoryCacheBackend
-from aiops_core.messages import SystemMessage, UserMessage
 from aiops_core.providers import ModelRequest
 
 from .conftest import Script

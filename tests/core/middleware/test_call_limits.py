@@ -53,7 +53,9 @@ async def test_model_run_limit_ends_gracefully_with_the_message() -> None:
 
 
 async def test_model_run_limit_can_raise() -> None:
-    agent = Agent(loop_forever().model, tools=[ping], middleware=[model_limit(run_limit=2, on_limit="raise")])
+    agent = Agent(
+        loop_forever().model, tools=[ping], middleware=[model_limit(run_limit=2, on_limit="raise")]
+    )
     with pytest.raises(UsageLimitExceeded, match="2 per run"):
         await agent.run("x")
 
@@ -61,7 +63,11 @@ async def test_model_run_limit_can_raise() -> None:
 async def test_model_thread_limit_counts_the_history() -> None:
     store = MemoryStore()
     script = Script("answer")
-    agent = Agent(script.model, store=store, middleware=[model_limit(run_limit=None, thread_limit=2, message="stop ({scope})")])
+    agent = Agent(
+        script.model,
+        store=store,
+        middleware=[model_limit(run_limit=None, thread_limit=2, message="stop ({scope})")],
+    )
     assert (await agent.run("1", thread_id="t")).output == "answer"
     assert (await agent.run("2", thread_id="t")).output == "answer"
     assert (await agent.run("3", thread_id="t")).output == "stop (conversation)"
@@ -70,7 +76,9 @@ async def test_model_thread_limit_counts_the_history() -> None:
 
 
 async def test_model_limit_ends_a_streamed_run_too() -> None:
-    agent = Agent(loop_forever().model, tools=[ping], middleware=[model_limit(run_limit=1, message="enough")])
+    agent = Agent(
+        loop_forever().model, tools=[ping], middleware=[model_limit(run_limit=1, message="enough")]
+    )
     text = "".join([e.text async for e in agent.stream("x") if isinstance(e, AgentTextDelta)])
     assert text == "enough"
 
@@ -88,10 +96,20 @@ async def test_tool_run_limit_returns_a_tool_error_to_the_model() -> None:
 
 async def test_per_tool_limits() -> None:
     script = Script(
-        AssistantMessage(tool_calls=[ToolCall(id="a", name="ping"), ToolCall(id="b", name="ping"), ToolCall(id="c", name="traceroute")]),
+        AssistantMessage(
+            tool_calls=[
+                ToolCall(id="a", name="ping"),
+                ToolCall(id="b", name="ping"),
+                ToolCall(id="c", name="traceroute"),
+            ]
+        ),
         "done",
     )
-    agent = Agent(script.model, tools=[ping, traceroute], middleware=[tool_limit(per_tool_run_limit={"ping": 1})])
+    agent = Agent(
+        script.model,
+        tools=[ping, traceroute],
+        middleware=[tool_limit(per_tool_run_limit={"ping": 1})],
+    )
     result = await agent.run("x")
     errors = {m.name for m in result.messages if isinstance(m, ToolResultMessage) and m.is_error}
     oks = [m.name for m in result.messages if isinstance(m, ToolResultMessage) and not m.is_error]
@@ -106,7 +124,12 @@ async def test_tool_thread_limit_counts_earlier_turns_and_can_raise() -> None:
         last = request.messages[-1]
         return "done" if isinstance(last, ToolResultMessage) else call("ping", f"c{next(counter)}")
 
-    agent = Agent(Script(reply).model, tools=[ping], store=store, middleware=[tool_limit(per_tool_thread_limit={"ping": 2}, on_limit="raise")])
+    agent = Agent(
+        Script(reply).model,
+        tools=[ping],
+        store=store,
+        middleware=[tool_limit(per_tool_thread_limit={"ping": 2}, on_limit="raise")],
+    )
     await agent.run("1", thread_id="t")
     await agent.run("2", thread_id="t")
     with pytest.raises(UsageLimitExceeded, match="'ping': 2 per conversation"):

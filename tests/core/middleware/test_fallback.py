@@ -22,7 +22,9 @@ def fallback(*models: str, **config: Any) -> MiddlewareSpec:
     return MiddlewareSpec("model_fallback", config={"models": list(models), **config})
 
 
-async def test_the_next_model_answers_when_the_primary_fails(scripted_provider: dict[str, Script]) -> None:
+async def test_the_next_model_answers_when_the_primary_fails(
+    scripted_provider: dict[str, Script],
+) -> None:
     scripted_provider["backup"] = Script("from backup")
     primary = Script(ServerError("overloaded", status_code=503))
     result = await Agent(primary.model, middleware=[fallback("scripted:backup")]).run("q")
@@ -39,22 +41,31 @@ async def test_models_are_tried_in_order(scripted_provider: dict[str, Script]) -
     assert scripted_provider["b1"].calls == 1
 
 
-async def test_the_last_error_is_raised_when_every_model_fails(scripted_provider: dict[str, Script]) -> None:
+async def test_the_last_error_is_raised_when_every_model_fails(
+    scripted_provider: dict[str, Script],
+) -> None:
     scripted_provider["b1"] = Script(ServerError("b1 down", status_code=500))
     agent = Agent(Script(ServerError("primary down")).model, middleware=[fallback("scripted:b1")])
     with pytest.raises(ServerError, match="b1 down"):
         await agent.run("q")
 
 
-async def test_only_retryable_errors_switch_when_configured(scripted_provider: dict[str, Script]) -> None:
+async def test_only_retryable_errors_switch_when_configured(
+    scripted_provider: dict[str, Script],
+) -> None:
     scripted_provider["b1"] = Script("never")
-    agent = Agent(Script(AuthenticationError("bad key")).model, middleware=[fallback("scripted:b1", on="retryable")])
+    agent = Agent(
+        Script(AuthenticationError("bad key")).model,
+        middleware=[fallback("scripted:b1", on="retryable")],
+    )
     with pytest.raises(AuthenticationError):
         await agent.run("q")
     assert scripted_provider["b1"].calls == 0
 
 
-async def test_streams_fall_back_before_the_first_token(scripted_provider: dict[str, Script]) -> None:
+async def test_streams_fall_back_before_the_first_token(
+    scripted_provider: dict[str, Script],
+) -> None:
     scripted_provider["backup"] = Script("backup stream")
 
     async def broken(request: ModelRequest) -> AsyncIterator[str]:

@@ -8,9 +8,8 @@ import pytest
 
 from aiops_core import Agent, MiddlewareSpec, tool
 from aiops_core.errors import ServerError
-from aiops_core.messages import Usage
+from aiops_core.messages import AssistantMessage, Usage
 from aiops_core.providers import ModelResponse
-from aiops_core.messages import AssistantMessage
 
 from .conftest import Script, call
 
@@ -33,7 +32,9 @@ async def test_one_line_per_model_call_and_tool_call(caplog: pytest.LogCaptureFi
     caplog.set_level(logging.INFO, logger=LOGGER)
     script = Script(
         call("device_status", name="core-sw-01"),
-        ModelResponse(AssistantMessage(content="It is up."), usage=Usage(input_tokens=40, output_tokens=5)),
+        ModelResponse(
+            AssistantMessage(content="It is up."), usage=Usage(input_tokens=40, output_tokens=5)
+        ),
     )
     agent = Agent(script.model, tools=[device_status], middleware=[MiddlewareSpec("logging")])
     await agent.run("Is core-sw-01 up?", thread_id="t-1")
@@ -43,7 +44,11 @@ async def test_one_line_per_model_call_and_tool_call(caplog: pytest.LogCaptureFi
     first, second = (r.aiops for r in models)  # type: ignore[attr-defined]
     assert first["model"] == "function:script" and first["tool_calls"] == "device_status"
     assert first["outcome"] == "ok" and first["latency_ms"] >= 0 and first["thread_id"] == "t-1"
-    assert second["input_tokens"] == 40 and second["output_tokens"] == 5 and second["tool_calls"] is None
+    assert (
+        second["input_tokens"] == 40
+        and second["output_tokens"] == 5
+        and second["tool_calls"] is None
+    )
     assert tools[0].aiops["tool"] == "device_status" and tools[0].aiops["outcome"] == "ok"  # type: ignore[attr-defined]
     assert "model_call model=function:script" in models[0].getMessage()
     # No bodies at INFO.
@@ -52,7 +57,9 @@ async def test_one_line_per_model_call_and_tool_call(caplog: pytest.LogCaptureFi
 
 async def test_bodies_only_at_debug_and_never_secrets(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG, logger=LOGGER)
-    script = Script(call("device_status", name="edge-1"), "done, api_key=sk-abcdefghijklmnopqrstuvwx")
+    script = Script(
+        call("device_status", name="edge-1"), "done, api_key=sk-abcdefghijklmnopqrstuvwx"
+    )
     agent = Agent(script.model, tools=[device_status], middleware=[MiddlewareSpec("logging")])
     await agent.run("check edge-1, my password: Hunter2!")
     text = caplog.text
@@ -62,16 +69,23 @@ async def test_bodies_only_at_debug_and_never_secrets(caplog: pytest.LogCaptureF
         assert secret not in text
 
 
-async def test_failed_calls_are_logged_with_their_error_type(caplog: pytest.LogCaptureFixture) -> None:
+async def test_failed_calls_are_logged_with_their_error_type(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     caplog.set_level(logging.INFO, logger=LOGGER)
-    agent = Agent(Script(ServerError("upstream", status_code=500)).model, middleware=[MiddlewareSpec("logging")])
+    agent = Agent(
+        Script(ServerError("upstream", status_code=500)).model,
+        middleware=[MiddlewareSpec("logging")],
+    )
     with pytest.raises(ServerError):
         await agent.run("x")
     (line,) = records(caplog, "model_call")
     assert line.aiops["outcome"] == "error:ServerError"  # type: ignore[attr-defined]
 
 
-async def test_streamed_calls_are_logged_with_first_token_latency(caplog: pytest.LogCaptureFixture) -> None:
+async def test_streamed_calls_are_logged_with_first_token_latency(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     caplog.set_level(logging.INFO, logger=LOGGER)
     agent = Agent(Script("streamed").model, middleware=[MiddlewareSpec("logging")])
     _ = [e async for e in agent.stream("x")]

@@ -55,7 +55,11 @@ async def test_device_config_secrets_are_redacted_but_network_data_stays() -> No
 
 async def test_network_data_is_redacted_when_asked() -> None:
     script = Script(call("show_running_config", device="x"), "done")
-    agent = Agent(script.model, tools=[show_running_config], middleware=[pii(ip_address=True, mac_address=True)])
+    agent = Agent(
+        script.model,
+        tools=[show_running_config],
+        middleware=[pii(ip_address=True, mac_address=True)],
+    )
     result = await agent.run("config")
     stored = next(m for m in result.messages if isinstance(m, ToolResultMessage)).text
     assert "10.10.0.1" not in stored and "[REDACTED:ip_address]" in stored

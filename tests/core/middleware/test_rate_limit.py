@@ -27,7 +27,9 @@ def rate_limit(**config: Any) -> MiddlewareSpec:
 
 
 async def test_requests_beyond_the_budget_raise() -> None:
-    agent = Agent(Script("ok").model, middleware=[rate_limit(requests_per_minute=2, on_limit="raise")])
+    agent = Agent(
+        Script("ok").model, middleware=[rate_limit(requests_per_minute=2, on_limit="raise")]
+    )
     await agent.run("1", user="alice")
     await agent.run("2", user="alice")
     with pytest.raises(UsageLimitExceeded, match="2 requests per minute; try again in"):
@@ -41,7 +43,10 @@ async def test_buckets_are_per_user_by_default_and_per_model_when_asked() -> Non
     await agent.run("1", user="bob")  # bob has his own bucket
     with pytest.raises(UsageLimitExceeded):
         await agent.run("2", user="alice")
-    per_model = Agent(Script("ok").model, middleware=[rate_limit(requests_per_minute=1, key="model", on_limit="raise")])
+    per_model = Agent(
+        Script("ok").model,
+        middleware=[rate_limit(requests_per_minute=1, key="model", on_limit="raise")],
+    )
     await per_model.run("1", user="alice")
     with pytest.raises(UsageLimitExceeded):
         await per_model.run("1", user="bob")  # same model, shared bucket
@@ -67,7 +72,9 @@ async def test_a_wait_longer_than_max_wait_raises() -> None:
 
 
 async def test_tokens_per_minute_charge_the_reported_usage() -> None:
-    heavy = ModelResponse(AssistantMessage(content="long"), usage=Usage(input_tokens=900, output_tokens=200))
+    heavy = ModelResponse(
+        AssistantMessage(content="long"), usage=Usage(input_tokens=900, output_tokens=200)
+    )
     spec = rate_limit(requests_per_minute=None, tokens_per_minute=1000, on_limit="raise")
     agent = Agent(Script(heavy).model, middleware=[spec])
     await agent.run("first", user="t")  # estimated small, charged 1100: the bucket is in debt
@@ -92,7 +99,9 @@ async def redis_url(redis_url_factory: Any) -> AsyncIterator[str]:
 @pytest.mark.redis
 async def test_redis_buckets_are_shared_and_atomic(redis_url: str) -> None:
     prefix = f"test:{uuid.uuid4().hex}:"
-    spec = rate_limit(backend="redis", url=redis_url, key_prefix=prefix, requests_per_minute=3, on_limit="raise")
+    spec = rate_limit(
+        backend="redis", url=redis_url, key_prefix=prefix, requests_per_minute=3, on_limit="raise"
+    )
     agent = Agent(Script("ok").model, middleware=[spec])
     for _ in range(3):
         await agent.run("x", user="alice")
@@ -119,11 +128,15 @@ async def test_redis_bucket_script_reloads_after_a_flush(redis_url: str) -> None
 async def test_a_dead_backend_fails_open_with_a_warning_or_closed() -> None:
     url = "redis://127.0.0.1:1/14"
     try:
-        result = await Agent(Script("ok").model, middleware=[rate_limit(backend="redis", url=url)]).run("x")
+        result = await Agent(
+            Script("ok").model, middleware=[rate_limit(backend="redis", url=url)]
+        ).run("x")
         assert any("'rate_limit' bypassed" in w for w in result.warnings)
         from aiops_core.errors import StoreUnavailableError
 
-        closed = Agent(Script("ok").model, middleware=[rate_limit(backend="redis", url=url, fail_open=False)])
+        closed = Agent(
+            Script("ok").model, middleware=[rate_limit(backend="redis", url=url, fail_open=False)]
+        )
         with pytest.raises(StoreUnavailableError):
             await closed.run("x")
     finally:

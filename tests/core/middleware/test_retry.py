@@ -36,7 +36,9 @@ def retry(**config: Any) -> MiddlewareSpec:
 
 
 async def test_retryable_errors_are_retried_until_success(sleeps: list[float]) -> None:
-    script = Script(ServerError("boom", status_code=503), ServerError("boom", status_code=502), "fine")
+    script = Script(
+        ServerError("boom", status_code=503), ServerError("boom", status_code=502), "fine"
+    )
     agent = Agent(script.model, middleware=[retry(max_attempts=3, initial_delay=1, jitter=False)])
     result = await agent.run("x")
     assert result.output == "fine"

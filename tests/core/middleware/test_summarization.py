@@ -9,7 +9,13 @@ import pytest
 from aiops_core import Agent, MiddlewareSpec
 from aiops_core.checkpoint import MemoryStore
 from aiops_core.errors import UserError
-from aiops_core.messages import AssistantMessage, SystemMessage, ToolCall, ToolResultMessage, UserMessage
+from aiops_core.messages import (
+    AssistantMessage,
+    SystemMessage,
+    ToolCall,
+    ToolResultMessage,
+    UserMessage,
+)
 from aiops_core.middleware import resolve_specs
 from aiops_core.middleware.summarization import split_point
 
@@ -27,11 +33,16 @@ def summarization(**config: Any) -> MiddlewareSpec:
 async def _fill(store: MemoryStore, turns: int) -> None:
     history: list[Any] = []
     for i in range(turns):
-        history += [UserMessage(content=f"question {i}: {LONG}"), AssistantMessage(content=f"answer {i}")]
+        history += [
+            UserMessage(content=f"question {i}: {LONG}"),
+            AssistantMessage(content=f"answer {i}"),
+        ]
     await store.append("t", history)
 
 
-async def test_long_history_is_summarised_by_the_configured_model(scripted_provider: dict[str, Script]) -> None:
+async def test_long_history_is_summarised_by_the_configured_model(
+    scripted_provider: dict[str, Script],
+) -> None:
     summariser = scripted_provider["small"] = Script("SUMMARY: 6 questions about interfaces")
     store = MemoryStore()
     await _fill(store, 6)
@@ -68,7 +79,9 @@ async def test_short_conversations_are_left_alone(scripted_provider: dict[str, S
 async def test_without_a_model_the_runs_own_model_summarises() -> None:
     store = MemoryStore()
     await _fill(store, 6)
-    main = Script(lambda r: "SUMMARY" if "Summarise the conversation" in str(r.messages[0]) else "final")
+    main = Script(
+        lambda r: "SUMMARY" if "Summarise the conversation" in str(r.messages[0]) else "final"
+    )
     agent = Agent(main.model, store=store, middleware=[summarization(max_tokens=500, keep_last=2)])
     assert (await agent.run("next", thread_id="t")).output == "final"
     assert main.calls == 2
@@ -109,7 +122,9 @@ async def test_the_summary_is_reused_within_a_run(scripted_provider: dict[str, S
     await _fill(store, 6)
     main = Script(AssistantMessage(tool_calls=[ToolCall(id="p", name="ping")]), "final")
     agent = Agent(
-        main.model, tools=[ping], store=store,
+        main.model,
+        tools=[ping],
+        store=store,
         middleware=[summarization(model="scripted:small", max_tokens=500, keep_last=3)],
     )
     await agent.run("go", thread_id="t")
@@ -117,7 +132,7 @@ async def test_the_summary_is_reused_within_a_run(scripted_provider: dict[str, S
 
 
 def test_config_errors_name_the_field() -> None:
-    with pytest.raises(UserError, match="invalid config model: .*Unknown provider 'nosuch'"):
+    with pytest.raises(UserError, match=r"invalid config model: .*Unknown provider 'nosuch'"):
         resolve_specs([summarization(model="nosuch:model")])
     with pytest.raises(UserError, match="invalid config keep_last"):
         resolve_specs([summarization(keep_last=0)])

@@ -30,7 +30,7 @@ async def slow(request: ModelRequest) -> str:
 
 async def test_a_slow_model_call_raises_a_retryable_timeout() -> None:
     agent = Agent(FunctionModel(slow), middleware=[timeout(model_timeout=0.05)])
-    with pytest.raises(ProviderTimeoutError, match="longer than 0.05s") as info:
+    with pytest.raises(ProviderTimeoutError, match=r"longer than 0\.05s") as info:
         await agent.run("x")
     assert info.value.retryable
 
@@ -77,7 +77,9 @@ async def hang() -> str:
 
 async def test_a_slow_tool_returns_a_tool_error() -> None:
     script = Script(call("hang"), "gave up")
-    agent = Agent(script.model, tools=[hang], middleware=[timeout(tool_timeout=0.05)], tool_timeout=None)
+    agent = Agent(
+        script.model, tools=[hang], middleware=[timeout(tool_timeout=0.05)], tool_timeout=None
+    )
     result = await agent.run("x")
     err = next(m for m in result.messages if isinstance(m, ToolResultMessage))
     assert err.is_error and "timed out after 0.05s" in err.text

@@ -50,21 +50,32 @@ def plan() -> Script:
     """Step 1: a read and a write together; step 2: the final answer."""
     calls = [
         ToolCall(id="read", name="get_device", arguments={"device": "sw1"}),
-        ToolCall(id="write", name="set_interface_description", arguments={"device": "sw1", "description": "uplink"}),
+        ToolCall(
+            id="write",
+            name="set_interface_description",
+            arguments={"device": "sw1", "description": "uplink"},
+        ),
     ]
 
     def reply(request: Any) -> Any:
         results = [m for m in request.messages if isinstance(m, ToolResultMessage)]
         if not results:
             return AssistantMessage(tool_calls=calls)
-        return "final: " + "; ".join(f"{r.tool_call_id}={'error' if r.is_error else r.text}" for r in results)
+        return "final: " + "; ".join(
+            f"{r.tool_call_id}={'error' if r.is_error else r.text}" for r in results
+        )
 
     return Script(reply)
 
 
 async def test_pause_then_approve_runs_the_write_and_finishes() -> None:
     store = MemoryStore()
-    agent = Agent(plan().model, tools=[get_device, set_interface_description], store=store, middleware=[approval()])
+    agent = Agent(
+        plan().model,
+        tools=[get_device, set_interface_description],
+        store=store,
+        middleware=[approval()],
+    )
     paused = await agent.run("label the uplink", thread_id="t", user="alice")
     assert paused.status == "pending_approval" and paused.output is None
     assert paused.pending is not None
@@ -84,7 +95,12 @@ async def test_pause_then_approve_runs_the_write_and_finishes() -> None:
 
 async def test_pause_then_reject_tells_the_model() -> None:
     store = MemoryStore()
-    agent = Agent(plan().model, tools=[get_device, set_interface_description], store=store, middleware=[approval()])
+    agent = Agent(
+        plan().model,
+        tools=[get_device, set_interface_description],
+        store=store,
+        middleware=[approval()],
+    )
     await agent.run("label the uplink", thread_id="t")
     done = await agent.resume(thread_id="t", reject=["write"])
     assert done.output == "final: read=sw1 is a switch; write=error"
@@ -92,17 +108,40 @@ async def test_pause_then_reject_tells_the_model() -> None:
 
 
 async def test_name_globs_and_exemptions() -> None:
-    script = Script(AssistantMessage(tool_calls=[ToolCall(id="d", name="nautobot_delete_device", arguments={"device": "x"})]), "ok")
-    agent = Agent(script.model, tools=[nautobot_delete_device], store=MemoryStore(), middleware=[approval(tools=["nautobot_*"])])
+    script = Script(
+        AssistantMessage(
+            tool_calls=[ToolCall(id="d", name="nautobot_delete_device", arguments={"device": "x"})]
+        ),
+        "ok",
+    )
+    agent = Agent(
+        script.model,
+        tools=[nautobot_delete_device],
+        store=MemoryStore(),
+        middleware=[approval(tools=["nautobot_*"])],
+    )
     assert (await agent.run("delete x", thread_id="t")).status == "pending_approval"
-    exempt = Agent(script.model, tools=[nautobot_delete_device], middleware=[approval(tools=["nautobot_*"], exempt=["*_delete_*"])])
+    exempt = Agent(
+        script.model,
+        tools=[nautobot_delete_device],
+        middleware=[approval(tools=["nautobot_*"], exempt=["*_delete_*"])],
+    )
     assert (await exempt.run("delete x")).status == "completed"
 
 
 async def test_reads_and_unlabelled_tools_run_without_approval() -> None:
-    script = Script(AssistantMessage(tool_calls=[ToolCall(id="r", name="get_device", arguments={"device": "x"})]), "ok")
+    script = Script(
+        AssistantMessage(
+            tool_calls=[ToolCall(id="r", name="get_device", arguments={"device": "x"})]
+        ),
+        "ok",
+    )
     agent = Agent(script.model, tools=[get_device], middleware=[approval()])
     assert (await agent.run("read")).status == "completed"
-    writes_off = Agent(plan().model, tools=[get_device, set_interface_description], middleware=[approval(writes=False)])
+    writes_off = Agent(
+        plan().model,
+        tools=[get_device, set_interface_description],
+        middleware=[approval(writes=False)],
+    )
     assert (await writes_off.run("label")).status == "completed"
     assert CHANGES == ["sw1:uplink"]

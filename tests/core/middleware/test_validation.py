@@ -28,10 +28,16 @@ def validation(**config: Any) -> MiddlewareSpec:
     [
         ("   ", {}, "empty"),
         ("x" * 101, {"max_input_chars": 100}, "101 characters long; the limit is 100"),
-        ("please DROP TABLE devices", {"deny_patterns": [r"drop\s+table"]}, "blocked by a content rule"),
+        (
+            "please DROP TABLE devices",
+            {"deny_patterns": [r"drop\s+table"]},
+            "blocked by a content rule",
+        ),
     ],
 )
-async def test_input_rules_block_before_the_model(prompt: str, config: dict[str, Any], match: str) -> None:
+async def test_input_rules_block_before_the_model(
+    prompt: str, config: dict[str, Any], match: str
+) -> None:
     script = Script("never")
     with pytest.raises(ContentBlockedError, match=match) as info:
         await Agent(script.model, middleware=[validation(**config)]).run(prompt)
@@ -66,13 +72,18 @@ async def test_sensitive_output_is_redacted() -> None:
 
 
 async def test_sensitive_output_can_block_the_answer() -> None:
-    agent = Agent(Script("the password: hunter2").model, middleware=[validation(output_action="block")])
+    agent = Agent(
+        Script("the password: hunter2").model, middleware=[validation(output_action="block")]
+    )
     with pytest.raises(ContentBlockedError, match=r"sensitive data \(password\)"):
         await agent.run("q")
 
 
 async def test_custom_output_patterns() -> None:
-    agent = Agent(Script("ticket INC-4711 is open").model, middleware=[validation(output_patterns=[r"INC-\d+"])])
+    agent = Agent(
+        Script("ticket INC-4711 is open").model,
+        middleware=[validation(output_patterns=[r"INC-\d+"])],
+    )
     assert (await agent.run("q")).output == "ticket [REDACTED:custom] is open"
 
 
@@ -89,7 +100,9 @@ async def test_streamed_output_is_redacted_line_by_line() -> None:
 
 
 def test_config_errors_name_the_field() -> None:
-    with pytest.raises(UserError, match=r"invalid config deny_patterns: .*invalid regular expression"):
+    with pytest.raises(
+        UserError, match=r"invalid config deny_patterns: .*invalid regular expression"
+    ):
         resolve_specs([validation(deny_patterns=["(unclosed"])])
     with pytest.raises(UserError, match=r"invalid config output_types: .*unknown types \['ssn'\]"):
         resolve_specs([validation(output_types=["ssn"])])
