@@ -127,8 +127,18 @@ class Middleware:
         return f"{type(self).__name__}({self.config!r})"
 
 
+_override_memo: dict[tuple[type[Middleware], tuple[str, ...]], bool] = {}
+
+
 def _overrides(cls: type[Middleware], *names: str) -> bool:
-    return any(getattr(cls, n) is not getattr(Middleware, n) for n in names)
+    # Memoised: asked on every run and every call, and a class's methods do not change.
+    key = (cls, names)
+    found = _override_memo.get(key)
+    if found is None:
+        found = _override_memo[key] = any(
+            getattr(cls, n) is not getattr(Middleware, n) for n in names
+        )
+    return found
 
 
 def response_events(response: ModelResponse) -> list[ModelStreamEvent]:
