@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import anyio
@@ -129,10 +130,10 @@ async def test_a_streamed_run_is_answered_from_the_cache() -> None:
 
 
 @pytest.fixture
-async def redis_url(redis_url_factory: Any) -> AsyncIterator[str]:
+def redis_url(redis_url_factory: Any) -> Iterator[str]:
     url = redis_url_factory(14)
     yield url
-    await close_redis_clients()
+    close_redis_clients()
 
 
 @pytest.mark.redis
@@ -144,10 +145,10 @@ async def test_redis_backend_shares_entries_and_sets_a_ttl(redis_url: str) -> No
     result = await Agent(script.model, middleware=[spec]).run("q", user="u1")
     assert result.output == "answer 1" and script.calls == 1
     client = redis_client(redis_url)
-    keys = [k async for k in client.scan_iter(match=f"{prefix}*")]
+    keys = list(client.scan_iter(match=f"{prefix}*"))
     assert len(keys) == 1 and keys[0].decode().startswith(f"{prefix}-/u1:")
-    assert 0 < await client.ttl(keys[0]) <= 120
-    await client.delete(*keys)
+    assert 0 < client.ttl(keys[0]) <= 120
+    client.delete(*keys)
 
 
 async def test_unreachable_redis_bypasses_the_cache_with_a_warning() -> None:
@@ -156,6 +157,21 @@ async def test_unreachable_redis_bypasses_the_cache_with_a_warning() -> None:
     try:
         result = await Agent(script.model, middleware=[spec]).run("q")
     finally:
-        await close_redis_clients()
+        close_redis_clients()
     assert result.output == "answer 1"
     assert any("'cache' bypassed" in w for w in result.warnings)
+
+
+@pytest.mark.redis
+def test_redis_backend_serves_runs_on_separate_event_loops(redis_url: str) -> None:
+    # Each run_sync starts and ends its own loop; no connection may be tied to (and leak with) one.
+    prefix = f"test:{uuid.uuid4().hex}:"
+    script = counting()
+    agent = Agent(
+        script.model, middleware=[cache(backend="redis", url=redis_url, key_prefix=prefix)]
+    )
+    outputs = [agent.run_sync("same question").output for _ in range(3)]
+    gc.collect()
+    assert outputs == ["answer 1"] * 3 and script.calls == 1
+    client = redis_client(redis_url)
+    client.delete(*client.scan_iter(match=f"{prefix}*"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -90,10 +90,10 @@ def test_config_errors_name_the_field() -> None:
 
 
 @pytest.fixture
-async def redis_url(redis_url_factory: Any) -> AsyncIterator[str]:
+def redis_url(redis_url_factory: Any) -> Iterator[str]:
     url = redis_url_factory(14)
     yield url
-    await close_redis_clients()
+    close_redis_clients()
 
 
 @pytest.mark.redis
@@ -109,10 +109,10 @@ async def test_redis_buckets_are_shared_and_atomic(redis_url: str) -> None:
         await agent.run("x", user="alice")
     await agent.run("x", user="bob")
     client = redis_client(redis_url)
-    keys = sorted([k.decode() async for k in client.scan_iter(match=f"{prefix}*")])
+    keys = sorted(k.decode() for k in client.scan_iter(match=f"{prefix}*"))
     assert keys == [f"{prefix}-/alice:requests", f"{prefix}-/bob:requests"]
-    assert 0 < await client.ttl(keys[0]) <= 120
-    await client.delete(*keys)
+    assert 0 < client.ttl(keys[0]) <= 120
+    client.delete(*keys)
 
 
 @pytest.mark.redis
@@ -120,9 +120,9 @@ async def test_redis_bucket_script_reloads_after_a_flush(redis_url: str) -> None
     buckets = RedisBuckets(redis_url)
     key = f"test:{uuid.uuid4().hex}"
     assert await buckets.take(key, 5, 1, 1) == 0
-    await redis_client(redis_url).script_flush()
+    redis_client(redis_url).script_flush()
     assert await buckets.take(key, 5, 1, 1) == 0
-    await redis_client(redis_url).delete(key)
+    redis_client(redis_url).delete(key)
 
 
 async def test_a_dead_backend_fails_open_with_a_warning_or_closed() -> None:
@@ -140,4 +140,4 @@ async def test_a_dead_backend_fails_open_with_a_warning_or_closed() -> None:
         with pytest.raises(StoreUnavailableError):
             await closed.run("x")
     finally:
-        await close_redis_clients()
+        close_redis_clients()
