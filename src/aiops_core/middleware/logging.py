@@ -79,14 +79,21 @@ class LoggingMiddleware(Middleware):
             self.log.debug("%s body: %s", label, clean)
 
     def _emit(self, event: str, fields: dict[str, Any]) -> None:
-        if self.log.isEnabledFor(self.level):
-            self.log.log(
+        log = self.log
+        if log.isEnabledFor(self.level):
+            # makeRecord + handle instead of log.log(): skips the caller lookup (a stack walk
+            # that costs more than the rest of the line), which would name this module anyway.
+            record = log.makeRecord(
+                log.name,
                 self.level,
+                __file__,
+                0,
                 "%s %s",
-                event,
-                _fmt(fields),
+                (event, _fmt(fields)),
+                None,
                 extra={"aiops": {"event": event, **fields}},
             )
+            log.handle(record)
 
     def _done(self, fields: dict[str, Any], response: ModelResponse, start: float) -> None:
         usage = response.usage
