@@ -141,3 +141,11 @@ async def test_a_dead_backend_fails_open_with_a_warning_or_closed() -> None:
             await closed.run("x")
     finally:
         close_redis_clients()
+
+
+async def test_streamed_runs_take_from_the_same_buckets() -> None:
+    spec = rate_limit(requests_per_minute=1, on_limit="raise")
+    agent = Agent(Script("ok").model, middleware=[spec])
+    _ = [e async for e in agent.stream("1", user="s")]
+    with pytest.raises(UsageLimitExceeded):
+        _ = [e async for e in agent.stream("2", user="s")]

@@ -136,3 +136,19 @@ def test_config_errors_name_the_field() -> None:
         resolve_specs([summarization(model="nosuch:model")])
     with pytest.raises(UserError, match="invalid config keep_last"):
         resolve_specs([summarization(keep_last=0)])
+
+
+async def test_streamed_runs_are_summarised_too() -> None:
+    from aiops_core.agent import TextDelta as AgentTextDelta
+
+    store = MemoryStore()
+    await _fill(store, 6)
+    main = Script(
+        lambda r: "SUMMARY" if "Summarise the conversation" in str(r.messages[0]) else "final"
+    )
+    agent = Agent(main.model, store=store, middleware=[summarization(max_tokens=500, keep_last=2)])
+    text = "".join(
+        [e.text async for e in agent.stream("next", thread_id="t") if isinstance(e, AgentTextDelta)]
+    )
+    assert text == "final"  # the summary request's text never reaches the user
+    assert main.calls == 2 and "SUMMARY" in main.requests[1].messages[0].content  # type: ignore[union-attr]
