@@ -1,9 +1,10 @@
 """``summarization``: keep long conversations under a token budget.
 
 When a request's estimated size passes ``max_tokens``, the older messages are replaced by a
-summary written by a model, and the last ``keep_last`` messages are sent as they are. The cut never
-separates an assistant's tool calls from their results: it moves back until the kept part starts
-with a user or assistant message. The summary is added to the system prompt.
+summary written by a model, and about the last ``keep_last`` messages are sent as they are. The
+cut never separates a tool call from its result, and the kept part starts with a user message
+(the cut moves back to one; a single long turn without one gets a short placeholder). The summary
+is added to the system prompt.
 
 The summary comes from ``model`` (any ``"provider:model"``, resolved with ``get_chat_model``),
 or, when ``model`` is not set, from the run's own model through the rest of the chain. Within a
@@ -36,6 +37,8 @@ DEFAULT_PROMPT = (
     "names, addresses, ticket numbers, decisions, open questions and tool findings. Be concise."
 )
 
+CONTINUE = "(The earlier part of this task is summarised in the system message. Continue.)"
+
 
 class SummarizationConfig(MiddlewareConfig):
     """Config of the ``summarization`` middleware."""
@@ -62,8 +65,18 @@ class SummarizationConfig(MiddlewareConfig):
 
 
 def split_point(messages: Sequence[Message], keep_last: int) -> int:
-    """Where the kept tail starts: at most ``keep_last`` messages, never a tool result first."""
+    """Where the kept tail starts: about the last ``keep_last`` messages.
+
+    The cut moves back to a user message, since some providers want the conversation after the
+    system prompt to start with one. When there is none to move to (one long agentic turn), it
+    moves back past tool results at least, so a tool call is never separated from its result.
+    """
     cut = max(0, len(messages) - keep_last)
+    at_user = cut
+    while at_user > 0 and not isinstance(messages[at_user], UserMessage):
+        at_user -= 1
+    if at_user > 0:
+        return at_user
     while cut > 0 and isinstance(messages[cut], ToolResultMessage):
         cut -= 1
     return cut
@@ -133,7 +146,10 @@ class SummarizationMiddleware(Middleware):
             ]
         else:
             head = [SystemMessage(content=note)]
-        return [*head, *convo[cut:]]
+        tail = list(convo[cut:])
+        if tail and not isinstance(tail[0], UserMessage):
+            tail.insert(0, UserMessage(content=CONTINUE))
+        return [*head, *tail]
 
     async def _shrink(self, request: ModelRequest, call_next: ModelHandler) -> ModelRequest:
         limit = self.config.max_tokens

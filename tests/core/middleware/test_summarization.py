@@ -87,26 +87,71 @@ async def test_without_a_model_the_runs_own_model_summarises() -> None:
     assert main.calls == 2
     answer_request = main.requests[1].messages
     assert isinstance(answer_request[0], SystemMessage) and "SUMMARY" in answer_request[0].content
-    assert len(answer_request) == 3
+    # keep_last=2 would start at "answer 5": the kept part starts at the user message before it.
+    assert [type(m).__name__ for m in answer_request[1:]] == [
+        "UserMessage",
+        "AssistantMessage",
+        "UserMessage",
+    ]
 
 
-def test_the_cut_never_separates_tool_calls_from_their_results() -> None:
+def test_the_cut_starts_at_a_user_message_and_keeps_tool_pairs() -> None:
     calls = [ToolCall(id="a", name="x"), ToolCall(id="b", name="y")]
-    messages = [
-        UserMessage(content="q1"),
-        AssistantMessage(content="a1"),
-        UserMessage(content="q2"),
+    turn = [
         AssistantMessage(tool_calls=calls),
         ToolResultMessage(tool_call_id="a", content="ra"),
         ToolResultMessage(tool_call_id="b", content="rb"),
         AssistantMessage(content="done"),
     ]
-    # keep_last=2 would start at the result "rb"; keep_last=3 at "ra": both move to the call.
-    assert split_point(messages, 2) == 3
-    assert split_point(messages, 3) == 3
-    assert split_point(messages, 4) == 3
-    assert split_point(messages, 5) == 2
+    messages = [
+        UserMessage(content="q1"),
+        AssistantMessage(content="a1"),
+        UserMessage(content="q2"),
+        *turn,
+    ]
+    # keep_last=2 would start at the result "rb": the cut moves back to the user message "q2".
+    for keep in (2, 3, 4, 5):
+        assert split_point(messages, keep) == 2
     assert split_point(messages, 10) == 0
+    # One long turn without a later user message: tool pairs stay whole at least.
+    long_turn = [UserMessage(content="q"), AssistantMessage(content="thinking"), *turn]
+    assert split_point(long_turn, 2) == 2  # the call, not its results
+    assert split_point(long_turn, 3) == 2
+
+
+async def test_a_kept_tail_without_a_user_message_gets_one(
+    scripted_provider: dict[str, Script],
+) -> None:
+    from aiops_core import tool
+
+    @tool
+    async def show_log(page: int) -> str:
+        """A page of the log."""
+        return f"page {page}: " + LONG
+
+    scripted_provider["small"] = Script("S")
+    pages = iter(range(100))
+
+    def reply(request: Any) -> Any:
+        page = next(pages)
+        if page < 6:
+            return AssistantMessage(
+                tool_calls=[ToolCall(id=f"p{page}", name="show_log", arguments={"page": page})]
+            )
+        return "read them all"
+
+    main = Script(reply)
+    agent = Agent(
+        main.model,
+        tools=[show_log],
+        middleware=[summarization(model="scripted:small", max_tokens=600, keep_last=4)],
+    )
+    assert (await agent.run("read the whole log")).output == "read them all"
+    last = main.requests[-1].messages
+    assert isinstance(last[0], SystemMessage) and "S" in last[0].content
+    assert isinstance(last[1], UserMessage) and "summarised in the system message" in last[1].text
+    assert isinstance(last[2], AssistantMessage) and last[2].tool_calls  # a call, then its result
+    assert isinstance(last[3], ToolResultMessage)
 
 
 async def test_the_summary_is_reused_within_a_run(scripted_provider: dict[str, Script]) -> None:
