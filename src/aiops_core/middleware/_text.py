@@ -16,7 +16,7 @@ from ..messages import (
 )
 from ..providers.base import ModelStreamEvent, ResponseDone, TextDelta
 
-__all__ = ["estimate_tokens", "map_content", "message_text", "rewrite_stream"]
+__all__ = ["check_template", "estimate_tokens", "map_content", "message_text", "rewrite_stream"]
 
 
 def message_text(message: Message) -> str:
@@ -72,3 +72,13 @@ async def rewrite_stream(
             yield event
         else:
             yield event
+
+
+def check_template(value: str, **names: str) -> str:
+    """Validate a ``str.format`` template that may use only ``names`` (for config validators)."""
+    try:
+        value.format(**names)
+    except (KeyError, IndexError, ValueError) as err:
+        allowed = ", ".join("{" + n + "}" for n in names) or "no placeholders"
+        raise ValueError(f"invalid template {value!r} ({err!r}); it may use {allowed}") from None
+    return value

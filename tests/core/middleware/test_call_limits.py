@@ -139,5 +139,7 @@ async def test_tool_thread_limit_counts_earlier_turns_and_can_raise() -> None:
 def test_config_errors_name_the_field() -> None:
     with pytest.raises(UserError, match="invalid config run_limit"):
         resolve_specs([model_limit(run_limit=0)])
+    with pytest.raises(UserError, match=r"invalid config message: .*may use \{scope\}"):
+        resolve_specs([model_limit(message="stopped after {limit}")])
     with pytest.raises(UserError, match="invalid config on_limit"):
         resolve_specs([tool_limit(on_limit="explode")])

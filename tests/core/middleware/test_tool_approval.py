@@ -145,3 +145,11 @@ async def test_reads_and_unlabelled_tools_run_without_approval() -> None:
     )
     assert (await writes_off.run("label")).status == "completed"
     assert CHANGES == ["sw1:uplink"]
+
+
+def test_config_errors_name_the_field() -> None:
+    from aiops_core.errors import UserError
+    from aiops_core.middleware import resolve_specs
+
+    with pytest.raises(UserError, match=r"invalid config reason: .*may use \{tool\}"):
+        resolve_specs([approval(reason="{device} needs approval")])
