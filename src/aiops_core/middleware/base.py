@@ -182,13 +182,13 @@ async def _stream_through_call(
     last: list[ModelStreamEvent] = []
 
     async def drain(req: ModelRequest) -> ModelResponse:
-        events: list[ModelStreamEvent] = []
-        async for event in call_next(req):
-            events.append(event)
-            if isinstance(event, ResponseDone):
-                last[:] = events
-                return event.response
-        raise AiopsError("model stream ended without a response")
+        # Consumed to the end (ResponseDone is the last event), so the inner stream closes.
+        events = [event async for event in call_next(req)]
+        done = events[-1] if events else None
+        if not isinstance(done, ResponseDone):
+            raise AiopsError("model stream ended without a response")
+        last[:] = events
+        return done.response
 
     response = await mw.wrap_model_call(request, drain)
     done = last[-1] if last else None

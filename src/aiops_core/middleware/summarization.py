@@ -181,10 +181,13 @@ class SummarizationMiddleware(Middleware):
         self, request: ModelRequest, call_next: StreamHandler
     ) -> AsyncIterator[ModelStreamEvent]:
         async def complete(req: ModelRequest) -> ModelResponse:
-            async for event in call_next(req):
+            response = None
+            async for event in call_next(req):  # to the end, so the stream closes
                 if isinstance(event, ResponseDone):
-                    return event.response
-            raise AiopsError("the summarising stream ended without a response")
+                    response = event.response
+            if response is None:
+                raise AiopsError("the summarising stream ended without a response")
+            return response
 
         async for event in call_next(await self._shrink(request, complete)):
             yield event
