@@ -140,8 +140,9 @@ def test_register_middleware_in_code(monkeypatch: pytest.MonkeyPatch) -> None:
     register_middleware("mine", ThirdParty)
     assert get_middleware_type("mine") is ThirdParty
     register_middleware("broken", "no_such_module:Nope")
-    with pytest.raises(UserError, match="cannot be loaded"):
+    with pytest.raises(UserError, match="cannot be loaded") as info:
         get_middleware_type("broken")
+    assert isinstance(info.value, ImportError)  # callers that skip unloadable entries still can
 
 
 # -- ordering ------------------------------------------------------------------------------------
