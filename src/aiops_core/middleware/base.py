@@ -8,7 +8,7 @@ request or the response), or the ``before_*`` / ``after_*`` conveniences for the
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -37,6 +37,12 @@ class MiddlewareConfig(BaseModel):
     """Base of every middleware's config schema: unknown keys are errors, defaults work."""
 
     model_config = ConfigDict(extra="forbid")
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        # Reprs end up in logs and tracebacks: show secret-looking values masked.
+        from .registry import masked_config
+
+        yield from masked_config(self).items()
 
 
 class Middleware:

@@ -372,6 +372,7 @@ def test_describe_lists_the_order_and_masks_secrets() -> None:
     assert rows[0]["config"]["api_key"] == "***"
     assert rows[0]["config"]["url"] == "redis://***@cache:6379/0"
     assert rows[0]["config"]["key_prefix"] == "p:"
+    assert "hunter2" not in repr(chain.middleware[0]) and "sk-live" not in repr(chain.middleware[0])
     text = chain.describe_text()
     assert "sk-live-123" not in text and "hunter2" not in text
     assert "retry" in text and "yes" in text
