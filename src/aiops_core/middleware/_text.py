@@ -49,17 +49,25 @@ async def rewrite_stream(
     """Apply ``fn`` to streamed text one complete line at a time.
 
     Text is held back until a newline (or the end of the answer), so a pattern that fits on one
-    line is never split across two deltas. The final response's content is rewritten whole, so
+    line is never split across two deltas; an open ``-----BEGIN ...`` block is held back until its
+    ``-----END`` line, so a streamed private key is redacted whole. The final response's content is rewritten whole, so
     it equals the concatenated deltas for line-local patterns.
     """
     pending = ""
     async for event in events:
         if isinstance(event, TextDelta):
             pending += event.text
-            head, sep, tail = pending.rpartition("\n")
-            if sep:
-                pending = tail
-                yield TextDelta(fn(head + sep))
+            head, sep, _ = pending.rpartition("\n")
+            if not sep:
+                continue
+            ready = len(head) + 1
+            begin = head.rfind("-----BEGIN ")
+            if begin != -1 and head.find("-----END ", begin) == -1:
+                # An open PEM block spans lines: hold it back until it ends (or the answer does).
+                ready = head.rfind("\n", 0, begin) + 1
+            if ready:
+                yield TextDelta(fn(pending[:ready]))
+                pending = pending[ready:]
         elif isinstance(event, ResponseDone):
             if pending:
                 yield TextDelta(fn(pending))

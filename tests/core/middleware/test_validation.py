@@ -111,3 +111,21 @@ def test_config_errors_name_the_field() -> None:
 async def test_data_parts_do_not_count_as_empty() -> None:
     agent = Agent(Script("ok").model, middleware=[validation()])
     assert (await agent.run(UserMessage(content=[DataPart(data={"a": 1})]))).output == "ok"
+
+
+async def test_a_streamed_private_key_never_reaches_the_user() -> None:
+    key = (
+        "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\nq2Ev9Q==\n-----END RSA PRIVATE KEY-----"
+    )
+
+    async def chunks(request: ModelRequest) -> AsyncIterator[str]:
+        yield "Here it is:\n"
+        for line in key.splitlines(keepends=True):
+            yield line
+        yield "\nkeep it safe"
+
+    agent = Agent(FunctionModel(stream_function=chunks), middleware=[validation()])
+    deltas = [e.text async for e in agent.stream("q") if isinstance(e, AgentTextDelta)]
+    text = "".join(deltas)
+    assert text == "Here it is:\n[REDACTED:private_key]\nkeep it safe"
+    assert deltas[0] == "Here it is:\n"  # text before the key is not held back
