@@ -139,6 +139,10 @@ class LoggingMiddleware(Middleware):
     async def wrap_model_stream(
         self, request: ModelRequest, call_next: StreamHandler
     ) -> AsyncIterator[ModelStreamEvent]:
+        if not self._active():
+            async for event in call_next(request):
+                yield event
+            return
         fields = self._base(request)
         fields["stream"] = True
         self._bodies("request", request.messages[-1:])
