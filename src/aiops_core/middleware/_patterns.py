@@ -7,6 +7,7 @@ secret, a ``keep`` group: the keyword before the secret stays readable
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -113,14 +114,33 @@ def luhn_ok(number: str) -> bool:
     return total % 10 == 0
 
 
+@functools.cache
+def _prefilter(types: frozenset[str]) -> re.Pattern[str] | None:
+    """One regex matching wherever any pattern of ``types`` could match (a cheap first pass)."""
+    parts = []
+    for pattern in PATTERNS:
+        if pattern.type in types:
+            flags = "".join(
+                f
+                for f, bit in (("i", re.IGNORECASE), ("m", re.MULTILINE))
+                if pattern.regex.flags & bit
+            )
+            body = pattern.regex.pattern.replace("(?P<keep>", "(?:")
+            parts.append(f"(?{flags}:{body})" if flags else f"(?:{body})")
+    return re.compile("|".join(parts)) if parts else None
+
+
 def redact(
     text: str, types: Iterable[str], placeholder: str = "[REDACTED:{type}]"
 ) -> tuple[str, list[str]]:
     """Replace every match of the given types; returns the text and the types found (in order)."""
-    wanted = set(types)
+    wanted = frozenset(types)
+    quick = _prefilter(wanted)
+    if quick is None or not quick.search(text):
+        return text, []
     found: list[str] = []
     for pattern in PATTERNS:
-        if pattern.type not in wanted:
+        if pattern.type not in wanted or not pattern.regex.search(text):
             continue
 
         def sub(match: re.Match[str], pattern: Pattern = pattern) -> str:

@@ -16,7 +16,7 @@ from ..messages import (
 )
 from ..providers.base import ModelStreamEvent, ResponseDone, TextDelta
 
-__all__ = ["estimate_tokens", "map_content", "message_text", "rewrite_stream"]
+__all__ = ["check_template", "estimate_tokens", "map_content", "message_text", "rewrite_stream"]
 
 
 def message_text(message: Message) -> str:
@@ -49,17 +49,25 @@ async def rewrite_stream(
     """Apply ``fn`` to streamed text one complete line at a time.
 
     Text is held back until a newline (or the end of the answer), so a pattern that fits on one
-    line is never split across two deltas. The final response's content is rewritten whole, so
+    line is never split across two deltas; an open ``-----BEGIN ...`` block is held back until its
+    ``-----END`` line, so a streamed private key is redacted whole. The final response's content is rewritten whole, so
     it equals the concatenated deltas for line-local patterns.
     """
     pending = ""
     async for event in events:
         if isinstance(event, TextDelta):
             pending += event.text
-            head, sep, tail = pending.rpartition("\n")
-            if sep:
-                pending = tail
-                yield TextDelta(fn(head + sep))
+            head, sep, _ = pending.rpartition("\n")
+            if not sep:
+                continue
+            ready = len(head) + 1
+            begin = head.rfind("-----BEGIN ")
+            if begin != -1 and head.find("-----END ", begin) == -1:
+                # An open PEM block spans lines: hold it back until it ends (or the answer does).
+                ready = head.rfind("\n", 0, begin) + 1
+            if ready:
+                yield TextDelta(fn(pending[:ready]))
+                pending = pending[ready:]
         elif isinstance(event, ResponseDone):
             if pending:
                 yield TextDelta(fn(pending))
@@ -72,3 +80,13 @@ async def rewrite_stream(
             yield event
         else:
             yield event
+
+
+def check_template(value: str, **names: str) -> str:
+    """Validate a ``str.format`` template that may use only ``names`` (for config validators)."""
+    try:
+        value.format(**names)
+    except (KeyError, IndexError, ValueError) as err:
+        allowed = ", ".join("{" + n + "}" for n in names) or "no placeholders"
+        raise ValueError(f"invalid template {value!r} ({err!r}); it may use {allowed}") from None
+    return value

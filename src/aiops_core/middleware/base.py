@@ -8,7 +8,7 @@ request or the response), or the ``before_*`` / ``after_*`` conveniences for the
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -37,6 +37,12 @@ class MiddlewareConfig(BaseModel):
     """Base of every middleware's config schema: unknown keys are errors, defaults work."""
 
     model_config = ConfigDict(extra="forbid")
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        # Reprs end up in logs and tracebacks: show secret-looking values masked.
+        from .registry import masked_config
+
+        yield from masked_config(self).items()
 
 
 class Middleware:
@@ -127,8 +133,18 @@ class Middleware:
         return f"{type(self).__name__}({self.config!r})"
 
 
+_override_memo: dict[tuple[type[Middleware], tuple[str, ...]], bool] = {}
+
+
 def _overrides(cls: type[Middleware], *names: str) -> bool:
-    return any(getattr(cls, n) is not getattr(Middleware, n) for n in names)
+    # Memoised: asked on every run and every call, and a class's methods do not change.
+    key = (cls, names)
+    found = _override_memo.get(key)
+    if found is None:
+        found = _override_memo[key] = any(
+            getattr(cls, n) is not getattr(Middleware, n) for n in names
+        )
+    return found
 
 
 def response_events(response: ModelResponse) -> list[ModelStreamEvent]:
@@ -172,13 +188,13 @@ async def _stream_through_call(
     last: list[ModelStreamEvent] = []
 
     async def drain(req: ModelRequest) -> ModelResponse:
-        events: list[ModelStreamEvent] = []
-        async for event in call_next(req):
-            events.append(event)
-            if isinstance(event, ResponseDone):
-                last[:] = events
-                return event.response
-        raise AiopsError("model stream ended without a response")
+        # Consumed to the end (ResponseDone is the last event), so the inner stream closes.
+        events = [event async for event in call_next(req)]
+        done = events[-1] if events else None
+        if not isinstance(done, ResponseDone):
+            raise AiopsError("model stream ended without a response")
+        last[:] = events
+        return done.response
 
     response = await mw.wrap_model_call(request, drain)
     done = last[-1] if last else None

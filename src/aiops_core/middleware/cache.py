@@ -20,6 +20,7 @@ from dataclasses import asdict
 from typing import Any, Literal
 
 from pydantic import Field
+from pydantic_core import to_json
 
 from .._types import ModelHandler, StreamHandler
 from ..messages import AssistantMessage, Message, Usage
@@ -60,24 +61,23 @@ def cache_key(request: ModelRequest, *, model: str, scope: str) -> str:
         "model": model,
         "messages": [_normalise(m) for m in request.messages],
         "tools": [asdict(t) for t in request.tools],
-        "settings": dict(request.settings),
+        "settings": sorted(request.settings.items()),
         "output": asdict(request.output_schema) if request.output_schema else None,
     }
-    digest = hashlib.sha256(
-        json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str).encode()
-    ).hexdigest()
+    # Every dict here comes from a schema (fixed key order) except settings, sorted above.
+    digest = hashlib.sha256(to_json(payload, fallback=str)).hexdigest()
     return f"{scope}:{digest}"
 
 
 def _dump(response: ModelResponse) -> str:
-    return json.dumps(
+    return to_json(
         {
             "message": response.message.model_dump(mode="json"),
             "usage": response.usage.model_dump(),
             "finish_reason": response.finish_reason,
             "model": response.model,
         }
-    )
+    ).decode()
 
 
 def _load(text: str) -> ModelResponse:
@@ -93,7 +93,7 @@ def _load(text: str) -> ModelResponse:
 
 
 class CacheMiddleware(Middleware):
-    """Response cache; see the module docstring."""
+    """Answers repeated model requests from a response cache (memory or Redis), scoped per user."""
 
     name = "cache"
     Config = CacheConfig

@@ -12,7 +12,7 @@ import time
 from collections import OrderedDict
 from typing import Protocol
 
-from ._redis import redis_client
+from ._redis import redis_call
 
 __all__ = ["CacheBackend", "MemoryCacheBackend", "RedisCacheBackend", "shared_cache_backend"]
 
@@ -67,11 +67,12 @@ class RedisCacheBackend:
         self.url = url
 
     async def get(self, key: str) -> str | None:
-        value = await redis_client(self.url).get(key)
+        value = await redis_call(self.url, lambda r: r.get(key))
         return value.decode() if isinstance(value, bytes) else value
 
     async def set(self, key: str, value: str, ttl: float) -> None:
-        await redis_client(self.url).set(key, value, px=max(1, int(ttl * 1000)))
+        ms = max(1, int(ttl * 1000))
+        await redis_call(self.url, lambda r: r.set(key, value, px=ms))
 
     def __repr__(self) -> str:
         host = self.url.rsplit("@", 1)[-1]

@@ -18,13 +18,14 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from .._types import ModelHandler, StreamHandler, ToolHandler
 from ..errors import UsageLimitExceeded
 from ..messages import AssistantMessage, ToolResultMessage, Usage
 from ..providers.base import ModelRequest, ModelResponse, ModelStreamEvent
 from ..tools import ToolInvocation, tool_error
+from ._text import check_template
 from .base import Middleware, MiddlewareConfig, response_events
 
 __all__ = [
@@ -47,6 +48,11 @@ class ModelCallLimitConfig(MiddlewareConfig):
         "I have reached the limit of model calls for this {scope}, so I stop here.",
         description="final answer when ending; {scope} is 'run' or 'conversation'",
     )
+
+    @field_validator("message")
+    @classmethod
+    def _message_template(cls, value: str) -> str:
+        return check_template(value, scope="run")
 
 
 class ModelCallLimitMiddleware(Middleware):

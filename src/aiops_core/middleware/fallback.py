@@ -20,7 +20,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 from .._types import ModelHandler, StreamHandler
-from ..errors import ProviderError
+from ..errors import ProviderError, UnknownNameError
 from ..providers.base import ModelRequest, ModelResponse, ModelStreamEvent
 from ..providers.registry import get_chat_model, get_provider
 from .base import Middleware, MiddlewareConfig
@@ -45,12 +45,15 @@ class ModelFallbackConfig(MiddlewareConfig):
     @classmethod
     def _providers_known(cls, value: list[str]) -> list[str]:
         for spec in value:
-            get_provider(spec.partition(":")[0].strip())
+            try:
+                get_provider(spec.partition(":")[0].strip())
+            except UnknownNameError as err:
+                raise ValueError(str(err)) from None
         return value
 
 
 class ModelFallbackMiddleware(Middleware):
-    """Falls back to other models on provider errors; see the module docstring."""
+    """On provider errors, tries the next "provider:model" in a list."""
 
     name = "model_fallback"
     Config = ModelFallbackConfig

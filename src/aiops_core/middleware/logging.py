@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any, Literal
 
 from pydantic import Field
 
 from .._types import ModelHandler, StreamHandler, ToolHandler
 from ..errors import ApprovalRequired
-from ..messages import ToolResultMessage
+from ..messages import Message, ToolResultMessage
 from ..providers.base import ModelRequest, ModelResponse, ModelStreamEvent, ResponseDone, TextDelta
 from ..tools import ToolInvocation
 from ._patterns import SECRET_TYPES, redact
@@ -47,7 +47,7 @@ def _fmt(fields: dict[str, Any]) -> str:
 
 
 class LoggingMiddleware(Middleware):
-    """Structured call logging; see the module docstring."""
+    """One structured log line per model call and tool call; bodies only at DEBUG."""
 
     name = "logging"
     Config = LoggingConfig
@@ -69,23 +69,31 @@ class LoggingMiddleware(Middleware):
             "tools": len(request.tools),
         }
 
-    def _bodies(self, label: str, texts: list[str]) -> None:
+    def _bodies(self, label: str, messages: Sequence[Message]) -> None:
         if not (self.config.log_bodies and self.log.isEnabledFor(logging.DEBUG)):
             return
         limit = self.config.max_body_chars
-        for text in texts:
+        for message in messages:
+            text = message_text(message)
             clean, _ = redact(text[:limit], SECRET_TYPES, "[REDACTED]")
             self.log.debug("%s body: %s", label, clean)
 
     def _emit(self, event: str, fields: dict[str, Any]) -> None:
-        if self.log.isEnabledFor(self.level):
-            self.log.log(
+        log = self.log
+        if log.isEnabledFor(self.level):
+            # makeRecord + handle instead of log.log(): skips the caller lookup (a stack walk
+            # that costs more than the rest of the line), which would name this module anyway.
+            record = log.makeRecord(
+                log.name,
                 self.level,
+                __file__,
+                0,
                 "%s %s",
-                event,
-                _fmt(fields),
+                (event, _fmt(fields)),
+                None,
                 extra={"aiops": {"event": event, **fields}},
             )
+            log.handle(record)
 
     def _done(self, fields: dict[str, Any], response: ModelResponse, start: float) -> None:
         usage = response.usage
@@ -98,7 +106,7 @@ class LoggingMiddleware(Middleware):
             outcome="ok",
         )
         self._emit("model_call", fields)
-        self._bodies("response", [message_text(response.message)])
+        self._bodies("response", [response.message])
 
     def _failed(self, fields: dict[str, Any], err: BaseException, start: float) -> None:
         fields.update(
@@ -107,11 +115,18 @@ class LoggingMiddleware(Middleware):
         )
         self._emit("model_call", fields)
 
+    def _active(self) -> bool:
+        return self.log.isEnabledFor(self.level) or (
+            self.config.log_bodies and self.log.isEnabledFor(logging.DEBUG)
+        )
+
     async def wrap_model_call(
         self, request: ModelRequest, call_next: ModelHandler
     ) -> ModelResponse:
+        if not self._active():  # nothing would be written: stay out of the way
+            return await call_next(request)
         fields = self._base(request)
-        self._bodies("request", [message_text(m) for m in request.messages[-1:]])
+        self._bodies("request", request.messages[-1:])
         start = time.perf_counter()
         try:
             response = await call_next(request)
@@ -124,9 +139,13 @@ class LoggingMiddleware(Middleware):
     async def wrap_model_stream(
         self, request: ModelRequest, call_next: StreamHandler
     ) -> AsyncIterator[ModelStreamEvent]:
+        if not self._active():
+            async for event in call_next(request):
+                yield event
+            return
         fields = self._base(request)
         fields["stream"] = True
-        self._bodies("request", [message_text(m) for m in request.messages[-1:]])
+        self._bodies("request", request.messages[-1:])
         start = time.perf_counter()
         first: float | None = None
         try:
@@ -173,5 +192,5 @@ class LoggingMiddleware(Middleware):
             outcome="tool_error" if result.is_error else "ok",
         )
         self._emit("tool_call", fields)
-        self._bodies("tool result", [result.text])
+        self._bodies("tool result", [result])
         return result

@@ -18,14 +18,14 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from .._types import StreamHandler, ToolHandler
 from ..messages import Message, ToolResultMessage, UserMessage
 from ..providers.base import ModelRequest, ModelResponse, ModelStreamEvent
 from ..tools import ToolInvocation
 from ._patterns import redact
-from ._text import map_content, rewrite_stream
+from ._text import check_template, map_content, rewrite_stream
 from .base import Middleware, MiddlewareConfig
 
 __all__ = ["PIIRedactionConfig", "PIIRedactionMiddleware"]
@@ -62,9 +62,14 @@ class PIIRedactionConfig(MiddlewareConfig):
         )
         return [n for n in names if getattr(self, n)]
 
+    @field_validator("placeholder")
+    @classmethod
+    def _placeholder_template(cls, value: str) -> str:
+        return check_template(value, type="x")
+
 
 class PIIRedactionMiddleware(Middleware):
-    """Redacts personal data and secrets; see the module docstring."""
+    """Redacts personal data and secrets (device-config passwords too) from input, tool results and output."""
 
     name = "pii_redaction"
     Config = PIIRedactionConfig

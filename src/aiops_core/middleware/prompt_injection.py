@@ -120,7 +120,7 @@ class PromptInjectionConfig(MiddlewareConfig):
 
 
 class PromptInjectionMiddleware(Middleware):
-    """Prompt-injection heuristics; see the module docstring."""
+    """Blocks, flags or strips prompt-injection attempts in user input and tool results."""
 
     name = "prompt_injection"
     Config = PromptInjectionConfig

@@ -60,7 +60,7 @@ class RateLimitConfig(MiddlewareConfig):
 
 
 class RateLimitMiddleware(Middleware):
-    """Token-bucket rate limits; see the module docstring."""
+    """Token buckets for requests and tokens per minute, per user or model (memory or Redis)."""
 
     name = "rate_limit"
     Config = RateLimitConfig

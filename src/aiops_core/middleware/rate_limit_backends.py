@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Protocol
+from typing import Any, Protocol
 
-from ._redis import redis_client
+from ._redis import redis_call, redis_client
 
 __all__ = ["BucketBackend", "MemoryBuckets", "RedisBuckets", "shared_bucket_backend"]
 
@@ -87,21 +87,18 @@ class RedisBuckets:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self._sha: str | None = None
+        self._script: Any = None
 
     async def take(
         self, key: str, capacity: float, rate: float, amount: float, debt: bool = False
     ) -> float:
-        client = redis_client(self.url)
+        if self._script is None:
+            # A registered script runs by SHA and reloads itself after a server restart.
+            self._script = redis_client(self.url).register_script(_TAKE)
+        script = self._script
         args = [repr(float(capacity)), repr(float(rate)), repr(float(amount)), "1" if debt else "0"]
-        if self._sha is not None:
-            try:
-                return float(await client.evalsha(self._sha, 1, key, *args))
-            except Exception as err:  # NoScriptError after a server restart: load it again
-                if "NOSCRIPT" not in str(err):
-                    raise
-        self._sha = await client.script_load(_TAKE)
-        return float(await client.evalsha(self._sha, 1, key, *args))
+        value = await redis_call(self.url, lambda r: script(keys=[key], args=args, client=r))
+        return float(value)
 
     def __repr__(self) -> str:
         return f"RedisBuckets({self.url.rsplit('@', 1)[-1]!r})"

@@ -18,6 +18,7 @@ from ..errors import UnknownNameError, UserError
 from .base import Middleware, MiddlewareConfig, MiddlewareSpec
 
 __all__ = [
+    "MiddlewareLoadError",
     "config_schema",
     "get_middleware_type",
     "list_middleware_types",
@@ -26,6 +27,14 @@ __all__ = [
 ]
 
 ENTRY_POINT_GROUP = "aiops_core.middleware"
+
+
+class MiddlewareLoadError(UserError, ImportError):
+    """A registered middleware type cannot be imported (its package or a dependency is missing).
+
+    An :class:`ImportError` too, so callers that skip unloadable entries keep working.
+    """
+
 
 _BUILTIN: dict[str, str] = {
     name: f"aiops_core.middleware.{module}:{cls}"
@@ -80,7 +89,7 @@ def get_middleware_type(name_or_cls: str | type[Middleware]) -> type[Middleware]
         try:
             entry = getattr(importlib.import_module(module), attr)
         except (ImportError, AttributeError) as err:
-            raise UserError(
+            raise MiddlewareLoadError(
                 f"Middleware type {name_or_cls!r} cannot be loaded from {module}:{attr} ({err}); "
                 "check the package that registers it is installed"
             ) from err

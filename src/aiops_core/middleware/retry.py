@@ -51,7 +51,7 @@ class RetryConfig(MiddlewareConfig):
 
 
 class RetryMiddleware(Middleware):
-    """Retries retryable provider errors; see the module docstring."""
+    """Retries retryable provider errors with exponential backoff and jitter."""
 
     name = "retry"
     Config = RetryConfig

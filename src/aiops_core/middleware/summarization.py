@@ -1,9 +1,10 @@
 """``summarization``: keep long conversations under a token budget.
 
 When a request's estimated size passes ``max_tokens``, the older messages are replaced by a
-summary written by a model, and the last ``keep_last`` messages are sent as they are. The cut never
-separates an assistant's tool calls from their results: it moves back until the kept part starts
-with a user or assistant message. The summary is added to the system prompt.
+summary written by a model, and about the last ``keep_last`` messages are sent as they are. The
+cut never separates a tool call from its result, and the kept part starts with a user message
+(the cut moves back to one; a single long turn without one gets a short placeholder). The summary
+is added to the system prompt.
 
 The summary comes from ``model`` (any ``"provider:model"``, resolved with ``get_chat_model``),
 or, when ``model`` is not set, from the run's own model through the rest of the chain. Within a
@@ -20,7 +21,7 @@ from typing import Any
 from pydantic import Field, field_validator
 
 from .._types import ModelHandler, StreamHandler
-from ..errors import AiopsError
+from ..errors import AiopsError, UnknownNameError
 from ..messages import AssistantMessage, Message, SystemMessage, ToolResultMessage, UserMessage
 from ..providers.base import ChatModel, ModelRequest, ModelResponse, ModelStreamEvent, ResponseDone
 from ..providers.registry import get_chat_model, get_provider
@@ -35,6 +36,8 @@ DEFAULT_PROMPT = (
     "Summarise the conversation below for an assistant that will continue it. Keep device "
     "names, addresses, ticket numbers, decisions, open questions and tool findings. Be concise."
 )
+
+CONTINUE = "(The earlier part of this task is summarised in the system message. Continue.)"
 
 
 class SummarizationConfig(MiddlewareConfig):
@@ -54,13 +57,26 @@ class SummarizationConfig(MiddlewareConfig):
     @classmethod
     def _provider_known(cls, value: str | None) -> str | None:
         if value is not None:
-            get_provider(value.partition(":")[0].strip())  # unknown provider: UnknownNameError
+            try:
+                get_provider(value.partition(":")[0].strip())
+            except UnknownNameError as err:
+                raise ValueError(str(err)) from None
         return value
 
 
 def split_point(messages: Sequence[Message], keep_last: int) -> int:
-    """Where the kept tail starts: at most ``keep_last`` messages, never a tool result first."""
+    """Where the kept tail starts: about the last ``keep_last`` messages.
+
+    The cut moves back to a user message, since some providers want the conversation after the
+    system prompt to start with one. When there is none to move to (one long agentic turn), it
+    moves back past tool results at least, so a tool call is never separated from its result.
+    """
     cut = max(0, len(messages) - keep_last)
+    at_user = cut
+    while at_user > 0 and not isinstance(messages[at_user], UserMessage):
+        at_user -= 1
+    if at_user > 0:
+        return at_user
     while cut > 0 and isinstance(messages[cut], ToolResultMessage):
         cut -= 1
     return cut
@@ -81,7 +97,7 @@ def _transcript(messages: Sequence[Message]) -> str:
 
 
 class SummarizationMiddleware(Middleware):
-    """Summarises older messages; see the module docstring."""
+    """Summarises older messages when a request passes a token threshold."""
 
     name = "summarization"
     Config = SummarizationConfig
@@ -130,7 +146,10 @@ class SummarizationMiddleware(Middleware):
             ]
         else:
             head = [SystemMessage(content=note)]
-        return [*head, *convo[cut:]]
+        tail = list(convo[cut:])
+        if tail and not isinstance(tail[0], UserMessage):
+            tail.insert(0, UserMessage(content=CONTINUE))
+        return [*head, *tail]
 
     async def _shrink(self, request: ModelRequest, call_next: ModelHandler) -> ModelRequest:
         limit = self.config.max_tokens
@@ -162,10 +181,13 @@ class SummarizationMiddleware(Middleware):
         self, request: ModelRequest, call_next: StreamHandler
     ) -> AsyncIterator[ModelStreamEvent]:
         async def complete(req: ModelRequest) -> ModelResponse:
-            async for event in call_next(req):
+            response = None
+            async for event in call_next(req):  # to the end, so the stream closes
                 if isinstance(event, ResponseDone):
-                    return event.response
-            raise AiopsError("the summarising stream ended without a response")
+                    response = event.response
+            if response is None:
+                raise AiopsError("the summarising stream ended without a response")
+            return response
 
         async for event in call_next(await self._shrink(request, complete)):
             yield event

@@ -32,7 +32,7 @@ class TimeoutConfig(MiddlewareConfig):
 
 
 class TimeoutMiddleware(Middleware):
-    """Deadlines per call; see the module docstring."""
+    """Deadlines for each model call and each tool call."""
 
     name = "timeout"
     Config = TimeoutConfig

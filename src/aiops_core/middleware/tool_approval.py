@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from fnmatch import fnmatchcase
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from .._types import ToolHandler
 from ..errors import ApprovalRequired
 from ..messages import ToolResultMessage
 from ..tools import ToolInvocation
+from ._text import check_template
 from .base import Middleware, MiddlewareConfig
 
 __all__ = ["ToolApprovalConfig", "ToolApprovalMiddleware"]
@@ -35,9 +36,14 @@ class ToolApprovalConfig(MiddlewareConfig):
         "Tool {tool!r} changes data and needs approval", description="shown to the approver; {tool}"
     )
 
+    @field_validator("reason")
+    @classmethod
+    def _reason_template(cls, value: str) -> str:
+        return check_template(value, tool="x")
+
 
 class ToolApprovalMiddleware(Middleware):
-    """Pauses runs for approval; see the module docstring."""
+    """Pauses the run until a person approves tool calls that write."""
 
     name = "tool_approval"
     Config = ToolApprovalConfig

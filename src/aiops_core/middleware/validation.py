@@ -23,7 +23,7 @@ from ..errors import ContentBlockedError
 from ..messages import ImagePart, UserMessage
 from ..providers.base import ModelRequest, ModelResponse, ModelStreamEvent
 from ._patterns import PATTERNS, redact
-from ._text import rewrite_stream
+from ._text import check_template, rewrite_stream
 from .base import Middleware, MiddlewareConfig
 
 __all__ = ["ValidationConfig", "ValidationMiddleware"]
@@ -82,9 +82,14 @@ class ValidationConfig(MiddlewareConfig):
             raise ValueError(f"unknown types {unknown}; known: {', '.join(_KNOWN_TYPES)}")
         return value
 
+    @field_validator("replacement")
+    @classmethod
+    def _replacement_template(cls, value: str) -> str:
+        return check_template(value, type="x")
+
 
 class ValidationMiddleware(Middleware):
-    """Input and output checks; see the module docstring."""
+    """Input checks (empty, length, deny patterns) and output checks (redact or block secrets)."""
 
     name = "validation"
     Config = ValidationConfig

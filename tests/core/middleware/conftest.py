@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -39,9 +39,9 @@ class Script:
         return len(self.requests)
 
 
-def call(name: str, call_id: str = "c1", **arguments: Any) -> AssistantMessage:
+def call(tool_name: str, call_id: str = "c1", /, **arguments: Any) -> AssistantMessage:
     """An assistant message asking for one tool call."""
-    return AssistantMessage(tool_calls=[ToolCall(id=call_id, name=name, arguments=arguments)])
+    return AssistantMessage(tool_calls=[ToolCall(id=call_id, name=tool_name, arguments=arguments)])
 
 
 @pytest.fixture
@@ -60,5 +60,3 @@ def scripted_provider(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Scr
 
     monkeypatch.setitem(provider_registry._registered, "scripted", ScriptedHandler)
     yield scripts
-
-

@@ -8,6 +8,7 @@ from importlib.metadata import EntryPoint
 from typing import Any, ClassVar
 
 import anyio
+import anyio.lowlevel
 import pytest
 
 from aiops_core import Agent
@@ -71,7 +72,9 @@ def test_non_integer_priority_and_flags_are_rejected() -> None:
 
 
 def test_invalid_config_names_the_field() -> None:
-    with pytest.raises(UserError, match=r"'retry': invalid config max_attempts: .*greater than or equal to 1"):
+    with pytest.raises(
+        UserError, match=r"'retry': invalid config max_attempts: .*greater than or equal to 1"
+    ):
         resolve_specs([MiddlewareSpec("retry", config={"max_attempts": 0})])
     with pytest.raises(UserError, match=r"invalid config max_attemps: unknown key"):
         resolve_specs([MiddlewareSpec("retry", config={"max_attemps": 3})])
@@ -95,9 +98,19 @@ def test_inactive_specs_are_ignored() -> None:
 def test_every_builtin_has_a_schema_with_working_defaults() -> None:
     types = list_middleware_types()
     assert {
-        "logging", "cache", "retry", "validation", "prompt_injection", "pii_redaction",
-        "summarization", "model_call_limit", "tool_call_limit", "model_fallback", "timeout",
-        "rate_limit", "tool_approval",
+        "logging",
+        "cache",
+        "retry",
+        "validation",
+        "prompt_injection",
+        "pii_redaction",
+        "summarization",
+        "model_call_limit",
+        "tool_call_limit",
+        "model_fallback",
+        "timeout",
+        "rate_limit",
+        "tool_approval",
     } <= set(types)
     for name, cls in types.items():
         assert cls.name == name
@@ -109,7 +122,9 @@ def test_every_builtin_has_a_schema_with_working_defaults() -> None:
 
 def test_entry_point_group_registers_third_party_types(monkeypatch: pytest.MonkeyPatch) -> None:
     ep = EntryPoint("third_party", f"{__name__}:ThirdParty", mw_registry.ENTRY_POINT_GROUP)
-    monkeypatch.setattr(mw_registry, "entry_points", lambda group: [ep] if group == ep.group else [])
+    monkeypatch.setattr(
+        mw_registry, "entry_points", lambda group: [ep] if group == ep.group else []
+    )
     monkeypatch.setattr(mw_registry, "_entry_points_loaded", False)
     monkeypatch.setattr(mw_registry, "_registered", {})
     assert get_middleware_type("third_party") is ThirdParty
@@ -125,8 +140,9 @@ def test_register_middleware_in_code(monkeypatch: pytest.MonkeyPatch) -> None:
     register_middleware("mine", ThirdParty)
     assert get_middleware_type("mine") is ThirdParty
     register_middleware("broken", "no_such_module:Nope")
-    with pytest.raises(UserError, match="cannot be loaded"):
+    with pytest.raises(UserError, match="cannot be loaded") as info:
         get_middleware_type("broken")
+    assert isinstance(info.value, ImportError)  # callers that skip unloadable entries still can
 
 
 # -- ordering ------------------------------------------------------------------------------------
@@ -142,8 +158,14 @@ async def test_priority_one_is_outermost_and_ties_order_by_name() -> None:
     agent = Agent(Script("hi").model, middleware=specs)
     await agent.run("hello")
     assert LOG == [
-        "pre:outer", "pre:alpha", "pre:zeta", "pre:inner",
-        "post:inner", "post:zeta", "post:alpha", "post:outer",
+        "pre:outer",
+        "pre:alpha",
+        "pre:zeta",
+        "pre:inner",
+        "post:inner",
+        "post:zeta",
+        "post:alpha",
+        "post:outer",
     ]
 
 
@@ -168,7 +190,10 @@ async def test_before_and_after_hooks_run_in_onion_order() -> None:
     class B(Hooks):
         name, label = "b", "b"
 
-    agent = Agent(Script("hi").model, middleware=[MiddlewareSpec(B, priority=2), MiddlewareSpec(A, priority=9)])
+    agent = Agent(
+        Script("hi").model,
+        middleware=[MiddlewareSpec(B, priority=2), MiddlewareSpec(A, priority=9)],
+    )
     await agent.run("x")
     assert LOG == ["run:b", "run:a", "before:b", "before:a", "after:a", "after:b"]
 
@@ -193,7 +218,9 @@ async def test_call_next_may_run_several_times() -> None:
         async def wrap_model_call(self, request: ModelRequest, call_next: Any) -> ModelResponse:
             first = await call_next(request)
             second = await call_next(request)
-            return ModelResponse(AssistantMessage(content=first.message.content + "+" + second.message.content))
+            return ModelResponse(
+                AssistantMessage(content=first.message.content + "+" + second.message.content)
+            )
 
     script = Script("one", "two")
     result = await Agent(script.model, middleware=[Twice]).run("x")
@@ -218,9 +245,11 @@ class Counting(Middleware):
     async def wrap_model_call(self, request: ModelRequest, call_next: Any) -> ModelResponse:
         user = request.context.user if request.context else None
         self.seen.append(user or "")
-        await anyio.sleep(0)  # let the other conversation interleave
+        await anyio.lowlevel.checkpoint()  # let the other conversation interleave
         response = await call_next(request)
-        return ModelResponse(AssistantMessage(content=f"{response.message.content} seen={self.seen}"))
+        return ModelResponse(
+            AssistantMessage(content=f"{response.message.content} seen={self.seen}")
+        )
 
 
 async def test_two_concurrent_conversations_get_their_own_instances() -> None:
@@ -283,14 +312,20 @@ class BrokenStart(Middleware):
 async def test_critical_build_failure_aborts_the_run_naming_it() -> None:
     script = Script("hi")
     agent = Agent(script.model, middleware=[MiddlewareSpec(Broken, critical=True)])
-    with pytest.raises(MiddlewareError, match="Critical middleware 'broken' failed to build") as info:
+    with pytest.raises(
+        MiddlewareError, match="Critical middleware 'broken' failed to build"
+    ) as info:
         await agent.run("x")
     assert info.value.middleware == "broken"
     assert script.calls == 0
 
 
-async def test_non_critical_build_failure_is_skipped_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
-    agent = Agent(Script("hi").model, middleware=[MiddlewareSpec(Broken), MiddlewareSpec(tracer("ok"))])
+async def test_non_critical_build_failure_is_skipped_with_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    agent = Agent(
+        Script("hi").model, middleware=[MiddlewareSpec(Broken), MiddlewareSpec(tracer("ok"))]
+    )
     result = await agent.run("x")
     assert result.output == "hi"
     assert LOG == ["pre:ok", "post:ok"]
@@ -321,15 +356,23 @@ def test_describe_lists_the_order_and_masks_secrets() -> None:
             key_prefix: str = "p:"
 
     specs = [
-        MiddlewareSpec(Secretive, priority=5, config={"api_key": "sk-live-123", "url": "redis://:hunter2@cache:6379/0"}),
+        MiddlewareSpec(
+            Secretive,
+            priority=5,
+            config={"api_key": "sk-live-123", "url": "redis://:hunter2@cache:6379/0"},
+        ),
         MiddlewareSpec("retry", priority=30, critical=True),
     ]
     chain = build_chain(resolve_specs(specs), RunContext())
     rows = chain.describe()
-    assert [(r["order"], r["priority"], r["type"]) for r in rows] == [(1, 5, "secretive"), (2, 30, "retry")]
+    assert [(r["order"], r["priority"], r["type"]) for r in rows] == [
+        (1, 5, "secretive"),
+        (2, 30, "retry"),
+    ]
     assert rows[0]["config"]["api_key"] == "***"
     assert rows[0]["config"]["url"] == "redis://***@cache:6379/0"
     assert rows[0]["config"]["key_prefix"] == "p:"
+    assert "hunter2" not in repr(chain.middleware[0]) and "sk-live" not in repr(chain.middleware[0])
     text = chain.describe_text()
     assert "sk-live-123" not in text and "hunter2" not in text
     assert "retry" in text and "yes" in text
@@ -374,7 +417,9 @@ async def test_stream_only_middleware_takes_part_in_complete_calls() -> None:
     class Shout(Middleware):
         name = "shout"
 
-        async def wrap_model_stream(self, request: ModelRequest, call_next: Any) -> AsyncIterator[Any]:
+        async def wrap_model_stream(
+            self, request: ModelRequest, call_next: Any
+        ) -> AsyncIterator[Any]:
             async for event in call_next(request):
                 if isinstance(event, TextDelta):
                     yield TextDelta(event.text + "!")
