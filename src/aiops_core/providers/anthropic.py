@@ -168,7 +168,7 @@ class AnthropicChatModel(SDKChatModel["AsyncAnthropic"]):
             if key == "max_tokens":
                 kwargs["max_tokens"] = value
             elif key in ("temperature", "top_p"):
-                kwargs[key] = value
+                extra[key] = value  # this SDK release has no argument for them; the API takes them
             elif key == "stop":
                 kwargs["stop_sequences"] = value
             elif key == "tool_choice":
