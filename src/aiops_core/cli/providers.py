@@ -43,7 +43,11 @@ def run(args: argparse.Namespace) -> int:
             raise UnknownNameError("provider", args.name, [row.name for row in list_providers()])
     if args.json:
         data = {
-            row.name: {"sdk": row.sdk, "installed": row.installed, "config_schema": row.config_schema}
+            row.name: {
+                "sdk": row.sdk,
+                "installed": row.installed,
+                "config_schema": row.config_schema,
+            }
             for row in rows
         }
         print(json.dumps(data, indent=2, sort_keys=True))
@@ -54,5 +58,8 @@ def run(args: argparse.Namespace) -> int:
         table.append((row.name, row.sdk or "-", "yes" if row.installed else "no", keys))
     widths = [max(len(line[i]) for line in table) for i in range(3)]
     for line in table:
-        print("  ".join(cell.ljust(width) for cell, width in zip(line[:3], widths, strict=True)), line[3])
+        print(
+            "  ".join(cell.ljust(width) for cell, width in zip(line[:3], widths, strict=True)),
+            line[3],
+        )
     return 0

@@ -23,7 +23,15 @@ def test_table_lists_every_handler(capsys: pytest.CaptureFixture[str]) -> None:
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split()[:3] == ["PROVIDER", "SDK", "INSTALLED"]
     rows = {line.split()[0]: line for line in lines[1:]}
-    assert {"anthropic", "azure_openai", "function", "huggingface", "ollama", "openai", "test"} <= set(rows)
+    assert {
+        "anthropic",
+        "azure_openai",
+        "function",
+        "huggingface",
+        "ollama",
+        "openai",
+        "test",
+    } <= set(rows)
     assert "huggingface_hub  yes" in rows["huggingface"]
     assert "api_version" in rows["azure_openai"]
     assert "temperature" in rows["openai"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import anyio
+import anyio.lowlevel
 
 from aiops_core.providers._clients import LoopClients
 
@@ -20,7 +21,7 @@ def make() -> tuple[LoopClients[FakeClient], list[FakeClient]]:
         return made[-1]
 
     async def close(client: FakeClient) -> None:
-        await anyio.sleep(0)  # closing may await: the loop is still alive
+        await anyio.lowlevel.checkpoint()  # closing may await: the loop is still alive
         client.closed = True
 
     return LoopClients(factory, close), made

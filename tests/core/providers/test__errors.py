@@ -85,10 +85,16 @@ ReadTimeout.__name__ = "ReadTimeout"
 
 
 def test_foreign_errors_by_shape() -> None:
-    err = map_error(ResponseError("model 'x' not found, sk-SECRET-1", 404), provider="ollama", secret="sk-SECRET-1")
+    err = map_error(
+        ResponseError("model 'x' not found, sk-SECRET-1", 404),
+        provider="ollama",
+        secret="sk-SECRET-1",
+    )
     assert err is not None and err.status_code == 404
     assert "sk-SECRET-1" not in str(err)
-    assert isinstance(map_error(ConnectionRefusedError("refused"), provider="p"), ProviderConnectionError)
+    assert isinstance(
+        map_error(ConnectionRefusedError("refused"), provider="p"), ProviderConnectionError
+    )
 
     class TimeoutException(TransportError):
         pass

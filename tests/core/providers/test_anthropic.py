@@ -27,11 +27,15 @@ from .conftest import KEY
 
 pytestmark = pytest.mark.anyio
 
-TOOL = ToolDefinition("ping", "Ping a host.", {"type": "object", "properties": {"host": {"type": "string"}}})
+TOOL = ToolDefinition(
+    "ping", "Ping a host.", {"type": "object", "properties": {"host": {"type": "string"}}}
+)
 
 
 def model(server: LLMServer, **options):
-    return get_chat_model("anthropic:claude-local-test", api_key=KEY, base_url=server.url, **options)
+    return get_chat_model(
+        "anthropic:claude-local-test", api_key=KEY, base_url=server.url, **options
+    )
 
 
 def test_tool_results_of_one_turn_go_in_one_user_message_in_order() -> None:
@@ -102,7 +106,9 @@ async def test_parameters_on_the_wire(server: LLMServer) -> None:
     assert body["stop_sequences"] == ["END"]
     assert body["temperature"] == 0.3
     assert "seed" not in body
-    assert body["tools"] == [{"name": "ping", "description": "Ping a host.", "input_schema": TOOL.parameters}]
+    assert body["tools"] == [
+        {"name": "ping", "description": "Ping a host.", "input_schema": TOOL.parameters}
+    ]
     assert "tool_choice" not in body
     await m.complete(
         ModelRequest(
@@ -113,7 +119,9 @@ async def test_parameters_on_the_wire(server: LLMServer) -> None:
     )
     assert server.last.body["tool_choice"] == {"type": "any", "disable_parallel_tool_use": True}
     assert server.last.body["max_tokens"] == 9
-    await m.complete(ModelRequest([UserMessage(content="hi")], tools=[TOOL], settings={"tool_choice": "ping"}))
+    await m.complete(
+        ModelRequest([UserMessage(content="hi")], tools=[TOOL], settings={"tool_choice": "ping"})
+    )
     assert server.last.body["tool_choice"] == {"type": "tool", "name": "ping"}
     await m.aclose()
 
@@ -156,7 +164,9 @@ async def test_streamed_structured_output_arrives_as_text(server: LLMServer) -> 
         "Answer",
         {"type": "object", "properties": {"device": {"type": "string"}, "up": {"type": "boolean"}}},
     )
-    events = [e async for e in m.stream(ModelRequest([UserMessage(content="?")], output_schema=schema))]
+    events = [
+        e async for e in m.stream(ModelRequest([UserMessage(content="?")], output_schema=schema))
+    ]
     text = "".join(e.text for e in events if isinstance(e, TextDelta))
     assert json.loads(text) == {"device": "sw1", "up": True}
     done = events[-1]
@@ -178,5 +188,7 @@ async def test_key_from_environment(server: LLMServer, monkeypatch: pytest.Monke
     server.script(Reply(text="ok"))
     m = get_chat_model("anthropic:claude-local-test", base_url=server.url)
     await m.complete(ModelRequest([UserMessage(content="hi")]))
-    assert "ant-env-key" in (server.last.headers.get("x-api-key") or server.last.headers["authorization"])
+    assert "ant-env-key" in (
+        server.last.headers.get("x-api-key") or server.last.headers["authorization"]
+    )
     await m.aclose()

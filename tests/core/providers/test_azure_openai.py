@@ -66,7 +66,10 @@ def test_missing_setting_names_the_variable(
 
 def test_key_not_in_repr() -> None:
     m = get_chat_model(
-        "azure_openai:dep", api_key="azure-SECRET-key", endpoint="http://127.0.0.1:9", api_version="v"
+        "azure_openai:dep",
+        api_key="azure-SECRET-key",
+        endpoint="http://127.0.0.1:9",
+        api_version="v",
     )
     assert "azure-SECRET-key" not in repr(m)
     assert "dep" in repr(m)

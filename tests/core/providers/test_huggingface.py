@@ -13,7 +13,9 @@ from tests.servers.llm import LLMServer, Reply
 
 pytestmark = pytest.mark.anyio
 
-TOOL = ToolDefinition("ping", "Ping a host.", {"type": "object", "properties": {"host": {"type": "string"}}})
+TOOL = ToolDefinition(
+    "ping", "Ping a host.", {"type": "object", "properties": {"host": {"type": "string"}}}
+)
 
 
 def test_token_required_without_own_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:

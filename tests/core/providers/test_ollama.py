@@ -22,13 +22,17 @@ from tests.servers.llm import LLMServer, Reply
 
 pytestmark = pytest.mark.anyio
 
-TOOL = ToolDefinition("ping", "Ping a host.", {"type": "object", "properties": {"host": {"type": "string"}}})
+TOOL = ToolDefinition(
+    "ping", "Ping a host.", {"type": "object", "properties": {"host": {"type": "string"}}}
+)
 
 
 def test_history_mapping() -> None:
     messages = ollama_messages(
         [
-            UserMessage(content=[TextPart(text="Look"), ImagePart(data="aGk="), DataPart(data={"a": 1})]),
+            UserMessage(
+                content=[TextPart(text="Look"), ImagePart(data="aGk="), DataPart(data={"a": 1})]
+            ),
             AssistantMessage(tool_calls=[ToolCall(id="c1", name="ping", arguments={"host": "a"})]),
             ToolResultMessage(tool_call_id="c1", name="ping", content="1 ms"),
         ]
@@ -68,7 +72,9 @@ async def test_host_from_environment_and_options(
     assert body["keep_alive"] == "10m"
     assert body["tools"][0]["function"]["name"] == "ping"
     assert "authorization" not in server.last.headers  # no key needed
-    await m.complete(ModelRequest([UserMessage(content="hi")], tools=[TOOL], settings={"tool_choice": "none"}))
+    await m.complete(
+        ModelRequest([UserMessage(content="hi")], tools=[TOOL], settings={"tool_choice": "none"})
+    )
     assert not server.last.body.get("tools")
     await m.aclose()
 

@@ -26,7 +26,9 @@ from .conftest import KEY
 
 pytestmark = pytest.mark.anyio
 
-TOOL = ToolDefinition("ping", "Ping a host.", {"type": "object", "properties": {"host": {"type": "string"}}})
+TOOL = ToolDefinition(
+    "ping", "Ping a host.", {"type": "object", "properties": {"host": {"type": "string"}}}
+)
 
 
 def model(server: LLMServer, **options):
@@ -51,8 +53,23 @@ def test_invalid_config_names_the_field(options: dict, field: str) -> None:
 def test_config_schema_is_json_schema() -> None:
     schema = OpenAIHandler.config_schema()
     props = schema["properties"]
-    assert {"base_url", "timeout", "max_retries", "extra_headers", "organization", "project"} <= set(props)
-    assert {"temperature", "max_tokens", "top_p", "stop", "seed", "tool_choice", "parallel_tool_calls"} <= set(props)
+    assert {
+        "base_url",
+        "timeout",
+        "max_retries",
+        "extra_headers",
+        "organization",
+        "project",
+    } <= set(props)
+    assert {
+        "temperature",
+        "max_tokens",
+        "top_p",
+        "stop",
+        "seed",
+        "tool_choice",
+        "parallel_tool_calls",
+    } <= set(props)
     assert props["max_retries"]["default"] == 0
     assert props["temperature"]["anyOf"][0]["maximum"] == 2
     assert schema["additionalProperties"] is False
