@@ -284,6 +284,7 @@ def _error_body(route: str, fail: Fail) -> dict[str, Any]:
 # ------------------------------------------------------------------------------ server
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are separate writes: no delayed-ACK stalls
     server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:
