@@ -151,7 +151,9 @@ def _openai_sse(reply: Reply, model: str, include_usage: bool) -> bytes:
             out.append(chunk({"tool_calls": [{**head, "function": {"arguments": piece}}]}))
     out.append(chunk({}, reply.finish or ("tool_calls" if reply.tool_calls else "stop")))
     if include_usage:
-        out.append(f"data: {json.dumps({**base, 'choices': [], 'usage': _openai_usage(reply)})}\n\n")
+        out.append(
+            f"data: {json.dumps({**base, 'choices': [], 'usage': _openai_usage(reply)})}\n\n"
+        )
     out.append("data: [DONE]\n\n")
     return "".join(out).encode()
 
@@ -198,7 +200,11 @@ def _anthropic_sse(reply: Reply, model: str) -> bytes:
     out = [event("message_start", {"message": start})]
     index = 0
     if reply.text:
-        out.append(event("content_block_start", {"index": 0, "content_block": {"type": "text", "text": ""}}))
+        out.append(
+            event(
+                "content_block_start", {"index": 0, "content_block": {"type": "text", "text": ""}}
+            )
+        )
         for piece in _pieces(reply.text, reply.chunk):
             delta = {"type": "text_delta", "text": piece}
             out.append(event("content_block_delta", {"index": 0, "delta": delta}))
@@ -213,7 +219,9 @@ def _anthropic_sse(reply: Reply, model: str) -> bytes:
         out.append(event("content_block_stop", {"index": index}))
         index += 1
     delta = {"stop_reason": _anthropic_stop(reply), "stop_sequence": None}
-    out.append(event("message_delta", {"delta": delta, "usage": {"output_tokens": reply.output_tokens}}))
+    out.append(
+        event("message_delta", {"delta": delta, "usage": {"output_tokens": reply.output_tokens}})
+    )
     out.append(event("message_stop", {}))
     return "".join(out).encode()
 
@@ -245,10 +253,19 @@ def _ollama_ndjson(reply: Reply, model: str) -> bytes:
     for piece in _pieces(reply.text, reply.chunk):
         if piece:
             msg = {"role": "assistant", "content": piece}
-            lines.append({"model": model, "created_at": "2026-01-01T00:00:00Z", "message": msg, "done": False})
+            lines.append(
+                {
+                    "model": model,
+                    "created_at": "2026-01-01T00:00:00Z",
+                    "message": msg,
+                    "done": False,
+                }
+            )
     if reply.tool_calls:
         msg = {"role": "assistant", "content": "", "tool_calls": _ollama_calls(reply)}
-        lines.append({"model": model, "created_at": "2026-01-01T00:00:00Z", "message": msg, "done": False})
+        lines.append(
+            {"model": model, "created_at": "2026-01-01T00:00:00Z", "message": msg, "done": False}
+        )
     final = _ollama(reply, model)
     final["message"] = {"role": "assistant", "content": ""}
     lines.append(final)
@@ -267,9 +284,10 @@ def _error_body(route: str, fail: Fail) -> dict[str, Any]:
 # ------------------------------------------------------------------------------ server
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are separate writes: no delayed-ACK stalls
     server: _Server
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         return None
 
     def _send(self, status: int, body: bytes, content_type: str, headers: dict[str, str]) -> None:
@@ -281,7 +299,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def do_GET(self) -> None:  # noqa: N802 - stdlib name
+    def do_GET(self) -> None:
         path = urlsplit(self.path).path
         self.server.owner.record(self, None)
         if path == "/api/tags":
@@ -293,7 +311,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._send(200, json.dumps(body).encode(), "application/json", {})
 
-    def do_POST(self) -> None:  # noqa: N802 - stdlib name
+    def do_POST(self) -> None:
         parts = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
@@ -326,7 +344,12 @@ class _Handler(BaseHTTPRequestHandler):
         id_header = "request-id" if route == "anthropic" else "x-request-id"
         if isinstance(item, Fail):
             headers = {id_header: item.request_id, **item.headers}
-            self._send(item.status, json.dumps(_error_body(route, item)).encode(), "application/json", headers)
+            self._send(
+                item.status,
+                json.dumps(_error_body(route, item)).encode(),
+                "application/json",
+                headers,
+            )
             return
         model = str(body.get("model", "unknown"))
         stream = bool(body.get("stream"))
@@ -336,12 +359,16 @@ class _Handler(BaseHTTPRequestHandler):
                 usage = bool((body.get("stream_options") or {}).get("include_usage"))
                 self._send(200, _openai_sse(item, model, usage), "text/event-stream", headers)
             else:
-                self._send(200, json.dumps(_openai(item, model)).encode(), "application/json", headers)
+                self._send(
+                    200, json.dumps(_openai(item, model)).encode(), "application/json", headers
+                )
         elif route == "anthropic":
             if stream:
                 self._send(200, _anthropic_sse(item, model), "text/event-stream", headers)
             else:
-                self._send(200, json.dumps(_anthropic(item, model)).encode(), "application/json", headers)
+                self._send(
+                    200, json.dumps(_anthropic(item, model)).encode(), "application/json", headers
+                )
         elif stream:
             self._send(200, _ollama_ndjson(item, model), "application/x-ndjson", {})
         else:
@@ -409,7 +436,9 @@ class LLMServer:
     def start(self) -> LLMServer:
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.owner = self
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
         self._thread.start()
         return self
 

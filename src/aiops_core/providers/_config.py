@@ -18,7 +18,15 @@ from .registry import ProviderConfig
 
 __all__ = ["SETTING_KEYS", "ChatConfig", "resolve_secret"]
 
-SETTING_KEYS = ("temperature", "max_tokens", "top_p", "stop", "seed", "tool_choice", "parallel_tool_calls")
+SETTING_KEYS = (
+    "temperature",
+    "max_tokens",
+    "top_p",
+    "stop",
+    "seed",
+    "tool_choice",
+    "parallel_tool_calls",
+)
 """Config fields that are model parameters (the keys of :class:`ModelSettings`)."""
 
 

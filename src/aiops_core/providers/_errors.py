@@ -66,8 +66,12 @@ def parse_retry_after(headers: Mapping[str, str] | None) -> float | None:
     try:
         return max(0.0, float(value))
     except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value) if value else None
-        return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
 
 
 def error_for_status(
@@ -122,7 +126,7 @@ def _body_message(body: Any) -> str | None:
 def _response_message(response: Any) -> str | None:
     try:
         return _body_message(response.json())
-    except Exception:  # noqa: BLE001 - a non-JSON error body: fall back to its text
+    except Exception:
         text = getattr(response, "text", "")
         return str(text)[:500] if text else None
 
@@ -131,7 +135,9 @@ def _class_names(err: BaseException) -> set[str]:
     return {cls.__name__ for cls in type(err).__mro__}
 
 
-def map_error(err: BaseException, *, provider: str, secret: str | None = None) -> ProviderError | None:
+def map_error(
+    err: BaseException, *, provider: str, secret: str | None = None
+) -> ProviderError | None:
     """The typed error for a foreign exception, or ``None`` when it is not a provider failure.
 
     ``secret`` (the API key) is scrubbed from the message should the provider echo it.
@@ -157,7 +163,11 @@ def _map(err: BaseException, provider: str, secret: str | None = None) -> Provid
             or str(err)
         )
         return error_for_status(
-            status, scrub(message, secret), provider=provider, request_id=request_id, headers=headers
+            status,
+            scrub(message, secret),
+            provider=provider,
+            request_id=request_id,
+            headers=headers,
         )
     if names & _TIMEOUT_NAMES:
         return ProviderTimeoutError(f"no answer in time ({type(err).__name__})", provider=provider)

@@ -78,7 +78,7 @@ class SDKChatModel(Generic[C]):
             return self._defaults
         if not self._defaults:
             return request.settings
-        return {**self._defaults, **request.settings}  # type: ignore[typeddict-item]
+        return {**self._defaults, **request.settings}
 
     # -------------------------------------------------------------------- ChatModel
     async def _client(self) -> C:

@@ -77,7 +77,9 @@ def _user_content(content: str | Sequence[Any]) -> str | list[dict[str, Any]]:
 
 def _call_arguments(call: ToolCall) -> str:
     if call.invalid_arguments is not None:
-        return call.invalid_arguments  # send back what the model wrote, so its correction makes sense
+        return (
+            call.invalid_arguments
+        )  # send back what the model wrote, so its correction makes sense
     return json.dumps(call.arguments)
 
 
@@ -87,7 +89,7 @@ def openai_messages(messages: Sequence[Message]) -> list[dict[str, Any]]:
     for message in messages:
         role = message.role
         if role == "assistant":
-            item: dict[str, Any] = {"role": "assistant", "content": message.content or None}  # type: ignore[union-attr]
+            item: dict[str, Any] = {"role": "assistant", "content": message.content or None}
             calls = message.tool_calls  # type: ignore[union-attr]
             if calls:
                 item["tool_calls"] = [
@@ -104,11 +106,11 @@ def openai_messages(messages: Sequence[Message]) -> list[dict[str, Any]]:
                 {
                     "role": "tool",
                     "tool_call_id": message.tool_call_id,  # type: ignore[union-attr]
-                    "content": content_text(message.content),  # type: ignore[arg-type]
+                    "content": content_text(message.content),
                 }
             )
         elif role == "user":
-            out.append({"role": "user", "content": _user_content(message.content)})  # type: ignore[arg-type]
+            out.append({"role": "user", "content": _user_content(message.content)})
         else:
             out.append({"role": "system", "content": message.content})
     return out
@@ -163,7 +165,11 @@ def build_request(
     if schema is not None:
         kwargs["response_format"] = {
             "type": "json_schema",
-            "json_schema": {"name": schema_name(schema), "schema": schema.json_schema, "strict": False},
+            "json_schema": {
+                "name": schema_name(schema),
+                "schema": schema.json_schema,
+                "strict": False,
+            },
         }
     return kwargs
 

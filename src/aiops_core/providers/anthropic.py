@@ -36,7 +36,12 @@ if TYPE_CHECKING:
 
 __all__ = ["AnthropicChatModel", "AnthropicConfig", "AnthropicHandler", "anthropic_messages"]
 
-_FINISH = {"end_turn": "stop", "stop_sequence": "stop", "tool_use": "tool_calls", "max_tokens": "length"}
+_FINISH = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "tool_use": "tool_calls",
+    "max_tokens": "length",
+}
 _WRAP_KEY = "value"
 
 
@@ -83,17 +88,19 @@ def anthropic_messages(messages: Sequence[Message]) -> tuple[str | None, list[di
         if role == "system":
             system.append(message.content)  # type: ignore[arg-type]
         elif role == "user":
-            push("user", _part_blocks(message.content))  # type: ignore[arg-type]
+            push("user", _part_blocks(message.content))
         elif role == "assistant":
             msg = cast(AssistantMessage, message)
-            blocks = [{"type": "text", "text": msg.content}] if msg.content else []
+            blocks: list[dict[str, Any]] = (
+                [{"type": "text", "text": msg.content}] if msg.content else []
+            )
             blocks.extend(
                 {"type": "tool_use", "id": c.id, "name": c.name, "input": c.arguments}
                 for c in msg.tool_calls
             )
             push("assistant", blocks)
         else:
-            content = message.content  # type: ignore[union-attr]
+            content = message.content
             block: dict[str, Any] = {
                 "type": "tool_result",
                 "tool_use_id": message.tool_call_id,  # type: ignore[union-attr]
@@ -168,7 +175,7 @@ class AnthropicChatModel(SDKChatModel["AsyncAnthropic"]):
             if key == "max_tokens":
                 kwargs["max_tokens"] = value
             elif key in ("temperature", "top_p"):
-                kwargs[key] = value
+                extra[key] = value  # this SDK release has no argument for them; the API takes them
             elif key == "stop":
                 kwargs["stop_sequences"] = value
             elif key == "tool_choice":
@@ -258,7 +265,9 @@ class AnthropicChatModel(SDKChatModel["AsyncAnthropic"]):
                             if not wrapped and delta.partial_json:
                                 yield TextDelta(delta.partial_json)
                         elif event.index in calls:
-                            call_event = ToolCallDelta(calls[event.index], arguments=delta.partial_json)
+                            call_event = ToolCallDelta(
+                                calls[event.index], arguments=delta.partial_json
+                            )
                             acc.add(call_event)
                             yield call_event
                 elif kind == "content_block_start":

@@ -44,13 +44,13 @@ class AzureOpenAIChatModel(OpenAIChatModel):
     provider: ClassVar[str] = "azure_openai"
     max_tokens_key: ClassVar[str] = "max_tokens"
 
-    def _new_client(self) -> AsyncAzureOpenAI:  # type: ignore[override]
+    def _new_client(self) -> AsyncAzureOpenAI:
         from openai import AsyncAzureOpenAI
 
         config = cast(AzureOpenAIConfig, self.config)
         return AsyncAzureOpenAI(
             api_key=self._secret,
-            azure_endpoint=config.endpoint,
+            azure_endpoint=cast(str, config.endpoint),  # set by the handler
             api_version=config.api_version,
             azure_deployment=config.deployment or self.model,
             organization=config.organization,

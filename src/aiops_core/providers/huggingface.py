@@ -68,26 +68,28 @@ class HuggingFaceChatModel(SDKChatModel["AsyncInferenceClient"]):
         return client
 
     async def _close_client(self, client: AsyncInferenceClient) -> None:
-        await client.close()
+        await client.close()  # type: ignore[no-untyped-call]
 
     def _kwargs(self, request: ModelRequest) -> dict[str, Any]:
         kwargs = build_request(request, self._settings(request))
         extra = kwargs.pop("extra_body", {})
         for key in [k for k in kwargs if k not in _PARAMETERS]:
-            extra[key] = kwargs.pop(key)  # parallel_tool_calls and others the SDK has no argument for
+            extra[key] = kwargs.pop(
+                key
+            )  # parallel_tool_calls and others the SDK has no argument for
         if extra:
             kwargs["extra_body"] = extra
         kwargs["model"] = self.model
         return kwargs
 
     async def _complete(self, client: AsyncInferenceClient, request: ModelRequest) -> ModelResponse:
-        response = await client.chat_completion(**self._kwargs(request))
+        response = await cast(Any, client).chat_completion(**self._kwargs(request))
         return read_response(response, None)
 
     async def _stream(
         self, client: AsyncInferenceClient, request: ModelRequest
     ) -> AsyncIterator[ModelStreamEvent]:
-        chunks = await client.chat_completion(
+        chunks = await cast(Any, client).chat_completion(
             **self._kwargs(request), stream=True, stream_options={"include_usage": True}
         )
         async for event in read_stream(chunks, None):

@@ -95,7 +95,7 @@ def ollama_messages(messages: Sequence[Message]) -> list[dict[str, Any]]:
                 }
             )
         elif role == "user":
-            out.append(_user(message.content))  # type: ignore[arg-type]
+            out.append(_user(message.content))
         else:
             out.append({"role": "system", "content": message.content})
     return out
@@ -141,7 +141,10 @@ class OllamaChatModel(SDKChatModel["AsyncClient"]):
                 options[_OPTION_KEYS[key]] = value
             elif key == "max_tokens":
                 options["num_predict"] = value
-        kwargs: dict[str, Any] = {"model": self.model, "messages": ollama_messages(request.messages)}
+        kwargs: dict[str, Any] = {
+            "model": self.model,
+            "messages": ollama_messages(request.messages),
+        }
         if request.tools and settings.get("tool_choice") != "none":
             kwargs["tools"] = [
                 {
@@ -232,5 +235,8 @@ class OllamaHandler(ProviderHandler):
         if isinstance(key, SecretStr):
             key = key.get_secret_value()
         return OllamaChatModel(
-            model, cast(OllamaConfig, config), secret=key or None, http_client=options.get("http_client")
+            model,
+            cast(OllamaConfig, config),
+            secret=key or None,
+            http_client=options.get("http_client"),
         )
