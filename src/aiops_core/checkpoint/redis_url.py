@@ -137,8 +137,9 @@ def parse_redis_url(url: str) -> RedisTarget:
 def connect(target: RedisTarget, options: dict[str, Any] | None = None) -> Any:
     """A ``redis.asyncio`` client (``Redis`` or ``RedisCluster``) for the target.
 
-    ``options`` (and numeric URL query values such as ``socket_timeout``) go to the client.
-    Connections open lazily, on the first command.
+    ``options`` (and URL query values such as ``socket_timeout``) go to the client or its pool.
+    A single server gets a blocking pool of ``max_connections`` (default 50): a burst of callers
+    waits up to ``timeout`` seconds for a connection. Connections open on the first command.
     """
     from redis import asyncio as aioredis
 
@@ -161,7 +162,20 @@ def connect(target: RedisTarget, options: dict[str, Any] | None = None) -> Any:
         timeouts = {"socket_timeout": kwargs["socket_timeout"]}
         sentinel = Sentinel(list(target.hosts), sentinel_kwargs={**auth, **timeouts}, **kwargs)
         return sentinel.master_for(target.service or "mymaster", db=target.db)
+    # A blocking pool makes a burst of callers wait for a connection instead of failing.
+    kwargs.setdefault("max_connections", 50)
+    kwargs.setdefault("timeout", 20.0)
     if target.path is not None:
-        return aioredis.Redis(unix_socket_path=target.path, db=target.db, **kwargs)
-    host, port = target.hosts[0]
-    return aioredis.Redis(host=host, port=port, db=target.db, **kwargs)
+        kwargs.pop("ssl", None)
+        pool = aioredis.BlockingConnectionPool(
+            connection_class=aioredis.UnixDomainSocketConnection,
+            path=target.path,
+            db=target.db,
+            **kwargs,
+        )
+    else:
+        host, port = target.hosts[0]
+        if kwargs.pop("ssl", False):
+            kwargs["connection_class"] = aioredis.SSLConnection
+        pool = aioredis.BlockingConnectionPool(host=host, port=port, db=target.db, **kwargs)
+    return aioredis.Redis.from_pool(pool)
