@@ -220,11 +220,9 @@ class SQLStore:
             CheckpointThread.metadata.create_all(conn, tables=_TABLES, checkfirst=True)
 
     def _insert(self) -> Any:
-        if self._sqlite:
-            from sqlalchemy.dialects.sqlite import insert
-        else:
-            from sqlalchemy.dialects.postgresql import insert
-        return insert(_THREAD)
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        return (sqlite.insert if self._sqlite else postgresql.insert)(_THREAD)
 
     def _cutoff(self) -> int | None:
         return None if self._ttl is None else now_micros() - self._ttl
@@ -448,7 +446,7 @@ class _NoLock:
 _NO_LOCK = _NoLock()
 
 
-def _info(thread_id: str, row: Row[Any]) -> ThreadInfo:
+def _info(thread_id: str, row: Row[*tuple[Any, ...]]) -> ThreadInfo:
     return ThreadInfo(
         thread_id=thread_id,
         owner=row.owner,
