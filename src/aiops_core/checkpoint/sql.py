@@ -408,7 +408,9 @@ class _Statements:
         from sqlalchemy.dialects import postgresql
         from sqlalchemy.dialects import sqlite as sqlite_dialect
 
-        tid, now, n = sa.bindparam("tid"), sa.bindparam("now"), sa.bindparam("n")
+        tid: sa.BindParameter[str] = sa.bindparam("tid")
+        now: sa.BindParameter[int] = sa.bindparam("now")
+        n: sa.BindParameter[int] = sa.bindparam("n")
         self.info = sa.select(*_INFO_COLUMNS).where(_THREAD.c.thread_id == tid)
         self.messages = (
             sa.select(_MESSAGE.c.data)
