@@ -256,7 +256,7 @@ class MCPConnectionError(MCPError):
     """An MCP server cannot be reached or its session died."""
 
 
-class ApprovalRequired(AiopsError):  # noqa: N818 - a signal, not an error
+class ApprovalRequired(AiopsError):
     """Raised by a middleware to pause the run until a person approves a tool call."""
 
     def __init__(self, reason: str = "approval required") -> None:
