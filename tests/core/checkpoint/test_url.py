@@ -47,9 +47,7 @@ async def test_redis_urls() -> None:
     store = open_store("redis://:pw@127.0.0.1:6379/5?prefix=cp&ttl=60")
     assert isinstance(store, RedisStore)
     assert (store.target.db, store.prefix, store._ttl) == (5, "cp", 60_000_000)
-    assert repr(store) == "RedisStore('redis://***@127.0.0.1:6379/5?prefix=cp&ttl=60')" or (
-        "pw" not in repr(store)
-    )
+    assert repr(store) == "RedisStore('redis://***@127.0.0.1:6379/5')"
     await store.aclose()
     default = open_store("redis://localhost")
     assert isinstance(default, RedisStore) and default.target.db == 2
