@@ -44,7 +44,8 @@ from .base import (
     ttl_micros,
 )
 from .records import decode_messages, decode_metadata, encode_messages, encode_metadata
-from .sql_schema import CheckpointMessage, CheckpointThread
+from .sql_schema import CheckpointThread
+from .sql_statements import INFO_COLUMNS, MESSAGE, THREAD, Statements
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Row
@@ -52,18 +53,8 @@ if TYPE_CHECKING:
 __all__ = ["SQLStore"]
 
 T = TypeVar("T")
-_THREAD = CheckpointThread.__table__  # type: ignore[attr-defined]
-_MESSAGE = CheckpointMessage.__table__  # type: ignore[attr-defined]
+_THREAD, _MESSAGE, _INFO_COLUMNS = THREAD, MESSAGE, INFO_COLUMNS
 _TABLES = [_THREAD, _MESSAGE]
-_INFO_COLUMNS = (
-    _THREAD.c.owner,
-    _THREAD.c.title,
-    _THREAD.c.model,
-    _THREAD.c.created,
-    _THREAD.c.updated,
-    _THREAD.c.message_count,
-    _THREAD.c.metadata_json,
-)
 
 
 def normalise_url(url: str | URL) -> URL:
@@ -130,7 +121,8 @@ class SQLStore:
         self._limiter = anyio.CapacityLimiter(1 if self._in_memory else pool_size)
         self.durable = durable
         self._engine = self._make_engine(pool_size, dict(engine_options or {}))
-        self._sql = _Statements(self._sqlite)
+        self._sql = Statements(self._sqlite, schema)
+        self._autocommit = self._engine.execution_options(isolation_level="AUTOCOMMIT")
         self._closed = False
 
     @property
@@ -239,6 +231,8 @@ class SQLStore:
         return await self._run(self._load, thread_id, owner)
 
     def _load(self, thread_id: str, owner: str | None) -> Thread | None:
+        if not self._sqlite:
+            return self._load_postgres(thread_id, owner)
         with self._engine.connect() as conn:
             row = conn.execute(self._sql.info, {"tid": thread_id}).first()
             cutoff = self._cutoff()
@@ -249,6 +243,21 @@ class SQLStore:
             # Rows past the count belong to a turn committed after the thread row was read.
             params = {"tid": thread_id, "count": row.message_count}
             records = conn.execute(self._sql.messages, params).scalars().all()
+        if len(records) != row.message_count:
+            raise CorruptThreadError(
+                thread_id, f"{row.message_count} messages recorded, {len(records)} found"
+            )
+        return Thread(info, decode_messages(thread_id, records))
+
+    def _load_postgres(self, thread_id: str, owner: str | None) -> Thread | None:
+        with self._autocommit.connect() as conn:
+            row = conn.execute(self._sql.pg_load, {"tid": thread_id}).first()
+        cutoff = self._cutoff()
+        if row is None or (cutoff is not None and row.updated < cutoff):
+            return None
+        info = _info(thread_id, row)
+        check_owner(info, owner)
+        records = row.records
         if len(records) != row.message_count:
             raise CorruptThreadError(
                 thread_id, f"{row.message_count} messages recorded, {len(records)} found"
@@ -294,6 +303,10 @@ class SQLStore:
         expected_count: int | None,
     ) -> ThreadInfo:
         now, count = now_micros(), len(records)
+        if not self._sqlite and self._ttl is None and not metadata:
+            info = self._append_postgres(thread_id, records, owner, title, model, expected_count)
+            if info is not None:
+                return info
         lock = self._write_lock or _NO_LOCK
         with lock, self._engine.begin() as conn:
             cutoff = self._cutoff()
@@ -323,6 +336,42 @@ class SQLStore:
                 data = {"tid": thread_id, "meta": encode_metadata(info.metadata)}
                 conn.execute(self._sql.set_metadata, data)
         return info
+
+    def _append_postgres(
+        self,
+        thread_id: str,
+        records: list[str],
+        owner: str | None,
+        title: str | None,
+        model: str | None,
+        expected_count: int | None,
+    ) -> ThreadInfo | None:
+        """One statement, one round trip; ``None`` sends the caller to the general path."""
+        params = {
+            "tid": thread_id,
+            "owner": owner,
+            "title": title,
+            "model": model,
+            "now": now_micros(),
+            "n": len(records),
+            "expected": expected_count,
+            "records": records,
+        }
+        with self._autocommit.connect() as conn:
+            row = conn.execute(self._sql.pg_append, params).first()
+            if row is not None:
+                return _info(thread_id, row)
+            # Refused: say why (or let the general path sort out a race).
+            current = conn.execute(self._sql.info, {"tid": thread_id}).first()
+        if current is not None and owner and current.owner and current.owner != owner:
+            raise ThreadAccessError(f"Thread {thread_id!r} belongs to another user")
+        found = 0 if current is None else current.message_count
+        if expected_count is not None and expected_count != found:
+            raise ConflictError(
+                f"Thread {thread_id!r} changed concurrently: expected {expected_count} "
+                f"messages, found {found}; reload and retry"
+            )
+        return None
 
     async def list_threads(
         self, *, owner: str | None = None, limit: int = 50, cursor: str | None = None
@@ -399,55 +448,6 @@ class SQLStore:
 
         await anyio.to_thread.run_sync(self._guard(drop))
         self._ready = False
-
-
-class _Statements:
-    """The hot statements, built once: SQLAlchemy then skips re-building and re-keying them."""
-
-    def __init__(self, sqlite: bool) -> None:
-        from sqlalchemy.dialects import postgresql
-        from sqlalchemy.dialects import sqlite as sqlite_dialect
-
-        tid: sa.BindParameter[str] = sa.bindparam("tid")
-        now: sa.BindParameter[int] = sa.bindparam("now")
-        n: sa.BindParameter[int] = sa.bindparam("n")
-        self.info = sa.select(*_INFO_COLUMNS).where(_THREAD.c.thread_id == tid)
-        self.messages = (
-            sa.select(_MESSAGE.c.data)
-            .where(_MESSAGE.c.thread_id == tid, _MESSAGE.c.seq < sa.bindparam("count"))
-            .order_by(_MESSAGE.c.seq)
-        )
-        insert = (sqlite_dialect.insert if sqlite else postgresql.insert)(_THREAD).values(
-            thread_id=tid,
-            owner=sa.bindparam("owner"),
-            title=sa.bindparam("title"),
-            model=sa.bindparam("model"),
-            created=now,
-            updated=now,
-            message_count=n,
-            metadata_json="{}",
-        )
-        # The conflict branch locks the thread row, so concurrent appends queue here.
-        self.upsert = insert.on_conflict_do_update(
-            index_elements=[_THREAD.c.thread_id],
-            set_={
-                "message_count": _THREAD.c.message_count + n,
-                # Strictly increasing per thread, so newest-first listing is exact.
-                "updated": sa.case((_THREAD.c.updated < now, now), else_=_THREAD.c.updated + 1),
-                "title": sa.func.coalesce(insert.excluded.title, _THREAD.c.title),
-                "model": sa.func.coalesce(insert.excluded.model, _THREAD.c.model),
-            },
-        ).returning(*_INFO_COLUMNS)
-        self.add_messages = _MESSAGE.insert()
-        self.set_metadata = (
-            sa.update(_THREAD)
-            .where(_THREAD.c.thread_id == tid)
-            .values(metadata_json=sa.bindparam("meta"))
-        )
-        self.drop_expired = sa.delete(_THREAD).where(
-            _THREAD.c.thread_id == tid, _THREAD.c.updated < sa.bindparam("cutoff")
-        )
-        self.delete = sa.delete(_THREAD).where(_THREAD.c.thread_id == tid)
 
 
 class _NoLock:
