@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import anyio
@@ -38,21 +38,13 @@ async def _corrupt(store: CheckpointStore, thread_id: str) -> None:
     await anyio.to_thread.run_sync(write)
 
 
-def _close_all(made: list[SQLStore]) -> None:
-    async def close() -> None:
-        for store in made:
-            await store.aclose()
-
-    anyio.run(close)
-
-
 class TestSQLiteStore(StoreContract):
     @pytest.fixture(autouse=True)
     def _url(self, tmp_path: Path) -> None:
         self.store_url = f"sqlite:///{tmp_path / 'data' / 'threads.db'}"
 
     @pytest.fixture
-    def store_factory(self) -> Iterator[StoreFactory]:
+    async def store_factory(self) -> AsyncIterator[StoreFactory]:
         made: list[SQLStore] = []
 
         def factory(**options: object) -> SQLStore:
@@ -62,7 +54,8 @@ class TestSQLiteStore(StoreContract):
             return store
 
         yield factory
-        _close_all(made)
+        for store in made:
+            await store.aclose()
 
     async def corrupt(self, store: CheckpointStore, thread_id: str) -> None:
         await _corrupt(store, thread_id)
@@ -83,7 +76,7 @@ class TestPostgresStore(StoreContract):
         anyio.run(drop)
 
     @pytest.fixture
-    def store_factory(self) -> Iterator[StoreFactory]:
+    async def store_factory(self) -> AsyncIterator[StoreFactory]:
         made: list[SQLStore] = []
 
         def factory(**options: object) -> SQLStore:
@@ -96,7 +89,8 @@ class TestPostgresStore(StoreContract):
             return store
 
         yield factory
-        _close_all(made)
+        for store in made:
+            await store.aclose()
 
     async def corrupt(self, store: CheckpointStore, thread_id: str) -> None:
         await _corrupt(store, thread_id)
