@@ -44,8 +44,14 @@ class MemoryStore:
             info, messages = entry
             check_owner(info, owner)
             snapshot = ThreadInfo(
-                info.thread_id, info.owner, info.title, info.model, info.created_at,
-                info.updated_at, info.message_count, dict(info.metadata),
+                info.thread_id,
+                info.owner,
+                info.title,
+                info.model,
+                info.created_at,
+                info.updated_at,
+                info.message_count,
+                dict(info.metadata),
             )
             return Thread(snapshot, list(messages))
 

@@ -61,11 +61,15 @@ class Middleware:
         """Return a changed request, or ``None`` to keep it."""
         return None
 
-    async def after_model(self, request: ModelRequest, response: ModelResponse) -> ModelResponse | None:
+    async def after_model(
+        self, request: ModelRequest, response: ModelResponse
+    ) -> ModelResponse | None:
         """Return a changed response, or ``None`` to keep it."""
         return None
 
-    async def wrap_model_call(self, request: ModelRequest, call_next: ModelHandler) -> ModelResponse:
+    async def wrap_model_call(
+        self, request: ModelRequest, call_next: ModelHandler
+    ) -> ModelResponse:
         """Wrap one (non-streaming) model call."""
         request = await self.before_model(request) or request
         response = await call_next(request)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -11,7 +11,14 @@ from typing import Any
 from .._types import ModelHandler, StreamHandler, ToolHandler
 from ..context import RunContext
 from ..errors import MiddlewareError, UserError
-from .base import Middleware, MiddlewareConfig, MiddlewareSpec, wraps_model, wraps_stream, wraps_tool
+from .base import (
+    Middleware,
+    MiddlewareConfig,
+    MiddlewareSpec,
+    wraps_model,
+    wraps_stream,
+    wraps_tool,
+)
 from .registry import masked_config, parse_middleware_config
 
 __all__ = ["MiddlewareChain", "ResolvedSpec", "build_chain", "resolve_specs"]
@@ -140,11 +147,11 @@ def build_chain(resolved: Iterable[ResolvedSpec], context: RunContext) -> Middle
                 raise MiddlewareError(
                     f"Critical middleware {r.name!r} failed to build: {err}", middleware=r.name
                 ) from err
-            warning = f"middleware {r.name!r} skipped: failed to build ({type(err).__name__}: {err})"
+            warning = (
+                f"middleware {r.name!r} skipped: failed to build ({type(err).__name__}: {err})"
+            )
             log.warning(warning)
             context.warnings.append(warning)
             continue
         entries.append((r, mw))
     return MiddlewareChain(entries)
-
-

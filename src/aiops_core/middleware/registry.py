@@ -76,7 +76,7 @@ def get_middleware_type(name_or_cls: str | type[Middleware]) -> type[Middleware]
     if isinstance(entry, str):
         module, _, attr = entry.partition(":")
         entry = getattr(importlib.import_module(module), attr)
-    return entry  # type: ignore[return-value]
+    return entry
 
 
 def list_middleware_types() -> dict[str, type[Middleware]]:
@@ -99,7 +99,8 @@ def parse_middleware_config(spec: MiddlewareSpec) -> tuple[type[Middleware], Mid
 
 def masked_config(config: MiddlewareConfig) -> dict[str, Any]:
     """The config as a dict with secret-looking values masked."""
-    return _mask(config.model_dump(mode="json"))
+    masked: dict[str, Any] = _mask(config.model_dump(mode="json"))
+    return masked
 
 
 _SECRET_WORDS = ("key", "token", "password", "secret", "credential", "auth")
