@@ -88,9 +88,8 @@ def convert_result(result: mcp_types.CallToolResult) -> list[ContentPart]:
     """Convert a successful ``CallToolResult`` to content parts (see the module table)."""
     structured = result.structured_content
     texts = [getattr(i, "text", "") for i in result.content if getattr(i, "type", None) == "text"]
-    if structured is not None and _is_wrapped_scalar(structured) and texts:
-        if any(_repeats(t, structured) for t in texts):
-            structured = None  # the SDK wrapped a plain value: the text says it best
+    if _is_wrapped_scalar(structured) and any(_repeats(t, structured) for t in texts):
+        structured = None  # the SDK wrapped a plain value: the text says it best
     parts: list[ContentPart] = []
     if structured is not None:
         parts.append(DataPart(data=structured))

@@ -17,7 +17,7 @@ import logging
 import random
 from collections.abc import Callable
 from contextlib import AsyncExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -147,14 +147,15 @@ class _WatchedStream:
 class _Connection:
     """One connection attempt's session and its fate."""
 
+    on_dead: Callable[[_Connection, str], None]
     session: ClientSession | None = None
     dead_reason: str | None = None
-    wake: Callable[[], None] = field(default=lambda: None)
+    recorded: bool = False
 
     def kill(self, reason: str) -> None:
         if self.dead_reason is None:
             self.dead_reason = reason
-        self.wake()
+            self.on_dead(self, reason)
 
 
 class ServerSession:
@@ -212,7 +213,14 @@ class ServerSession:
     # ------------------------------------------------------------------ public view
     @property
     def healthy(self) -> bool:
-        return self.state is ServerState.HEALTHY
+        """Connected, and the connection has not been found dead."""
+        conn = self._conn
+        return (
+            self.state is ServerState.HEALTHY
+            and conn is not None
+            and conn.session is not None
+            and conn.dead_reason is None
+        )
 
     def status(self) -> ServerStatus:
         """A snapshot of this server's state."""
@@ -238,8 +246,9 @@ class ServerSession:
 
     def request_reconnect(self) -> None:
         """Skip the rest of the backoff delay (or drop a live connection) and reconnect now."""
-        if self._conn is not None and self.state is ServerState.HEALTHY:
-            self._conn.kill("reconnect requested")
+        conn = self._conn
+        if conn is not None and self.state is ServerState.HEALTHY:
+            conn.kill("reconnect requested")
         self._reconnect_now.set()
 
     def close(self) -> None:
@@ -257,6 +266,13 @@ class ServerSession:
             self.state = state
             self.version += 1
 
+    def _on_dead(self, conn: _Connection, reason: str) -> None:
+        # Report at once (status, tool lists) instead of when the teardown has finished.
+        if not conn.recorded and not self._closing:
+            conn.recorded = True
+            self._record_failure(reason)
+        self._signal()
+
     def _record_failure(self, reason: str) -> None:
         self.failures += 1
         self.last_error = reason
@@ -267,15 +283,14 @@ class ServerSession:
     async def run(self) -> None:
         """Connect, serve until the connection dies, back off, repeat until :meth:`close`."""
         while not self._closing:
-            conn = _Connection(wake=self._signal)
+            conn = _Connection(on_dead=self._on_dead)
             self._conn = conn
             try:
                 await self._serve(conn)
             except Exception as err:
-                self._record_failure(conn.dead_reason or describe_error(err))
-            else:
-                if conn.dead_reason is not None and not self._closing:
-                    self._record_failure(conn.dead_reason)
+                if not conn.recorded:
+                    conn.recorded = True
+                    self._record_failure(conn.dead_reason or describe_error(err))
             finally:
                 self._conn = None
                 self.first_attempt.set()

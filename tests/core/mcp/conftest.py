@@ -9,12 +9,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.mcp.support import EVERYTHING, HttpServer, free_port, require_everything, wait_until
+from tests.mcp_servers.support import (
+    EVERYTHING,
+    HttpServer,
+    free_port,
+    require_everything,
+    wait_until,
+)
 
 
 @pytest.fixture
 def mode_file(tmp_path: Path) -> Path:
-    """The mode file of a ``tests/mcp/stdio_server.py`` process (starts ``normal``)."""
+    """The mode file of a ``tests/mcp_servers/stdio_server.py`` process (starts ``normal``)."""
     path = tmp_path / "mode"
     path.write_text("normal")
     return path

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import anyio
 import pytest
-from tests.mcp.servers import network_server, time_server
-from tests.mcp.support import FAST, eventually
+from tests.mcp_servers.servers import network_server, time_server
+from tests.mcp_servers.support import FAST, eventually
 
 from aiops_core import Agent
 from aiops_core.context import RunContext

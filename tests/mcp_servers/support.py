@@ -16,7 +16,7 @@ import pytest
 from aiops_core.mcp import Backoff, MCPServerConfig
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVERS = ROOT / "tests" / "mcp"
+SERVERS = ROOT / "tests" / "mcp_servers"
 EVERYTHING = (
     SERVERS / "node" / "node_modules" / "@modelcontextprotocol" / "server-everything" / "dist"
 ) / "index.js"
@@ -106,9 +106,7 @@ def require_everything() -> None:
     """Skip (or fail under CI) when Node or the npm reference server is missing."""
     if shutil.which("node") and EVERYTHING.exists():
         return
-    message = (
-        "node or @modelcontextprotocol/server-everything missing: npm ci --prefix tests/mcp/node"
-    )
+    message = "node or @modelcontextprotocol/server-everything missing: npm ci --prefix tests/mcp_servers/node"
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(message)
     pytest.skip(message)

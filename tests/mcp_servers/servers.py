@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import anyio
-from pydantic import BaseModel
 from mcp.server.mcpserver import Context, Image, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import (
@@ -13,6 +12,7 @@ from mcp_types import (
     TextContent,
     TextResourceContents,
 )
+from pydantic import BaseModel
 
 
 class DeviceStatus(BaseModel):

@@ -1,4 +1,4 @@
-"""Our own streamable-HTTP MCP server: ``python tests/mcp/http_server.py PORT [TOKEN]``.
+"""Our own streamable-HTTP MCP server: ``python tests/mcp_servers/http_server.py PORT [TOKEN]``.
 
 Serves MCP at ``/mcp`` and ``GET /health`` (``{"status": "ok"}``). With a TOKEN, MCP requests
 need ``Authorization: Bearer TOKEN`` (the health endpoint stays public). Tools: ``echo``,
