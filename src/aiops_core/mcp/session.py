@@ -151,10 +151,13 @@ class _Connection:
     session: ClientSession | None = None
     dead_reason: str | None = None
     recorded: bool = False
+    startup: anyio.CancelScope | None = None
 
     def kill(self, reason: str) -> None:
         if self.dead_reason is None:
             self.dead_reason = reason
+            if self.startup is not None:
+                self.startup.cancel()  # do not wait out the handshake timeout
             self.on_dead(self, reason)
 
 
@@ -315,14 +318,20 @@ class ServerSession:
                     client_info=Implementation(name=self._client_name, version="1"),
                 )
             )
-            try:
-                with anyio.fail_after(self._startup_timeout):
-                    await session.initialize()
-                    tools = await _list_all_tools(session)
-            except TimeoutError:
-                raise MCPConnectionError(
-                    f"no answer to the handshake within {self._startup_timeout}s", server=self.name
-                ) from None
+            tools: list[mcp_types.Tool] = []
+            with anyio.CancelScope() as conn.startup:
+                try:
+                    with anyio.fail_after(self._startup_timeout):
+                        await session.initialize()
+                        tools = await _list_all_tools(session)
+                except TimeoutError:
+                    raise MCPConnectionError(
+                        f"no answer to the handshake within {self._startup_timeout}s",
+                        server=self.name,
+                    ) from None
+            conn.startup = None
+            if conn.dead_reason is not None:
+                raise MCPConnectionError(conn.dead_reason, server=self.name)
             conn.session = session
             self._tools, self._tools_at, self._tools_stale = tools, anyio.current_time(), False
             self.failures, self.last_error, self.last_check = 0, None, _now()
