@@ -1,14 +1,15 @@
-"""Our own streamable-HTTP MCP server: ``python tests/mcp_servers/http_server.py PORT [TOKEN]``.
+"""Our own HTTP MCP server: ``python tests/mcp_servers/http_server.py PORT [--token T] [--sse]``.
 
-Serves MCP at ``/mcp`` and ``GET /health`` (``{"status": "ok"}``). With a TOKEN, MCP requests
-need ``Authorization: Bearer TOKEN`` (the health endpoint stays public). Tools: ``echo``,
+Serves streamable HTTP at ``/mcp`` (or, with ``--sse``, the legacy SSE transport at ``/sse``) and
+``GET /health`` (``{"status": "ok"}``). With a token, MCP requests need
+``Authorization: Bearer TOKEN`` (the health endpoint stays public). Tools: ``echo``,
 ``fail``, ``slow``, ``snapshot`` (an image), ``whoami`` (the process id).
 """
 
 from __future__ import annotations
 
+import argparse
 import os
-import sys
 
 import anyio
 import uvicorn
@@ -24,7 +25,7 @@ TINY_PNG = (
 )
 
 
-def build(token: str | None = None):
+def build(token: str | None = None, sse: bool = False):
     server = MCPServer("http-test")
 
     @server.tool()
@@ -57,12 +58,12 @@ def build(token: str | None = None):
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
-    app = server.streamable_http_app()
+    app = server.sse_app() if sse else server.streamable_http_app()
     if token is None:
         return app
 
     async def guarded(scope, receive, send):
-        if scope["type"] == "http" and scope["path"].startswith("/mcp"):
+        if scope["type"] == "http" and scope["path"] != "/health":
             headers = dict(scope["headers"])
             if headers.get(b"authorization") != f"Bearer {token}".encode():
                 await JSONResponse({"error": "unauthorized"}, status_code=401)(scope, receive, send)
@@ -73,6 +74,15 @@ def build(token: str | None = None):
 
 
 if __name__ == "__main__":
-    port = int(sys.argv[1])
-    token = sys.argv[2] if len(sys.argv) > 2 else None
-    uvicorn.run(build(token), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    parser = argparse.ArgumentParser()
+    parser.add_argument("port", type=int)
+    parser.add_argument("--token")
+    parser.add_argument("--sse", action="store_true")
+    args = parser.parse_args()
+    uvicorn.run(
+        build(args.token, args.sse),
+        host="127.0.0.1",
+        port=args.port,
+        log_level="warning",
+        lifespan="on",
+    )

@@ -70,9 +70,10 @@ def time_config(name: str = "time") -> MCPServerConfig:
 class HttpServer:
     """Our streamable-HTTP test server in a subprocess that tests can stop and restart."""
 
-    def __init__(self, token: str | None = None) -> None:
+    def __init__(self, token: str | None = None, sse: bool = False) -> None:
         self.port = free_port()
         self.token = token
+        self.sse = sse
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -86,7 +87,9 @@ class HttpServer:
     def start(self) -> None:
         args = [sys.executable, str(SERVERS / "http_server.py"), str(self.port)]
         if self.token:
-            args.append(self.token)
+            args += ["--token", self.token]
+        if self.sse:
+            args.append("--sse")
         self.process = subprocess.Popen(
             args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT
         )
@@ -99,7 +102,8 @@ class HttpServer:
             self.process = None
 
     def config(self, name: str = "web", **extra) -> MCPServerConfig:
-        return MCPServerConfig(name=name, transport="http", url=self.url, **extra)
+        transport = "sse" if self.sse else "http"
+        return MCPServerConfig(name=name, transport=transport, url=self.url, **extra)
 
 
 def require_everything() -> None:

@@ -62,6 +62,19 @@ async def test_http_server_stopped_and_restarted(http_server):
         assert "echo" in {t.name for t in await pool.list_tools()}
 
 
+async def test_legacy_sse_transport():
+    server = HttpServer(sse=True)
+    server.start()
+    try:
+        async with MCPClientPool([server.config("legacy")], **FAST) as pool:
+            tools = {t.name: t for t in await pool.list_tools()}
+            assert await tools["echo"].invoke({"text": "sse"}, None) == [TextPart(text="sse")]
+            with pytest.raises(MCPToolError, match="'legacy'"):
+                await tools["fail"].invoke({}, None)
+    finally:
+        server.stop()
+
+
 async def test_an_unreachable_http_server_fails_without_blocking():
     from tests.mcp_servers.support import free_port
 
