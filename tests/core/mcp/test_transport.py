@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import anyio
 import pytest
-from tests.mcp_servers.support import EVERYTHING, FAST, HttpServer, eventually, require_everything
+from tests.mcp_servers.support import (
+    EVERYTHING,
+    FAST,
+    HttpServer,
+    eventually,
+    require_everything,
+    stdio_config,
+)
 
 from aiops_core.errors import MCPConnectionError, MCPTimeoutError, MCPToolError
 from aiops_core.mcp import MCPClientPool, MCPServerConfig, ServerState
@@ -46,14 +53,16 @@ async def test_auth_token_is_sent_and_never_shown():
         server.stop()
 
 
-async def test_http_server_stopped_and_restarted(http_server):
-    async with MCPClientPool([http_server.config()], ping_interval=0.2, **FAST) as pool:
+async def test_http_server_stopped_and_restarted(http_server, mode_file):
+    servers = [http_server.config(), stdio_config("lab", mode_file)]
+    async with MCPClientPool(servers, ping_interval=0.2, **FAST) as pool:
         before = await pool.call_tool("web", "whoami")
         http_server.stop()
         with anyio.fail_after(10), pytest.raises(MCPConnectionError):
             await pool.call_tool("web", "whoami")
         await eventually(lambda: pool.session("web").state is ServerState.UNHEALTHY)
-        assert await pool.list_tools() == []
+        assert {t.metadata["server"] for t in await pool.list_tools()} == {"lab"}
+        assert (await pool.call_tool("lab", "echo", {"text": "fine"})).content[0].text == "fine"
         assert pool.session("web").last_error
         http_server.start()
         await eventually(lambda: pool.session("web").healthy)
