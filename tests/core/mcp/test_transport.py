@@ -68,7 +68,7 @@ async def test_http_server_stopped_and_restarted(http_server, mode_file):
         await eventually(lambda: pool.session("web").healthy)
         after = await pool.call_tool("web", "whoami")
         assert after.content[0].text != before.content[0].text  # a new server process
-        assert "echo" in {t.name for t in await pool.list_tools()}
+        assert "web_echo" in {t.name for t in await pool.list_tools()}  # "echo" is on both
 
 
 async def test_legacy_sse_transport():
