@@ -61,6 +61,7 @@ class ServerStatus:
     last_error: str | None
     last_check: datetime | None
     failures: int
+    connected_since: datetime | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-friendly form (for the CLI and the REST API)."""
@@ -73,6 +74,7 @@ class ServerStatus:
             "last_error": self.last_error,
             "last_check": self.last_check.isoformat() if self.last_check else None,
             "failures": self.failures,
+            "connected_since": self.connected_since.isoformat() if self.connected_since else None,
         }
 
 
@@ -197,6 +199,7 @@ class ServerSession:
         self.last_error: str | None = None
         self.last_check: datetime | None = None
         self.failures = 0
+        self.connected_since: datetime | None = None
         self.version = 0
         """Bumped whenever the offered tools or the state change (the pool's cache key)."""
         self._conn: _Connection | None = None
@@ -236,6 +239,7 @@ class ServerSession:
             last_error=self.last_error,
             last_check=self.last_check,
             failures=self.failures,
+            connected_since=self.connected_since if self.healthy else None,
         )
 
     def offered_tools(self) -> list[mcp_types.Tool]:
@@ -335,6 +339,7 @@ class ServerSession:
             conn.session = session
             self._tools, self._tools_at, self._tools_stale = tools, anyio.current_time(), False
             self.failures, self.last_error, self.last_check = 0, None, _now()
+            self.connected_since = self.last_check
             self.version += 1
             self._set_state(ServerState.HEALTHY)
             self.first_attempt.set()

@@ -12,7 +12,6 @@ from tests.mcp_servers.support import FAST, eventually, stdio_config, time_confi
 
 from aiops_core.errors import MCPConnectionError
 from aiops_core.mcp import Backoff, MCPClientPool, ServerState, memory_transport
-from aiops_core.messages import TextPart
 
 pytestmark = pytest.mark.anyio
 
@@ -37,16 +36,18 @@ async def test_mcp_server_time_over_stdio_keeps_one_session_for_many_calls():
     async with MCPClientPool([time_config()], **FAST) as pool:
         tools = {t.name: t for t in await pool.list_tools()}
         assert set(tools) == {"get_current_time", "convert_time"}
-        session_before = pool.session("time")._conn
+        since = pool.status()[0].connected_since
+        assert since is not None
         for _ in range(3):
             parts = await tools["get_current_time"].invoke({"timezone": "UTC"}, None)
             assert parts[0].data["timezone"] == "UTC"
-        assert pool.session("time")._conn is session_before  # reused, not reopened
+        assert pool.status()[0].connected_since == since  # reused, not reopened
 
 
 async def test_server_killed_mid_session_is_excluded_then_reconnected(mode_file):
     async with MCPClientPool([stdio_config("proc", mode_file), time_config()], **FAST) as pool:
         first = await pid_of(pool, "proc")
+        since = pool.status()[0].connected_since
         os.kill(first, signal.SIGKILL)
         await eventually(lambda: state(pool, "proc") is not ServerState.HEALTHY)
         # The other server keeps working while this one is down.
@@ -55,6 +56,7 @@ async def test_server_killed_mid_session_is_excluded_then_reconnected(mode_file)
         await eventually(lambda: state(pool, "proc") is ServerState.HEALTHY)
         assert await pid_of(pool, "proc") != first
         assert pool.session("proc").failures == 0
+        assert pool.status()[0].connected_since != since
 
 
 async def test_server_dying_mid_call_fails_the_call_fast(mode_file):
@@ -137,4 +139,3 @@ async def test_reconnect_on_demand(mode_file):
         assert [p.text for p in (await pool.call_tool("proc", "echo", {"text": "x"})).content] == [
             "x"
         ]
-    assert isinstance(TextPart(text="x"), TextPart)
