@@ -32,7 +32,7 @@ from ._stores import StoreSkipped, opened_store
 __all__ = ["FOUR_MIDDLEWARE", "run"]
 
 CONCURRENCY = (1, 50, 200)
-QUICK_CONCURRENCY = (1, 50)
+QUICK_CONCURRENCY = (1, 10)
 GOALS = {"cpu": 1.15, "cpu_mw_store": 1.25, "throughput_50": 0.85}
 
 
@@ -134,13 +134,11 @@ async def compare(
                 except Exception as err:  # a missing middleware type: say so, go on
                     skipped.append(f"{variant.name}: {type(err).__name__}: {err}")
             calls = {
-                name: await calls_per_turn(turn, 5 if quick else 20) for name, turn in turns.items()
+                name: await calls_per_turn(turn, 3 if quick else 20) for name, turn in turns.items()
             }
             for concurrency in QUICK_CONCURRENCY if quick else CONCURRENCY:
-                if quick:
-                    count = 30 if concurrency == 1 else 2 * concurrency
-                else:
-                    count = 300 if concurrency == 1 else max(600, 4 * concurrency)
+                full = 300 if concurrency == 1 else max(600, 4 * concurrency)
+                count = 20 if quick else full
                 samples = await interleaved(turns, count, concurrency, rounds)
                 raw = samples[baseline_name]
                 rows += [_row(name, s, raw) for name, s in samples.items()]

@@ -145,7 +145,10 @@ def _raw_openai(provider: str, url: str) -> tuple[Turn, Callable[[], Awaitable[N
                     {
                         "id": call.id,
                         "type": "function",
-                        "function": {"name": call.function.name, "arguments": call.function.arguments},
+                        "function": {
+                            "name": call.function.name,
+                            "arguments": call.function.arguments,
+                        },
                     }
                 ],
             }
@@ -162,7 +165,11 @@ def _raw_anthropic(url: str) -> tuple[Turn, Callable[[], Awaitable[None]]]:
 
     client = AsyncAnthropic(api_key=KEY, base_url=url, max_retries=0, timeout=60)
     tools: Any = [
-        {"name": "device_status", "description": "Return the status of a device.", "input_schema": TOOL_SCHEMA}
+        {
+            "name": "device_status",
+            "description": "Return the status of a device.",
+            "input_schema": TOOL_SCHEMA,
+        }
     ]
 
     async def turn() -> str:
@@ -174,13 +181,17 @@ def _raw_anthropic(url: str) -> tuple[Turn, Callable[[], Awaitable[None]]]:
         messages.append(
             {
                 "role": "assistant",
-                "content": [{"type": "tool_use", "id": block.id, "name": block.name, "input": block.input}],
+                "content": [
+                    {"type": "tool_use", "id": block.id, "name": block.name, "input": block.input}
+                ],
             }
         )
         messages.append(
             {
                 "role": "user",
-                "content": [{"type": "tool_result", "tool_use_id": block.id, "content": TOOL_RESULT}],
+                "content": [
+                    {"type": "tool_result", "tool_use_id": block.id, "content": TOOL_RESULT}
+                ],
             }
         )
         second = await client.messages.create(
@@ -208,7 +219,9 @@ def _raw_ollama(url: str) -> tuple[Turn, Callable[[], Awaitable[None]]]:
             {
                 "role": "assistant",
                 "content": "",
-                "tool_calls": [{"function": {"name": call.function.name, "arguments": call.function.arguments}}],
+                "tool_calls": [
+                    {"function": {"name": call.function.name, "arguments": call.function.arguments}}
+                ],
             }
         )
         messages.append({"role": "tool", "content": TOOL_RESULT, "tool_name": call.function.name})
@@ -243,7 +256,10 @@ def _raw_huggingface(url: str) -> tuple[Turn, Callable[[], Awaitable[None]]]:
                     {
                         "id": call.id,
                         "type": "function",
-                        "function": {"name": call.function.name, "arguments": call.function.arguments},
+                        "function": {
+                            "name": call.function.name,
+                            "arguments": call.function.arguments,
+                        },
                     }
                 ],
             }
@@ -284,7 +300,13 @@ async def _compare(provider: str, url: str, turns: int, rounds: int) -> list[Any
         await ours_close()
     raw_ms = 1000 * statistics.median(raw_cpu)
     ours_ms = 1000 * statistics.median(ours_cpu)
-    return [provider, round(raw_ms, 3), round(ours_ms, 3), round(ours_ms - raw_ms, 3), round(ours_ms / raw_ms, 3)]
+    return [
+        provider,
+        round(raw_ms, 3),
+        round(ours_ms, 3),
+        round(ours_ms - raw_ms, 3),
+        round(ours_ms / raw_ms, 3),
+    ]
 
 
 def run(quick: bool = False) -> list[dict[str, Any]]:

@@ -182,7 +182,7 @@ def probe_rss(kind: str, url: str, count: int) -> dict[str, float]:
 
 
 def _memory_table(quick: bool) -> dict[str, Any]:
-    threads = 1000 if quick else 10_000
+    threads = 300 if quick else 10_000
     mem = thread_memory(threads)
     return {
         "title": f"Idle threads: memory per 1,000 threads of {MESSAGES_PER_THREAD} messages",
@@ -210,7 +210,7 @@ def _memory_table(quick: bool) -> dict[str, Any]:
 
 
 def _rss_table(url: str, quick: bool) -> dict[str, Any]:
-    count = 50 if quick else CONCURRENT_RUNS
+    count = 20 if quick else CONCURRENT_RUNS
     results = {kind: probe_rss(kind, url, count) for kind in PROBES}
     raw = results["raw"]
     raw_growth = max(raw["peak"] - raw["idle"], 0.01)
@@ -244,7 +244,7 @@ def _rss_table(url: str, quick: bool) -> dict[str, Any]:
 
 
 def _throughput_table(url: str, quick: bool) -> dict[str, Any]:
-    levels = (1, 10, 50) if quick else (1, 10, 50, 100, 200)
+    levels = (1, 10) if quick else (1, 10, 50, 100, 200)
     rounds = 1 if quick else 3
 
     async def sweep() -> list[list[Any]]:
