@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import pkgutil
 import sys
 import time
@@ -50,7 +51,29 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help=f"JSON report to merge into (default {DEFAULT_OUTPUT})",
     )
     parser.add_argument("--markdown", action="store_true", help="print the tables as Markdown")
+    parser.add_argument(
+        "--show", action="store_true", help="print the stored report's tables instead of running"
+    )
     return parser.parse_args(argv)
+
+
+def show(path: Path, names: list[str], *, markdown: bool) -> int:
+    """Print the tables of ``names`` stored in the report at ``path``."""
+    try:
+        report = json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        print(f"Cannot read the report {path}: {err}; run the benchmarks first", file=sys.stderr)
+        return 2
+    for name in names:
+        entry = report.get("scenarios", {}).get(name)
+        if entry is None:
+            continue
+        print(f"== {name} ({entry['command']}, {entry['run_at']}, {entry['seconds']} s)\n")
+        for table in entry["tables"]:
+            print(format_markdown(table) if markdown else format_table(table), end="\n\n")
+    machine = report.get("machine", {})
+    print("machine: " + ", ".join(f"{k}={v}" for k, v in sorted(machine.items())))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -68,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
             )
             return 2
         names = [n for n in names if n in args.only]
+    if args.show:
+        return show(args.output, names, markdown=args.markdown)
     pin_client()
     failed = []
     for name in names:

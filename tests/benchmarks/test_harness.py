@@ -73,3 +73,16 @@ def test_list_names_every_scenario_module(tmp_path: Path) -> None:
     names = set(proc.stdout.split())
     modules = {p.stem.removeprefix("bench_") for p in (ROOT / "benchmarks").glob("bench_*.py")}
     assert names == modules and {"overhead", "scale", "startup"} <= names
+
+
+def test_show_prints_stored_tables_without_running(tmp_path: Path) -> None:
+    output = tmp_path / "latest.json"
+    table = {"title": "Stored table", "columns": ["a", "b"], "rows": [["x", 1.5]], "notes": "n"}
+    entry = {"command": "c", "run_at": "t", "seconds": 1.0, "quick": False, "tables": [table]}
+    output.write_text(json.dumps({"scenarios": {"startup": entry}, "machine": {"cpus": 2}}))
+
+    proc = _run("--show", "--markdown", "--only", "startup", output=output)
+
+    assert proc.returncode == 0, proc.stderr
+    assert "**Stored table**" in proc.stdout and "| x | 1.50 |" in proc.stdout
+    assert "cpus=2" in proc.stdout
