@@ -82,7 +82,7 @@ async def opened_store(kind: str) -> AsyncIterator[Any]:
         try:
             if kind == "postgres":
                 _create_postgres_db()
-            store = open_store(url)
+            store: Any = open_store(url)
         except Exception as err:  # any missing piece: skip, with the reason
             raise StoreSkipped(f"{kind} store not available: {type(err).__name__}: {err}") from err
         async with contextlib.AsyncExitStack() as stack:

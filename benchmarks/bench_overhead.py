@@ -202,7 +202,7 @@ def goals_table(rows: list[list[Any]], call_rows: list[list[Any]]) -> dict[str, 
             _ge,
         ),
     ]
-    out = []
+    out: list[list[Any]] = []
     for label, key, col, goal, ok in checks:
         row = by.get(key)
         if row is None:
