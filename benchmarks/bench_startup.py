@@ -30,12 +30,8 @@ _TIMER = (
     "print(time.perf_counter() - _t); import sys; print(sorted(sys.modules).__len__())"
 )
 HEAVY = ("openai", "anthropic", "redis", "sqlalchemy", "mcp", "httpx2", "ollama", "huggingface_hub")
-CLI = [
-    sys.executable,
-    "-c",
-    "import sys; from aiops_core.cli import main; "
-    "sys.argv = ['aiops', 'run', 'Is core-sw-01 up?', '--model', 'test']; sys.exit(main())",
-]
+CLI = [sys.executable, "-m", "aiops_core.cli", "run", "Is core-sw-01 up?", "--model", "test"]
+"""``aiops run ... --model test`` (the console script's module, run with this interpreter)."""
 
 
 def _env() -> dict[str, str]:
