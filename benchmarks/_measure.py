@@ -16,7 +16,15 @@ from dataclasses import dataclass, field
 
 from ._clients import Turn
 
-__all__ = ["TURN_INDEX", "Sample", "interleaved", "measure", "percentile", "rss_mb"]
+__all__ = [
+    "TURN_INDEX",
+    "Sample",
+    "interleaved",
+    "measure",
+    "peak_rss_mb",
+    "percentile",
+    "rss_mb",
+]
 
 
 @dataclass(slots=True)
@@ -102,6 +110,19 @@ async def interleaved(
             [lat for s in samples for lat in s.latencies],
         )
     return merged
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process in MiB (``VmHWM``).
+
+    Not ``getrusage().ru_maxrss``: on Linux that survives ``exec`` and so reports the parent's
+    peak when a big process spawns a small one.
+    """
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
 
 
 def rss_mb() -> float:

@@ -15,14 +15,13 @@ import asyncio
 import gc
 import json
 import os
-import resource
 import subprocess
 import sys
 import tracemalloc
 from typing import Any
 
 from ._clients import aiops_agent, aiops_model, aiops_turn, openai_client, raw_turn
-from ._measure import interleaved, rss_mb
+from ._measure import interleaved, peak_rss_mb, rss_mb
 from ._server import serve_openai
 
 __all__ = ["conversation", "run", "thread_memory"]
@@ -158,7 +157,7 @@ async def _probe(kind: str, url: str, count: int) -> dict[str, float]:
     gc.collect()
     idle = rss_mb()
     await asyncio.gather(*(turn(i) for i in range(count)))
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_rss_mb()
     await close()
     return {"idle": idle, "peak": peak}
 

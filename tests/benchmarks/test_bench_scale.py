@@ -30,3 +30,16 @@ def test_conversations_have_twenty_messages_unique_per_thread() -> None:
 
     assert sum(len(turn) for turn in first) == bench_scale.MESSAGES_PER_THREAD
     assert first[0][0].content != second[0][0].content
+
+
+def test_rss_probe_reports_its_own_peak_not_the_parents() -> None:
+    from benchmarks._server import serve_openai
+
+    ballast = b"\x01" * (
+        300 * 2**20
+    )  # resident: the parent's peak must not leak into the child's figure
+    with serve_openai(latency=0.0, cpu=None) as url:
+        result = bench_scale.probe_rss("raw", url, 5)
+    del ballast
+
+    assert 0 < result["idle"] <= result["peak"] < 250
