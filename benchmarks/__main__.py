@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import pkgutil
 import sys
 import time
@@ -98,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         print(f"== {name}{' (quick)' if args.quick else ''}", flush=True)
         started, when = time.perf_counter(), datetime.now(UTC).isoformat(timespec="seconds")
+        load = [round(x, 2) for x in os.getloadavg()]
         try:
             module = importlib.import_module(f"benchmarks.bench_{name}")
             tables = module.run(quick=args.quick)
@@ -119,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
             "command": "python -m benchmarks" + (" --quick" if args.quick else ""),
             "quick": args.quick,
             "run_at": when,
+            "load_average_at_start": load,
             "seconds": seconds,
             "tables": tables,
         }
