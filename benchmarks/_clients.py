@@ -177,25 +177,19 @@ def raw_stream_turn(client: Any) -> Turn:
 def aiops_model(base_url: str) -> tuple[Any, str, Callable[[], Awaitable[None]]]:
     """The aiops chat model for the server, which implementation it is, and how to close it.
 
-    Uses the real ``openai`` handler (``get_chat_model``) with the same client settings as the raw
-    side; falls back to the benchmark's stand-in when the handler is not on this branch.
+    The real ``openai`` handler (``get_chat_model``) over an injected client with the same
+    settings as the raw side; the injected client is the caller's to close.
     """
     from aiops_core.providers.registry import get_chat_model
 
     client = http_client()
-    try:
-        model = get_chat_model(
-            f"openai:{MODEL}", base_url=base_url, api_key="bench", http_client=client
-        )
-    except (ImportError, AttributeError):
-        from ._openai_model import BenchOpenAIModel
-
-        stand_in = BenchOpenAIModel(openai_client(base_url), MODEL)
-        return stand_in, "benchmark stand-in (handler not on this branch)", stand_in.aclose
+    model = get_chat_model(
+        f"openai:{MODEL}", base_url=base_url, api_key="bench", http_client=client
+    )
 
     async def aclose() -> None:
         await model.aclose()
-        await client.aclose()  # injected: the caller owns it
+        await client.aclose()
 
     return model, "aiops_core.providers.openai", aclose
 
