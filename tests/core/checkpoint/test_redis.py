@@ -82,10 +82,12 @@ async def test_keys_follow_the_documented_layout(redis_url_factory: Callable[[in
             f"{prefix}:index:updated",
             f"{prefix}:{{ticket-4711}}:info",
             f"{prefix}:{{ticket-4711}}:messages",
+            f"{prefix}:{{ticket-4711}}:ops",
         ]
         ttl = await store._client.pttl(f"{prefix}:{{ticket-4711}}:messages")
         assert 3_500_000 < ttl <= 3_600_000
         assert await store._client.llen(f"{prefix}:{{ticket-4711}}:messages") == 2
+        assert await store._client.pttl(f"{prefix}:{{ticket-4711}}:ops") > 290_000
     finally:
         await _delete_prefix(redis_url_factory(DB), prefix)
         await store.aclose()
@@ -121,4 +123,25 @@ async def test_unreachable_redis_raises_store_unavailable_without_password() -> 
         assert degraded.output == "ok"
         assert any("unavailable" in w for w in degraded.warnings)
     finally:
+        await store.aclose()
+
+
+async def test_a_resent_append_is_stored_once(redis_url_factory: Callable[[int], str]) -> None:
+    from aiops_core.checkpoint import redis as module
+
+    prefix = f"cptest-{uuid.uuid4().hex[:10]}"
+    store = RedisStore(redis_url_factory(DB), prefix=prefix)
+    try:
+        await store.append("t1", turn("1"))
+        # What redis-py does after losing a reply: send the very same EVALSHA again.
+        keys = store._keys("t1")
+        args = ["t1", "", "", "", "", "", store._index, 0, 0, 2, "op-1", "r1", "r2"]
+        first = await store._script(module._APPEND, keys, args)
+        again = await store._script(module._APPEND, keys, args)
+        assert int(first[1]) == int(again[1]) == 4
+        assert await store._client.llen(keys[1]) == 4
+        assert await store.delete("t1") is True
+        assert await store._client.exists(*keys) == 0
+    finally:
+        await _delete_prefix(redis_url_factory(DB), prefix)
         await store.aclose()
