@@ -332,7 +332,7 @@ class RedisStore:
             try:
                 info = self._info(thread_id, flat)
             except CorruptThreadError:
-                info = ThreadInfo(thread_id=thread_id, title="(unreadable)")
+                info = ThreadInfo(thread_id=thread_id, metadata={"corrupt": True})
             info.message_count = int(length)
             infos.append(info)
         page = infos[:limit]
