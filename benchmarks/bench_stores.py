@@ -87,7 +87,7 @@ class FullState:
         if self.kind == "memory":
             self.blobs[thread_id] = state
         elif self.kind == "redis":
-            await self.store._client.set(self.key + thread_id, state)
+            await self.store.client.set(self.key + thread_id, state)
         else:
             await anyio.to_thread.run_sync(
                 self._sql,
@@ -102,7 +102,7 @@ class FullState:
         if self.kind == "memory":
             state: Any = self.blobs[thread_id]
         elif self.kind == "redis":
-            state = await self.store._client.get(self.key + thread_id)
+            state = await self.store.client.get(self.key + thread_id)
         else:
             state = await anyio.to_thread.run_sync(
                 self._sql,
@@ -113,9 +113,9 @@ class FullState:
 
     async def cleanup(self) -> None:
         if self.kind == "redis":
-            keys = [k async for k in self.store._client.scan_iter(match=self.key + "*")]
+            keys = [k async for k in self.store.client.scan_iter(match=self.key + "*")]
             if keys:
-                await self.store._client.delete(*keys)
+                await self.store.client.delete(*keys)
         elif self.kind in ("sqlite", "postgres"):
             await anyio.to_thread.run_sync(self._sql, "DROP TABLE IF EXISTS bench_full_state", {})
 
@@ -147,7 +147,7 @@ async def opened(kind: str, durable: bool = True) -> AsyncIterator[CheckpointSto
         try:
             yield redis_store
         finally:
-            client = redis_store._client
+            client = redis_store.client
             keys = [k async for k in client.scan_iter(match=f"{prefix}:*", count=1000)]
             for start in range(0, len(keys), 1000):
                 await client.delete(*keys[start : start + 1000])
