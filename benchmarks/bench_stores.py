@@ -4,7 +4,7 @@ Baseline, measured in the same run on the same backend and connection: a *full-s
 the way LangGraph-style savers checkpoint, re-serialising the whole history into one row (SQL)
 or key (Redis) every turn. aiops appends only the turn's new messages.
 
-Places used (and cleaned up): a temporary SQLite file, schema ``aiops_bench_stores`` in the
+Places used (and cleaned up): a temporary SQLite file, schema ``aiops_bench_stores_<pid>`` in the
 PostgreSQL database ``test``, keys under ``bench-stores-<pid>:`` in Redis database 12. A store
 whose server does not answer is reported as skipped.
 
@@ -30,7 +30,7 @@ from aiops_core.checkpoint import CheckpointStore, MemoryStore, SQLStore
 from aiops_core.messages import AssistantMessage, Message, UserMessage, dump_messages
 
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
-POSTGRES_SCHEMA = "aiops_bench_stores"
+POSTGRES_SCHEMA = f"aiops_bench_stores_{os.getpid()}"
 REDIS_URL = "redis://127.0.0.1:6379/12"
 KINDS = ("memory", "sqlite", "postgres", "redis")
 TARGET_MS = {"redis": 0.5, "sqlite": 1.0, "postgres": 1.5}
