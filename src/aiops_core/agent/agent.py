@@ -511,14 +511,21 @@ class _Run:
             title = first.text[:80] if first else None
         # A turn is stored whole or not at all: a cancellation must not cut the write short.
         with anyio.CancelScope(shield=True):
-            await store.append(
-                thread_id,
-                messages,
-                owner=self.ctx.user,
-                title=title,
-                model=self.agent.model.name,
-                metadata=metadata,
-            )
+            try:
+                await store.append(
+                    thread_id,
+                    messages,
+                    owner=self.ctx.user,
+                    title=title,
+                    model=self.agent.model.name,
+                    metadata=metadata,
+                )
+            except StoreUnavailableError as err:
+                if not self.agent.degrade:
+                    raise
+                warning = f"checkpoint store unavailable, this turn was not saved: {err}"
+                log.warning(warning)
+                self.ctx.warnings.append(warning)
 
 
 _RETRY = object()

@@ -43,10 +43,11 @@ _KNOWN = ("memory", *_SQL, *_REDIS)
 
 
 def default_store_url() -> str:
-    """The command line's default store: a SQLite file in the user's data directory.
-
-    ``$XDG_DATA_HOME/aiops/threads.db``, or ``~/.local/share/aiops/threads.db``.
+    """The command line's default store: ``$AIOPS_STORE`` when set, else a SQLite file in the
+    user's data directory (``$XDG_DATA_HOME/aiops/threads.db`` or ``~/.local/share/aiops/threads.db``).
     """
+    if os.environ.get("AIOPS_STORE"):
+        return os.environ["AIOPS_STORE"]
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return f"sqlite:///{Path(base) / 'aiops' / 'threads.db'}"
 

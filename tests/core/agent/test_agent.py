@@ -354,6 +354,20 @@ async def test_unreachable_store_fails_the_run_unless_degrade_is_set():
     assert any("without history" in w for w in result.warnings)
 
 
+class FlakyStore(MemoryStore):
+    async def append(self, *args, **kwargs):
+        raise StoreUnavailableError("went away after the load")
+
+
+@pytest.mark.anyio
+async def test_store_lost_between_load_and_save_fails_or_degrades_with_a_warning():
+    with pytest.raises(StoreUnavailableError):
+        await Agent("test", store=FlakyStore()).run("hi", thread_id="t")
+    result = await Agent("test", store=FlakyStore(), degrade=True).run("hi", thread_id="t")
+    assert result.output == "(test model) You said: hi"
+    assert any("not saved" in w for w in result.warnings)
+
+
 def test_run_sync_works_repeatedly_in_scripts():
     agent = Agent("test")
     assert agent.run_sync("one").output.endswith("one")
