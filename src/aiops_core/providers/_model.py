@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any, ClassVar, Generic, TypeVar
 
+from pydantic import SecretStr
+
 from ..errors import ProviderError, UserError
 from ._clients import LoopClients
 from ._config import ChatConfig
@@ -44,11 +46,15 @@ class SDKChatModel(Generic[C]):
             raise UserError(f"Name the model: get_chat_model('{self.provider}:<model>')")
         self.model = model
         self.config = config
-        self._secret = secret
+        self._key = SecretStr(secret) if secret else None  # masked in vars() and debuggers
         self._http_client = http_client
         self._defaults: ModelSettings = config.model_settings()
         self._clients: LoopClients[C] = LoopClients(self._new_client, self._close_client)
         self._injected: C | None = self._new_client() if http_client is not None else None
+
+    @property
+    def _secret(self) -> str | None:
+        return self._key.get_secret_value() if self._key is not None else None
 
     @property
     def name(self) -> str:

@@ -11,6 +11,7 @@ import pytest
 from pydantic import BaseModel
 
 from aiops_core import Agent, tool
+from aiops_core.agent.events import ToolCallFinished, ToolCallStarted
 from aiops_core.errors import (
     AuthenticationError,
     BadRequestError,
@@ -220,6 +221,44 @@ async def test_agent_stream(provider: str, server: LLMServer, make_model: Callab
     await agent.aclose()
 
 
+async def test_agent_stream_with_tool_calls(
+    provider: str, server: LLMServer, make_model: Callable[..., ChatModel]
+):
+    @tool
+    async def device_status(name: str) -> str:
+        """Return the status of a device."""
+        return f"{name} is up"
+
+    server.script(
+        Reply(tool_calls=[("device_status", {"name": "a"}), ("device_status", {"name": "b"})]),
+        Reply(text="Both are up.", chunk=4),
+    )
+    agent = Agent(make_model(provider), tools=[device_status])
+    events = [e async for e in agent.stream("Are a and b up?")]
+    started = [e for e in events if isinstance(e, ToolCallStarted)]
+    finished = [e for e in events if isinstance(e, ToolCallFinished)]
+    assert [e.call.arguments for e in started] == [{"name": "a"}, {"name": "b"}]
+    assert [e.result.text for e in finished] == ["a is up", "b is up"]
+    assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "Both are up."
+    assert [text for _, text in wire_tool_results(provider, server.last)] == ["a is up", "b is up"]
+    await agent.aclose()
+
+
+async def test_stream_abandoned_early_leaves_the_model_usable(
+    provider: str, server: LLMServer, make_model: Callable[..., ChatModel]
+):
+    server.script(Reply(text="a long answer in many pieces", chunk=2), Reply(text="next"))
+    model = make_model(provider)
+    stream = model.stream(ask())
+    async for event in stream:
+        assert isinstance(event, TextDelta)
+        break
+    await stream.aclose()  # type: ignore[attr-defined]
+    response = await model.complete(ask())
+    assert response.message.content == "next"
+    await model.aclose()
+
+
 # --------------------------------------------------------------------------- settings
 async def test_request_settings_override_config(
     provider: str, server: LLMServer, make_model: Callable[..., ChatModel]
@@ -377,7 +416,7 @@ async def test_key_never_leaks(
     server.script(Fail(401, f"Incorrect API key provided: {KEY}"), Reply(text="ok"))
     model = make_model(provider)
     assert KEY not in repr(model)
-    assert KEY not in str(vars(model).get("config"))
+    assert KEY not in repr(vars(model))
     with pytest.raises(AuthenticationError) as info:
         await model.complete(ask())
     err = info.value
