@@ -63,7 +63,7 @@ class AzureOpenAIChatModel(OpenAIChatModel):
         config = cast(AzureOpenAIConfig, self.config)
         return AsyncAzureOpenAI(
             api_key=self._secret,
-            azure_ad_token_provider=self._token_provider,  # type: ignore[arg-type]
+            azure_ad_token_provider=self._token_provider,
             azure_endpoint=cast(str, config.endpoint),  # set by the handler
             api_version=config.api_version,
             azure_deployment=config.deployment or self.model,
