@@ -126,8 +126,11 @@ def _body_message(body: Any) -> str | None:
 def _response_message(response: Any) -> str | None:
     try:
         return _body_message(response.json())
-    except Exception:
-        text = getattr(response, "text", "")
+    except Exception:  # not JSON, or a stream not read: fall back to the text
+        try:
+            text = response.text
+        except Exception:  # an unread stream has no text
+            return None
         return str(text)[:500] if text else None
 
 
@@ -142,10 +145,6 @@ def map_error(
 
     ``secret`` (the API key) is scrubbed from the message should the provider echo it.
     """
-    return _map(err, provider, secret)
-
-
-def _map(err: BaseException, provider: str, secret: str | None = None) -> ProviderError | None:
     names = _class_names(err)
     response = getattr(err, "response", None)
     status = getattr(err, "status_code", None)
@@ -171,7 +170,7 @@ def _map(err: BaseException, provider: str, secret: str | None = None) -> Provid
         )
     if names & _TIMEOUT_NAMES:
         return ProviderTimeoutError(f"no answer in time ({type(err).__name__})", provider=provider)
-    if names & _CONNECTION_NAMES or "ConnectionError" in names:
+    if names & _CONNECTION_NAMES:
         detail = scrub(str(err) or type(err).__name__, secret)
         return ProviderConnectionError(f"connection failed: {detail}", provider=provider)
     return None
