@@ -114,7 +114,7 @@ async def test_parameters_on_the_wire(server: LLMServer) -> None:
         ModelRequest(
             [UserMessage(content="hi")],
             tools=[TOOL],
-            settings={"tool_choice": "required", "parallel_tool_calls": False, "max_tokens": 9},
+            settings={"parallel_tool_calls": False, "tool_choice": "required", "max_tokens": 9},
         )
     )
     assert server.last.body["tool_choice"] == {"type": "any", "disable_parallel_tool_use": True}
