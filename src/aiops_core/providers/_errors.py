@@ -41,6 +41,10 @@ _CONTEXT_HINTS = (
 )
 _TIMEOUT_NAMES = frozenset({"TimeoutException", "APITimeoutError", "InferenceTimeoutError"})
 _CONNECTION_NAMES = frozenset({"TransportError", "APIConnectionError", "ConnectionError"})
+_SDK_ERROR_NAMES = frozenset(
+    {"APIError", "OpenAIError", "AnthropicError", "ResponseError", "TextGenerationError"}
+)
+"""SDK errors without an HTTP error status: error events inside a stream, invalid responses."""
 
 
 def scrub(text: str, secret: str | None) -> str:
@@ -134,6 +138,14 @@ def _response_message(response: Any) -> str | None:
         return str(text)[:500] if text else None
 
 
+def _error_kind(body: Any) -> str | None:
+    if isinstance(body, Mapping):
+        inner = body.get("error", body)
+        if isinstance(inner, Mapping) and isinstance(inner.get("type"), str):
+            return str(inner["type"])
+    return None
+
+
 def _class_names(err: BaseException) -> set[str]:
     return {cls.__name__ for cls in type(err).__mro__}
 
@@ -173,4 +185,16 @@ def map_error(
     if names & _CONNECTION_NAMES:
         detail = scrub(str(err) or type(err).__name__, secret)
         return ProviderConnectionError(f"connection failed: {detail}", provider=provider)
+    if names & _SDK_ERROR_NAMES:
+        # The HTTP exchange succeeded but the provider reported a failure inside it (a stream's
+        # error event, an answer that does not parse): the provider's side failed.
+        first = err.args[0] if err.args else None
+        body = next(
+            (b for b in (getattr(err, "body", None), getattr(err, "error", None), first) if b),
+            None,
+        )
+        message = scrub(_body_message(body) or str(err) or type(err).__name__, secret)
+        if _error_kind(body) == "rate_limit_error":
+            return RateLimitError(message, provider=provider)
+        return ServerError(message, provider=provider, request_id=getattr(err, "request_id", None))
     return None

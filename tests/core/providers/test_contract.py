@@ -33,7 +33,7 @@ from aiops_core.providers import (
     ToolCallDelta,
 )
 from aiops_core.tools import ToolDefinition
-from tests.servers.llm import Drop, Fail, Hang, LLMServer, Recorded, Reply
+from tests.servers.llm import Drop, Fail, Hang, LLMServer, Recorded, Reply, StreamError
 
 from .conftest import KEY, PROVIDERS
 
@@ -372,6 +372,20 @@ async def test_error_while_streaming_is_mapped(
     model = make_model(provider)
     with pytest.raises(ServerError):
         await collect(model, ask())
+    await model.aclose()
+
+
+async def test_error_event_inside_a_stream_is_mapped(
+    provider: str, server: LLMServer, make_model: Callable[..., ChatModel]
+):
+    server.script(StreamError("the model is overloaded"))
+    model = make_model(provider)
+    received: list[Any] = []
+    with pytest.raises(ServerError, match="the model is overloaded") as info:
+        async for event in model.stream(ask()):
+            received.append(event)
+    assert info.value.retryable
+    assert any(isinstance(e, TextDelta) for e in received)  # it failed after it had started
     await model.aclose()
 
 
