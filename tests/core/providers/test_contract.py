@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import anyio
 import pytest
 from pydantic import BaseModel
 
@@ -87,6 +88,7 @@ async def test_plain_answer(provider: str, server: LLMServer, make_model: Callab
     assert response.usage.requests == 1
     assert response.request_id == ("req-test-1" if provider in REPORTS_REQUEST_ID else None)
     assert model.name.startswith(f"{provider}:")
+    assert isinstance(model, ChatModel)
     await model.aclose()
 
 
@@ -256,6 +258,24 @@ async def test_stream_abandoned_early_leaves_the_model_usable(
     await stream.aclose()  # type: ignore[attr-defined]
     response = await model.complete(ask())
     assert response.message.content == "next"
+    await model.aclose()
+
+
+async def test_concurrent_first_calls_share_one_pool(
+    provider: str, server: LLMServer, make_model: Callable[..., ChatModel]
+):
+    server.script(*[Reply(text=f"answer {i}") for i in range(6)])
+    model = make_model(provider)
+    answers: list[str] = []
+
+    async def one() -> None:
+        answers.append((await model.complete(ask())).message.content)
+
+    async with anyio.create_task_group() as group:
+        for _ in range(6):
+            group.start_soon(one)
+    assert sorted(answers) == [f"answer {i}" for i in range(6)]
+    assert len(model._clients) == 1  # type: ignore[attr-defined]
     await model.aclose()
 
 
