@@ -8,6 +8,8 @@ from collections.abc import Callable
 from typing import Any
 
 import anyio
+import httpx
+import httpx2
 import pytest
 from pydantic import BaseModel
 
@@ -277,6 +279,20 @@ async def test_concurrent_first_calls_share_one_pool(
     assert sorted(answers) == [f"answer {i}" for i in range(6)]
     assert len(model._clients) == 1  # type: ignore[attr-defined]
     await model.aclose()
+
+
+async def test_injected_http_client_is_used_and_left_open(
+    provider: str, server: LLMServer, make_model: Callable[..., ChatModel]
+):
+    # ollama's SDK speaks httpx; the others httpx2.
+    module = httpx if provider == "ollama" else httpx2
+    server.script(Reply(text="ok"))
+    async with module.AsyncClient(headers={"X-Injected": "yes"}) as client:
+        model = make_model(provider, http_client=client)
+        assert (await model.complete(ask())).message.content == "ok"
+        assert server.last.headers["x-injected"] == "yes"
+        await model.aclose()
+        assert not client.is_closed
 
 
 # --------------------------------------------------------------------------- settings

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import httpx2
 import pytest
 
 from aiops_core.errors import ServerError, UserError
@@ -170,17 +169,6 @@ async def test_sdk_does_not_retry_by_default(server: LLMServer) -> None:
         await m.complete(ModelRequest([UserMessage(content="hi")]))
     assert len(server.requests) == 1
     await m.aclose()
-
-
-async def test_injected_http_client_is_used_and_left_open(server: LLMServer) -> None:
-    server.script(Reply(text="ok"))
-    async with httpx2.AsyncClient(headers={"X-Injected": "yes"}) as client:
-        m = model(server, http_client=client)
-        response = await m.complete(ModelRequest([UserMessage(content="hi")]))
-        assert response.message.content == "ok"
-        assert server.last.headers["x-injected"] == "yes"
-        await m.aclose()
-        assert not client.is_closed
 
 
 async def test_one_pool_reused_across_calls(server: LLMServer) -> None:
