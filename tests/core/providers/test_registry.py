@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import re
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -107,3 +109,21 @@ def test_readme_custom_handler_runs_against_the_local_server(clean_registry: Non
         assert server.last.path == "/v1/chat/completions"
         assert server.last.body["model"] == "Qwen/Qwen2.5-7B-Instruct"
         assert server.last.headers["authorization"] == "Bearer not-needed"
+
+
+def test_listing_and_resolving_import_no_sdk() -> None:
+    """``aiops providers`` and building a model stay cheap: SDKs load on the first call only."""
+    code = (
+        "import sys\n"
+        "from aiops_core.providers import get_chat_model, list_providers\n"
+        "list_providers()\n"
+        "get_chat_model('openai:gpt-4o-mini', api_key='k')\n"
+        "get_chat_model('ollama:llama3.2')\n"
+        "print(sorted(m for m in ('openai', 'anthropic', 'ollama', 'huggingface_hub') "
+        "if m in sys.modules))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"
