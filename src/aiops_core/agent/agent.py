@@ -414,8 +414,8 @@ class _Run:
             return
 
     def _account(self, response: ModelResponse) -> None:
-        usage = response.usage if response.usage.requests else response.usage + Usage(requests=1)
-        self.usage = self.usage + usage
+        # Models report their own requests: a cache hit or a limit message costs none.
+        self.usage = self.usage + response.usage
         self.ctx.usage = self.usage
 
     def _final_output(self, message: AssistantMessage) -> Any:
