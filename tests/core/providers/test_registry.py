@@ -91,11 +91,8 @@ def test_entry_point_registration(
 
 
 def test_readme_custom_handler_runs_against_the_local_server(clean_registry: None) -> None:
-    # The section lives in docs/providers.md and is copied into the README: test whichever has it.
     pattern = re.compile(r"<!-- custom-handler -->\n```python\n(.*?)```", re.S)
-    sources = [ROOT / "README.md", ROOT / "docs" / "providers.md"]
-    found = [pattern.search(p.read_text()) for p in sources if p.exists()]
-    block = next((m for m in found if m), None)
+    block = pattern.search((ROOT / "README.md").read_text())
     assert block is not None
     code = block.group(1)
     assert len(code.strip().splitlines()) < 30  # the promise in the README
@@ -104,7 +101,7 @@ def test_readme_custom_handler_runs_against_the_local_server(clean_registry: Non
         code = code.replace("http://127.0.0.1:8000", server.url)
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
-            exec(compile(code, "providers.md", "exec"), {"__name__": "readme_example"})
+            exec(compile(code, "README.md", "exec"), {"__name__": "readme_example"})
         assert out.getvalue().strip() == "VLANs 10, 20 and 30."
         assert server.last.path == "/v1/chat/completions"
         assert server.last.body["model"] == "Qwen/Qwen2.5-7B-Instruct"
