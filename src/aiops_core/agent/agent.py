@@ -179,12 +179,23 @@ class Agent:
                 ) from err
             raise
 
-    async def list_tools(self) -> list[Tool]:
-        """Local tools plus every toolset's current tools (local names win)."""
+    async def list_tools(self, warnings: list[str] | None = None) -> list[Tool]:
+        """Local tools plus every toolset's current tools.
+
+        On a name clash the local tool (or the earlier toolset's) wins; the hidden tool is
+        logged and, when ``warnings`` is given, noted there.
+        """
         tools = dict(self._tools)
         for toolset in self._toolsets:
             for item in await toolset.list_tools():
-                tools.setdefault(item.name, item)
+                if item.name in tools:
+                    if tools[item.name] is not item:
+                        note = f"tool {item.name!r} from {type(toolset).__name__} is hidden by another tool of that name"
+                        log.warning(note)
+                        if warnings is not None:
+                            warnings.append(note)
+                    continue
+                tools[item.name] = item
         return list(tools.values())
 
     async def aclose(self) -> None:
@@ -294,7 +305,7 @@ class _Run:
                 c.id: tool_error(c, f"Tool call {reason}.") for c in pending.calls if c.id in reject
             }
             if calls:
-                tools = {t.name: t for t in await self.agent.list_tools()}
+                tools = {t.name: t for t in await self.agent.list_tools(self.ctx.warnings)}
                 done, still = await self._run_tools(chain, calls, tools)
                 if still:
                     raise UserError(f"Approved calls asked for approval again: {sorted(still)}")
@@ -334,7 +345,7 @@ class _Run:
         agent = self.agent
         call_model = chain.model_handler(agent.model.complete)
         stream_model = chain.stream_handler(agent.model.stream) if self.streaming else None
-        tools = {t.name: t for t in await agent.list_tools()}
+        tools = {t.name: t for t in await agent.list_tools(self.ctx.warnings)}
         definitions = [t.definition() for t in tools.values()]
         prefix: list[Message] = (
             [SystemMessage(content=agent.system_prompt)] if agent.system_prompt else []
@@ -403,8 +414,8 @@ class _Run:
             return
 
     def _account(self, response: ModelResponse) -> None:
-        usage = response.usage if response.usage.requests else response.usage + Usage(requests=1)
-        self.usage = self.usage + usage
+        # Models report their own requests: a cache hit or a limit message costs none.
+        self.usage = self.usage + response.usage
         self.ctx.usage = self.usage
 
     def _final_output(self, message: AssistantMessage) -> Any:
@@ -500,14 +511,21 @@ class _Run:
             title = first.text[:80] if first else None
         # A turn is stored whole or not at all: a cancellation must not cut the write short.
         with anyio.CancelScope(shield=True):
-            await store.append(
-                thread_id,
-                messages,
-                owner=self.ctx.user,
-                title=title,
-                model=self.agent.model.name,
-                metadata=metadata,
-            )
+            try:
+                await store.append(
+                    thread_id,
+                    messages,
+                    owner=self.ctx.user,
+                    title=title,
+                    model=self.agent.model.name,
+                    metadata=metadata,
+                )
+            except StoreUnavailableError as err:
+                if not self.agent.degrade:
+                    raise
+                warning = f"checkpoint store unavailable, this turn was not saved: {err}"
+                log.warning(warning)
+                self.ctx.warnings.append(warning)
 
 
 _RETRY = object()

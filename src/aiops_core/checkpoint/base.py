@@ -73,8 +73,10 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 class ThreadInfo:
     """A thread's metadata.
 
-    ``metadata`` holds free-form values; the agent keeps a pending tool approval under
-    ``"pending_approval"``.
+    ``metadata`` holds free-form JSON values; the agent keeps a pending tool approval under
+    ``"pending_approval"``. In :meth:`CheckpointStore.list_threads` a thread whose stored
+    metadata cannot be read shows ``{"corrupt": True}`` (loading it raises
+    :class:`~aiops_core.errors.CorruptThreadError`). Times are timezone-aware UTC.
     """
 
     thread_id: str

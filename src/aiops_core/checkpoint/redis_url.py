@@ -19,10 +19,21 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from ..errors import UserError
 
-__all__ = ["DEFAULT_DB", "RedisTarget", "connect", "parse_redis_url"]
+__all__ = [
+    "DEFAULT_DB",
+    "MAX_CONNECTIONS",
+    "RedisTarget",
+    "client_options",
+    "close_client",
+    "connect",
+    "parse_redis_url",
+]
 
 DEFAULT_DB = 2
 """Database a store URL without one uses: checkpoints keep a database of their own."""
+
+MAX_CONNECTIONS = 50
+"""Connections (per node) a store opens at most unless told otherwise."""
 
 _SCHEMES = (
     "redis",
@@ -144,19 +155,35 @@ def parse_redis_url(url: str) -> RedisTarget:
     return target("server", hosts=hosts, db=db)
 
 
+def client_options(target: RedisTarget, options: dict[str, Any] | None) -> dict[str, Any]:
+    """Client keyword arguments: defaults, then the URL's query values, then ``options``."""
+    kwargs: dict[str, Any] = {
+        "socket_timeout": 5.0,
+        "socket_connect_timeout": 5.0,
+        "max_connections": MAX_CONNECTIONS,
+    }
+    for key, value in target.options.items():
+        if key.endswith("timeout"):
+            kwargs[key] = float(value)
+        elif key == "max_connections":
+            kwargs[key] = int(value)
+        else:
+            kwargs[key] = value
+    kwargs.update(options or {})
+    return kwargs
+
+
 def connect(target: RedisTarget, options: dict[str, Any] | None = None) -> Any:
     """A ``redis.asyncio`` client (``Redis`` or ``RedisCluster``) for the target.
 
     ``options`` (and URL query values such as ``socket_timeout``) go to the client or its pool.
-    A single server gets a blocking pool of ``max_connections`` (default 50): a burst of callers
-    waits up to ``timeout`` seconds for a connection. Connections open on the first command.
+    A single server gets a blocking pool of ``max_connections`` (default
+    :data:`MAX_CONNECTIONS`): a burst of callers waits up to ``timeout`` seconds for a
+    connection. Connections open on the first command.
     """
     from redis import asyncio as aioredis
 
-    kwargs: dict[str, Any] = {"socket_timeout": 5.0, "socket_connect_timeout": 5.0}
-    for key, value in target.options.items():
-        kwargs[key] = float(value) if key.endswith("timeout") else value
-    kwargs.update(options or {})
+    kwargs = client_options(target, options)
     kwargs.update(username=target.username, password=target.password)
     if target.tls:
         kwargs["ssl"] = True
@@ -175,7 +202,6 @@ def connect(target: RedisTarget, options: dict[str, Any] | None = None) -> Any:
         )
         return sentinel.master_for(target.service or "mymaster", db=target.db)
     # A blocking pool makes a burst of callers wait for a connection instead of failing.
-    kwargs.setdefault("max_connections", 50)
     kwargs.setdefault("timeout", 20.0)
     if target.path is not None:
         kwargs.pop("ssl", None)
@@ -191,3 +217,11 @@ def connect(target: RedisTarget, options: dict[str, Any] | None = None) -> Any:
             kwargs["connection_class"] = aioredis.SSLConnection
         pool = aioredis.BlockingConnectionPool(host=host, port=port, db=target.db, **kwargs)
     return aioredis.Redis.from_pool(pool)
+
+
+async def close_client(client: Any) -> None:
+    """Close a client from :func:`connect`, including a Sentinel client's sentinel connections."""
+    manager = getattr(getattr(client, "connection_pool", None), "sentinel_manager", None)
+    await client.aclose()
+    for sentinel in getattr(manager, "sentinels", ()):
+        await sentinel.aclose()

@@ -395,7 +395,7 @@ class SQLStore:
         page = rows[:limit]
         more = len(rows) > limit and bool(page)
         cursor = encode_cursor(page[-1].updated, page[-1].thread_id) if more else None
-        return ThreadPage([_info(r.thread_id, r) for r in page], cursor)
+        return ThreadPage([_listed_info(r.thread_id, r) for r in page], cursor)
 
     async def delete(self, thread_id: str, *, owner: str | None = None) -> bool:
         """Delete a thread and its messages; ``False`` if it did not exist."""
@@ -461,7 +461,9 @@ class _NoLock:
 _NO_LOCK = _NoLock()
 
 
-def _info(thread_id: str, row: Row[*tuple[Any, ...]]) -> ThreadInfo:
+def _info(
+    thread_id: str, row: Row[*tuple[Any, ...]], metadata: dict[str, Any] | None = None
+) -> ThreadInfo:
     return ThreadInfo(
         thread_id=thread_id,
         owner=row.owner,
@@ -470,8 +472,16 @@ def _info(thread_id: str, row: Row[*tuple[Any, ...]]) -> ThreadInfo:
         created_at=from_micros(row.created),
         updated_at=from_micros(row.updated),
         message_count=row.message_count,
-        metadata=decode_metadata(thread_id, row.metadata_json),
+        metadata=decode_metadata(thread_id, row.metadata_json) if metadata is None else metadata,
     )
+
+
+def _listed_info(thread_id: str, row: Row[*tuple[Any, ...]]) -> ThreadInfo:
+    """Like :func:`_info`, but a thread with unreadable metadata still shows up in lists."""
+    try:
+        return _info(thread_id, row)
+    except CorruptThreadError:
+        return _info(thread_id, row, metadata={"corrupt": True})
 
 
 def _sqlite_fast(dbapi_connection: Any, _record: Any) -> None:

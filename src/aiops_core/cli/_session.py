@@ -48,12 +48,15 @@ def add_agent_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-steps", type=int, metavar="N", help="most model calls per turn")
 
 
-def _open_store(url: str | None) -> CheckpointStore | None:
-    if not url:
+def _open_store(url: str | None, needed: bool) -> CheckpointStore | None:
+    """The configured store; the default SQLite file when a thread must persist but none is set."""
+    from ..checkpoint.url import default_store_url
+
+    if not url and not needed:
         return None
     from ..checkpoint import open_store
 
-    return open_store(url)
+    return open_store(url or default_store_url())
 
 
 async def open_agent(args: argparse.Namespace, stack: AsyncExitStack) -> tuple[Agent, AppConfig]:
@@ -71,7 +74,8 @@ async def open_agent(args: argparse.Namespace, stack: AsyncExitStack) -> tuple[A
         tools.append(pool)
     model_spec = args.model or config.model
     model = get_chat_model(model_spec, **config.model_options)
-    store = _open_store(args.store or config.store)
+    needed = bool(getattr(args, "thread", None)) or args.command == "chat"
+    store = _open_store(args.store or config.store, needed)
     if store is not None:
         stack.push_async_callback(store.aclose)
     agent = Agent(

@@ -43,10 +43,6 @@ def _new_thread() -> str:
 async def _main(args: argparse.Namespace) -> int:
     async with AsyncExitStack() as stack:
         agent, _ = await open_agent(args, stack)
-        if agent.store is None:
-            from ..checkpoint import MemoryStore
-
-            agent.store = MemoryStore()
         thread = args.thread or _new_thread()
         print(f"aiops chat with {agent.model.name} (thread {thread}); /help for commands")
         while True:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import sys
 from collections.abc import Awaitable, Callable
@@ -103,7 +102,7 @@ def resolve_store_url(args: argparse.Namespace) -> str:
         configured = load_config(args.config).store
         if configured:
             return configured
-    return os.environ.get("AIOPS_STORE") or default_store_url()
+    return default_store_url()
 
 
 def _with_store(args: argparse.Namespace, work: Callable[[CheckpointStore], Awaitable[T]]) -> T:

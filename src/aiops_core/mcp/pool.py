@@ -25,7 +25,8 @@ from ..messages import ContentPart
 from ..tools import Tool
 from .config import MCPServerConfig
 from .convert import convert_result
-from .session import Backoff, ServerSession, ServerState, ServerStatus
+from .session import ServerSession
+from .status import Backoff, ServerState, ServerStatus
 from .transport import TransportFactory
 
 if TYPE_CHECKING:

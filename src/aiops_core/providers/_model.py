@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any, ClassVar, Generic, TypeVar
 
+from pydantic import SecretStr
+
 from ..errors import ProviderError, UserError
 from ._clients import LoopClients
 from ._config import ChatConfig
@@ -44,11 +46,15 @@ class SDKChatModel(Generic[C]):
             raise UserError(f"Name the model: get_chat_model('{self.provider}:<model>')")
         self.model = model
         self.config = config
-        self._secret = secret
+        self._key = SecretStr(secret) if secret else None  # masked in vars() and debuggers
         self._http_client = http_client
         self._defaults: ModelSettings = config.model_settings()
         self._clients: LoopClients[C] = LoopClients(self._new_client, self._close_client)
         self._injected: C | None = self._new_client() if http_client is not None else None
+
+    @property
+    def _secret(self) -> str | None:
+        return self._key.get_secret_value() if self._key is not None else None
 
     @property
     def name(self) -> str:
@@ -86,17 +92,15 @@ class SDKChatModel(Generic[C]):
             return self._injected
         return await self._clients.get()
 
-    def _mapped(self, err: Exception) -> Exception:
+    def _translate(self, err: Exception) -> ProviderError | None:
+        """The typed error for a foreign one; ``None`` when ``err`` should pass unchanged."""
         if isinstance(err, (ProviderError, UserError)):
-            return err
-        mapped = map_error(err, provider=self.provider, secret=self._secret)
-        if mapped is None:
-            return err
-        if self._secret and self._secret in str(err):
-            mapped.__suppress_context__ = True  # the foreign error echoes the key: do not chain it
-        else:
-            mapped.__cause__ = err
-        return mapped
+            return None
+        return map_error(err, provider=self.provider, secret=self._secret)
+
+    def _echoes_key(self, err: Exception) -> bool:
+        secret = self._secret
+        return secret is not None and secret in str(err)
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
         """One request, one complete answer."""
@@ -104,10 +108,12 @@ class SDKChatModel(Generic[C]):
             client = await self._client()
             return await self._complete(client, request)
         except Exception as err:
-            mapped = self._mapped(err)
-            if mapped is err:
+            mapped = self._translate(err)
+            if mapped is None:
                 raise
-            raise mapped from mapped.__cause__
+            if self._echoes_key(err):
+                raise mapped from None  # do not chain an error that carries the key
+            raise mapped from err
 
     async def stream(self, request: ModelRequest) -> AsyncIterator[ModelStreamEvent]:
         """Text and tool-call deltas as they arrive, then one ``ResponseDone``."""
@@ -116,10 +122,12 @@ class SDKChatModel(Generic[C]):
             async for event in self._stream(client, request):
                 yield event
         except Exception as err:
-            mapped = self._mapped(err)
-            if mapped is err:
+            mapped = self._translate(err)
+            if mapped is None:
                 raise
-            raise mapped from mapped.__cause__
+            if self._echoes_key(err):
+                raise mapped from None  # do not chain an error that carries the key
+            raise mapped from err
 
     async def aclose(self) -> None:
         """Close the connection pool of the current event loop (an injected client is the caller's)."""

@@ -179,7 +179,10 @@ def read_usage(usage: Any) -> Usage:
     if usage is None:
         return Usage(requests=1)
     details = getattr(usage, "prompt_tokens_details", None)
-    cached = getattr(details, "cached_tokens", None) if details is not None else None
+    if isinstance(details, dict):  # huggingface_hub keeps unknown fields as plain dicts
+        cached = details.get("cached_tokens")
+    else:
+        cached = getattr(details, "cached_tokens", None) if details is not None else None
     return Usage(
         input_tokens=usage.prompt_tokens or 0,
         output_tokens=usage.completion_tokens or 0,

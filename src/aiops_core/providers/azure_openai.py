@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from pydantic import Field
@@ -44,12 +45,25 @@ class AzureOpenAIChatModel(OpenAIChatModel):
     provider: ClassVar[str] = "azure_openai"
     max_tokens_key: ClassVar[str] = "max_tokens"
 
+    def __init__(
+        self,
+        model: str,
+        config: ChatConfig,
+        *,
+        secret: str | None = None,
+        http_client: Any = None,
+        azure_ad_token_provider: Callable[[], str | Awaitable[str]] | None = None,
+    ) -> None:
+        self._token_provider = azure_ad_token_provider
+        super().__init__(model, config, secret=secret, http_client=http_client)
+
     def _new_client(self) -> AsyncAzureOpenAI:
         from openai import AsyncAzureOpenAI
 
         config = cast(AzureOpenAIConfig, self.config)
         return AsyncAzureOpenAI(
             api_key=self._secret,
+            azure_ad_token_provider=self._token_provider,
             azure_endpoint=cast(str, config.endpoint),  # set by the handler
             api_version=config.api_version,
             azure_deployment=config.deployment or self.model,
@@ -81,10 +95,17 @@ class AzureOpenAIHandler(ProviderHandler):
     sdk = "openai"
     extra = "openai"
     api_key_env = "AZURE_OPENAI_API_KEY"
+    options = frozenset({"api_key", "http_client", "azure_ad_token_provider"})
+    """``azure_ad_token_provider``: a callable returning an Entra ID token (no key needed then)."""
 
     def create(self, model: str, config: ProviderConfig, **options: Any) -> AzureOpenAIChatModel:
         cfg = cast(AzureOpenAIConfig, config)
-        secret = resolve_secret(options.get("api_key"), "AZURE_OPENAI_API_KEY", provider=self.name)
+        token_provider = options.get("azure_ad_token_provider")
+        secret = (
+            None
+            if token_provider is not None and not options.get("api_key")
+            else resolve_secret(options.get("api_key"), "AZURE_OPENAI_API_KEY", provider=self.name)
+        )
         endpoint = cfg.endpoint or cfg.base_url
         update = {
             "endpoint": _setting(endpoint, "AZURE_OPENAI_ENDPOINT", "endpoint"),
@@ -97,4 +118,5 @@ class AzureOpenAIHandler(ProviderHandler):
             cfg.model_copy(update=update),
             secret=secret,
             http_client=options.get("http_client"),
+            azure_ad_token_provider=token_provider,
         )

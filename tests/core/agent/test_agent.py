@@ -354,6 +354,20 @@ async def test_unreachable_store_fails_the_run_unless_degrade_is_set():
     assert any("without history" in w for w in result.warnings)
 
 
+class FlakyStore(MemoryStore):
+    async def append(self, *args, **kwargs):
+        raise StoreUnavailableError("went away after the load")
+
+
+@pytest.mark.anyio
+async def test_store_lost_between_load_and_save_fails_or_degrades_with_a_warning():
+    with pytest.raises(StoreUnavailableError):
+        await Agent("test", store=FlakyStore()).run("hi", thread_id="t")
+    result = await Agent("test", store=FlakyStore(), degrade=True).run("hi", thread_id="t")
+    assert result.output == "(test model) You said: hi"
+    assert any("not saved" in w for w in result.warnings)
+
+
 def test_run_sync_works_repeatedly_in_scripts():
     agent = Agent("test")
     assert agent.run_sync("one").output.endswith("one")
@@ -375,3 +389,28 @@ def test_configuration_mistakes_are_user_errors():
         Agent("test", middleware=[Approval()])  # type: ignore[list-item]
     with pytest.raises(UserError, match="between 1 and 100"):
         MiddlewareSpec("logging", priority=0)
+
+
+class _Toolset:
+    def __init__(self, *tools):
+        self.tools = list(tools)
+
+    async def list_tools(self):
+        return self.tools
+
+
+@pytest.mark.anyio
+async def test_a_toolset_tool_hidden_by_a_local_tool_is_reported():
+    @tool(name="status")
+    async def local_status() -> str:
+        """Local."""
+        return "local"
+
+    @tool(name="status")
+    async def remote_status() -> str:
+        """Remote."""
+        return "remote"
+
+    result = await Agent("test", tools=[local_status, _Toolset(remote_status)]).run("q")
+    assert "- status (ok): local" in result.output
+    assert any("'status'" in w and "hidden" in w for w in result.warnings)

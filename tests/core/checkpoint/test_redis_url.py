@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from aiops_core.checkpoint.redis_url import connect, parse_redis_url
+from aiops_core.checkpoint.redis_url import close_client, connect, parse_redis_url
 from aiops_core.errors import UserError
 
 pytestmark = pytest.mark.anyio
@@ -69,7 +69,7 @@ async def test_clients_of_each_kind() -> None:
     sentinel = connect(parse_redis_url("redis+sentinel://127.0.0.1:26379/mymaster/3"))
     assert isinstance(sentinel, Redis)
     assert sentinel.connection_pool.service_name == "mymaster"
-    await sentinel.aclose()
+    await close_client(sentinel)
     cluster = connect(parse_redis_url("redis+cluster://127.0.0.1:7000"))
     assert isinstance(cluster, RedisCluster)
     await cluster.aclose()

@@ -24,7 +24,13 @@ async def test_sqlite_urls(tmp_path: Path) -> None:
     assert isinstance(store, SQLStore)
     assert store.url.database == str(tmp_path / "a.db")
     assert store._ttl == 60_000_000
+    assert store.durable
     await store.aclose()
+    fast = open_store(f"sqlite:///{tmp_path / 'a.db'}?durable=false")
+    assert isinstance(fast, SQLStore) and not fast.durable
+    await fast.aclose()
+    with pytest.raises(UserError, match="durable"):
+        open_store(f"sqlite:///{tmp_path / 'a.db'}?durable=maybe")
     memory = open_store("sqlite://")
     assert isinstance(memory, SQLStore) and memory._in_memory
     await memory.aclose()

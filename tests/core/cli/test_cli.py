@@ -11,6 +11,13 @@ import pytest
 from aiops_core.cli import build_parser
 
 
+@pytest.fixture(autouse=True)
+def _private_data_dir(tmp_path, monkeypatch):
+    """Keep the CLI's default SQLite store out of the developer's home."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    monkeypatch.delenv("AIOPS_STORE", raising=False)
+
+
 def aiops(
     *args: str, check: bool = True, input: str | None = None
 ) -> subprocess.CompletedProcess[str]:
@@ -75,6 +82,15 @@ def test_config_file_sets_model_prompt_and_middleware(tmp_path):
     )
     out = aiops("run", "x", "--config", str(config))
     assert out.stdout.strip() == "from config" and "test:cfg" in out.stderr
+
+
+def test_chat_threads_persist_in_the_default_store_and_can_be_resumed(tmp_path):
+    aiops("chat", "--thread", "t1", input="first question\n/exit\n")
+    assert (tmp_path / "aiops" / "threads.db").exists()
+    shown = aiops("threads", "show", "t1").stdout
+    assert "first question" in shown
+    aiops("run", "second question", "--thread", "t1")
+    assert "second question" in aiops("threads", "show", "t1").stdout
 
 
 def test_chat_keeps_history_and_starts_new_threads():

@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from tests.mcp_servers.support import SERVERS, free_port
 
 from aiops_core.cli import main
+from tests.mcp_servers.support import SERVERS, free_port
 
 
 @pytest.fixture

@@ -25,13 +25,6 @@ async def pid_of(pool: MCPClientPool, name: str) -> int:
     return int(result.content[0].text)
 
 
-def test_backoff_grows_exponentially_up_to_the_cap():
-    backoff = Backoff(initial=1.0, maximum=10.0, factor=2.0, jitter=0.0)
-    assert [backoff.delay(n) for n in (1, 2, 3, 4, 5, 9)] == [1, 2, 4, 8, 10, 10]
-    jittered = Backoff(initial=1.0, jitter=0.5)
-    assert all(0.5 <= jittered.delay(1) <= 1.5 for _ in range(50))
-
-
 async def test_mcp_server_time_over_stdio_keeps_one_session_for_many_calls():
     async with MCPClientPool([time_config()], **FAST) as pool:
         tools = {t.name: t for t in await pool.list_tools()}

@@ -73,3 +73,20 @@ def test_key_not_in_repr() -> None:
     )
     assert "azure-SECRET-key" not in repr(m)
     assert "dep" in repr(m)
+
+
+async def test_entra_id_token_provider_needs_no_key(
+    server: LLMServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AZURE_OPENAI_API_KEY", raising=False)
+    server.script(Reply(text="ok"))
+    m = get_chat_model(
+        "azure_openai:dep",
+        endpoint=server.url,
+        api_version="2024-10-21",
+        azure_ad_token_provider=lambda: "entra-token",
+    )
+    await m.complete(ModelRequest([UserMessage(content="hi")]))
+    assert server.last.headers["authorization"] == "Bearer entra-token"
+    assert "api-key" not in server.last.headers
+    await m.aclose()

@@ -7,10 +7,14 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import anyio
+import httpx
+import httpx2
 import pytest
 from pydantic import BaseModel
 
 from aiops_core import Agent, tool
+from aiops_core.agent.events import ToolCallFinished, ToolCallStarted
 from aiops_core.errors import (
     AuthenticationError,
     BadRequestError,
@@ -32,7 +36,7 @@ from aiops_core.providers import (
     ToolCallDelta,
 )
 from aiops_core.tools import ToolDefinition
-from tests.servers.llm import Drop, Fail, Hang, LLMServer, Recorded, Reply
+from tests.servers.llm import Drop, Fail, Hang, LLMServer, Recorded, Reply, StreamError
 
 from .conftest import KEY, PROVIDERS
 
@@ -86,6 +90,7 @@ async def test_plain_answer(provider: str, server: LLMServer, make_model: Callab
     assert response.usage.requests == 1
     assert response.request_id == ("req-test-1" if provider in REPORTS_REQUEST_ID else None)
     assert model.name.startswith(f"{provider}:")
+    assert isinstance(model, ChatModel)
     await model.aclose()
 
 
@@ -220,6 +225,76 @@ async def test_agent_stream(provider: str, server: LLMServer, make_model: Callab
     await agent.aclose()
 
 
+async def test_agent_stream_with_tool_calls(
+    provider: str, server: LLMServer, make_model: Callable[..., ChatModel]
+):
+    @tool
+    async def device_status(name: str) -> str:
+        """Return the status of a device."""
+        return f"{name} is up"
+
+    server.script(
+        Reply(tool_calls=[("device_status", {"name": "a"}), ("device_status", {"name": "b"})]),
+        Reply(text="Both are up.", chunk=4),
+    )
+    agent = Agent(make_model(provider), tools=[device_status])
+    events = [e async for e in agent.stream("Are a and b up?")]
+    started = [e for e in events if isinstance(e, ToolCallStarted)]
+    finished = [e for e in events if isinstance(e, ToolCallFinished)]
+    assert [e.call.arguments for e in started] == [{"name": "a"}, {"name": "b"}]
+    assert [e.result.text for e in finished] == ["a is up", "b is up"]
+    assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "Both are up."
+    assert [text for _, text in wire_tool_results(provider, server.last)] == ["a is up", "b is up"]
+    await agent.aclose()
+
+
+async def test_stream_abandoned_early_leaves_the_model_usable(
+    provider: str, server: LLMServer, make_model: Callable[..., ChatModel]
+):
+    server.script(Reply(text="a long answer in many pieces", chunk=2), Reply(text="next"))
+    model = make_model(provider)
+    stream = model.stream(ask())
+    async for event in stream:
+        assert isinstance(event, TextDelta)
+        break
+    await stream.aclose()  # type: ignore[attr-defined]
+    response = await model.complete(ask())
+    assert response.message.content == "next"
+    await model.aclose()
+
+
+async def test_concurrent_first_calls_share_one_pool(
+    provider: str, server: LLMServer, make_model: Callable[..., ChatModel]
+):
+    server.script(*[Reply(text=f"answer {i}") for i in range(6)])
+    model = make_model(provider)
+    answers: list[str] = []
+
+    async def one() -> None:
+        answers.append((await model.complete(ask())).message.content)
+
+    async with anyio.create_task_group() as group:
+        for _ in range(6):
+            group.start_soon(one)
+    assert sorted(answers) == [f"answer {i}" for i in range(6)]
+    assert len(model._clients) == 1  # type: ignore[attr-defined]
+    await model.aclose()
+
+
+async def test_injected_http_client_is_used_and_left_open(
+    provider: str, server: LLMServer, make_model: Callable[..., ChatModel]
+):
+    # ollama's SDK speaks httpx; the others httpx2.
+    module = httpx if provider == "ollama" else httpx2
+    server.script(Reply(text="ok"))
+    async with module.AsyncClient(headers={"X-Injected": "yes"}) as client:
+        model = make_model(provider, http_client=client)
+        assert (await model.complete(ask())).message.content == "ok"
+        assert server.last.headers["x-injected"] == "yes"
+        await model.aclose()
+        assert not client.is_closed
+
+
 # --------------------------------------------------------------------------- settings
 async def test_request_settings_override_config(
     provider: str, server: LLMServer, make_model: Callable[..., ChatModel]
@@ -336,6 +411,20 @@ async def test_error_while_streaming_is_mapped(
     await model.aclose()
 
 
+async def test_error_event_inside_a_stream_is_mapped(
+    provider: str, server: LLMServer, make_model: Callable[..., ChatModel]
+):
+    server.script(StreamError("the model is overloaded"))
+    model = make_model(provider)
+    received: list[Any] = []
+    with pytest.raises(ServerError, match="the model is overloaded") as info:
+        async for event in model.stream(ask()):
+            received.append(event)
+    assert info.value.retryable
+    assert any(isinstance(e, TextDelta) for e in received)  # it failed after it had started
+    await model.aclose()
+
+
 async def test_timeout(provider: str, server: LLMServer, make_model: Callable[..., ChatModel]):
     server.script(Hang(1.5))
     model = make_model(provider, timeout=0.2)
@@ -377,7 +466,7 @@ async def test_key_never_leaks(
     server.script(Fail(401, f"Incorrect API key provided: {KEY}"), Reply(text="ok"))
     model = make_model(provider)
     assert KEY not in repr(model)
-    assert KEY not in str(vars(model).get("config"))
+    assert KEY not in repr(vars(model))
     with pytest.raises(AuthenticationError) as info:
         await model.complete(ask())
     err = info.value

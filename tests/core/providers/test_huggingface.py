@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import httpx2
 import pytest
 
 from aiops_core.errors import UserError
@@ -53,13 +52,3 @@ async def test_parameters_on_the_wire(server: LLMServer) -> None:
     assert body["model"] == "tgi"
     assert server.last.headers["x-team"] == "netops"
     await m.aclose()
-
-
-async def test_injected_http_client(server: LLMServer) -> None:
-    server.script(Reply(text="ok"))
-    async with httpx2.AsyncClient(headers={"X-Injected": "1"}) as client:
-        m = get_chat_model("huggingface:tgi", base_url=f"{server.url}/v1", http_client=client)
-        assert (await m.complete(ModelRequest([UserMessage(content="hi")]))).message.content == "ok"
-        assert server.last.headers["x-injected"] == "1"
-        await m.aclose()
-        assert not client.is_closed

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from aiops_core.errors import MessageError
@@ -86,14 +85,3 @@ async def test_generated_call_ids_are_unique(server: LLMServer) -> None:
     ids = [c.id for c in response.message.tool_calls]
     assert len(set(ids)) == 2 and all(ids)
     await m.aclose()
-
-
-async def test_injected_httpx_client(server: LLMServer) -> None:
-    server.script(Reply(text="ok"))
-    async with httpx.AsyncClient(headers={"X-Injected": "1"}) as client:
-        m = get_chat_model("ollama:llama3.2", base_url=server.url, http_client=client)
-        response = await m.complete(ModelRequest([UserMessage(content="hi")]))
-        assert response.message.content == "ok"
-        assert server.last.headers["x-injected"] == "1"
-        await m.aclose()
-        assert not client.is_closed

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import httpx2
 import pytest
 
 from aiops_core.errors import ServerError, UserError
@@ -172,17 +171,6 @@ async def test_sdk_does_not_retry_by_default(server: LLMServer) -> None:
     await m.aclose()
 
 
-async def test_injected_http_client_is_used_and_left_open(server: LLMServer) -> None:
-    server.script(Reply(text="ok"))
-    async with httpx2.AsyncClient(headers={"X-Injected": "yes"}) as client:
-        m = model(server, http_client=client)
-        response = await m.complete(ModelRequest([UserMessage(content="hi")]))
-        assert response.message.content == "ok"
-        assert server.last.headers["x-injected"] == "yes"
-        await m.aclose()
-        assert not client.is_closed
-
-
 async def test_one_pool_reused_across_calls(server: LLMServer) -> None:
     server.script(Reply(text="1"), Reply(text="2"))
     m = model(server)
@@ -192,3 +180,37 @@ async def test_one_pool_reused_across_calls(server: LLMServer) -> None:
     assert await m._client() is first  # type: ignore[attr-defined]
     await m.aclose()
     assert first.is_closed()
+
+
+@pytest.mark.parametrize("provider", ["openai", "azure_openai", "huggingface"])
+async def test_cached_tokens_where_reported(provider: str, server: LLMServer, make_model) -> None:
+    server.script(Reply(text="ok", cached_tokens=12), Reply(text="ok", cached_tokens=13))
+    m = make_model(provider)
+    response = await m.complete(ModelRequest([UserMessage(content="hi")]))
+    events = [e async for e in m.stream(ModelRequest([UserMessage(content="hi")]))]
+    cached = (response.usage.cached_tokens, events[-1].response.usage.cached_tokens)
+    assert cached == (12, 13)
+    await m.aclose()
+
+
+async def test_malformed_arguments_round_trip_through_the_agent(server: LLMServer) -> None:
+    from aiops_core import Agent, tool
+
+    @tool
+    async def ping(host: str) -> str:
+        """Ping a host."""
+        return f"{host}: 1 ms"
+
+    server.script(
+        Reply(tool_calls=[("ping", '{"host": "a"')]),
+        Reply(tool_calls=[("ping", {"host": "a"})]),
+        Reply(text="a answers in 1 ms."),
+    )
+    agent = Agent(model(server), tools=[ping])
+    result = await agent.run("ping a")
+    assert result.output == "a answers in 1 ms."
+    correction = server.requests[1].body["messages"]
+    assert correction[-2]["tool_calls"][0]["function"]["arguments"] == '{"host": "a"'
+    assert "JSON" in correction[-1]["content"]  # the tool error tells the model what to fix
+    assert server.requests[2].body["messages"][-1]["content"] == "a: 1 ms"
+    await agent.aclose()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import re
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -89,8 +91,8 @@ def test_entry_point_registration(
 
 
 def test_readme_custom_handler_runs_against_the_local_server(clean_registry: None) -> None:
-    text = (ROOT / "docs" / "providers.md").read_text()
-    block = re.search(r"<!-- custom-handler -->\n```python\n(.*?)```", text, re.S)
+    pattern = re.compile(r"<!-- custom-handler -->\n```python\n(.*?)```", re.S)
+    block = pattern.search((ROOT / "README.md").read_text())
     assert block is not None
     code = block.group(1)
     assert len(code.strip().splitlines()) < 30  # the promise in the README
@@ -99,8 +101,26 @@ def test_readme_custom_handler_runs_against_the_local_server(clean_registry: Non
         code = code.replace("http://127.0.0.1:8000", server.url)
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
-            exec(compile(code, "providers.md", "exec"), {"__name__": "readme_example"})
+            exec(compile(code, "README.md", "exec"), {"__name__": "readme_example"})
         assert out.getvalue().strip() == "VLANs 10, 20 and 30."
         assert server.last.path == "/v1/chat/completions"
         assert server.last.body["model"] == "Qwen/Qwen2.5-7B-Instruct"
         assert server.last.headers["authorization"] == "Bearer not-needed"
+
+
+def test_listing_and_resolving_import_no_sdk() -> None:
+    """``aiops providers`` and building a model stay cheap: SDKs load on the first call only."""
+    code = (
+        "import sys\n"
+        "from aiops_core.providers import get_chat_model, list_providers\n"
+        "list_providers()\n"
+        "get_chat_model('openai:gpt-4o-mini', api_key='k')\n"
+        "get_chat_model('ollama:llama3.2')\n"
+        "print(sorted(m for m in ('openai', 'anthropic', 'ollama', 'huggingface_hub') "
+        "if m in sys.modules))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"
