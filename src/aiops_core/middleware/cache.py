@@ -16,7 +16,6 @@ import hashlib
 import json
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import asdict
 from typing import Any, Literal
 
 from pydantic import Field
@@ -60,9 +59,14 @@ def cache_key(request: ModelRequest, *, model: str, scope: str) -> str:
     payload = {
         "model": model,
         "messages": [_normalise(m) for m in request.messages],
-        "tools": [asdict(t) for t in request.tools],
+        # Shallow tuples: asdict() would deep-copy every tool schema on every model call.
+        "tools": [(t.name, t.description, t.parameters) for t in request.tools],
         "settings": sorted(request.settings.items()),
-        "output": asdict(request.output_schema) if request.output_schema else None,
+        "output": (
+            (request.output_schema.name, request.output_schema.json_schema)
+            if request.output_schema
+            else None
+        ),
     }
     # Every dict here comes from a schema (fixed key order) except settings, sorted above.
     digest = hashlib.sha256(to_json(payload, fallback=str)).hexdigest()
