@@ -41,7 +41,9 @@ class EventStreamRenderer(renderers.BaseRenderer):
     format = "sse"
     charset = "utf-8"
 
-    def render(self, data: Any, accepted_media_type: Any = None, renderer_context: Any = None) -> bytes:
+    def render(
+        self, data: Any, accepted_media_type: Any = None, renderer_context: Any = None
+    ) -> bytes:
         # Only errors raised before streaming starts reach a renderer: send them as one event.
         return _event("error", data).encode()
 

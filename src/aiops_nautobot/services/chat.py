@@ -216,9 +216,7 @@ def clear_conversation(conversation: Any, engine: EngineLoop | None = None) -> b
         from contextlib import AsyncExitStack
 
         async with AsyncExitStack() as stack:
-            store = await open_checkpoint_store(
-                engine, settings.checkpoint_url, store_ttl(), stack
-            )
+            store = await open_checkpoint_store(engine, settings.checkpoint_url, store_ttl(), stack)
             return await store.delete(conversation.thread_id)
 
     return engine.run(delete(), timeout=float(settings.request_timeout_seconds))

@@ -49,13 +49,37 @@ class EngineTimeoutError(AiopsError, TimeoutError):
 
 @dataclass(eq=False)
 class _Slot:
-    """A shared resource on the loop: one value per fingerprint, reference counted."""
+    """A shared resource on the loop: one value per fingerprint, reference counted.
+
+    The resource is entered and exited by one owner task, because anyio task groups and cancel
+    scopes (an MCP pool holds one) must be exited by the task that entered them.
+    """
 
     fingerprint: Any
     ready: asyncio.Future[Any]
-    stack: AsyncExitStack = field(default_factory=AsyncExitStack)
+    closing: asyncio.Event = field(default_factory=asyncio.Event)
+    owner: asyncio.Task[None] | None = None
     users: int = 0
     retired: bool = False
+
+
+async def _own(slot: _Slot, factory: Factory) -> None:
+    """Enter the resource, hand it to the users, and exit it when the slot closes."""
+    try:
+        async with AsyncExitStack() as stack:
+            manager = factory()
+            if not isinstance(manager, AbstractAsyncContextManager):
+                manager = await manager
+            slot.ready.set_result(await stack.enter_async_context(manager))
+            await slot.closing.wait()
+    except BaseException as err:
+        if not slot.ready.done():
+            slot.ready.set_exception(err)
+            slot.ready.exception()  # retrieved: waiters get it, asyncio logs nothing
+        elif not isinstance(err, asyncio.CancelledError):
+            log.exception("engine loop: error while closing a resource")
+        if not isinstance(err, Exception):
+            raise
 
 
 class _Generation:
@@ -117,12 +141,11 @@ class _Generation:
 
 
 async def _close_slot(slot: _Slot) -> None:
-    try:
-        with contextlib.suppress(asyncio.TimeoutError):
-            async with asyncio.timeout(10):
-                await slot.stack.aclose()
-    except Exception:
-        log.exception("engine loop: error while closing a resource")
+    slot.closing.set()
+    if slot.owner is not None and not slot.owner.done():
+        done, _ = await asyncio.wait([slot.owner], timeout=10)
+        if not done:
+            slot.owner.cancel()
 
 
 class EngineLoop:
@@ -283,19 +306,14 @@ class EngineLoop:
                 self._retire(generation, key, slot)
             slot = _Slot(fingerprint, generation.loop.create_future())
             generation.slots[key] = slot
-            try:
-                manager = factory()
-                if not isinstance(manager, AbstractAsyncContextManager):
-                    manager = await manager
-                slot.ready.set_result(await slot.stack.enter_async_context(manager))
-            except BaseException as err:
-                if generation.slots.get(key) is slot:
-                    del generation.slots[key]
-                generation.retiring.discard(slot)
-                slot.ready.set_exception(err)
-                slot.ready.exception()  # mark retrieved: waiters get it; no "never retrieved" log
-                raise
-        value = await asyncio.shield(slot.ready)
+            slot.owner = generation.loop.create_task(_own(slot, factory), name=f"aiops:{key}")
+        try:
+            value = await asyncio.shield(slot.ready)
+        except BaseException:
+            if generation.slots.get(key) is slot and slot.ready.done():
+                del generation.slots[key]  # a failed resource is not cached
+            generation.retiring.discard(slot)
+            raise
         slot.users += 1
         try:
             yield value

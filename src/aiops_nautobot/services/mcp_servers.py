@@ -66,7 +66,9 @@ def server_config(row: MCPServer, *, user_token: str | None = None) -> MCPServer
 
 def _may_forward(row: MCPServer) -> bool:
     # The model's clean() enforces this too; rows written around it (bulk updates) are refused.
-    return row.server_type == "internal" and row.verify_tls and (row.url or "").startswith("https://")
+    return (
+        row.server_type == "internal" and row.verify_tls and (row.url or "").startswith("https://")
+    )
 
 
 def _secret_headers(row: MCPServer) -> dict[str, str]:
@@ -77,7 +79,7 @@ def _secret_headers(row: MCPServer) -> dict[str, str]:
     except Exception as err:
         raise UserError(
             f"MCP server {row.name!r}: headers secret {secret.name!r} cannot be read as a JSON "
-            f"object ({type(err).__name__}); store the headers as {{\"Header\": \"value\"}}"
+            f'object ({type(err).__name__}); store the headers as {{"Header": "value"}}'
         ) from None
     if not isinstance(data, dict):
         raise UserError(

@@ -17,7 +17,9 @@ LOOKUP_APPS = frozenset(
     {"circuits", "cloud", "dcim", "extras", "ipam", "tenancy", "virtualization", "wireless"}
 )
 """App labels whose models the lookup tool may read."""
-_EXCLUDED = frozenset({"extras.secret", "extras.secretsgroup", "extras.jobresult", "extras.joblogentry"})
+_EXCLUDED = frozenset(
+    {"extras.secret", "extras.secretsgroup", "extras.jobresult", "extras.joblogentry"}
+)
 MAX_RESULTS = 50
 
 
@@ -50,7 +52,9 @@ def lookup(user: Any, model: str, search: str = "", limit: int = 10) -> dict[str
     try:
         model_cls = apps.get_model(app_label, model_name)
     except LookupError:
-        raise ValueError(f"Unknown model {model!r}; use app_label.model, e.g. dcim.device") from None
+        raise ValueError(
+            f"Unknown model {model!r}; use app_label.model, e.g. dcim.device"
+        ) from None
     queryset = model_cls.objects.all()
     if not hasattr(queryset, "restrict"):
         raise ValueError(f"{model!r} does not support per-user permissions and cannot be looked up")
@@ -65,9 +69,7 @@ def lookup(user: Any, model: str, search: str = "", limit: int = 10) -> dict[str
     return {
         "model": label,
         "count": queryset.count(),
-        "results": [
-            {"id": str(row.pk), "display": str(row), "url": _url(row)} for row in rows
-        ],
+        "results": [{"id": str(row.pk), "display": str(row), "url": _url(row)} for row in rows],
     }
 
 

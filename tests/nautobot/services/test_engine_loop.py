@@ -247,3 +247,28 @@ def test_calling_run_from_the_loop_itself_is_refused(engine):
 
     with pytest.raises(Exception, match="engine loop itself"):
         engine.run(nested(), timeout=5)
+
+
+def test_resources_holding_a_task_group_close_from_another_task(engine):
+    """An MCP pool enters an anyio task group: it must be exited by the task that entered it."""
+    import anyio
+
+    class Grouped:
+        async def __aenter__(self) -> Grouped:
+            self.group = anyio.create_task_group()
+            await self.group.__aenter__()
+            self.group.start_soon(anyio.sleep_forever)
+            return self
+
+        async def __aexit__(self, *exc: object) -> None:
+            self.group.cancel_scope.cancel()
+            await self.group.__aexit__(None, None, None)
+
+    async def use(fingerprint: int) -> None:
+        async with engine.lease("grouped", fingerprint, Grouped):
+            pass
+
+    engine.run(use(1), timeout=5)
+    engine.run(use(2), timeout=5)  # replaces (and closes) the first from another task
+    engine.restart()  # closes the second while draining
+    engine.run(use(3), timeout=5)
