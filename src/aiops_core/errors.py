@@ -30,7 +30,9 @@ Every error the engine raises derives from :class:`AiopsError`::
     │   ├── CorruptThreadError
     │   └── ThreadAccessError      the thread belongs to another owner
     └── MCPError                   an MCP server failed
-        └── MCPConnectionError
+        ├── MCPConnectionError
+        ├── MCPTimeoutError        an MCP request did not finish in time
+        └── MCPToolError           an MCP tool returned an error result
 
 :class:`ApprovalRequired` is not an error: it is the control-flow signal a middleware raises to pause
 a run until a person approves a tool call.
@@ -54,6 +56,8 @@ __all__ = [
     "LimitError",
     "MCPConnectionError",
     "MCPError",
+    "MCPTimeoutError",
+    "MCPToolError",
     "MaxStepsExceeded",
     "MessageError",
     "MiddlewareError",
@@ -254,6 +258,14 @@ class MCPError(AiopsError):
 
 class MCPConnectionError(MCPError):
     """An MCP server cannot be reached or its session died."""
+
+
+class MCPTimeoutError(MCPError):
+    """An MCP request (a tool call, a tool listing) did not finish within its timeout."""
+
+
+class MCPToolError(MCPError):
+    """An MCP tool returned an error result (``isError``); the message carries the server's text."""
 
 
 class ApprovalRequired(AiopsError):  # noqa: N818 - a signal, not an error

@@ -1,5 +1,33 @@
-"""MCP client pool (arrives with the MCP issue)."""
+"""MCP client pool: persistent sessions to many MCP servers, offered to agents as tools.
+
+``import aiops_core.mcp`` does not import the ``mcp`` SDK; the modules here import it when a pool
+connects or a health check runs.
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from .config import MCPServerConfig
+from .convert import convert_content, convert_result
+from .health import HealthResult, HealthSummary, check_health, probe
+from .pool import MCPClientPool, exposed_names
+from .session import Backoff, ServerSession, ServerState, ServerStatus
+from .transport import TransportFactory, memory_transport, open_transport
+
+__all__ = [
+    "Backoff",
+    "HealthResult",
+    "HealthSummary",
+    "MCPClientPool",
+    "MCPServerConfig",
+    "ServerSession",
+    "ServerState",
+    "ServerStatus",
+    "TransportFactory",
+    "check_health",
+    "convert_content",
+    "convert_result",
+    "exposed_names",
+    "memory_transport",
+    "open_transport",
+    "probe",
+]

@@ -1,0 +1,235 @@
+"""Health checks for MCP servers, as one reusable function.
+
+HTTP servers with a health path are checked with ``GET {url}{health_check}`` (any 2xx is healthy);
+stdio servers, and HTTP servers without a health path, with a fresh MCP session and a ping. A change
+of status is believed only after it has been seen again on ``rechecks`` re-checks, ``recheck_delay``
+seconds apart, so one dropped packet never flips a server. The Nautobot app's scheduled job calls
+:func:`check_health` with the servers' current statuses and applies the result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+import anyio
+
+from .config import MCPServerConfig
+from .session import describe_error
+from .transport import TransportFactory, open_transport
+
+if TYPE_CHECKING:
+    import httpx
+
+    from .pool import MCPClientPool
+
+__all__ = ["HealthResult", "HealthSummary", "check_health", "probe"]
+
+Health = Literal["healthy", "unhealthy"]
+
+
+@dataclass(frozen=True, slots=True)
+class HealthResult:
+    """One server's outcome.
+
+    Attributes:
+        name: the server.
+        status: the confirmed status (the previous one when a change was not confirmed).
+        previous: the status the caller passed in, if any.
+        changed: ``status != previous``, confirmed by the re-checks.
+        error: why the last probe failed, if it did.
+        checked_at: when the last probe ran.
+    """
+
+    name: str
+    status: Health
+    previous: str | None
+    changed: bool
+    error: str | None
+    checked_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class HealthSummary:
+    """What one health-check round found."""
+
+    checked: int
+    changed: int
+    failed: int
+    cache_cleared: bool
+    results: list[HealthResult] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-friendly form (job logs, the CLI, the REST API)."""
+        return {
+            "checked": self.checked,
+            "changed": self.changed,
+            "failed": self.failed,
+            "cache_cleared": self.cache_cleared,
+            "results": [
+                {
+                    "name": r.name,
+                    "status": r.status,
+                    "previous": r.previous,
+                    "changed": r.changed,
+                    "error": r.error,
+                    "checked_at": r.checked_at.isoformat(),
+                }
+                for r in self.results
+            ],
+        }
+
+
+async def probe(
+    config: MCPServerConfig,
+    *,
+    probe_timeout: float = 5.0,
+    http_client: httpx.AsyncClient | None = None,
+    transport_factory: TransportFactory | None = None,
+) -> str | None:
+    """Check one server once; ``None`` when healthy, else the reason it is not."""
+    url = config.health_url
+    try:
+        with anyio.fail_after(probe_timeout):
+            if url is not None:
+                return await _probe_http(config, url, probe_timeout, http_client)
+            return await _probe_mcp(config, probe_timeout, transport_factory or open_transport)
+    except TimeoutError:
+        return f"no answer within {probe_timeout}s"
+    except Exception as err:
+        return describe_error(err)
+
+
+async def _probe_http(
+    config: MCPServerConfig, url: str, limit: float, client: httpx.AsyncClient | None
+) -> str | None:
+    import httpx
+
+    async with AsyncExitStack() as stack:
+        if client is None:
+            client = await stack.enter_async_context(
+                httpx.AsyncClient(timeout=limit, verify=config.verify_tls)
+            )
+        response = await client.get(url, headers=config.request_headers())
+    if response.is_success:
+        return None
+    return f"GET {config.health_check} answered HTTP {response.status_code}"
+
+
+async def _probe_mcp(
+    config: MCPServerConfig, limit: float, factory: TransportFactory
+) -> str | None:
+    from mcp import ClientSession
+
+    async with (
+        factory(config) as (read, write),
+        ClientSession(read, write, read_timeout_seconds=limit) as session,
+    ):
+        await session.initialize()
+        await session.send_ping()
+    return None
+
+
+async def check_health(
+    configs: Iterable[MCPServerConfig | Mapping[str, Any]],
+    *,
+    current: Mapping[str, str] | None = None,
+    rechecks: int = 2,
+    recheck_delay: float = 5.0,
+    concurrency: int = 4,
+    probe_timeout: float = 5.0,
+    pool: MCPClientPool | None = None,
+    http_client: httpx.AsyncClient | None = None,
+    transport_factory: TransportFactory | None = None,
+) -> HealthSummary:
+    """Check many servers (``concurrency`` at a time) and confirm changes before reporting.
+
+    Args:
+        configs: the servers; disabled ones are skipped.
+        current: server name -> its status now (``"healthy"``/``"unhealthy"``, any case).
+            A server missing here has no previous status: its result is reported as seen,
+            without re-checks, and never counts as a change.
+        rechecks: re-checks that must agree before a change of status is reported.
+        recheck_delay: seconds between re-checks.
+        concurrency: servers checked at the same time.
+        probe_timeout: seconds for one probe.
+        pool: when a change is confirmed, this pool's tool caches are cleared and the changed
+            servers reconnected at once.
+        http_client: an ``httpx.AsyncClient`` for the HTTP probes (tests inject one).
+        transport_factory: opens MCP transports for the ping probes.
+
+    Returns:
+        A :class:`HealthSummary`: servers checked, statuses changed, servers failing, and
+        whether a pool cache was cleared.
+    """
+    servers = [MCPServerConfig.from_dict(c) for c in configs]
+    servers = [c for c in servers if c.enabled]
+    previous = {k: v.lower() for k, v in (current or {}).items()}
+    limiter = anyio.CapacityLimiter(max(1, concurrency))
+    results: dict[str, HealthResult] = {}
+
+    async def check(config: MCPServerConfig) -> None:
+        async with limiter:
+            error = await probe(
+                config,
+                probe_timeout=probe_timeout,
+                http_client=http_client,
+                transport_factory=transport_factory,
+            )
+        before = previous.get(config.name)
+        seen: Health = "healthy" if error is None else "unhealthy"
+        status, changed = seen, False
+        if before is not None and seen != before:
+            # A change is believed only when every re-check sees it too.
+            confirmed = True
+            for _ in range(rechecks):
+                await anyio.sleep(recheck_delay)
+                async with limiter:
+                    error = await probe(
+                        config,
+                        probe_timeout=probe_timeout,
+                        http_client=http_client,
+                        transport_factory=transport_factory,
+                    )
+                if ("healthy" if error is None else "unhealthy") != seen:
+                    confirmed = False
+                    break
+            if confirmed:
+                changed = True
+            else:
+                status = "healthy" if before == "healthy" else "unhealthy"
+        results[config.name] = HealthResult(
+            name=config.name,
+            status=status,
+            previous=before,
+            changed=changed,
+            error=error,
+            checked_at=datetime.now(UTC),
+        )
+
+    async with anyio.create_task_group() as tg:
+        for config in servers:
+            tg.start_soon(check, config)
+
+    ordered = [results[c.name] for c in servers]
+    changed = [r for r in ordered if r.changed]
+    cache_cleared = False
+    if changed and pool is not None and pool.is_open:
+        for result in changed:
+            if result.name not in pool.servers:
+                continue
+            session = pool.session(result.name)
+            session.invalidate()
+            if result.status == "healthy" and not session.healthy:
+                session.request_reconnect()
+        cache_cleared = True
+    return HealthSummary(
+        checked=len(ordered),
+        changed=len(changed),
+        failed=sum(1 for r in ordered if r.status == "unhealthy"),
+        cache_cleared=cache_cleared,
+        results=ordered,
+    )

@@ -1,0 +1,112 @@
+"""Transports: turn an :class:`MCPServerConfig` into the SDK's read/write stream pair.
+
+A transport factory is ``factory(config) -> async context manager of (read, write)``. The pool
+uses :func:`open_transport` unless given another one, which is how tests plug in the SDK's
+in-memory transport (see :func:`memory_transport`) without a process or a socket.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import TYPE_CHECKING, Any, TextIO, TypeAlias
+
+from .config import MCPServerConfig
+
+if TYPE_CHECKING:
+    from mcp.client._transport import TransportStreams
+
+__all__ = ["TransportFactory", "memory_transport", "open_transport"]
+
+TransportFactory: TypeAlias = (
+    "Callable[[MCPServerConfig], AbstractAsyncContextManager[TransportStreams]]"
+)
+"""``factory(config)`` -> an async context manager yielding the ``(read, write)`` streams."""
+
+
+def _errlog() -> TextIO:
+    # A stdio server's stderr goes to ours when it is a real file (a terminal, a log);
+    # under a capturing test runner sys.stderr has no descriptor, so it is discarded.
+    try:
+        sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):
+        return open(os.devnull, "w")
+    return sys.stderr
+
+
+@asynccontextmanager
+async def open_transport(config: MCPServerConfig) -> AsyncIterator[TransportStreams]:
+    """Open the transport described by ``config`` (stdio, streamable HTTP or SSE)."""
+    if config.transport == "stdio":
+        from mcp.client.stdio import StdioServerParameters, stdio_client
+
+        assert config.command is not None  # checked by the config validator
+        params = StdioServerParameters(
+            command=config.command,
+            args=list(config.args),
+            env=config.environment() or None,
+            cwd=config.cwd,
+        )
+        errlog = _errlog()
+        try:
+            async with stdio_client(params, errlog=errlog) as streams:
+                yield streams
+        finally:
+            if errlog is not sys.stderr:
+                errlog.close()
+        return
+
+    import httpx2
+
+    timeout = httpx2.Timeout(config.timeout, read=max(config.timeout, 300.0))
+    if config.transport == "sse":
+        from mcp.client.sse import sse_client
+
+        def factory(
+            headers: Mapping[str, str] | None = None,
+            timeout: httpx2.Timeout | None = None,
+            auth: httpx2.Auth | None = None,
+        ) -> httpx2.AsyncClient:
+            return httpx2.AsyncClient(
+                headers=dict(headers or {}), timeout=timeout, auth=auth, verify=config.verify_tls
+            )
+
+        async with sse_client(
+            config.endpoint,
+            headers=config.request_headers(),
+            timeout=config.timeout,
+            httpx_client_factory=factory,
+        ) as streams:
+            yield streams
+        return
+
+    from mcp.client.streamable_http import streamable_http_client
+
+    async with (
+        httpx2.AsyncClient(
+            headers=config.request_headers(), timeout=timeout, verify=config.verify_tls
+        ) as client,
+        streamable_http_client(config.endpoint, http_client=client) as streams,
+    ):
+        yield streams
+
+
+def memory_transport(servers: Mapping[str, Any]) -> TransportFactory:
+    """A transport factory serving some servers in-process (tests, embedded servers).
+
+    Args:
+        servers: server name -> an SDK server object (``mcp.server.mcpserver.MCPServer`` or a
+            low-level ``Server``). Other names fall through to :func:`open_transport`.
+    """
+
+    def factory(config: MCPServerConfig) -> AbstractAsyncContextManager[TransportStreams]:
+        server = servers.get(config.name)
+        if server is None:
+            return open_transport(config)
+        from mcp.client._memory import InMemoryTransport
+
+        return InMemoryTransport(server)
+
+    return factory
