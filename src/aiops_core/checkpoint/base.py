@@ -2,27 +2,71 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
-from ..errors import ThreadAccessError
+from ..errors import ThreadAccessError, UserError
 from ..messages import Message
 
 __all__ = [
+    "MAX_THREAD_ID_LENGTH",
     "CheckpointStore",
     "Thread",
     "ThreadInfo",
     "ThreadPage",
     "check_owner",
+    "check_thread_id",
+    "decode_cursor",
+    "encode_cursor",
+    "from_micros",
     "merge_metadata",
+    "now_micros",
+    "to_micros",
+    "ttl_micros",
     "utcnow",
 ]
 
+MAX_THREAD_ID_LENGTH = 255
+"""Longest thread id every store accepts (the SQL column width)."""
+
 
 def utcnow() -> datetime:
+    """The current time, timezone-aware in UTC."""
     return datetime.now(UTC)
+
+
+def now_micros() -> int:
+    """The current time in microseconds since the Unix epoch (how stores keep timestamps)."""
+    return time.time_ns() // 1000
+
+
+def to_micros(moment: datetime) -> int:
+    """A timezone-aware datetime as microseconds since the Unix epoch."""
+    delta = moment - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def from_micros(micros: int) -> datetime:
+    """Microseconds since the Unix epoch as a UTC datetime."""
+    return _EPOCH + timedelta(microseconds=micros)
+
+
+def ttl_micros(ttl: timedelta | float | None) -> int | None:
+    """Validate a store TTL (a timedelta or seconds) and return it in microseconds."""
+    if ttl is None:
+        return None
+    seconds = ttl.total_seconds() if isinstance(ttl, timedelta) else float(ttl)
+    if seconds <= 0:
+        raise UserError(f"A store ttl must be positive (seconds or a timedelta), got {ttl!r}")
+    return int(seconds * 1_000_000)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(slots=True)
@@ -41,6 +85,10 @@ class ThreadInfo:
     updated_at: datetime = field(default_factory=utcnow)
     message_count: int = 0
     metadata: dict[str, Any] = field(default_factory=dict)
+
+    def copy(self) -> ThreadInfo:
+        """A copy whose ``metadata`` dict can be changed without touching the original."""
+        return replace(self, metadata=dict(self.metadata))
 
 
 @dataclass(slots=True)
@@ -74,7 +122,16 @@ class CheckpointStore(Protocol):
 
     Appends are atomic and ordered: concurrent appends to one thread all land, in the order the
     store commits them. With ``expected_count`` an append fails with
-    :class:`~aiops_core.errors.ConflictError` if the thread changed since it was loaded.
+    :class:`~aiops_core.errors.ConflictError` if the thread changed since it was loaded. An append
+    writes only the new messages, so its cost does not grow with the thread's length.
+
+    Failures: an unreachable backend raises :class:`~aiops_core.errors.StoreUnavailableError`; a
+    thread whose records cannot be read raises :class:`~aiops_core.errors.CorruptThreadError`
+    naming it (other threads keep working). Stores created with a ``ttl`` forget threads idle
+    longer than it; :meth:`prune` deletes idle threads on demand (a scheduled job calls it).
+
+    ``list_threads`` cursors are opaque strings that stay valid while threads change: a page
+    continues after the last thread of the previous one.
     """
 
     async def load(self, thread_id: str, *, owner: str | None = None) -> Thread | None:
@@ -92,7 +149,12 @@ class CheckpointStore(Protocol):
         metadata: Mapping[str, Any] | None = None,
         expected_count: int | None = None,
     ) -> ThreadInfo:
-        """Append one turn's messages (creating the thread); metadata keys set to ``None`` are removed."""
+        """Append one turn's messages, creating the thread.
+
+        ``title`` and ``model`` replace the stored ones when given; ``metadata`` is merged into
+        the stored metadata, and keys set to ``None`` are removed. An empty ``messages`` list
+        only updates the metadata.
+        """
         ...
 
     async def list_threads(
@@ -118,8 +180,36 @@ class CheckpointStore(Protocol):
         ...
 
 
+def check_thread_id(thread_id: str) -> None:
+    """Refuse thread ids every store cannot keep."""
+    if not isinstance(thread_id, str) or not thread_id:
+        raise UserError("A thread id must be a non-empty string")
+    if len(thread_id) > MAX_THREAD_ID_LENGTH:
+        raise UserError(
+            f"Thread id is {len(thread_id)} characters long; use at most {MAX_THREAD_ID_LENGTH}"
+        )
+
+
+def encode_cursor(updated_micros: int, thread_id: str) -> str:
+    """An opaque ``list_threads`` cursor pointing after the thread given."""
+    raw = f"{updated_micros}:{thread_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[int, str]:
+    """The ``(updated micros, thread id)`` inside a cursor, or :class:`UserError`."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        micros, _, thread_id = raw.partition(":")
+        return int(micros), thread_id
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise UserError(
+            f"Invalid thread list cursor {cursor!r}; pass a next_cursor from a previous page"
+        ) from None
+
+
 def check_owner(info: ThreadInfo, owner: str | None) -> None:
-    """Refuse access to another owner's thread."""
+    """Refuse access to another owner's thread (an unowned thread is open to everyone)."""
     if owner is not None and info.owner is not None and info.owner != owner:
         raise ThreadAccessError(f"Thread {info.thread_id!r} belongs to another user")
 

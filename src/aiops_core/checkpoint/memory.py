@@ -4,24 +4,68 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from ..errors import ConflictError
 from ..messages import Message
-from .base import Thread, ThreadInfo, ThreadPage, check_owner, merge_metadata, utcnow
+from .base import (
+    Thread,
+    ThreadInfo,
+    ThreadPage,
+    check_owner,
+    check_thread_id,
+    decode_cursor,
+    encode_cursor,
+    from_micros,
+    merge_metadata,
+    now_micros,
+    ttl_micros,
+)
+from .records import decode_messages, decode_metadata, encode_messages, encode_metadata
 
 __all__ = ["MemoryStore"]
+
+
+@dataclass(slots=True)
+class _Entry:
+    owner: str | None
+    created: int
+    updated: int
+    title: str | None = None
+    model: str | None = None
+    metadata: str = "{}"  # JSON, so callers never share mutable values with the store
+    records: list[bytes] = field(default_factory=list)
+
+    def info(self, thread_id: str) -> ThreadInfo:
+        return ThreadInfo(
+            thread_id=thread_id,
+            owner=self.owner,
+            title=self.title,
+            model=self.model,
+            created_at=from_micros(self.created),
+            updated_at=from_micros(self.updated),
+            message_count=len(self.records),
+            metadata=decode_metadata(thread_id, self.metadata),
+        )
 
 
 class MemoryStore:
     """A :class:`~aiops_core.checkpoint.base.CheckpointStore` in a dict.
 
-    Messages are immutable objects, so loads share them without copying. Safe across threads.
+    Messages are kept as their serialised JSON records (as the other stores keep them): an idle
+    thread costs a few hundred bytes per message, and a load hands out fresh objects that share
+    nothing with the store. Safe across threads and tasks.
+
+    Args:
+        ttl: forget threads idle longer than this (a ``timedelta`` or seconds); ``None`` keeps
+            them until :meth:`delete` or :meth:`prune`.
     """
 
-    def __init__(self) -> None:
-        self._threads: dict[str, tuple[ThreadInfo, list[Message]]] = {}
+    def __init__(self, *, ttl: timedelta | float | None = None) -> None:
+        self._ttl = ttl_micros(ttl)
+        self._threads: dict[str, _Entry] = {}
         self._lock = threading.Lock()
 
     async def __aenter__(self) -> MemoryStore:
@@ -31,23 +75,40 @@ class MemoryStore:
         await self.aclose()
 
     async def aclose(self) -> None:
+        """Nothing to release; present for the protocol."""
         return None
 
     def __repr__(self) -> str:
         return f"MemoryStore(threads={len(self._threads)})"
 
+    def _live(self, thread_id: str, now: int) -> _Entry | None:
+        """The entry, dropping it when its TTL has run out (the lock is held)."""
+        entry = self._threads.get(thread_id)
+        if entry is not None and self._ttl is not None and entry.updated < now - self._ttl:
+            del self._threads[thread_id]
+            return None
+        return entry
+
+    def _expire(self, now: int) -> None:
+        if self._ttl is not None:
+            self._drop_older(now - self._ttl)
+
+    def _drop_older(self, cutoff: int) -> int:
+        old = [t for t, e in self._threads.items() if e.updated < cutoff]
+        for thread_id in old:
+            del self._threads[thread_id]
+        return len(old)
+
     async def load(self, thread_id: str, *, owner: str | None = None) -> Thread | None:
+        """The thread, or ``None`` if it does not exist (or expired)."""
         with self._lock:
-            entry = self._threads.get(thread_id)
+            entry = self._live(thread_id, now_micros())
             if entry is None:
                 return None
-            info, messages = entry
+            info = entry.info(thread_id)
             check_owner(info, owner)
-            snapshot = ThreadInfo(
-                info.thread_id, info.owner, info.title, info.model, info.created_at,
-                info.updated_at, info.message_count, dict(info.metadata),
-            )
-            return Thread(snapshot, list(messages))
+            records = list(entry.records)
+        return Thread(info, decode_messages(thread_id, records))
 
     async def append(
         self,
@@ -60,57 +121,74 @@ class MemoryStore:
         metadata: Mapping[str, Any] | None = None,
         expected_count: int | None = None,
     ) -> ThreadInfo:
+        """Append one turn's messages, creating the thread when it is new."""
+        check_thread_id(thread_id)
+        records = [r.encode() for r in encode_messages(messages)]
+        if metadata:
+            encode_metadata(metadata)  # refuse what cannot be serialised before changing anything
         with self._lock:
-            entry = self._threads.get(thread_id)
-            if entry is None:
-                entry = (ThreadInfo(thread_id, owner=owner), [])
-                self._threads[thread_id] = entry
-            info, stored = entry
-            check_owner(info, owner)
-            if expected_count is not None and expected_count != len(stored):
+            now = now_micros()
+            entry = self._live(thread_id, now)
+            if entry is not None:
+                check_owner(entry.info(thread_id), owner)
+            found = 0 if entry is None else len(entry.records)
+            if expected_count is not None and expected_count != found:
                 raise ConflictError(
                     f"Thread {thread_id!r} changed concurrently: expected {expected_count} "
-                    f"messages, found {len(stored)}; reload and retry"
+                    f"messages, found {found}; reload and retry"
                 )
-            stored.extend(messages)
-            info.message_count = len(stored)
-            info.updated_at = utcnow()
-            info.title = title or info.title
-            info.model = model or info.model
+            if entry is None:
+                entry = _Entry(owner=owner, created=now, updated=now)
+                self._threads[thread_id] = entry
+            entry.records.extend(records)
+            # Keep `updated` strictly increasing per thread so the newest-first order is exact.
+            entry.updated = max(now, entry.updated + 1) if found else now
+            entry.title = title or entry.title
+            entry.model = model or entry.model
             if metadata:
-                info.metadata = merge_metadata(info.metadata, metadata)
-            return info
+                merged = merge_metadata(decode_metadata(thread_id, entry.metadata), metadata)
+                entry.metadata = encode_metadata(merged)
+            return entry.info(thread_id)
 
     async def list_threads(
         self, *, owner: str | None = None, limit: int = 50, cursor: str | None = None
     ) -> ThreadPage:
+        """Threads newest first (by last update), optionally one owner's only."""
+        after = decode_cursor(cursor) if cursor else None
         with self._lock:
-            infos = [i for i, _ in self._threads.values() if owner is None or i.owner == owner]
-        infos.sort(key=lambda i: (i.updated_at, i.thread_id), reverse=True)
-        start = int(cursor) if cursor else 0
-        page = infos[start : start + limit]
-        more = start + limit < len(infos)
-        return ThreadPage(page, str(start + limit) if more else None)
+            self._expire(now_micros())
+            keys = [
+                (e.updated, t)
+                for t, e in self._threads.items()
+                if owner is None or e.owner == owner
+            ]
+            keys.sort(reverse=True)
+            if after is not None:
+                keys = [k for k in keys if k < after]
+            page = keys[: max(limit, 0)]
+            infos = [self._threads[t].info(t) for _, t in page]
+        more = len(keys) > len(page) and bool(page)
+        return ThreadPage(infos, encode_cursor(*page[-1]) if more else None)
 
     async def delete(self, thread_id: str, *, owner: str | None = None) -> bool:
+        """Delete a thread; ``False`` if it did not exist."""
         with self._lock:
-            entry = self._threads.get(thread_id)
+            entry = self._live(thread_id, now_micros())
             if entry is None:
                 return False
-            check_owner(entry[0], owner)
+            check_owner(entry.info(thread_id), owner)
             del self._threads[thread_id]
             return True
 
     async def prune(self, older_than: timedelta) -> int:
-        cutoff = utcnow() - older_than
+        """Delete threads idle longer than ``older_than``; returns how many."""
         with self._lock:
-            old = [t for t, (i, _) in self._threads.items() if i.updated_at < cutoff]
-            for thread_id in old:
-                del self._threads[thread_id]
-        return len(old)
+            return self._drop_older(now_micros() - int(older_than.total_seconds() * 1_000_000))
 
     async def count(self, *, owner: str | None = None) -> int:
+        """How many threads (of one owner, when given)."""
         with self._lock:
+            self._expire(now_micros())
             if owner is None:
                 return len(self._threads)
-            return sum(1 for i, _ in self._threads.values() if i.owner == owner)
+            return sum(1 for e in self._threads.values() if e.owner == owner)

@@ -1,19 +1,122 @@
-"""``open_store(url)``: one way to configure a store everywhere."""
+"""``open_store(url)``: one way to configure a store everywhere.
+
+The command line, scripts and the Nautobot app all name their store with a URL::
+
+    memory://                                   MemoryStore (this process only)
+    sqlite:///relative/path.db                  SQLStore on a SQLite file (the CLI default)
+    sqlite:////absolute/path.db
+    postgresql://user:password@host:5432/db     SQLStore on PostgreSQL (psycopg 3)
+    redis://[:password@]host:6379/2             RedisStore (also rediss://, unix://)
+    redis+sentinel://host:26379,host2:26379/mymaster/2
+    redis+cluster://host:7000,host2:7001
+
+Every scheme accepts ``?ttl=<seconds>`` (forget idle threads); PostgreSQL also ``?schema=name``,
+Redis ``?prefix=name``. Passwords never appear in reprs, logs or errors.
+"""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
-from ..errors import UnknownNameError
+from ..errors import UnknownNameError, UserError
 from .base import CheckpointStore
 from .memory import MemoryStore
 
-__all__ = ["open_store"]
+__all__ = ["default_store_url", "mask_url", "open_store"]
+
+_SQL = ("sqlite", "postgresql", "postgres")
+_REDIS = (
+    "redis",
+    "rediss",
+    "unix",
+    "redis+sentinel",
+    "rediss+sentinel",
+    "redis+cluster",
+    "rediss+cluster",
+)
+_KNOWN = ("memory", *_SQL, *_REDIS)
+
+
+def default_store_url() -> str:
+    """The command line's default store: a SQLite file in the user's data directory.
+
+    ``$XDG_DATA_HOME/aiops/threads.db``, or ``~/.local/share/aiops/threads.db``.
+    """
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return f"sqlite:///{Path(base) / 'aiops' / 'threads.db'}"
+
+
+def mask_url(url: str) -> str:
+    """The URL with any password replaced by ``***`` (safe for logs and errors)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    authority, slash, tail = rest.partition("/")
+    if "@" in authority:
+        authority = "***@" + authority.rpartition("@")[2]
+    return f"{scheme}://{authority}{slash}{tail}"
+
+
+def _pop_options(url: str, names: tuple[str, ...]) -> tuple[str, dict[str, str]]:
+    """Remove our own query parameters (``ttl`` ...) from a URL and return them."""
+    # Split by hand: urlsplit/urlunsplit would turn sqlite:////abs into sqlite://abs.
+    head, _, text = url.partition("?")
+    query = parse_qsl(text, keep_blank_values=True)
+    ours = {k: v for k, v in query if k in names}
+    rest = [(k, v) for k, v in query if k not in names]
+    return (f"{head}?{urlencode(rest)}" if rest else head), ours
+
+
+def _ttl(value: str | None, url: str) -> float | None:
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        raise UserError(f"Store URL {mask_url(url)}: ttl must be a number of seconds") from None
 
 
 def open_store(url: str, **options: Any) -> CheckpointStore:
-    """Turn a store URL into a store: ``memory://`` (more schemes arrive with their stores)."""
+    """Turn a store URL into a store (see the module docstring for the forms).
+
+    Keyword ``options`` go to the store's constructor (``ttl=``, ``schema=``, ``pool_size=`` ...)
+    and win over the URL's query parameters.
+
+    Raises:
+        UnknownNameError: the scheme is not a known store.
+        UserError: the URL is malformed.
+    """
+    if not isinstance(url, str) or "://" not in url:
+        raise UserError(
+            f"Invalid store URL {mask_url(str(url))!r}; use memory://, sqlite:///path.db, "
+            "postgresql://... or redis://host:6379/2"
+        )
     scheme = url.partition("://")[0].lower()
-    if scheme == "memory":
-        return MemoryStore()
-    raise UnknownNameError("store scheme", scheme, ["memory"])
+    base = (
+        scheme.split("+", 1)[0] if scheme in ("postgresql+psycopg", "sqlite+pysqlite") else scheme
+    )
+    if base == "memory":
+        clean, ours = _pop_options(url, ("ttl",))
+        options.setdefault("ttl", _ttl(ours.get("ttl"), url))
+        return MemoryStore(**options)
+    if base in _SQL:
+        from .sql import SQLStore
+
+        clean, ours = _pop_options(url, ("ttl", "schema"))
+        options.setdefault("ttl", _ttl(ours.get("ttl"), url))
+        if "schema" in ours:
+            options.setdefault("schema", ours["schema"])
+        return SQLStore(clean, **options)
+    if base in _REDIS:
+        from .redis import RedisStore
+
+        clean, ours = _pop_options(url, ("ttl", "prefix"))
+        if "ttl" in ours:
+            options.setdefault("ttl", _ttl(ours["ttl"], url))
+        if "prefix" in ours:
+            options.setdefault("prefix", ours["prefix"])
+        return RedisStore(clean, **options)
+    raise UnknownNameError("store scheme", scheme, _KNOWN)

@@ -1,0 +1,71 @@
+"""How stores turn messages and metadata into records and back.
+
+Every store keeps one record per message, written by :func:`~aiops_core.messages.dump_message`
+(which carries the format version ``"v"``). Reading maps any unreadable record to
+:class:`~aiops_core.errors.CorruptThreadError` naming the thread, so one bad thread never breaks
+another.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ..errors import CorruptThreadError, MessageError, UserError
+from ..messages import Message, dump_message, load_message, load_messages
+
+__all__ = ["decode_messages", "decode_metadata", "encode_messages", "encode_metadata"]
+
+
+def encode_messages(messages: Sequence[Message]) -> list[str]:
+    """One JSON record per message."""
+    try:
+        return [dump_message(m) for m in messages]
+    except (AttributeError, TypeError, ValueError) as err:
+        raise UserError(f"Only aiops messages can be stored, got {messages!r:.80}") from err
+
+
+def decode_messages(thread_id: str, records: Sequence[str | bytes]) -> list[Message]:
+    """Parse a thread's records in order.
+
+    Raises:
+        CorruptThreadError: a record is not valid JSON or not a message this release can read.
+    """
+    if not records:
+        return []
+    try:
+        # One parse of the whole thread is much faster than one per record.
+        joined = b",".join(r if isinstance(r, bytes) else r.encode() for r in records)
+        messages = load_messages(b"[" + joined + b"]")
+        if len(messages) == len(records):
+            return messages
+    except (MessageError, UnicodeError):
+        pass
+    for index, record in enumerate(records):
+        try:
+            load_message(record)
+        except (MessageError, UnicodeError) as err:
+            raise CorruptThreadError(thread_id, f"message {index}: {err}") from None
+    raise CorruptThreadError(thread_id, "its message records do not form a list")
+
+
+def encode_metadata(metadata: Mapping[str, Any]) -> str:
+    """Metadata as compact JSON (it must be JSON-serialisable)."""
+    try:
+        return json.dumps(metadata, separators=(",", ":"), ensure_ascii=False)
+    except (TypeError, ValueError) as err:
+        raise UserError(f"Thread metadata must be JSON-serialisable: {err}") from None
+
+
+def decode_metadata(thread_id: str, text: str | bytes | None) -> dict[str, Any]:
+    """Parse stored metadata, or :class:`CorruptThreadError`."""
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except (ValueError, UnicodeError) as err:
+        raise CorruptThreadError(thread_id, f"metadata is not JSON ({err})") from None
+    if not isinstance(value, dict):
+        raise CorruptThreadError(thread_id, "metadata is not a JSON object")
+    return value

@@ -1,0 +1,472 @@
+"""``SQLStore``: threads in SQLite (the embedded default) or PostgreSQL (production).
+
+The store runs SQLAlchemy's synchronous engine in worker threads (``anyio.to_thread``), so the
+event loop never blocks and no extra async driver is needed. Each append is one transaction: an
+``INSERT ... ON CONFLICT DO UPDATE ... RETURNING`` that locks and bumps the thread row, then one
+multi-row insert of the new messages. Concurrent appends to a thread therefore queue on the row
+lock and all land, in commit order.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import zlib
+from collections.abc import Callable, Mapping, Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import anyio
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import URL, Engine, make_url
+
+from ..errors import (
+    ConflictError,
+    CorruptThreadError,
+    StoreError,
+    StoreUnavailableError,
+    ThreadAccessError,
+    UserError,
+)
+from ..messages import Message
+from .base import (
+    Thread,
+    ThreadInfo,
+    ThreadPage,
+    check_owner,
+    check_thread_id,
+    decode_cursor,
+    encode_cursor,
+    from_micros,
+    merge_metadata,
+    now_micros,
+    ttl_micros,
+)
+from .records import decode_messages, decode_metadata, encode_messages, encode_metadata
+from .sql_schema import CheckpointMessage, CheckpointThread
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Row
+
+__all__ = ["SQLStore"]
+
+T = TypeVar("T")
+_THREAD = CheckpointThread.__table__  # type: ignore[attr-defined]
+_MESSAGE = CheckpointMessage.__table__  # type: ignore[attr-defined]
+_TABLES = [_THREAD, _MESSAGE]
+_INFO_COLUMNS = (
+    _THREAD.c.owner,
+    _THREAD.c.title,
+    _THREAD.c.model,
+    _THREAD.c.created,
+    _THREAD.c.updated,
+    _THREAD.c.message_count,
+    _THREAD.c.metadata_json,
+)
+
+
+def normalise_url(url: str | URL) -> URL:
+    """Map ``postgres://`` / ``postgresql://`` to psycopg 3 and check the backend is supported."""
+    try:
+        parsed = make_url(url)
+    except sa_exc.ArgumentError:
+        raise UserError(
+            "Invalid SQL store URL; use sqlite:///path/to/file.db or "
+            "postgresql://user:password@host:5432/database"
+        ) from None
+    backend = parsed.get_backend_name()
+    if backend in ("postgres", "postgresql"):
+        return parsed.set(drivername="postgresql+psycopg")
+    if backend == "sqlite":
+        return parsed
+    raise UserError(f"SQLStore supports sqlite and postgresql URLs, not {backend!r}")
+
+
+class SQLStore:
+    """A :class:`~aiops_core.checkpoint.base.CheckpointStore` in SQLite or PostgreSQL.
+
+    Args:
+        url: ``sqlite:///relative.db``, ``sqlite:////absolute/path.db``, ``sqlite://`` (in
+            memory) or ``postgresql://user:password@host:5432/db`` (driven by psycopg 3).
+        schema: PostgreSQL schema for the two tables (created when missing); default the
+            connection's search path (normally ``public``).
+        ttl: forget threads idle longer than this (a ``timedelta`` or seconds).
+        create_schema: create the tables on first use (idempotent, safe from many processes).
+        pool_size: connections kept open (PostgreSQL); at most this many calls run at once.
+        engine_options: extra keyword arguments for ``sqlalchemy.create_engine``.
+
+    The password in ``url`` never appears in ``repr()``, logs or error messages.
+    """
+
+    def __init__(
+        self,
+        url: str | URL,
+        *,
+        schema: str | None = None,
+        ttl: timedelta | float | None = None,
+        create_schema: bool = True,
+        pool_size: int = 10,
+        engine_options: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.url = normalise_url(url)
+        self._sqlite = self.url.get_backend_name() == "sqlite"
+        if schema is not None and self._sqlite:
+            raise UserError(
+                "The `schema` option is for PostgreSQL; SQLite keeps one schema per file"
+            )
+        self.schema = schema
+        self._ttl = ttl_micros(ttl)
+        self._create_schema = create_schema
+        self._ready = False
+        self._ready_lock = anyio.Lock()
+        # SQLite has one writer per file: queueing writers here beats its busy-wait back-off.
+        self._write_lock: threading.Lock | None = threading.Lock() if self._sqlite else None
+        self._limiter = anyio.CapacityLimiter(1 if self._in_memory else pool_size)
+        self._engine = self._make_engine(pool_size, dict(engine_options or {}))
+        self._closed = False
+
+    @property
+    def _in_memory(self) -> bool:
+        return self._sqlite and self.url.database in (None, "", ":memory:")
+
+    def _make_engine(self, pool_size: int, options: dict[str, Any]) -> Engine:
+        if self._sqlite:
+            if self._in_memory:
+                options.setdefault("poolclass", sa.pool.StaticPool)
+            options.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
+        else:
+            options.setdefault("pool_size", pool_size)
+            options.setdefault("max_overflow", 0)
+            options.setdefault("pool_pre_ping", False)
+        engine = sa.create_engine(self.url, **options)
+        if self.schema:
+            engine = engine.execution_options(schema_translate_map={None: self.schema})
+        if self._sqlite:
+            sa.event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+
+    def __repr__(self) -> str:
+        where = f", schema={self.schema!r}" if self.schema else ""
+        return f"SQLStore({self.url.render_as_string(hide_password=True)!r}{where})"
+
+    async def __aenter__(self) -> SQLStore:
+        await self._ensure_ready()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        if not self._closed:
+            self._closed = True
+            await anyio.to_thread.run_sync(self._engine.dispose)
+
+    # ------------------------------------------------------------------ plumbing
+    async def _run(self, func: Callable[..., T], *args: Any) -> T:
+        if self._closed:
+            raise StoreError(f"{self!r} is closed")
+        await self._ensure_ready()
+        return await anyio.to_thread.run_sync(self._guard(func), *args, limiter=self._limiter)
+
+    def _guard(self, func: Callable[..., T]) -> Callable[..., T]:
+        @functools.wraps(func)
+        def call(*args: Any) -> T:
+            try:
+                return func(*args)
+            except (sa_exc.OperationalError, sa_exc.InterfaceError) as err:
+                raise StoreUnavailableError(self._describe(err)) from None
+            except sa_exc.SQLAlchemyError as err:
+                raise StoreError(self._describe(err)) from None
+
+        return call
+
+    def _describe(self, err: sa_exc.SQLAlchemyError) -> str:
+        text = str(getattr(err, "orig", None) or err).strip().splitlines()
+        reason = text[0] if text else type(err).__name__
+        password = self.url.password
+        if password:
+            reason = reason.replace(str(password), "***")
+        return f"{self!r} failed: {reason}"
+
+    async def _ensure_ready(self) -> None:
+        if self._ready:
+            return
+        async with self._ready_lock:
+            if self._ready:
+                return
+            if self._sqlite and not self._in_memory and self.url.database:
+                # The CLI default lives in a data directory that may not exist yet.
+                folder = anyio.Path(self.url.database).parent
+                try:
+                    await folder.mkdir(parents=True, exist_ok=True)
+                except OSError as err:
+                    raise StoreUnavailableError(
+                        f"{self!r} cannot create its directory {str(folder)!r}: {err.strerror}"
+                    ) from None
+            if self._create_schema:
+                await anyio.to_thread.run_sync(self._guard(self._create_tables))
+            self._ready = True
+
+    def _create_tables(self) -> None:
+        with self._engine.begin() as conn:
+            if not self._sqlite:
+                # Serialise concurrent first starts: CREATE ... IF NOT EXISTS races in PostgreSQL.
+                key = zlib.crc32(f"aiops-checkpoint:{self.schema}".encode())
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+                if self.schema:
+                    conn.execute(sa.schema.CreateSchema(self.schema, if_not_exists=True))
+            CheckpointThread.metadata.create_all(conn, tables=_TABLES, checkfirst=True)
+
+    def _insert(self) -> Any:
+        if self._sqlite:
+            from sqlalchemy.dialects.sqlite import insert
+        else:
+            from sqlalchemy.dialects.postgresql import insert
+        return insert(_THREAD)
+
+    def _cutoff(self) -> int | None:
+        return None if self._ttl is None else now_micros() - self._ttl
+
+    # ------------------------------------------------------------------ protocol
+    async def load(self, thread_id: str, *, owner: str | None = None) -> Thread | None:
+        """The thread, or ``None`` if it does not exist (or expired)."""
+        return await self._run(self._load, thread_id, owner)
+
+    def _load(self, thread_id: str, owner: str | None) -> Thread | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(
+                sa.select(*_INFO_COLUMNS).where(_THREAD.c.thread_id == thread_id)
+            ).first()
+            cutoff = self._cutoff()
+            if row is None or (cutoff is not None and row.updated < cutoff):
+                return None
+            info = _info(thread_id, row)
+            check_owner(info, owner)
+            # Rows past the count belong to a turn committed after the thread row was read.
+            records = (
+                conn.execute(
+                    sa.select(_MESSAGE.c.data)
+                    .where(_MESSAGE.c.thread_id == thread_id, _MESSAGE.c.seq < row.message_count)
+                    .order_by(_MESSAGE.c.seq)
+                )
+                .scalars()
+                .all()
+            )
+        if len(records) != row.message_count:
+            raise CorruptThreadError(
+                thread_id, f"{row.message_count} messages recorded, {len(records)} found"
+            )
+        return Thread(info, decode_messages(thread_id, records))
+
+    async def append(
+        self,
+        thread_id: str,
+        messages: Sequence[Message],
+        *,
+        owner: str | None = None,
+        title: str | None = None,
+        model: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        expected_count: int | None = None,
+    ) -> ThreadInfo:
+        """Append one turn's messages in one transaction, creating the thread when it is new."""
+        check_thread_id(thread_id)
+        records = encode_messages(messages)
+        meta = dict(metadata) if metadata else None
+        if meta:
+            encode_metadata(meta)  # refuse unserialisable metadata before touching the database
+        return await self._run(
+            self._append,
+            thread_id,
+            records,
+            owner,
+            title or None,
+            model or None,
+            meta,
+            expected_count,
+        )
+
+    def _append(
+        self,
+        thread_id: str,
+        records: list[str],
+        owner: str | None,
+        title: str | None,
+        model: str | None,
+        metadata: dict[str, Any] | None,
+        expected_count: int | None,
+    ) -> ThreadInfo:
+        now, count = now_micros(), len(records)
+        lock = self._write_lock or _NO_LOCK
+        with lock, self._engine.begin() as conn:
+            cutoff = self._cutoff()
+            if cutoff is not None:
+                conn.execute(
+                    sa.delete(_THREAD).where(
+                        _THREAD.c.thread_id == thread_id, _THREAD.c.updated < cutoff
+                    )
+                )
+            insert = self._insert().values(
+                thread_id=thread_id,
+                owner=owner,
+                title=title,
+                model=model,
+                created=now,
+                updated=now,
+                message_count=count,
+                metadata_json="{}",
+            )
+            row = conn.execute(
+                insert.on_conflict_do_update(
+                    index_elements=[_THREAD.c.thread_id],
+                    set_={
+                        "message_count": _THREAD.c.message_count + count,
+                        # Strictly increasing per thread, so newest-first listing is exact.
+                        "updated": sa.case(
+                            (_THREAD.c.updated < now, now), else_=_THREAD.c.updated + 1
+                        ),
+                        "title": sa.func.coalesce(insert.excluded.title, _THREAD.c.title),
+                        "model": sa.func.coalesce(insert.excluded.model, _THREAD.c.model),
+                    },
+                ).returning(*_INFO_COLUMNS)
+            ).one()
+            found = row.message_count - count
+            info = _info(thread_id, row)
+            if owner is not None and info.owner is not None and info.owner != owner:
+                raise ThreadAccessError(f"Thread {thread_id!r} belongs to another user")
+            if expected_count is not None and expected_count != found:
+                raise ConflictError(
+                    f"Thread {thread_id!r} changed concurrently: expected {expected_count} "
+                    f"messages, found {found}; reload and retry"
+                )
+            if records:
+                conn.execute(
+                    _MESSAGE.insert(),
+                    [
+                        {"thread_id": thread_id, "seq": found + i, "data": r}
+                        for i, r in enumerate(records)
+                    ],
+                )
+            if metadata:
+                info.metadata = merge_metadata(info.metadata, metadata)
+                conn.execute(
+                    sa.update(_THREAD)
+                    .where(_THREAD.c.thread_id == thread_id)
+                    .values(metadata_json=encode_metadata(info.metadata))
+                )
+        return info
+
+    async def list_threads(
+        self, *, owner: str | None = None, limit: int = 50, cursor: str | None = None
+    ) -> ThreadPage:
+        """Threads newest first (by last update), optionally one owner's only."""
+        after = decode_cursor(cursor) if cursor else None
+        return await self._run(self._list, owner, max(limit, 0), after)
+
+    def _list(self, owner: str | None, limit: int, after: tuple[int, str] | None) -> ThreadPage:
+        query = sa.select(_THREAD.c.thread_id, *_INFO_COLUMNS)
+        if owner is not None:
+            query = query.where(_THREAD.c.owner == owner)
+        cutoff = self._cutoff()
+        if cutoff is not None:
+            query = query.where(_THREAD.c.updated >= cutoff)
+        if after is not None:
+            query = query.where(sa.tuple_(_THREAD.c.updated, _THREAD.c.thread_id) < after)
+        query = query.order_by(_THREAD.c.updated.desc(), _THREAD.c.thread_id.desc())
+        with self._engine.connect() as conn:
+            rows = conn.execute(query.limit(limit + 1)).all()
+        page = rows[:limit]
+        more = len(rows) > limit and bool(page)
+        cursor = encode_cursor(page[-1].updated, page[-1].thread_id) if more else None
+        return ThreadPage([_info(r.thread_id, r) for r in page], cursor)
+
+    async def delete(self, thread_id: str, *, owner: str | None = None) -> bool:
+        """Delete a thread and its messages; ``False`` if it did not exist."""
+        return await self._run(self._delete, thread_id, owner)
+
+    def _delete(self, thread_id: str, owner: str | None) -> bool:
+        lock = self._write_lock or _NO_LOCK
+        with lock, self._engine.begin() as conn:
+            row = conn.execute(
+                sa.select(*_INFO_COLUMNS).where(_THREAD.c.thread_id == thread_id)
+            ).first()
+            if row is None:
+                return False
+            check_owner(_info(thread_id, row), owner)
+            conn.execute(sa.delete(_THREAD).where(_THREAD.c.thread_id == thread_id))
+        return True
+
+    async def prune(self, older_than: timedelta) -> int:
+        """Delete threads idle longer than ``older_than``; returns how many."""
+        cutoff = now_micros() - int(older_than.total_seconds() * 1_000_000)
+        return await self._run(self._prune, cutoff)
+
+    def _prune(self, cutoff: int) -> int:
+        lock = self._write_lock or _NO_LOCK
+        with lock, self._engine.begin() as conn:
+            result = conn.execute(sa.delete(_THREAD).where(_THREAD.c.updated < cutoff))
+            return int(result.rowcount)
+
+    async def count(self, *, owner: str | None = None) -> int:
+        """How many threads (of one owner, when given)."""
+        return await self._run(self._count, owner)
+
+    def _count(self, owner: str | None) -> int:
+        query = sa.select(sa.func.count()).select_from(_THREAD)
+        if owner is not None:
+            query = query.where(_THREAD.c.owner == owner)
+        cutoff = self._cutoff()
+        if cutoff is not None:
+            query = query.where(_THREAD.c.updated >= cutoff)
+        with self._engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    # ------------------------------------------------------------------ maintenance
+    async def drop_tables(self) -> None:
+        """Drop the store's tables (tests and uninstall); the data is gone afterwards."""
+
+        def drop() -> None:
+            with self._engine.begin() as conn:
+                CheckpointThread.metadata.drop_all(conn, tables=_TABLES, checkfirst=True)
+                if self.schema:
+                    conn.execute(sa.schema.DropSchema(self.schema, cascade=True, if_exists=True))
+
+        await anyio.to_thread.run_sync(self._guard(drop))
+        self._ready = False
+
+
+class _NoLock:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+_NO_LOCK = _NoLock()
+
+
+def _info(thread_id: str, row: Row[Any]) -> ThreadInfo:
+    return ThreadInfo(
+        thread_id=thread_id,
+        owner=row.owner,
+        title=row.title,
+        model=row.model,
+        created_at=from_micros(row.created),
+        updated_at=from_micros(row.updated),
+        message_count=row.message_count,
+        metadata=decode_metadata(thread_id, row.metadata_json),
+    )
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cursor.close()

@@ -1,0 +1,445 @@
+"""The checkpoint store contract: one test class every store must pass.
+
+Use it for a new store (the Nautobot one too) by subclassing :class:`StoreContract` and providing
+the ``store_factory`` fixture and :meth:`StoreContract.corrupt`::
+
+    class TestMyStore(StoreContract):
+        store_url = "mystore://..."          # or None: no new-process reopen test
+
+        @pytest.fixture
+        def store_factory(self):
+            made = []
+            def factory(**options):           # a new store object on the same backend
+                store = MyStore(..., **options)
+                made.append(store)
+                return store
+            yield factory
+            ...close `made` and clean the backend up...
+
+        async def corrupt(self, store, thread_id):
+            ...write an unreadable message record into the thread...
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import textwrap
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+import anyio
+import pytest
+
+from aiops_core import Agent
+from aiops_core.checkpoint import CheckpointStore
+from aiops_core.errors import (
+    ConflictError,
+    CorruptThreadError,
+    ThreadAccessError,
+    UserError,
+)
+from aiops_core.messages import (
+    AssistantMessage,
+    DataPart,
+    ImagePart,
+    Message,
+    SystemMessage,
+    TextPart,
+    ToolCall,
+    ToolResultMessage,
+    UserMessage,
+)
+from aiops_core.providers import FunctionModel, ModelRequest
+
+SRC = str(Path(__file__).resolve().parents[3] / "src")
+
+StoreFactory = Callable[..., CheckpointStore]
+
+
+def every_message_type() -> list[Message]:
+    """One of each message shape the engine produces."""
+    return [
+        SystemMessage(content="You are a network operations assistant."),
+        UserMessage(content="Is core-sw-01 up? ünïcødé ✓"),
+        UserMessage(
+            content=[
+                TextPart(text="What is on this diagram?"),
+                ImagePart(url="https://example.invalid/rack.png"),
+                ImagePart(data="iVBORw0KGgo=", media_type="image/png"),
+                DataPart(data={"site": "fra1", "racks": [1, 2, 3], "nested": {"ok": None}}),
+            ]
+        ),
+        AssistantMessage(
+            content="Checking.",
+            tool_calls=[
+                ToolCall(id="call_1", name="device_status", arguments={"name": "core-sw-01"}),
+                ToolCall(id="call_2", name="broken", invalid_arguments="{not json"),
+            ],
+        ),
+        ToolResultMessage(
+            tool_call_id="call_1",
+            name="device_status",
+            content=[DataPart(data={"status": "up", "uptime": 123456789012})],
+        ),
+        ToolResultMessage(
+            tool_call_id="call_2", name="broken", content="invalid arguments", is_error=True
+        ),
+        AssistantMessage(content="core-sw-01 is up."),
+    ]
+
+
+def turn(label: str) -> list[Message]:
+    return [UserMessage(content=f"q {label}"), AssistantMessage(content=f"a {label}")]
+
+
+class StoreContract:
+    """Behaviour every :class:`~aiops_core.checkpoint.CheckpointStore` must show."""
+
+    pytestmark = pytest.mark.anyio
+
+    store_url: str | None = None
+    """URL a new process opens with ``open_store`` to reach the same data (``None``: skip)."""
+
+    async def corrupt(self, store: CheckpointStore, thread_id: str) -> None:
+        """Make one stored message record of ``thread_id`` unreadable."""
+        raise NotImplementedError
+
+    @pytest.fixture
+    def store(self, store_factory: StoreFactory) -> CheckpointStore:
+        return store_factory()
+
+    # ---------------------------------------------------------------- basics
+    async def test_is_a_checkpoint_store(self, store: CheckpointStore) -> None:
+        assert isinstance(store, CheckpointStore)
+
+    async def test_load_of_unknown_thread_is_none(self, store: CheckpointStore) -> None:
+        assert await store.load("nope") is None
+        assert await store.delete("nope") is False
+
+    async def test_round_trip_of_every_message_type(self, store: CheckpointStore) -> None:
+        messages = every_message_type()
+        await store.append("t1", messages[:3])
+        await store.append("t1", messages[3:])
+        thread = await store.load("t1")
+        assert thread is not None
+        assert thread.messages == messages
+        assert [type(m) for m in thread.messages] == [type(m) for m in messages]
+        assert thread.info.message_count == len(messages)
+
+    async def test_append_returns_and_load_shows_metadata(self, store: CheckpointStore) -> None:
+        first = await store.append(
+            "t1", turn("1"), owner="alice", title="BGP flap", model="test:a", metadata={"k": 1}
+        )
+        assert (first.thread_id, first.owner, first.title, first.model) == (
+            "t1",
+            "alice",
+            "BGP flap",
+            "test:a",
+        )
+        assert first.message_count == 2
+        assert first.metadata == {"k": 1}
+        assert first.created_at.tzinfo is not None
+        second = await store.append("t1", turn("2"), owner="alice", model="test:b")
+        assert second.title == "BGP flap"  # kept when not given
+        assert second.model == "test:b"
+        assert second.created_at == first.created_at
+        assert second.updated_at > first.updated_at
+        assert second.message_count == 4
+        thread = await store.load("t1", owner="alice")
+        assert thread is not None
+        assert thread.info.title == "BGP flap"
+        assert thread.info.metadata == {"k": 1}
+        assert thread.info.updated_at == second.updated_at
+        assert thread.info.created_at == first.created_at
+
+    async def test_metadata_merges_removes_and_keeps_json_exactly(
+        self, store: CheckpointStore
+    ) -> None:
+        pending = {
+            "calls": [{"id": "c1", "name": "reboot", "arguments": {"device": "sw1"}}],
+            "messages": [],
+            "reasons": {},
+            "steps": 2,
+            "usage": {"input_tokens": 2**40, "ratio": 0.25, "flag": True, "none": None},
+        }
+        await store.append("t1", turn("1"), metadata={"pending_approval": pending, "a": "x"})
+        # An empty turn only updates metadata (the agent does this when a run pauses).
+        info = await store.append("t1", [], metadata={"a": None, "b": [1, "2"]})
+        assert info.message_count == 2
+        thread = await store.load("t1")
+        assert thread is not None
+        assert thread.info.metadata == {"pending_approval": pending, "b": [1, "2"]}
+        assert len(thread.messages) == 2
+
+    async def test_returned_info_is_a_copy(self, store: CheckpointStore) -> None:
+        info = await store.append("t1", turn("1"), metadata={"a": 1})
+        info.metadata["a"] = 2
+        loaded = await store.load("t1")
+        assert loaded is not None
+        loaded.info.metadata["a"] = 3
+        again = await store.load("t1")
+        assert again is not None and again.info.metadata == {"a": 1}
+
+    async def test_appends_keep_order(self, store: CheckpointStore) -> None:
+        for i in range(10):
+            await store.append("t1", turn(str(i)))
+        thread = await store.load("t1")
+        assert thread is not None
+        assert [m.content for m in thread.messages] == [
+            text for i in range(10) for text in (f"q {i}", f"a {i}")
+        ]
+
+    async def test_invalid_thread_id_is_refused(self, store: CheckpointStore) -> None:
+        with pytest.raises(UserError):
+            await store.append("", turn("1"))
+        with pytest.raises(UserError):
+            await store.append("x" * 256, turn("1"))
+
+    async def test_unserialisable_metadata_is_refused(self, store: CheckpointStore) -> None:
+        with pytest.raises(UserError):
+            await store.append("t1", turn("1"), metadata={"when": object()})
+
+    # ---------------------------------------------------------------- owners
+    async def test_owner_isolation(self, store: CheckpointStore) -> None:
+        await store.append("alice-1", turn("1"), owner="alice")
+        await store.append("bob-1", turn("1"), owner="bob")
+        await store.append("shared", turn("1"))
+        with pytest.raises(ThreadAccessError):
+            await store.load("alice-1", owner="bob")
+        with pytest.raises(ThreadAccessError):
+            await store.append("alice-1", turn("2"), owner="bob")
+        with pytest.raises(ThreadAccessError):
+            await store.delete("alice-1", owner="bob")
+        thread = await store.load("alice-1", owner="alice")
+        assert thread is not None and len(thread.messages) == 2  # bob's append left no trace
+        assert await store.load("alice-1") is not None  # trusted, unscoped caller
+        assert await store.load("shared", owner="bob") is not None  # unowned: open
+        alice = await store.list_threads(owner="alice")
+        assert [t.thread_id for t in alice.threads] == ["alice-1"]
+        assert await store.count(owner="alice") == 1
+        assert await store.count(owner="carol") == 0
+        assert await store.count() == 3
+        assert await store.delete("alice-1", owner="alice") is True
+
+    # ---------------------------------------------------------------- concurrency
+    async def test_expected_count_detects_a_concurrent_change(self, store: CheckpointStore) -> None:
+        await store.append("t1", turn("1"), expected_count=0)
+        await store.append("t1", turn("2"), expected_count=2)
+        with pytest.raises(ConflictError, match="t1"):
+            await store.append("t1", turn("stale"), expected_count=2)
+        thread = await store.load("t1")
+        assert thread is not None and len(thread.messages) == 4
+        with pytest.raises(ConflictError):
+            await store.append("new", turn("1"), expected_count=3)
+        assert await store.load("new") is None
+
+    async def test_fifty_concurrent_appends_to_one_thread_all_land(
+        self, store: CheckpointStore
+    ) -> None:
+        async with anyio.create_task_group() as group:
+            for i in range(50):
+                group.start_soon(store.append, "busy", turn(str(i)))
+        thread = await store.load("busy")
+        assert thread is not None
+        assert len(thread.messages) == 100
+        pairs = [thread.messages[i : i + 2] for i in range(0, 100, 2)]
+        # Each turn lands whole and in one piece, in some commit order.
+        labels = []
+        for question, answer in pairs:
+            assert str(question.content)[2:] == str(answer.content)[2:]
+            labels.append(int(str(question.content)[2:]))
+        assert sorted(labels) == list(range(50))
+        assert thread.info.message_count == 100
+
+    async def test_two_hundred_threads_in_parallel(self, store: CheckpointStore) -> None:
+        async def one(i: int) -> None:
+            await store.append(f"thread-{i}", turn(f"{i}-1"), owner=f"user-{i % 7}")
+            await store.append(f"thread-{i}", turn(f"{i}-2"), owner=f"user-{i % 7}")
+
+        async with anyio.create_task_group() as group:
+            for i in range(200):
+                group.start_soon(one, i)
+        assert await store.count() == 200
+        assert await store.count(owner="user-3") == len([i for i in range(200) if i % 7 == 3])
+        for i in (0, 57, 199):
+            thread = await store.load(f"thread-{i}")
+            assert thread is not None
+            assert [m.content for m in thread.messages] == [
+                f"q {i}-1",
+                f"a {i}-1",
+                f"q {i}-2",
+                f"a {i}-2",
+            ]
+
+    # ---------------------------------------------------------------- listing
+    async def test_list_is_newest_first_with_a_cursor(self, store: CheckpointStore) -> None:
+        for i in range(7):
+            await store.append(f"t{i}", turn(str(i)), owner="alice")
+        await store.append("t2", turn("again"), owner="alice")  # t2 is now the newest
+        seen: list[str] = []
+        cursor = None
+        pages = 0
+        while True:
+            page = await store.list_threads(owner="alice", limit=3, cursor=cursor)
+            pages += 1
+            seen += [t.thread_id for t in page.threads]
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        assert seen == ["t2", "t6", "t5", "t4", "t3", "t1", "t0"]
+        assert pages == 3
+        page = await store.list_threads(limit=1)
+        assert page.threads[0].thread_id == "t2"
+        assert page.threads[0].message_count == 4
+        assert page.threads[0].owner == "alice"
+        assert (await store.list_threads(limit=50)).next_cursor is None
+
+    async def test_a_bad_cursor_is_a_user_error(self, store: CheckpointStore) -> None:
+        with pytest.raises(UserError, match="cursor"):
+            await store.list_threads(cursor="@@not-a-cursor@@")
+
+    # ---------------------------------------------------------------- deletion, TTL
+    async def test_delete(self, store: CheckpointStore) -> None:
+        await store.append("t1", turn("1"))
+        await store.append("t2", turn("1"))
+        assert await store.delete("t1") is True
+        assert await store.delete("t1") is False
+        assert await store.load("t1") is None
+        assert await store.count() == 1
+        assert [t.thread_id for t in (await store.list_threads()).threads] == ["t2"]
+        await store.append("t1", turn("fresh"))  # a deleted id starts a new thread
+        thread = await store.load("t1")
+        assert thread is not None and [m.content for m in thread.messages] == ["q fresh", "a fresh"]
+
+    async def test_prune_deletes_idle_threads_and_counts_them(self, store: CheckpointStore) -> None:
+        for i in range(5):
+            await store.append(f"old-{i}", turn("1"), owner="alice")
+        await anyio.sleep(0.3)
+        for i in range(3):
+            await store.append(f"new-{i}", turn("1"), owner="alice")
+        assert await store.prune(timedelta(seconds=0.15)) == 5
+        assert await store.count() == 3
+        assert await store.count(owner="alice") == 3
+        assert await store.load("old-0") is None
+        assert await store.load("new-0") is not None
+        listed = [t.thread_id for t in (await store.list_threads(owner="alice")).threads]
+        assert listed == ["new-2", "new-1", "new-0"]
+        assert await store.prune(timedelta(hours=1)) == 0
+
+    async def test_ttl_forgets_idle_threads_and_writes_refresh_it(
+        self, store_factory: StoreFactory
+    ) -> None:
+        store = store_factory(ttl=timedelta(seconds=0.6))
+        await store.append("idle", turn("1"), owner="alice")
+        await store.append("busy", turn("1"), owner="alice")
+        await anyio.sleep(0.4)
+        await store.append("busy", turn("2"), owner="alice")  # refreshes busy's TTL
+        await anyio.sleep(0.4)
+        assert await store.load("idle") is None
+        busy = await store.load("busy")
+        assert busy is not None and len(busy.messages) == 4
+        assert await store.count() == 1
+        assert await store.count(owner="alice") == 1
+        assert [t.thread_id for t in (await store.list_threads()).threads] == ["busy"]
+        await store.append("idle", turn("again"))  # an expired id starts afresh
+        again = await store.load("idle")
+        assert again is not None and len(again.messages) == 2
+
+    # ---------------------------------------------------------------- bad data
+    async def test_a_corrupt_record_fails_only_its_thread(self, store: CheckpointStore) -> None:
+        await store.append("bad", turn("1"), owner="alice")
+        await store.append("good", turn("1"), owner="alice")
+        await self.corrupt(store, "bad")
+        with pytest.raises(CorruptThreadError, match="'bad'") as caught:
+            await store.load("bad")
+        assert caught.value.thread_id == "bad"
+        good = await store.load("good")
+        assert good is not None and len(good.messages) == 2
+        assert await store.count() == 2
+        listed = {t.thread_id for t in (await store.list_threads()).threads}
+        assert listed == {"bad", "good"}
+        assert await store.delete("bad") is True  # a corrupt thread can still be removed
+
+    # ---------------------------------------------------------------- agent integration
+    async def test_agent_loads_history_and_appends_the_turn(self, store: CheckpointStore) -> None:
+        seen: list[int] = []
+
+        def reply(request: ModelRequest) -> str:
+            seen.append(len(request.messages))
+            return f"answer {len(seen)}"
+
+        agent = Agent(FunctionModel(reply), store=store, system_prompt="sys")
+        first = await agent.run("hello", thread_id="chat", user="alice")
+        second = await agent.run("again", thread_id="chat", user="alice")
+        assert (first.output, second.output) == ("answer 1", "answer 2")
+        assert seen == [2, 4]  # system + user, then system + 2 history + user
+        thread = await store.load("chat", owner="alice")
+        assert thread is not None
+        assert [m.content for m in thread.messages] == ["hello", "answer 1", "again", "answer 2"]
+        assert thread.info.owner == "alice"
+        assert thread.info.title == "hello"
+        with pytest.raises(ThreadAccessError):
+            await agent.run("mine now", thread_id="chat", user="mallory")
+
+    async def test_a_failed_or_cancelled_run_stores_nothing(self, store: CheckpointStore) -> None:
+        await Agent(FunctionModel(lambda r: "ok"), store=store).run("first", thread_id="chat")
+
+        def boom(request: ModelRequest) -> str:
+            raise RuntimeError("model exploded")
+
+        with pytest.raises(RuntimeError):
+            await Agent(FunctionModel(boom), store=store).run("second", thread_id="chat")
+
+        async def slow(request: ModelRequest) -> str:
+            await anyio.sleep(30)
+            return "never"
+
+        with anyio.move_on_after(0.2):
+            await Agent(FunctionModel(slow), store=store).run("third", thread_id="chat")
+        thread = await store.load("chat")
+        assert thread is not None
+        assert [m.content for m in thread.messages] == ["first", "ok"]
+
+    # ---------------------------------------------------------------- another process
+    async def test_a_new_process_continues_the_conversation(self, store: CheckpointStore) -> None:
+        if self.store_url is None:
+            pytest.skip("this store does not outlive its process")
+        await store.append("t1", turn("1"), owner="alice", title="from parent")
+        script = textwrap.dedent(
+            """
+            import json, sys, anyio
+            from aiops_core import open_store
+            from aiops_core.messages import AssistantMessage, UserMessage
+
+            async def main():
+                store = open_store(sys.argv[1])
+                try:
+                    thread = await store.load("t1", owner="alice")
+                    await store.append(
+                        "t1",
+                        [UserMessage(content="q 2"), AssistantMessage(content="a 2")],
+                        owner="alice",
+                        expected_count=len(thread.messages),
+                    )
+                    print(json.dumps([thread.info.title, len(thread.messages)]))
+                finally:
+                    await store.aclose()
+
+            anyio.run(main)
+            """
+        )
+        env = {**os.environ, "PYTHONPATH": SRC}
+        done = await anyio.run_process(
+            [sys.executable, "-W", "error", "-c", script, self.store_url], env=env, check=False
+        )
+        assert done.returncode == 0, done.stderr.decode()
+        assert json.loads(done.stdout) == ["from parent", 2]
+        thread = await store.load("t1", owner="alice")
+        assert thread is not None
+        assert [m.content for m in thread.messages] == ["q 1", "a 1", "q 2", "a 2"]
+
+
+__all__ = ["StoreContract", "every_message_type", "turn"]
