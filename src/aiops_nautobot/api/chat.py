@@ -13,25 +13,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from ..permissions import UseChatPermission
 from ..services.chat import ChatInputError, prepare_chat, run_chat, stream_chat
 from ..settings import get_settings
 from .errors import http_error
 
-__all__ = ["CanUseChat", "ChatView", "EventStreamRenderer"]
+__all__ = ["ChatView", "EventStreamRenderer"]
 
 log = logging.getLogger("aiops_nautobot.api")
-
-USE_CHAT = "aiops_nautobot.use_chat"
-
-
-class CanUseChat(permissions.BasePermission):
-    """The user holds ``aiops_nautobot.use_chat``."""
-
-    message = "You need the aiops_nautobot.use_chat permission to chat."
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        user = request.user
-        return bool(user and user.is_authenticated and user.has_perm(USE_CHAT))
 
 
 class EventStreamRenderer(renderers.BaseRenderer):
@@ -57,7 +46,7 @@ class ChatView(APIView):
     ``{thread_id, status, output, model, tool_calls, usage, warnings}``.
     """
 
-    permission_classes = [permissions.IsAuthenticated, CanUseChat]
+    permission_classes = [permissions.IsAuthenticated, UseChatPermission]
     renderer_classes = [renderers.JSONRenderer, EventStreamRenderer]
 
     def get_view_name(self) -> str:
@@ -75,7 +64,7 @@ class ChatView(APIView):
                 model=data.get("model"),
                 user_token=_user_token(request),
             )
-        except Exception as err:  # noqa: BLE001 - mapped to an HTTP answer
+        except Exception as err:
             return _error_response(err, environment)
         if stream:
             response = StreamingHttpResponse(
@@ -86,7 +75,7 @@ class ChatView(APIView):
             return response
         try:
             body = run_chat(chat)
-        except Exception as err:  # noqa: BLE001
+        except Exception as err:
             return _error_response(err, environment)
         return Response(body, status=status.HTTP_200_OK)
 
@@ -100,7 +89,7 @@ def _sse(chat: Any, environment: str) -> Iterator[str]:
     try:
         for event, data in stream_chat(chat):
             yield _event(event, data)
-    except Exception as err:  # noqa: BLE001 - the status line is gone: report in-band
+    except Exception as err:
         error = http_error(err, environment=environment)
         yield _event("error", {"status": error.status, **error.body()})
 

@@ -15,7 +15,7 @@ import hashlib
 import json
 import os
 from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import AsyncExitStack, aclosing, asynccontextmanager
+from contextlib import AsyncExitStack, aclosing, asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -123,10 +123,8 @@ def resolve_model(selector: str | None = None) -> LLMModel | None:
         return rows.filter(is_default=True).first()
     selector = selector.strip()
     candidates = []
-    try:
+    with suppress(ValidationError, ValueError):  # not a primary key: try the names
         candidates = list(rows.filter(pk=selector))
-    except (ValidationError, ValueError):
-        pass
     if not candidates:
         provider, sep, name = selector.partition(":")
         if sep:
@@ -295,7 +293,9 @@ async def open_checkpoint_store(
     from aiops_core.checkpoint import open_store
 
     def factory() -> Any:
-        store = open_store(url, ttl=ttl) if ttl is not None else open_store(url)
+        # A ``?ttl=`` in the URL is the operator's explicit choice and wins over the session TTL.
+        explicit = "ttl=" in url.partition("?")[2]
+        store = open_store(url) if ttl is None or explicit else open_store(url, ttl=ttl)
         return aclosing(store)
 
     return await stack.enter_async_context(engine.lease("checkpoint-store", (url, ttl), factory))

@@ -329,6 +329,12 @@ class EngineLoop:
             self._retire(generation, key, slot)
             await self._close_if_unused(generation, slot)
 
+    async def discard_prefix(self, prefix: str) -> None:
+        """:meth:`discard` every resource whose key starts with ``prefix``."""
+        generation = self._current()
+        for key in [k for k in generation.slots if k.startswith(prefix)]:
+            await self.discard(key)
+
     @staticmethod
     def _retire(generation: _Generation, key: str, slot: _Slot) -> None:
         del generation.slots[key]
