@@ -47,5 +47,9 @@ class AiopsConfig(NautobotAppConfig):
 
         post_migrate.connect(seed_registry_rows, sender=self, dispatch_uid="aiops_nautobot.seed")
 
+        from .services.conversations import connect_signals
+
+        connect_signals()  # deleting a Conversation deletes its thread from the store
+
 
 config = AiopsConfig
