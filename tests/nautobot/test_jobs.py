@@ -95,3 +95,27 @@ class ConversationCleanupTest(TestCase):
         self.assertIsNone(load_thread(old))
         self.assertTrue(Conversation.objects.filter(thread_id=recent).exists())
         self.assertIsNotNone(load_thread(recent))
+
+
+class ScheduleCommandTest(TestCase):
+    def test_creates_the_schedules_once(self):
+        from io import StringIO
+
+        from django.core.management import call_command
+        from nautobot.extras.models import ScheduledJob
+
+        get_user_model().objects.create_superuser(username="admin", password="x" * 12)
+        first, second = StringIO(), StringIO()
+        call_command("aiops_schedule_jobs", stdout=first)
+        call_command("aiops_schedule_jobs", stdout=second)
+        schedules = ScheduledJob.objects.filter(name__startswith="AI Ops: ")
+        self.assertEqual(
+            sorted((s.name, s.crontab) for s in schedules),
+            [
+                ("AI Ops: MCP server health check", "*/5 * * * *"),
+                ("AI Ops: conversation cleanup", "7 * * * *"),
+            ],
+        )
+        self.assertIn("scheduled", first.getvalue())
+        self.assertEqual(second.getvalue().count("already scheduled"), 2)
+        self.assertTrue(all(s.job_model.enabled for s in schedules))
