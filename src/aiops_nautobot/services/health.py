@@ -8,6 +8,7 @@ gives every worker a fresh pool on its next request. This process's pools are dr
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +48,7 @@ class HealthReport:
 
 def check_mcp_servers(
     *,
+    servers: Iterable[Any] | None = None,
     rechecks: int = 2,
     recheck_delay: float = 5.0,
     probe_timeout: float = 5.0,
@@ -56,6 +58,13 @@ def check_mcp_servers(
 
     A server whose row cannot be turned into a configuration is marked unhealthy with the reason.
     A change of status is applied only when :func:`check_health`'s re-checks confirm it.
+
+    Args:
+        servers: check only these primary keys (default: every server).
+        rechecks: re-checks that must confirm a change.
+        recheck_delay: seconds between re-checks.
+        probe_timeout: seconds for one probe.
+        engine: the engine loop (default: the process's).
     """
     from django.utils import timezone
 
@@ -65,7 +74,10 @@ def check_mcp_servers(
 
     engine = engine or get_engine_loop()
     report = HealthReport()
-    rows = list(MCPServer.objects.select_related("headers_secret").order_by("name"))
+    queryset = MCPServer.objects.select_related("headers_secret").order_by("name")
+    if servers is not None:
+        queryset = queryset.filter(pk__in=list(servers))
+    rows = list(queryset)
     by_name: dict[str, Any] = {}
     configs = []
     for row in rows:
