@@ -39,6 +39,7 @@ class MiddlewareType(PrimaryModel):
         super().clean()
         require_object(self.default_config, "default_config")
 
+    @property
     def config_schema(self) -> dict | None:
         """The JSON schema of the type's config, or ``None`` if the engine does not know it."""
         from ..catalog import middleware_types
@@ -96,6 +97,11 @@ class LLMMiddleware(PrimaryModel):
         engine_check("middleware_type", lambda: get_middleware_type(name))
         spec = MiddlewareSpec(name, priority=self.priority, config=config)
         engine_check("config", lambda: parse_middleware_config(spec))
+
+    @property
+    def type_config_schema(self) -> dict | None:
+        """The JSON schema of the chosen type's config (for the detail view)."""
+        return self.middleware_type.config_schema if self.middleware_type_id else None
 
     def to_spec(self) -> MiddlewareSpec:
         """The engine's :class:`~aiops_core.middleware.MiddlewareSpec` of this row."""
