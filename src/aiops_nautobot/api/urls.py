@@ -5,9 +5,11 @@ Other modules add routes by registering on :data:`router` or appending to ``urlp
 
 from __future__ import annotations
 
+from django.urls import path
 from nautobot.apps.api import OrderedDefaultRouter
 
 from . import views
+from .chat import ChatView
 
 router = OrderedDefaultRouter(view_name="AI Ops")
 router.register("llm-providers", views.LLMProviderViewSet)
@@ -18,4 +20,4 @@ router.register("llm-middleware", views.LLMMiddlewareViewSet)
 router.register("mcp-servers", views.MCPServerViewSet)
 router.register("conversations", views.ConversationViewSet)
 
-urlpatterns = [*router.urls]
+urlpatterns = [path("chat/", ChatView.as_view(), name="chat"), *router.urls]

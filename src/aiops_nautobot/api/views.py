@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from nautobot.apps.api import NautobotModelViewSet
+from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated
 
 from .. import filters, models
 from . import serializers
@@ -54,6 +56,15 @@ class MCPServerViewSet(NautobotModelViewSet):
     queryset = models.MCPServer.objects.select_related("headers_secret")
     serializer_class = serializers.MCPServerSerializer
     filterset_class = filters.MCPServerFilterSet
+
+    @action(
+        detail=True, methods=["post"], url_path="health-check", permission_classes=[IsAuthenticated]
+    )
+    def health_check(self, request, pk=None):
+        """Probe this server now and store its status (needs the change permission)."""
+        from .health_check import run_health_check
+
+        return run_health_check(request, models.MCPServer.objects.all(), pk)
 
 
 class ConversationViewSet(NautobotModelViewSet):
