@@ -42,7 +42,7 @@ class ChatView(APIView):
 
     Body: ``message`` (required), ``thread_id`` (continue a conversation), ``model`` (an LLM
     model's id, name or ``provider:name``; default: the conversation's or the default model),
-    ``stream`` (``true``: answer as server-sent events). The answer is
+    ``stream`` (``true``, or ``Accept: text/event-stream``: answer as server-sent events). The answer is
     ``{thread_id, status, output, model, tool_calls, usage, warnings}``.
     """
 
@@ -57,6 +57,8 @@ class ChatView(APIView):
         environment = get_settings().environment
         try:
             stream = _flag(data.get("stream", request.query_params.get("stream")))
+            # A client that accepts only an event stream gets one.
+            stream = stream or getattr(request.accepted_renderer, "format", None) == "sse"
             chat = prepare_chat(
                 request.user,
                 data.get("message"),

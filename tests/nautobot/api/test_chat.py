@@ -95,6 +95,15 @@ class ChatAPITest(APITestCase):
         self.assertEqual(text, final["output"])
         self.assertTrue(Conversation.objects.filter(thread_id=final["thread_id"]).exists())
 
+    def test_accepting_only_an_event_stream_streams(self):
+        test_model()
+        header = {**self.header, "HTTP_ACCEPT": "text/event-stream"}
+        response = self.chat(header=header, message="hi")
+        self.assertHttpStatus(response, 200)
+        events = parse_sse(b"".join(response.streaming_content))
+        self.assertEqual(events[-1][0], "final")
+        self.assertEqual(events[-1][1]["output"], "(test model) You said: hi")
+
     def test_streaming_reports_errors_in_band(self):
         test_model()
         with mock.patch(
@@ -167,6 +176,26 @@ class ChatAPITest(APITestCase):
         header = {"HTTP_AUTHORIZATION": f"Token {Token.objects.create(user=other).key}"}
         response = self.chat(header=header, message="show me", thread_id=mine["thread_id"])
         self.assertHttpStatus(response, 404)
+
+    def test_delete_through_the_api_clears_the_server_side_history(self):
+        test_model()
+        self.add_permissions(
+            "aiops_nautobot.delete_conversation", "aiops_nautobot.view_conversation"
+        )
+        data = self.chat(message="forget me").json()
+        conversation = Conversation.objects.get(thread_id=data["thread_id"])
+        url = reverse(
+            "plugins-api:aiops_nautobot-api:conversation-detail", kwargs={"pk": conversation.pk}
+        )
+        with self.captureOnCommitCallbacks(execute=True):
+            response = self.client.delete(url, **self.header)
+        self.assertHttpStatus(response, 204)
+        self.assertFalse(Conversation.objects.filter(pk=conversation.pk).exists())
+        self.assertIsNone(load_thread(data["thread_id"]))
+        # A new turn on the old id starts from nothing.
+        again = self.chat(message="who am I?", thread_id=data["thread_id"]).json()
+        thread = load_thread(again["thread_id"])
+        self.assertEqual([m.text for m in thread.messages if m.role == "user"], ["who am I?"])
 
     def test_deleting_a_conversation_deletes_its_thread(self):
         test_model()
