@@ -42,8 +42,8 @@ class ChatView(APIView):
 
     Body: ``message`` (required), ``thread_id`` (continue a conversation), ``model`` (an LLM
     model's id, name or ``provider:name``; default: the conversation's or the default model),
-    ``stream`` (``true``, or ``Accept: text/event-stream``: answer as server-sent events). The answer is
-    ``{thread_id, status, output, model, tool_calls, usage, warnings}``.
+    ``stream`` (``true``, or ``Accept: text/event-stream``: answer as server-sent events).
+    The answer is ``{thread_id, status, output, model, tool_calls, usage, warnings}``.
     """
 
     permission_classes = [permissions.IsAuthenticated, UseChatPermission]
