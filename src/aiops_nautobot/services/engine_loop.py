@@ -277,8 +277,13 @@ class EngineLoop:
                 if remaining is not None and remaining <= 0:
                     raise EngineTimeoutError(f"The stream did not finish within {timeout:g} s")
                 try:
-                    kind, value = items.get(timeout=remaining)
+                    kind, value = items.get(
+                        timeout=1.0 if remaining is None else min(remaining, 1.0)
+                    )
                 except queue.Empty:
+                    if future.done() and items.empty():
+                        # The pump ended without a word: the loop was stopped under it.
+                        raise AiopsError("The engine loop stopped while streaming") from None
                     continue
                 if kind == "item":
                     yield value

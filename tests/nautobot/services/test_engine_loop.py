@@ -272,3 +272,17 @@ def test_resources_holding_a_task_group_close_from_another_task(engine):
     engine.run(use(2), timeout=5)  # replaces (and closes) the first from another task
     engine.restart()  # closes the second while draining
     engine.run(use(3), timeout=5)
+
+
+def test_iterate_fails_instead_of_hanging_when_the_loop_stops(engine):
+    async def endless():
+        while True:
+            await asyncio.sleep(0.01)
+            yield 1
+
+    stream = engine.iterate(endless(), max_buffer=1)
+    assert next(stream) == 1
+    engine.restart()
+    with pytest.raises(Exception, match="stopped while streaming"):
+        for _ in stream:
+            pass
