@@ -19,7 +19,7 @@ memory_store = override_settings(PLUGINS_CONFIG={"aiops_nautobot": {"checkpoint_
 """Conversations in the engine loop's in-process store (one per test process)."""
 
 
-def test_model(name: str = "assistant", *, default: bool = True, **config: Any) -> LLMModel:
+def offline_model(name: str = "assistant", *, default: bool = True, **config: Any) -> LLMModel:
     """An ``LLMModel`` on the offline ``test`` provider."""
     provider, _ = LLMProvider.objects.get_or_create(name="test")
     return LLMModel.objects.create(

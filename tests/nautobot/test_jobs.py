@@ -17,7 +17,7 @@ from nautobot.extras.models import Job
 from aiops_nautobot.models import Conversation, MCPServer
 from aiops_nautobot.services.chat import prepare_chat, run_chat
 
-from .engine_fixtures import load_thread, test_model, time_server
+from .engine_fixtures import load_thread, offline_model, time_server
 
 # Job logs normally go through a second connection ("job_logs") so that they survive a rollback;
 # inside a test transaction that connection cannot see the JobResult row. Log on "default".
@@ -75,7 +75,7 @@ class ConversationCleanupTest(TestCase):
         return run_chat(prepare_chat(user, message))["thread_id"]
 
     def test_prunes_idle_conversations_and_keeps_recent_ones(self):
-        test_model()
+        offline_model()
         user = get_user_model().objects.create_user(username="operator")
         real_time_ns = time.time_ns
         day_ns = 86_400 * 10**9

@@ -39,10 +39,8 @@ def lookup(user: Any, model: str, search: str = "", limit: int = 10) -> dict[str
         ValueError: the model is unknown or not readable through this tool.
     """
     from django.apps import apps
-    from django.db import close_old_connections
     from nautobot.core.utils.lookup import get_filterset_for_model
 
-    close_old_connections()
     label = model.strip().lower()
     app_label, _, model_name = label.partition(".")
     if app_label not in LOOKUP_APPS or label in _EXCLUDED:
@@ -79,6 +77,17 @@ def _url(row: Any) -> str | None:
         return None
 
 
+def _lookup_in_worker(user: Any, model: str, search: str, limit: int) -> dict[str, Any]:
+    from django.db import close_old_connections
+
+    # The worker thread lives longer than a request: apply CONN_MAX_AGE and drop dead connections.
+    close_old_connections()
+    try:
+        return lookup(user, model, search, limit)
+    finally:
+        close_old_connections()
+
+
 def nautobot_tools(user: Any) -> list[Tool]:
     """The local tools for one request, bound to ``user``."""
     from asgiref.sync import sync_to_async
@@ -93,6 +102,7 @@ def nautobot_tools(user: Any) -> list[Tool]:
             search: quick-search text (name, address, serial, ...); empty lists the first objects.
             limit: how many objects to return, 1-50.
         """
-        return await sync_to_async(lookup, thread_sensitive=True)(user, model, search, limit)
+        run = sync_to_async(_lookup_in_worker, thread_sensitive=True)
+        return await run(user, model, search, limit)
 
     return [nautobot_lookup]

@@ -12,7 +12,7 @@ from nautobot.extras.models import Secret
 from aiops_nautobot.models import LLMMiddleware, MCPServer, MiddlewareType, SystemPrompt
 from aiops_nautobot.services.agent_factory import NotConfiguredError, plan_agent
 
-from ..engine_fixtures import memory_store, test_model, time_server
+from ..engine_fixtures import memory_store, offline_model, time_server
 
 
 def env_secret(name: str, variable: str) -> Secret:
@@ -28,7 +28,7 @@ class PlanAgentTest(TestCase):
         self.user = get_user_model().objects.create_user(username="noc-operator")
 
     def test_model_options_and_secret(self):
-        model = test_model(answer="hi")
+        model = offline_model(answer="hi")
         model.api_key_secret = env_secret("llm-key", "AIOPS_TEST_LLM_KEY")
         model.save()
         with mock.patch.dict(os.environ, {"AIOPS_TEST_LLM_KEY": "sk-very-secret"}):
@@ -41,7 +41,7 @@ class PlanAgentTest(TestCase):
         self.assertEqual(plan.user_key, str(self.user.pk))
 
     def test_a_missing_secret_value_is_a_configuration_error(self):
-        model = test_model()
+        model = offline_model()
         model.api_key_secret = env_secret("llm-key", "AIOPS_TEST_UNSET_VARIABLE")
         model.save()
         os.environ.pop("AIOPS_TEST_UNSET_VARIABLE", None)
@@ -49,7 +49,7 @@ class PlanAgentTest(TestCase):
             plan_agent(self.user)
 
     def test_a_disabled_provider_is_refused(self):
-        model = test_model()
+        model = offline_model()
         model.provider.enabled = False
         model.provider.save()
         with self.assertRaisesRegex(NotConfiguredError, "disabled"):
@@ -61,7 +61,7 @@ class PlanAgentTest(TestCase):
             text="Hello {user} on {model_name} via {provider} in {environment}. "
             'Answer as {"status": "ok"} and keep {{ jinja }} and {{user}} and {unknown}.',
         )
-        model = test_model()
+        model = offline_model()
         model.system_prompt = prompt
         model.save()
         text = plan_agent(self.user).system_prompt
@@ -70,13 +70,13 @@ class PlanAgentTest(TestCase):
         self.assertIn("{{ jinja }} and {{user}} and {unknown}", text)
 
     def test_a_draft_prompt_is_not_used(self):
-        model = test_model()
+        model = offline_model()
         model.system_prompt = SystemPrompt.objects.create(name="wip", text="DRAFT", status="draft")
         model.save()
         self.assertNotIn("DRAFT", plan_agent(self.user).system_prompt)
 
     def test_middleware_order_priority_then_name_active_only(self):
-        model = test_model()
+        model = offline_model()
         for name, priority, active, critical in [
             ("timeout", 50, True, True),
             ("logging", 10, True, False),
@@ -103,7 +103,7 @@ class PlanAgentTest(TestCase):
         self.assertTrue(specs[2].critical)
 
     def test_only_healthy_servers_and_token_forwarding_rules(self):
-        test_model()
+        offline_model()
         time_server(status="healthy")
         time_server(status="unhealthy", name="sick")
         time_server(status="vulnerable", name="killed")
@@ -146,7 +146,7 @@ class PlanAgentTest(TestCase):
         self.assertEqual(internal.status, "healthy")
 
     def test_a_bad_headers_secret_skips_that_server_only(self):
-        test_model()
+        offline_model()
         time_server()
         MCPServer.objects.create(
             name="broken",
