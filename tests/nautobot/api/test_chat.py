@@ -7,11 +7,13 @@ import os
 from unittest import mock
 
 from django.contrib.auth import get_user_model
+from django.test import override_settings
 from django.urls import reverse
 from nautobot.apps.testing import APITestCase
 from nautobot.users.models import ObjectPermission, Token
 
 from aiops_nautobot.models import Conversation
+from tests.conftest import require_service
 
 from ..engine_fixtures import load_thread, memory_store, offline_model, time_server
 
@@ -252,3 +254,53 @@ class ChatConfigurationTest(APITestCase):
         detail = response.json()["detail"]
         self.assertNotIn("AIOPS_MODEL", detail)
         self.assertIn("Error id", detail)
+
+
+REDIS_STORE = "redis://127.0.0.1:6379/15?prefix=aiops-engine-test"
+
+
+@override_settings(PLUGINS_CONFIG={"aiops_nautobot": {"checkpoint_url": REDIS_STORE}})
+class ChatRedisStoreTest(APITestCase):
+    """The production store: conversations in Redis, shared by every worker."""
+
+    def setUp(self):
+        super().setUp()
+        require_service("Redis", "127.0.0.1", 6379)
+        self.add_permissions(CHAT_PERMISSION)
+        self.url = reverse("plugins-api:aiops_nautobot-api:chat")
+
+    def tearDown(self):
+        import redis
+
+        client = redis.Redis.from_url("redis://127.0.0.1:6379/15")
+        keys = list(client.scan_iter(match="aiops-engine-test*"))
+        if keys:
+            client.delete(*keys)
+        client.close()
+        super().tearDown()
+
+    def test_turns_land_in_redis_and_deleting_clears_them(self):
+        import anyio
+
+        from aiops_core.checkpoint import open_store
+        from aiops_core.messages import content_text
+
+        offline_model(answer="stored", call_tools=[])
+        body = {"message": "remember this"}
+        data = self.client.post(self.url, body, format="json", **self.header).json()
+        body = {"message": "and this", "thread_id": data["thread_id"]}
+        self.client.post(self.url, body, format="json", **self.header)
+
+        async def read():  # a separate connection, as another worker would have
+            async with open_store(REDIS_STORE) as store:
+                return await store.load(data["thread_id"])
+
+        thread = anyio.run(read)
+        self.assertEqual(thread.info.owner, str(self.user.pk))
+        self.assertEqual(
+            [content_text(m.content) for m in thread.messages],
+            ["remember this", "stored", "and this", "stored"],
+        )
+        with self.captureOnCommitCallbacks(execute=True):
+            Conversation.objects.get(thread_id=data["thread_id"]).delete()
+        self.assertIsNone(anyio.run(read))
