@@ -10,7 +10,9 @@ import socket
 
 import pytest
 
-POSTGRES_URL = os.environ.get("AIOPS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+POSTGRES_URL = os.environ.get(
+    "AIOPS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
 
 

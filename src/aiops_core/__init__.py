@@ -58,7 +58,44 @@ _EXPORTS: dict[str, str] = {
     "UserError": "aiops_core.errors",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "Agent",
+    "AiopsError",
+    "AssistantMessage",
+    "ChatModel",
+    "CheckpointStore",
+    "DataPart",
+    "FunctionModel",
+    "ImagePart",
+    "MCPClientPool",
+    "MCPServerConfig",
+    "MemoryStore",
+    "Middleware",
+    "MiddlewareSpec",
+    "ModelRequest",
+    "ModelResponse",
+    "PendingApproval",
+    "ProviderHandler",
+    "RedisStore",
+    "RunContext",
+    "RunResult",
+    "SQLStore",
+    "SystemMessage",
+    "TestModel",
+    "TextPart",
+    "Tool",
+    "ToolCall",
+    "ToolResultMessage",
+    "Usage",
+    "UserError",
+    "UserMessage",
+    "get_chat_model",
+    "list_providers",
+    "open_store",
+    "register_middleware",
+    "register_provider",
+    "tool",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -268,7 +268,7 @@ class MCPToolError(MCPError):
     """An MCP tool returned an error result (``isError``); the message carries the server's text."""
 
 
-class ApprovalRequired(AiopsError):  # noqa: N818 - a signal, not an error
+class ApprovalRequired(AiopsError):
     """Raised by a middleware to pause the run until a person approves a tool call."""
 
     def __init__(self, reason: str = "approval required") -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from functools import cache
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
@@ -162,8 +163,11 @@ Message = Annotated[
     Field(discriminator="role"),
 ]
 
-_MESSAGE: TypeAdapter[Message] = TypeAdapter(Message)
-_MESSAGES: TypeAdapter[list[Message]] = TypeAdapter(list[Message])
+
+@cache
+def _adapter() -> TypeAdapter[Message]:
+    # Built on first use: building it at import would cost every `import aiops_core` user.
+    return TypeAdapter(Message)
 
 
 def content_text(content: str | Sequence[TextPart | ImagePart | DataPart]) -> str:
@@ -201,14 +205,14 @@ def parse_message(data: Any) -> Message:
     if isinstance(data, dict) and "v" in data:
         data = {k: v for k, v in data.items() if k != "v"}
     try:
-        return _MESSAGE.validate_python(data)
+        return _adapter().validate_python(data)
     except ValidationError as err:
         raise MessageError(f"Invalid message: {_explain(err)}") from None
 
 
 def dump_message(message: Message) -> str:
     """Serialise one message to a JSON object string carrying the format version."""
-    body = _MESSAGE.dump_json(message).decode()
+    body = _adapter().dump_json(message).decode()
     return f'{{"v":{FORMAT_VERSION},' + body[1:]
 
 

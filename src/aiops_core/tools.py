@@ -37,9 +37,9 @@ __all__ = [
     "ToolInvocation",
     "Toolset",
     "execute_tool",
+    "to_content",
     "tool",
     "tool_error",
-    "to_content",
 ]
 
 ToolHandlerFunc = Callable[[dict[str, Any], RunContext], Awaitable[Any]]
@@ -69,7 +69,15 @@ class Tool:
         metadata: free-form labels (for example ``{"server": "time"}`` for MCP tools).
     """
 
-    __slots__ = ("_definition", "description", "handler", "metadata", "name", "parameters", "timeout")
+    __slots__ = (
+        "_definition",
+        "description",
+        "handler",
+        "metadata",
+        "name",
+        "parameters",
+        "timeout",
+    )
 
     def __init__(
         self,
@@ -167,12 +175,13 @@ def _build(
     description: str | None,
     timeout: float | None,
     metadata: Mapping[str, Any] | None,
+    localns: Mapping[str, Any] | None = None,
 ) -> Tool:
     tool_name = name or func.__name__
     doc_desc, doc_params = _parse_docstring(func.__doc__)
     try:
-        hints = get_type_hints(func, include_extras=True)
-    except Exception as err:  # noqa: BLE001 - report any annotation problem to the author
+        hints = get_type_hints(func, localns=dict(localns or {}), include_extras=True)
+    except Exception as err:
         raise UserError(f"Tool {tool_name!r}: cannot read type hints ({err})") from err
     fields: dict[str, Any] = {}
     context_param: str | None = None
@@ -188,14 +197,16 @@ def _build(
         default = ... if param.default is param.empty else param.default
         fields[param.name] = (annotation, Field(default, description=doc_params.get(param.name)))
     try:
-        model: type[BaseModel] = create_model(  # type: ignore[call-overload]
+        model: type[BaseModel] = create_model(
             f"{tool_name}_arguments",
             __config__=ConfigDict(extra="forbid", arbitrary_types_allowed=False),
             **fields,
         )
         schema = model.model_json_schema()
-    except Exception as err:  # noqa: BLE001
-        raise UserError(f"Tool {tool_name!r}: arguments need JSON-compatible types ({err})") from err
+    except Exception as err:
+        raise UserError(
+            f"Tool {tool_name!r}: arguments need JSON-compatible types ({err})"
+        ) from err
     schema.pop("title", None)
     for prop in schema.get("properties", {}).values():
         prop.pop("title", None)
@@ -269,9 +280,13 @@ def tool(
         timeout: seconds before the call is abandoned with a tool error.
         metadata: free-form labels, for example ``{"writes": True}``.
     """
+    # Annotations of tools defined inside a function may name that function's locals.
+    frame = inspect.currentframe()
+    localns = frame.f_back.f_locals if frame is not None and frame.f_back is not None else None
+    del frame
     if func is not None:
-        return _build(func, name, description, timeout, metadata)
-    return lambda f: _build(f, name, description, timeout, metadata)
+        return _build(func, name, description, timeout, metadata, localns)
+    return lambda f: _build(f, name, description, timeout, metadata, localns)
 
 
 # ---------------------------------------------------------------- execution
@@ -283,8 +298,10 @@ def to_content(value: Any) -> str | list[ContentPart]:
         return value
     if isinstance(value, TextPart | ImagePart | DataPart):
         return [value]
-    if isinstance(value, list) and value and all(
-        isinstance(v, TextPart | ImagePart | DataPart) for v in value
+    if (
+        isinstance(value, list)
+        and value
+        and all(isinstance(v, TextPart | ImagePart | DataPart) for v in value)
     ):
         return list(value)
     if isinstance(value, BaseModel):
@@ -308,7 +325,9 @@ async def execute_tool(invocation: ToolInvocation) -> ToolResultMessage:
     """
     call, tool_ = invocation.call, invocation.tool
     if tool_ is None:
-        return tool_error(call, f"Unknown tool {call.name!r}. Call one of the tools you were given.")
+        return tool_error(
+            call, f"Unknown tool {call.name!r}. Call one of the tools you were given."
+        )
     if call.invalid_arguments is not None:
         return tool_error(
             call,
@@ -330,7 +349,7 @@ async def execute_tool(invocation: ToolInvocation) -> ToolResultMessage:
         return tool_error(call, f"ToolTimeoutError: tool {call.name!r} timed out after {timeout}s")
     except anyio.get_cancelled_exc_class():
         raise
-    except Exception as err:  # noqa: BLE001 - any tool failure goes back to the model
+    except Exception as err:
         return tool_error(call, f"{type(err).__name__}: {err}")
     return ToolResultMessage(tool_call_id=call.id, name=call.name, content=to_content(value))
 

@@ -173,8 +173,10 @@ class Agent:
         try:
             return anyio.run(partial(self.run, prompt, **kwargs))
         except RuntimeError as err:
-            if "already running" in str(err):
-                raise UserError("run_sync() was called inside an event loop: use `await agent.run(...)`") from err
+            if "already running" in str(err).lower():
+                raise UserError(
+                    "run_sync() was called inside an event loop: use `await agent.run(...)`"
+                ) from err
             raise
 
     async def list_tools(self) -> list[Tool]:
@@ -334,7 +336,9 @@ class _Run:
         stream_model = chain.stream_handler(agent.model.stream) if self.streaming else None
         tools = {t.name: t for t in await agent.list_tools()}
         definitions = [t.definition() for t in tools.values()]
-        prefix: list[Message] = [SystemMessage(content=agent.system_prompt)] if agent.system_prompt else []
+        prefix: list[Message] = (
+            [SystemMessage(content=agent.system_prompt)] if agent.system_prompt else []
+        )
         while True:
             if self.steps >= agent.max_steps:
                 raise MaxStepsExceeded(
@@ -353,14 +357,15 @@ class _Run:
             if stream_model is None:
                 response = await call_model(request)
             else:
-                response = None
+                streamed: ModelResponse | None = None
                 async for event in stream_model(request):
                     if isinstance(event, TextDelta):
                         yield event
                     elif isinstance(event, ResponseDone):
-                        response = event.response
-                if response is None:
+                        streamed = event.response
+                if streamed is None:
                     raise AiopsError(f"model {agent.model.name!r} stream ended without a response")
+                response = streamed
             self._account(response)
             message = response.message
             self.new.append(message)
@@ -410,7 +415,8 @@ class _Run:
             return adapter.validate_json(message.content)
         except ValidationError as err:
             problem = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or 'output'}: {e['msg']}" for e in err.errors()[:5]
+                f"{'.'.join(str(p) for p in e['loc']) or 'output'}: {e['msg']}"
+                for e in err.errors()[:5]
             )
             if self.output_retry_used:
                 raise OutputValidationError(
@@ -441,7 +447,7 @@ class _Run:
                 results[call.id] = await handler(invocation)
             except ApprovalRequired as signal:
                 pending[call.id] = signal.reason
-            except Exception as err:  # noqa: BLE001 - re-raised below, outside the task group
+            except Exception as err:
                 errors.append(err)
 
         if len(calls) == 1:

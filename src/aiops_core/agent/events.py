@@ -16,7 +16,14 @@ from ..providers.base import TextDelta
 if TYPE_CHECKING:
     from .result import RunResult
 
-__all__ = ["AgentEvent", "FinalResult", "RunError", "TextDelta", "ToolCallFinished", "ToolCallStarted"]
+__all__ = [
+    "AgentEvent",
+    "FinalResult",
+    "RunError",
+    "TextDelta",
+    "ToolCallFinished",
+    "ToolCallStarted",
+]
 
 
 @dataclass(frozen=True, slots=True)

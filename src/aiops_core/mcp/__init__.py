@@ -10,7 +10,8 @@ from .config import MCPServerConfig
 from .convert import convert_content, convert_result
 from .health import HealthResult, HealthSummary, check_health, probe
 from .pool import MCPClientPool, exposed_names
-from .session import Backoff, ServerSession, ServerState, ServerStatus
+from .session import ServerSession
+from .status import Backoff, ServerState, ServerStatus
 from .transport import TransportFactory, memory_transport, open_transport
 
 __all__ = [

@@ -11,7 +11,8 @@ audio                         ``TextPart`` marker (no model here takes audio too
 embedded text resource        ``TextPart`` (the resource's text)
 embedded blob resource        ``ImagePart`` for ``image/*``, else a ``TextPart`` marker
 resource link                 ``DataPart`` ``{"type": "resource_link", "uri": ..., ...}``
-structured content            ``DataPart`` (first), replacing text that only repeats it
+structured content            ``DataPart`` (first), replacing text that only repeats it;
+                              a plain value the SDK wrapped as ``{"result": v}`` stays text
 ============================  ==============================================================
 """
 
@@ -86,6 +87,9 @@ def _repeats(text: str, structured: Any) -> bool:
 def convert_result(result: mcp_types.CallToolResult) -> list[ContentPart]:
     """Convert a successful ``CallToolResult`` to content parts (see the module table)."""
     structured = result.structured_content
+    texts = [getattr(i, "text", "") for i in result.content if getattr(i, "type", None) == "text"]
+    if _is_wrapped_scalar(structured) and any(_repeats(t, structured) for t in texts):
+        structured = None  # the SDK wrapped a plain value: the text says it best
     parts: list[ContentPart] = []
     if structured is not None:
         parts.append(DataPart(data=structured))
@@ -95,6 +99,14 @@ def convert_result(result: mcp_types.CallToolResult) -> list[ContentPart]:
             continue
         parts.append(convert_content(item))
     return parts
+
+
+def _is_wrapped_scalar(structured: Any) -> bool:
+    return (
+        isinstance(structured, dict)
+        and set(structured) == {"result"}
+        and isinstance(structured["result"], str | int | float | bool | None)
+    )
 
 
 def error_text(result: mcp_types.CallToolResult) -> str:

@@ -22,7 +22,7 @@ from .session import describe_error
 from .transport import TransportFactory, open_transport
 
 if TYPE_CHECKING:
-    import httpx
+    import httpx2
 
     from .pool import MCPClientPool
 
@@ -87,7 +87,7 @@ async def probe(
     config: MCPServerConfig,
     *,
     probe_timeout: float = 5.0,
-    http_client: httpx.AsyncClient | None = None,
+    http_client: httpx2.AsyncClient | None = None,
     transport_factory: TransportFactory | None = None,
 ) -> str | None:
     """Check one server once; ``None`` when healthy, else the reason it is not."""
@@ -104,14 +104,14 @@ async def probe(
 
 
 async def _probe_http(
-    config: MCPServerConfig, url: str, limit: float, client: httpx.AsyncClient | None
+    config: MCPServerConfig, url: str, limit: float, client: httpx2.AsyncClient | None
 ) -> str | None:
-    import httpx
+    import httpx2
 
     async with AsyncExitStack() as stack:
         if client is None:
             client = await stack.enter_async_context(
-                httpx.AsyncClient(timeout=limit, verify=config.verify_tls)
+                httpx2.AsyncClient(timeout=limit, verify=config.verify_tls)
             )
         response = await client.get(url, headers=config.request_headers())
     if response.is_success:
@@ -142,7 +142,7 @@ async def check_health(
     concurrency: int = 4,
     probe_timeout: float = 5.0,
     pool: MCPClientPool | None = None,
-    http_client: httpx.AsyncClient | None = None,
+    http_client: httpx2.AsyncClient | None = None,
     transport_factory: TransportFactory | None = None,
 ) -> HealthSummary:
     """Check many servers (``concurrency`` at a time) and confirm changes before reporting.
@@ -158,7 +158,7 @@ async def check_health(
         probe_timeout: seconds for one probe.
         pool: when a change is confirmed, this pool's tool caches are cleared and the changed
             servers reconnected at once.
-        http_client: an ``httpx.AsyncClient`` for the HTTP probes (tests inject one).
+        http_client: an ``httpx2.AsyncClient`` for the HTTP probes (tests inject one).
         transport_factory: opens MCP transports for the ping probes.
 
     Returns:

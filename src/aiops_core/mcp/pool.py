@@ -25,7 +25,8 @@ from ..messages import ContentPart
 from ..tools import Tool
 from .config import MCPServerConfig
 from .convert import convert_result
-from .session import Backoff, ServerSession, ServerState, ServerStatus
+from .session import ServerSession
+from .status import Backoff, ServerState, ServerStatus
 from .transport import TransportFactory
 
 if TYPE_CHECKING:
@@ -159,7 +160,8 @@ class MCPClientPool:
         # Graceful first (stdio servers get stdin EOF, HTTP sessions a DELETE); then cancel.
         self._tg.cancel_scope.deadline = anyio.current_time() + 10
         tg, self._tg = self._tg, None
-        await tg.__aexit__(exc_type, exc, tb)
+        # The body's own exception propagates unwrapped; only the supervisors are joined here.
+        await tg.__aexit__(None, None, None)
 
     @property
     def is_open(self) -> bool:

@@ -14,12 +14,10 @@ in-flight request with a connection error, so callers fail fast instead of hangi
 from __future__ import annotations
 
 import logging
-import random
 from collections.abc import Callable
 from contextlib import AsyncExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -27,6 +25,7 @@ import anyio
 from ..errors import MCPConnectionError, MCPError, MCPTimeoutError, MCPToolError
 from .config import MCPServerConfig
 from .convert import error_text
+from .status import Backoff, ServerState, ServerStatus
 from .transport import TransportFactory, open_transport
 
 if TYPE_CHECKING:
@@ -34,68 +33,9 @@ if TYPE_CHECKING:
     from mcp import ClientSession
     from mcp.client.session import MessageHandlerFnT
 
-__all__ = ["Backoff", "ServerSession", "ServerState", "ServerStatus"]
+__all__ = ["ServerSession", "describe_error"]
 
 log = logging.getLogger("aiops_core.mcp")
-
-
-class ServerState(StrEnum):
-    """Lifecycle state of one server in the pool."""
-
-    STARTING = "starting"
-    HEALTHY = "healthy"
-    UNHEALTHY = "unhealthy"
-    DISABLED = "disabled"
-    CLOSED = "closed"
-
-
-@dataclass(frozen=True, slots=True)
-class ServerStatus:
-    """What :meth:`MCPClientPool.status` reports about one server."""
-
-    name: str
-    state: ServerState
-    transport: str
-    type: str
-    tool_count: int
-    last_error: str | None
-    last_check: datetime | None
-    failures: int
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-friendly form (for the CLI and the REST API)."""
-        return {
-            "name": self.name,
-            "state": self.state.value,
-            "transport": self.transport,
-            "type": self.type,
-            "tool_count": self.tool_count,
-            "last_error": self.last_error,
-            "last_check": self.last_check.isoformat() if self.last_check else None,
-            "failures": self.failures,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Backoff:
-    """Exponential reconnect delays: ``initial * factor**(failures-1)``, capped, with jitter.
-
-    Attributes:
-        initial: seconds before the first reconnect attempt.
-        maximum: the cap.
-        factor: growth per consecutive failure.
-        jitter: fraction of random spread (0.1: ±10 %), so many workers do not reconnect in step.
-    """
-
-    initial: float = 1.0
-    maximum: float = 60.0
-    factor: float = 2.0
-    jitter: float = 0.1
-
-    def delay(self, failures: int) -> float:
-        """Seconds to wait after ``failures`` consecutive failures (``failures >= 1``)."""
-        base = min(self.maximum, self.initial * self.factor ** max(0, failures - 1))
-        return max(0.0, base * (1 + random.uniform(-self.jitter, self.jitter)))
 
 
 def _now() -> datetime:
@@ -147,14 +87,18 @@ class _WatchedStream:
 class _Connection:
     """One connection attempt's session and its fate."""
 
+    on_dead: Callable[[_Connection, str], None]
     session: ClientSession | None = None
     dead_reason: str | None = None
-    wake: Callable[[], None] = field(default=lambda: None)
+    recorded: bool = False
+    startup: anyio.CancelScope | None = None
 
     def kill(self, reason: str) -> None:
         if self.dead_reason is None:
             self.dead_reason = reason
-        self.wake()
+            if self.startup is not None:
+                self.startup.cancel()  # do not wait out the handshake timeout
+            self.on_dead(self, reason)
 
 
 class ServerSession:
@@ -193,6 +137,7 @@ class ServerSession:
         self.last_error: str | None = None
         self.last_check: datetime | None = None
         self.failures = 0
+        self.connected_since: datetime | None = None
         self.version = 0
         """Bumped whenever the offered tools or the state change (the pool's cache key)."""
         self._conn: _Connection | None = None
@@ -212,7 +157,14 @@ class ServerSession:
     # ------------------------------------------------------------------ public view
     @property
     def healthy(self) -> bool:
-        return self.state is ServerState.HEALTHY
+        """Connected, and the connection has not been found dead."""
+        conn = self._conn
+        return (
+            self.state is ServerState.HEALTHY
+            and conn is not None
+            and conn.session is not None
+            and conn.dead_reason is None
+        )
 
     def status(self) -> ServerStatus:
         """A snapshot of this server's state."""
@@ -225,6 +177,7 @@ class ServerSession:
             last_error=self.last_error,
             last_check=self.last_check,
             failures=self.failures,
+            connected_since=self.connected_since if self.healthy else None,
         )
 
     def offered_tools(self) -> list[mcp_types.Tool]:
@@ -238,8 +191,9 @@ class ServerSession:
 
     def request_reconnect(self) -> None:
         """Skip the rest of the backoff delay (or drop a live connection) and reconnect now."""
-        if self._conn is not None and self.state is ServerState.HEALTHY:
-            self._conn.kill("reconnect requested")
+        conn = self._conn
+        if conn is not None and self.state is ServerState.HEALTHY:
+            conn.kill("reconnect requested")
         self._reconnect_now.set()
 
     def close(self) -> None:
@@ -257,6 +211,13 @@ class ServerSession:
             self.state = state
             self.version += 1
 
+    def _on_dead(self, conn: _Connection, reason: str) -> None:
+        # Report at once (status, tool lists) instead of when the teardown has finished.
+        if not conn.recorded and not self._closing:
+            conn.recorded = True
+            self._record_failure(reason)
+        self._signal()
+
     def _record_failure(self, reason: str) -> None:
         self.failures += 1
         self.last_error = reason
@@ -267,15 +228,14 @@ class ServerSession:
     async def run(self) -> None:
         """Connect, serve until the connection dies, back off, repeat until :meth:`close`."""
         while not self._closing:
-            conn = _Connection(wake=self._signal)
+            conn = _Connection(on_dead=self._on_dead)
             self._conn = conn
             try:
                 await self._serve(conn)
             except Exception as err:
-                self._record_failure(conn.dead_reason or describe_error(err))
-            else:
-                if conn.dead_reason is not None and not self._closing:
-                    self._record_failure(conn.dead_reason)
+                if not conn.recorded:
+                    conn.recorded = True
+                    self._record_failure(conn.dead_reason or describe_error(err))
             finally:
                 self._conn = None
                 self.first_attempt.set()
@@ -300,17 +260,24 @@ class ServerSession:
                     client_info=Implementation(name=self._client_name, version="1"),
                 )
             )
-            try:
-                with anyio.fail_after(self._startup_timeout):
-                    await session.initialize()
-                    tools = await _list_all_tools(session)
-            except TimeoutError:
-                raise MCPConnectionError(
-                    f"no answer to the handshake within {self._startup_timeout}s", server=self.name
-                ) from None
+            tools: list[mcp_types.Tool] = []
+            with anyio.CancelScope() as conn.startup:
+                try:
+                    with anyio.fail_after(self._startup_timeout):
+                        await session.initialize()
+                        tools = await _list_all_tools(session)
+                except TimeoutError:
+                    raise MCPConnectionError(
+                        f"no answer to the handshake within {self._startup_timeout}s",
+                        server=self.name,
+                    ) from None
+            conn.startup = None
+            if conn.dead_reason is not None:
+                raise MCPConnectionError(conn.dead_reason, server=self.name)
             conn.session = session
             self._tools, self._tools_at, self._tools_stale = tools, anyio.current_time(), False
             self.failures, self.last_error, self.last_check = 0, None, _now()
+            self.connected_since = self.last_check
             self.version += 1
             self._set_state(ServerState.HEALTHY)
             self.first_attempt.set()

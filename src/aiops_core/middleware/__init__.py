@@ -5,9 +5,10 @@ Built-in middleware types live in their own modules and load when first resolved
 
 from __future__ import annotations
 
-from .base import Middleware, MiddlewareConfig, MiddlewareSpec
+from .base import Middleware, MiddlewareConfig, MiddlewareSpec, response_events
 from .chain import MiddlewareChain, ResolvedSpec, build_chain, resolve_specs
 from .registry import (
+    config_schema,
     get_middleware_type,
     list_middleware_types,
     parse_middleware_config,
@@ -21,9 +22,11 @@ __all__ = [
     "MiddlewareSpec",
     "ResolvedSpec",
     "build_chain",
+    "config_schema",
     "get_middleware_type",
     "list_middleware_types",
     "parse_middleware_config",
     "register_middleware",
     "resolve_specs",
+    "response_events",
 ]

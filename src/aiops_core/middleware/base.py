@@ -7,28 +7,42 @@ request or the response), or the ``before_*`` / ``after_*`` conveniences for the
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+import json
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
 from .._types import ModelHandler, StreamHandler, ToolHandler
-from ..errors import UserError
-from ..providers.base import ModelRequest, ModelResponse, ModelStreamEvent, ResponseDone
+from ..errors import AiopsError, UserError
+from ..providers.base import (
+    ModelRequest,
+    ModelResponse,
+    ModelStreamEvent,
+    ResponseDone,
+    TextDelta,
+    ToolCallDelta,
+)
 
 if TYPE_CHECKING:
     from ..context import RunContext
     from ..messages import ToolResultMessage
     from ..tools import ToolInvocation
 
-__all__ = ["Middleware", "MiddlewareConfig", "MiddlewareSpec"]
+__all__ = ["Middleware", "MiddlewareConfig", "MiddlewareSpec", "response_events"]
 
 
 class MiddlewareConfig(BaseModel):
     """Base of every middleware's config schema: unknown keys are errors, defaults work."""
 
     model_config = ConfigDict(extra="forbid")
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        # Reprs end up in logs and tracebacks: show secret-looking values masked.
+        from .registry import masked_config
+
+        yield from masked_config(self).items()
 
 
 class Middleware:
@@ -61,12 +75,26 @@ class Middleware:
         """Return a changed request, or ``None`` to keep it."""
         return None
 
-    async def after_model(self, request: ModelRequest, response: ModelResponse) -> ModelResponse | None:
+    async def after_model(
+        self, request: ModelRequest, response: ModelResponse
+    ) -> ModelResponse | None:
         """Return a changed response, or ``None`` to keep it."""
         return None
 
-    async def wrap_model_call(self, request: ModelRequest, call_next: ModelHandler) -> ModelResponse:
-        """Wrap one (non-streaming) model call."""
+    async def wrap_model_call(
+        self, request: ModelRequest, call_next: ModelHandler
+    ) -> ModelResponse:
+        """Wrap one (non-streaming) model call.
+
+        A middleware that overrides only :meth:`wrap_model_stream` (not this method nor the
+        ``before_model`` / ``after_model`` hooks) takes part in complete calls too: its stream
+        wrapper runs over the replayed response, and its final response is used.
+        """
+        cls = type(self)
+        if _overrides(cls, "wrap_model_stream") and not _overrides(
+            cls, "wrap_model_call", "before_model", "after_model"
+        ):
+            return await _call_through_stream(self, request, call_next)
         request = await self.before_model(request) or request
         response = await call_next(request)
         return await self.after_model(request, response) or response
@@ -80,6 +108,12 @@ class Middleware:
         final :class:`ResponseDone`; deltas pass through unchanged. Middleware that must change
         streamed text (redaction) or replace the stream (a cache hit) overrides this.
         """
+        if _overrides(type(self), "wrap_model_call"):
+            # A middleware written only for complete calls (a guard rail, a cache) must not be
+            # bypassed when the run streams: run its wrap_model_call over a buffered stream.
+            async for event in _stream_through_call(self, request, call_next):
+                yield event
+            return
         request = await self.before_model(request) or request
         async for event in call_next(request):
             if isinstance(event, ResponseDone):
@@ -99,17 +133,88 @@ class Middleware:
         return f"{type(self).__name__}({self.config!r})"
 
 
+_override_memo: dict[tuple[type[Middleware], tuple[str, ...]], bool] = {}
+
+
 def _overrides(cls: type[Middleware], *names: str) -> bool:
-    return any(getattr(cls, n) is not getattr(Middleware, n) for n in names)
+    # Memoised: asked on every run and every call, and a class's methods do not change.
+    key = (cls, names)
+    found = _override_memo.get(key)
+    if found is None:
+        found = _override_memo[key] = any(
+            getattr(cls, n) is not getattr(Middleware, n) for n in names
+        )
+    return found
+
+
+def response_events(response: ModelResponse) -> list[ModelStreamEvent]:
+    """The stream events that replay a complete response (a cache hit, a replaced answer)."""
+    events: list[ModelStreamEvent] = []
+    if response.message.content:
+        events.append(TextDelta(response.message.content))
+    for index, call in enumerate(response.message.tool_calls):
+        arguments = (
+            json.dumps(call.arguments) if call.invalid_arguments is None else call.invalid_arguments
+        )
+        events.append(ToolCallDelta(index, call.id, call.name, arguments))
+    events.append(ResponseDone(response))
+    return events
+
+
+async def _call_through_stream(
+    mw: Middleware, request: ModelRequest, call_next: ModelHandler
+) -> ModelResponse:
+    async def replay(req: ModelRequest) -> AsyncIterator[ModelStreamEvent]:
+        for event in response_events(await call_next(req)):
+            yield event
+
+    response: ModelResponse | None = None
+    async for event in mw.wrap_model_stream(request, replay):
+        if isinstance(event, ResponseDone):
+            response = event.response
+    if response is None:
+        raise AiopsError(f"middleware {mw.name or type(mw).__name__!r} ended without a response")
+    return response
+
+
+async def _stream_through_call(
+    mw: Middleware, request: ModelRequest, call_next: StreamHandler
+) -> AsyncIterator[ModelStreamEvent]:
+    """Run ``mw.wrap_model_call`` with a ``call_next`` that drains the inner stream.
+
+    The events of the last inner stream are replayed when the middleware returns that stream's
+    response unchanged; a changed or replaced response is replayed from the response itself.
+    """
+    last: list[ModelStreamEvent] = []
+
+    async def drain(req: ModelRequest) -> ModelResponse:
+        # Consumed to the end (ResponseDone is the last event), so the inner stream closes.
+        events = [event async for event in call_next(req)]
+        done = events[-1] if events else None
+        if not isinstance(done, ResponseDone):
+            raise AiopsError("model stream ended without a response")
+        last[:] = events
+        return done.response
+
+    response = await mw.wrap_model_call(request, drain)
+    done = last[-1] if last else None
+    replay = last if isinstance(done, ResponseDone) and done.response is response else None
+    for event in replay or response_events(response):
+        yield event
 
 
 def wraps_model(cls: type[Middleware]) -> bool:
     """Whether a middleware class takes part in model calls (others are skipped there)."""
-    return _overrides(cls, "wrap_model_call", "before_model", "after_model")
+    return _overrides(cls, "wrap_model_call", "wrap_model_stream", "before_model", "after_model")
 
 
 def wraps_stream(cls: type[Middleware]) -> bool:
-    return _overrides(cls, "wrap_model_stream", "before_model", "after_model")
+    """Whether a middleware class takes part in streaming model calls.
+
+    A class that overrides only ``wrap_model_call`` takes part too (through a buffered adapter),
+    so no guard rail is silently skipped when a run streams.
+    """
+    return _overrides(cls, "wrap_model_stream", "wrap_model_call", "before_model", "after_model")
 
 
 def wraps_tool(cls: type[Middleware]) -> bool:
@@ -142,6 +247,9 @@ class MiddlewareSpec:
                 f"MiddlewareSpec {self.type_name!r}: priority must be between 1 and 100, "
                 f"got {self.priority}"
             )
+        for flag in ("active", "critical"):
+            if not isinstance(getattr(self, flag), bool):
+                raise UserError(f"MiddlewareSpec {self.type_name!r}: {flag} must be true or false")
         if not isinstance(self.config, Mapping):
             raise UserError(f"MiddlewareSpec {self.type_name!r}: config must be a mapping")
 

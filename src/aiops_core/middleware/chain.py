@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 from .._types import ModelHandler, StreamHandler, ToolHandler
 from ..context import RunContext
-from ..errors import MiddlewareError, UserError
-from .base import Middleware, MiddlewareConfig, MiddlewareSpec, wraps_model, wraps_stream, wraps_tool
+from ..errors import AiopsError, MiddlewareError, UserError
+from .base import (
+    Middleware,
+    MiddlewareConfig,
+    MiddlewareSpec,
+    wraps_model,
+    wraps_stream,
+    wraps_tool,
+)
 from .registry import masked_config, parse_middleware_config
 
 __all__ = ["MiddlewareChain", "ResolvedSpec", "build_chain", "resolve_specs"]
@@ -88,8 +95,27 @@ class MiddlewareChain:
         return handler
 
     async def before_run(self, context: RunContext) -> None:
-        for mw in self.middleware:
-            await mw.before_run(context)
+        """Run each middleware's ``before_run``, outermost first.
+
+        ``before_run`` is where a middleware finishes initialising (a connection, a model). An
+        :class:`~aiops_core.errors.AiopsError` it raises is a decision (a refused request) and
+        propagates. Any other failure is a broken middleware: a critical one aborts the run with
+        :class:`MiddlewareError`; a non-critical one is dropped from this run with a warning.
+        Call this before composing handlers, so a dropped middleware is not part of them.
+        """
+        kept: list[tuple[ResolvedSpec, Middleware]] = []
+        for resolved, mw in self.entries:
+            try:
+                await mw.before_run(context)
+            except AiopsError:
+                raise
+            except Exception as err:
+                _fail(resolved, err, context, "failed to start")
+                continue
+            kept.append((resolved, mw))
+        if len(kept) != len(self.entries):
+            self.entries = kept
+            self.middleware = [m for _, m in kept]
 
     async def after_run(self, context: RunContext, output: Any) -> None:
         for mw in reversed(self.middleware):
@@ -136,15 +162,18 @@ def build_chain(resolved: Iterable[ResolvedSpec], context: RunContext) -> Middle
         try:
             mw = r.cls(r.config, context)
         except Exception as err:
-            if r.spec.critical:
-                raise MiddlewareError(
-                    f"Critical middleware {r.name!r} failed to build: {err}", middleware=r.name
-                ) from err
-            warning = f"middleware {r.name!r} skipped: failed to build ({type(err).__name__}: {err})"
-            log.warning(warning)
-            context.warnings.append(warning)
+            _fail(r, err, context, "failed to build")
             continue
         entries.append((r, mw))
     return MiddlewareChain(entries)
 
 
+def _fail(r: ResolvedSpec, err: Exception, context: RunContext, what: str) -> None:
+    """Abort the run for a critical middleware; otherwise log, note in the result, and go on."""
+    if r.spec.critical:
+        raise MiddlewareError(
+            f"Critical middleware {r.name!r} {what}: {type(err).__name__}: {err}", middleware=r.name
+        ) from err
+    warning = f"middleware {r.name!r} skipped: {what} ({type(err).__name__}: {err})"
+    log.warning(warning)
+    context.warnings.append(warning)

@@ -7,6 +7,7 @@ Built-ins are lazy import paths; third parties register in code with
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Mapping
 from importlib.metadata import entry_points
 from typing import Any
@@ -17,6 +18,8 @@ from ..errors import UnknownNameError, UserError
 from .base import Middleware, MiddlewareConfig, MiddlewareSpec
 
 __all__ = [
+    "MiddlewareLoadError",
+    "config_schema",
     "get_middleware_type",
     "list_middleware_types",
     "parse_middleware_config",
@@ -24,6 +27,14 @@ __all__ = [
 ]
 
 ENTRY_POINT_GROUP = "aiops_core.middleware"
+
+
+class MiddlewareLoadError(UserError, ImportError):
+    """A registered middleware type cannot be imported (its package or a dependency is missing).
+
+    An :class:`ImportError` too, so callers that skip unloadable entries keep working.
+    """
+
 
 _BUILTIN: dict[str, str] = {
     name: f"aiops_core.middleware.{module}:{cls}"
@@ -75,13 +86,29 @@ def get_middleware_type(name_or_cls: str | type[Middleware]) -> type[Middleware]
     entry = known[name_or_cls]
     if isinstance(entry, str):
         module, _, attr = entry.partition(":")
-        entry = getattr(importlib.import_module(module), attr)
-    return entry  # type: ignore[return-value]
+        try:
+            entry = getattr(importlib.import_module(module), attr)
+        except (ImportError, AttributeError) as err:
+            raise MiddlewareLoadError(
+                f"Middleware type {name_or_cls!r} cannot be loaded from {module}:{attr} ({err}); "
+                "check the package that registers it is installed"
+            ) from err
+    if not (isinstance(entry, type) and issubclass(entry, Middleware)):
+        raise UserError(
+            f"Middleware type {name_or_cls!r} is registered as {entry!r}, not a Middleware subclass"
+        )
+    return entry
 
 
 def list_middleware_types() -> dict[str, type[Middleware]]:
     """Every registered middleware type by name."""
     return {name: get_middleware_type(name) for name in sorted(_known())}
+
+
+def config_schema(name_or_cls: str | type[Middleware]) -> dict[str, Any]:
+    """JSON Schema of a middleware type's config (defaults included)."""
+    schema: dict[str, Any] = get_middleware_type(name_or_cls).Config.model_json_schema()
+    return schema
 
 
 def parse_middleware_config(spec: MiddlewareSpec) -> tuple[type[Middleware], MiddlewareConfig]:
@@ -99,10 +126,16 @@ def parse_middleware_config(spec: MiddlewareSpec) -> tuple[type[Middleware], Mid
 
 def masked_config(config: MiddlewareConfig) -> dict[str, Any]:
     """The config as a dict with secret-looking values masked."""
-    return _mask(config.model_dump(mode="json"))
+    masked: dict[str, Any] = _mask(config.model_dump(mode="json"))
+    return masked
 
 
-_SECRET_WORDS = ("key", "token", "password", "secret", "credential", "auth")
+# A field is secret when one of its name's words is one of these ("api_key", "auth_token",
+# "password"); "key_prefix" or "max_tokens" are not.
+_SECRET_NAME = re.compile(
+    r"(?:^|_)(?:password|passwd|secret|credentials?|token|api_?key|access_?key|private_?key|auth)"
+    r"(?:$|_)"
+)
 
 
 def _mask(value: Any, key: str = "") -> Any:
@@ -110,8 +143,7 @@ def _mask(value: Any, key: str = "") -> Any:
         return {k: _mask(v, str(k)) for k, v in value.items()}
     if isinstance(value, list):
         return [_mask(v, key) for v in value]
-    lowered = key.lower()
-    if value and isinstance(value, str) and any(w in lowered for w in _SECRET_WORDS):
+    if value and isinstance(value, str) and _SECRET_NAME.search(key.lower()):
         return "***"
     if isinstance(value, str) and "://" in value and "@" in value:
         scheme, _, rest = value.partition("://")

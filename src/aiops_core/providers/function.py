@@ -51,7 +51,9 @@ def _as_response(value: Any, label: str) -> ModelResponse:
             "return a str, an AssistantMessage or a ModelResponse"
         )
     finish = "tool_calls" if message.tool_calls else "stop"
-    return ModelResponse(message=message, usage=Usage(requests=1), finish_reason=finish, model=label)
+    return ModelResponse(
+        message=message, usage=Usage(requests=1), finish_reason=finish, model=label
+    )
 
 
 class FunctionModel:

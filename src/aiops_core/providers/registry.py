@@ -130,7 +130,7 @@ def get_provider(name: str) -> type[ProviderHandler]:
         entry = getattr(importlib.import_module(module), attr)
         if name in _registered:
             _registered[name] = entry
-    return entry  # type: ignore[return-value]
+    return entry
 
 
 @dataclass(frozen=True)
@@ -148,7 +148,9 @@ def list_providers() -> list[HandlerInfo]:
     rows = []
     for name in sorted(_known()):
         handler = get_provider(name)
-        rows.append(HandlerInfo(name, handler.sdk_installed(), handler.sdk, handler.config_schema()))
+        rows.append(
+            HandlerInfo(name, handler.sdk_installed(), handler.sdk, handler.config_schema())
+        )
     return rows
 
 

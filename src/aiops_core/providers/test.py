@@ -15,7 +15,14 @@ from typing import Any, cast
 from pydantic import Field
 
 from ..messages import AssistantMessage, Message, ToolCall, ToolResultMessage, Usage, UserMessage
-from .base import ModelRequest, ModelResponse, ModelStreamEvent, ResponseDone, TextDelta, ToolCallDelta
+from .base import (
+    ModelRequest,
+    ModelResponse,
+    ModelStreamEvent,
+    ResponseDone,
+    TextDelta,
+    ToolCallDelta,
+)
 from .registry import ProviderConfig, ProviderHandler
 
 __all__ = ["TestHandler", "TestModel", "example_from_schema"]
@@ -26,7 +33,7 @@ def example_from_schema(schema: dict[str, Any], defs: dict[str, Any] | None = No
     defs = defs if defs is not None else schema.get("$defs", {})
     if "$ref" in schema:
         return example_from_schema(defs[schema["$ref"].rsplit("/", 1)[-1]], defs)
-    if "examples" in schema and schema["examples"]:
+    if schema.get("examples"):
         return schema["examples"][0]
     if "default" in schema:
         return schema["default"]
@@ -42,7 +49,7 @@ def example_from_schema(schema: dict[str, Any], defs: dict[str, Any] | None = No
         kind = next((k for k in kind if k != "null"), "null")
     if kind == "object":
         props = schema.get("properties", {})
-        required = schema.get("required", list(props))
+        required = schema.get("required", [])
         return {name: example_from_schema(props[name], defs) for name in required if name in props}
     if kind == "array":
         count = schema.get("minItems", 1)
@@ -97,17 +104,19 @@ class TestModel:
 
     def _respond(self, request: ModelRequest) -> ModelResponse:
         messages = request.messages
-        last_user = max((i for i, m in enumerate(messages) if isinstance(m, UserMessage)), default=-1)
+        last_user = max(
+            (i for i, m in enumerate(messages) if isinstance(m, UserMessage)), default=-1
+        )
         turn = messages[last_user + 1 :]
         called = any(isinstance(m, AssistantMessage) and m.tool_calls for m in turn)
-        tools = [
-            t for t in request.tools if self.call_tools == "all" or t.name in self.call_tools
-        ]
+        tools = [t for t in request.tools if self.call_tools == "all" or t.name in self.call_tools]
         usage = Usage(input_tokens=_estimate_tokens(messages), requests=1)
         if tools and not called and request.settings.get("tool_choice") != "none":
             step = sum(1 for m in messages if isinstance(m, AssistantMessage)) + 1
             calls = [
-                ToolCall(id=f"call_{step}_{i}", name=t.name, arguments=example_from_schema(t.parameters))
+                ToolCall(
+                    id=f"call_{step}_{i}", name=t.name, arguments=example_from_schema(t.parameters)
+                )
                 for i, t in enumerate(tools)
             ]
             message = AssistantMessage(tool_calls=calls)

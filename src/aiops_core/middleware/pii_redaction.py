@@ -1,0 +1,140 @@
+"""``pii_redaction``: keep personal data and secrets away from the model, the answer and the logs.
+
+Redacts, per configurable type: ``email``, ``phone``, ``credit_card`` (Luhn-checked),
+``api_key`` (well-known key formats, bearer tokens, ``api_key=...``), ``password`` (``password=``,
+and device-config secrets such as ``password 7 ...``, ``enable secret 5 ...``,
+``snmp-server community ...``, ``tacacs-server key ...``) and ``private_key``. Network data
+(``ip_address``, ``mac_address``) stays visible unless you turn it on.
+
+Where it applies (each switchable): user messages before every model call (the stored history
+keeps the original, the provider never sees it), tool results as they come back (stored
+redacted), and the model's answer (streamed answers are redacted line by line).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from typing import Any
+
+from pydantic import Field, field_validator
+
+from .._types import StreamHandler, ToolHandler
+from ..messages import Message, ToolResultMessage, UserMessage
+from ..providers.base import ModelRequest, ModelResponse, ModelStreamEvent
+from ..tools import ToolInvocation
+from ._patterns import redact
+from ._text import check_template, map_content, rewrite_stream
+from .base import Middleware, MiddlewareConfig
+
+__all__ = ["PIIRedactionConfig", "PIIRedactionMiddleware"]
+
+log = logging.getLogger("aiops_core.middleware.pii_redaction")
+
+
+class PIIRedactionConfig(MiddlewareConfig):
+    """Config of the ``pii_redaction`` middleware: one switch per type and per place."""
+
+    email: bool = True
+    phone: bool = True
+    credit_card: bool = True
+    api_key: bool = True
+    password: bool = True
+    private_key: bool = True
+    ip_address: bool = Field(False, description="network data stays visible unless asked")
+    mac_address: bool = Field(False, description="network data stays visible unless asked")
+    redact_input: bool = Field(True, description="user messages sent to the model")
+    redact_tool_results: bool = Field(True, description="tool results (also as stored)")
+    redact_output: bool = Field(True, description="the model's answer")
+    placeholder: str = Field("[REDACTED:{type}]", description="replacement; {type} is the type")
+
+    def enabled_types(self) -> list[str]:
+        names = (
+            "email",
+            "phone",
+            "credit_card",
+            "api_key",
+            "password",
+            "private_key",
+            "ip_address",
+            "mac_address",
+        )
+        return [n for n in names if getattr(self, n)]
+
+    @field_validator("placeholder")
+    @classmethod
+    def _placeholder_template(cls, value: str) -> str:
+        return check_template(value, type="x")
+
+
+class PIIRedactionMiddleware(Middleware):
+    """Redacts personal data and secrets (device-config passwords too) from input, tool results and output."""
+
+    name = "pii_redaction"
+    Config = PIIRedactionConfig
+    config: PIIRedactionConfig
+
+    def __init__(self, config: Any = None, context: Any = None) -> None:
+        super().__init__(config, context)
+        self.types = self.config.enabled_types()
+        self.redacted = 0
+        self._seen: dict[int, tuple[Message, Message]] = {}
+
+    def redact(self, text: str) -> str:
+        """``text`` with every enabled type replaced by the placeholder."""
+        clean, found = redact(text, self.types, self.config.placeholder)
+        if found:
+            self.redacted += len(found)
+            log.info("pii_redaction: redacted %s", ", ".join(sorted(set(found))))
+        return clean
+
+    def _message(self, message: Message) -> Message:
+        key = id(message)
+        if key not in self._seen:
+            new = map_content(message, self.redact)  # type: ignore[arg-type]
+            self._seen[key] = (message, new)
+        return self._seen[key][1]
+
+    async def before_model(self, request: ModelRequest) -> ModelRequest | None:
+        cfg = self.config
+        if not (cfg.redact_input or cfg.redact_tool_results) or not self.types:
+            return None
+        messages = []
+        changed = False
+        for message in request.messages:
+            wanted = (isinstance(message, UserMessage) and cfg.redact_input) or (
+                isinstance(message, ToolResultMessage) and cfg.redact_tool_results
+            )
+            new = self._message(message) if wanted else message
+            changed |= new is not message
+            messages.append(new)
+        return request.replace(messages=messages) if changed else None
+
+    async def after_model(
+        self, request: ModelRequest, response: ModelResponse
+    ) -> ModelResponse | None:
+        if not self.config.redact_output or not self.types:
+            return None
+        content = self.redact(response.message.content)
+        if content == response.message.content:
+            return None
+        return replace(response, message=response.message.model_copy(update={"content": content}))
+
+    async def wrap_model_stream(
+        self, request: ModelRequest, call_next: StreamHandler
+    ) -> AsyncIterator[ModelStreamEvent]:
+        request = await self.before_model(request) or request
+        events = call_next(request)
+        if self.config.redact_output and self.types:
+            events = rewrite_stream(events, self.redact)
+        async for event in events:
+            yield event
+
+    async def wrap_tool_call(
+        self, invocation: ToolInvocation, call_next: ToolHandler
+    ) -> ToolResultMessage:
+        result = await call_next(invocation)
+        if not self.config.redact_tool_results or not self.types:
+            return result
+        return map_content(result, self.redact)  # type: ignore[return-value]

@@ -1,0 +1,193 @@
+"""``summarization``: keep long conversations under a token budget.
+
+When a request's estimated size passes ``max_tokens``, the older messages are replaced by a
+summary written by a model, and about the last ``keep_last`` messages are sent as they are. The
+cut never separates a tool call from its result, and the kept part starts with a user message
+(the cut moves back to one; a single long turn without one gets a short placeholder). The summary
+is added to the system prompt.
+
+The summary comes from ``model`` (any ``"provider:model"``, resolved with ``get_chat_model``),
+or, when ``model`` is not set, from the run's own model through the rest of the chain. Within a
+run the summary is reused and extended as the conversation grows; the stored history is never
+changed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from pydantic import Field, field_validator
+
+from .._types import ModelHandler, StreamHandler
+from ..errors import AiopsError, UnknownNameError
+from ..messages import AssistantMessage, Message, SystemMessage, ToolResultMessage, UserMessage
+from ..providers.base import ChatModel, ModelRequest, ModelResponse, ModelStreamEvent, ResponseDone
+from ..providers.registry import get_chat_model, get_provider
+from ._text import estimate_tokens, message_text
+from .base import Middleware, MiddlewareConfig
+
+__all__ = ["SummarizationConfig", "SummarizationMiddleware", "split_point"]
+
+log = logging.getLogger("aiops_core.middleware.summarization")
+
+DEFAULT_PROMPT = (
+    "Summarise the conversation below for an assistant that will continue it. Keep device "
+    "names, addresses, ticket numbers, decisions, open questions and tool findings. Be concise."
+)
+
+CONTINUE = "(The earlier part of this task is summarised in the system message. Continue.)"
+
+
+class SummarizationConfig(MiddlewareConfig):
+    """Config of the ``summarization`` middleware."""
+
+    max_tokens: int = Field(
+        8000, ge=100, description="estimated request size that triggers a summary"
+    )
+    keep_last: int = Field(10, ge=1, description="most recent messages always sent as they are")
+    model: str | None = Field(
+        None, description='"provider:model" for summaries (None: the run\'s model)'
+    )
+    prompt: str = Field(DEFAULT_PROMPT, description="instructions for the summarising model")
+    summary_max_tokens: int = Field(800, ge=16, description="max_tokens of the summary request")
+
+    @field_validator("model")
+    @classmethod
+    def _provider_known(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                get_provider(value.partition(":")[0].strip())
+            except UnknownNameError as err:
+                raise ValueError(str(err)) from None
+        return value
+
+
+def split_point(messages: Sequence[Message], keep_last: int) -> int:
+    """Where the kept tail starts: about the last ``keep_last`` messages.
+
+    The cut moves back to a user message, since some providers want the conversation after the
+    system prompt to start with one. When there is none to move to (one long agentic turn), it
+    moves back past tool results at least, so a tool call is never separated from its result.
+    """
+    cut = max(0, len(messages) - keep_last)
+    at_user = cut
+    while at_user > 0 and not isinstance(messages[at_user], UserMessage):
+        at_user -= 1
+    if at_user > 0:
+        return at_user
+    while cut > 0 and isinstance(messages[cut], ToolResultMessage):
+        cut -= 1
+    return cut
+
+
+def _transcript(messages: Sequence[Message]) -> str:
+    lines = []
+    for m in messages:
+        if isinstance(m, ToolResultMessage):
+            lines.append(f"tool {m.name or m.tool_call_id}: {m.text}")
+        elif isinstance(m, AssistantMessage):
+            calls = ", ".join(c.name for c in m.tool_calls)
+            text = m.content + (f" [called: {calls}]" if calls else "")
+            lines.append(f"assistant: {text}")
+        else:
+            lines.append(f"{m.role}: {message_text(m)}")
+    return "\n".join(lines)
+
+
+class SummarizationMiddleware(Middleware):
+    """Summarises older messages when a request passes a token threshold."""
+
+    name = "summarization"
+    Config = SummarizationConfig
+    config: SummarizationConfig
+
+    def __init__(self, config: Any = None, context: Any = None) -> None:
+        super().__init__(config, context)
+        # (number of conversation messages summarised, summary text) for this run
+        self._summary: tuple[int, str] | None = None
+        self.summaries = 0
+
+    async def _summarise(self, messages: Sequence[Message], call_next: ModelHandler) -> str:
+        previous = self._summary
+        start, earlier = (previous[0], previous[1]) if previous else (0, "")
+        text = _transcript(messages[start:])
+        if earlier:
+            text = f"Summary so far:\n{earlier}\n\nLater messages:\n{text}"
+        request = ModelRequest(
+            messages=[SystemMessage(content=self.config.prompt), UserMessage(content=text)],
+            settings={"max_tokens": self.config.summary_max_tokens},
+            context=self.context,
+        )
+        if self.config.model is None:
+            response = await call_next(request)
+        else:
+            model: ChatModel = get_chat_model(self.config.model)
+            try:
+                response = await model.complete(request)
+            finally:
+                await model.aclose()
+        self.summaries += 1
+        summary = response.message.content.strip()
+        if not summary:
+            raise AiopsError("the summarising model returned an empty summary")
+        log.info("summarization: summarised %d messages", len(messages))
+        return summary
+
+    def _with_summary(self, system: list[Message], convo: Sequence[Message]) -> list[Message]:
+        assert self._summary is not None  # callers check
+        cut, summary = self._summary
+        note = f"Summary of the earlier conversation:\n{summary}"
+        if system and isinstance(system[0], SystemMessage):
+            head: list[Message] = [
+                SystemMessage(content=f"{system[0].content}\n\n{note}"),
+                *system[1:],
+            ]
+        else:
+            head = [SystemMessage(content=note)]
+        tail = list(convo[cut:])
+        if tail and not isinstance(tail[0], UserMessage):
+            tail.insert(0, UserMessage(content=CONTINUE))
+        return [*head, *tail]
+
+    async def _shrink(self, request: ModelRequest, call_next: ModelHandler) -> ModelRequest:
+        limit = self.config.max_tokens
+        system: list[Message] = [m for m in request.messages if isinstance(m, SystemMessage)]
+        convo = [m for m in request.messages if not isinstance(m, SystemMessage)]
+        if self._summary is not None:
+            # Reuse this run's summary while the request stays within budget with it.
+            shrunk = self._with_summary(system, convo)
+            if estimate_tokens(shrunk) <= limit:
+                return request.replace(messages=shrunk)
+        elif estimate_tokens(request.messages) <= limit:
+            return request
+        cut = split_point(convo, self.config.keep_last)
+        if cut == 0 or (self._summary is not None and cut <= self._summary[0]):
+            return (
+                request
+                if self._summary is None
+                else request.replace(messages=self._with_summary(system, convo))
+            )
+        self._summary = (cut, await self._summarise(convo[:cut], call_next))
+        return request.replace(messages=self._with_summary(system, convo))
+
+    async def wrap_model_call(
+        self, request: ModelRequest, call_next: ModelHandler
+    ) -> ModelResponse:
+        return await call_next(await self._shrink(request, call_next))
+
+    async def wrap_model_stream(
+        self, request: ModelRequest, call_next: StreamHandler
+    ) -> AsyncIterator[ModelStreamEvent]:
+        async def complete(req: ModelRequest) -> ModelResponse:
+            response = None
+            async for event in call_next(req):  # to the end, so the stream closes
+                if isinstance(event, ResponseDone):
+                    response = event.response
+            if response is None:
+                raise AiopsError("the summarising stream ended without a response")
+            return response
+
+        async for event in call_next(await self._shrink(request, complete)):
+            yield event
