@@ -1,0 +1,75 @@
+"""The config schema shared by the SDK-backed handlers, and credential lookup.
+
+Each handler's ``Config`` subclasses :class:`ChatConfig`: connection settings (base URL, timeout,
+SDK-level retries, extra headers) plus default model parameters. Request-level
+``ModelRequest.settings`` override the model parameters set here.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr
+
+from ..errors import UserError
+from .base import ModelSettings
+from .registry import ProviderConfig
+
+__all__ = ["SETTING_KEYS", "ChatConfig", "resolve_secret"]
+
+SETTING_KEYS = (
+    "temperature",
+    "max_tokens",
+    "top_p",
+    "stop",
+    "seed",
+    "tool_choice",
+    "parallel_tool_calls",
+)
+"""Config fields that are model parameters (the keys of :class:`ModelSettings`)."""
+
+
+class ChatConfig(ProviderConfig):
+    """Connection settings and default model parameters of an SDK-backed handler."""
+
+    base_url: str | None = Field(None, description="API base URL (default: the provider's own)")
+    timeout: float = Field(60.0, gt=0, description="seconds before a request is abandoned")
+    max_retries: int = Field(
+        0, ge=0, le=10, description="SDK-level retries (keep 0: the retry middleware retries)"
+    )
+    extra_headers: dict[str, str] = Field(
+        default_factory=dict, description="HTTP headers added to every request"
+    )
+    temperature: float | None = Field(None, ge=0, le=2, description="sampling temperature")
+    max_tokens: int | None = Field(None, ge=1, description="most tokens in the answer")
+    top_p: float | None = Field(None, gt=0, le=1, description="nucleus sampling mass")
+    stop: list[str] | None = Field(None, description="stop sequences")
+    seed: int | None = Field(None, description="sampling seed, where the provider supports it")
+    tool_choice: Literal["auto", "none", "required"] | str | None = Field(
+        None, description='"auto", "none", "required" or the name of a tool to force'
+    )
+    parallel_tool_calls: bool | None = Field(
+        None, description="allow several tool calls in one answer"
+    )
+
+    def model_settings(self) -> ModelSettings:
+        """The model parameters that are set, as request settings."""
+        values: dict[str, Any] = {}
+        for key in SETTING_KEYS:
+            value = getattr(self, key)
+            if value is not None:
+                values[key] = value
+        return values  # type: ignore[return-value]
+
+
+def resolve_secret(explicit: str | SecretStr | None, env_var: str, *, provider: str) -> str:
+    """The explicit key, else the environment variable; a :class:`UserError` names both ways."""
+    if isinstance(explicit, SecretStr):
+        explicit = explicit.get_secret_value()
+    if explicit:
+        return explicit
+    value = os.environ.get(env_var)
+    if value:
+        return value
+    raise UserError(f"No API key for provider {provider!r}: pass api_key=... or set {env_var}")

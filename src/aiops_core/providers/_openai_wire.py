@@ -1,0 +1,257 @@
+"""The OpenAI Chat Completions wire mapping, shared by ``openai``, ``azure_openai`` and ``huggingface``.
+
+Requests are built as plain dicts (no per-call SDK model building); responses and stream chunks
+are read by attribute, which works for the ``openai`` SDK's models and for ``huggingface_hub``'s
+dataclasses alike.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterable, AsyncIterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from ..messages import (
+    AssistantMessage,
+    DataPart,
+    ImagePart,
+    Message,
+    TextPart,
+    ToolCall,
+    Usage,
+    content_text,
+)
+from .base import (
+    ModelRequest,
+    ModelResponse,
+    ModelSettings,
+    ModelStreamEvent,
+    OutputSchema,
+    ResponseDone,
+    StreamAccumulator,
+    TextDelta,
+    ToolCallDelta,
+    parse_arguments,
+)
+
+if TYPE_CHECKING:
+    from ..tools import ToolDefinition
+
+__all__ = [
+    "build_request",
+    "openai_messages",
+    "openai_tool_choice",
+    "openai_tools",
+    "read_response",
+    "read_stream",
+    "schema_name",
+]
+
+_KNOWN = frozenset({"temperature", "top_p", "stop", "seed"})
+_NAME = re.compile(r"[^A-Za-z0-9_-]")
+
+
+def schema_name(schema: OutputSchema) -> str:
+    """The schema's name made safe for providers (letters, digits, ``_``, ``-``; 64 at most)."""
+    return _NAME.sub("_", schema.name)[:64] or "output"
+
+
+def _image_url(part: ImagePart) -> str:
+    return part.url or f"data:{part.media_type};base64,{part.data}"
+
+
+def _user_content(content: str | Sequence[Any]) -> str | list[dict[str, Any]]:
+    if isinstance(content, str):
+        return content
+    parts: list[dict[str, Any]] = []
+    for part in content:
+        if isinstance(part, TextPart):
+            parts.append({"type": "text", "text": part.text})
+        elif isinstance(part, ImagePart):
+            parts.append({"type": "image_url", "image_url": {"url": _image_url(part)}})
+        elif isinstance(part, DataPart):
+            parts.append({"type": "text", "text": json.dumps(part.data, default=str)})
+    return parts
+
+
+def _call_arguments(call: ToolCall) -> str:
+    if call.invalid_arguments is not None:
+        return (
+            call.invalid_arguments
+        )  # send back what the model wrote, so its correction makes sense
+    return json.dumps(call.arguments)
+
+
+def openai_messages(messages: Sequence[Message]) -> list[dict[str, Any]]:
+    """Messages in Chat Completions form."""
+    out: list[dict[str, Any]] = []
+    for message in messages:
+        role = message.role
+        if role == "assistant":
+            item: dict[str, Any] = {"role": "assistant", "content": message.content or None}
+            calls = message.tool_calls  # type: ignore[union-attr]
+            if calls:
+                item["tool_calls"] = [
+                    {
+                        "id": call.id,
+                        "type": "function",
+                        "function": {"name": call.name, "arguments": _call_arguments(call)},
+                    }
+                    for call in calls
+                ]
+            out.append(item)
+        elif role == "tool":
+            out.append(
+                {
+                    "role": "tool",
+                    "tool_call_id": message.tool_call_id,  # type: ignore[union-attr]
+                    "content": content_text(message.content),
+                }
+            )
+        elif role == "user":
+            out.append({"role": "user", "content": _user_content(message.content)})
+        else:
+            out.append({"role": "system", "content": message.content})
+    return out
+
+
+def openai_tools(tools: Sequence[ToolDefinition]) -> list[dict[str, Any]]:
+    """Tool definitions in Chat Completions form."""
+    return [
+        {
+            "type": "function",
+            "function": {"name": t.name, "description": t.description, "parameters": t.parameters},
+        }
+        for t in tools
+    ]
+
+
+def openai_tool_choice(choice: str) -> str | dict[str, Any]:
+    """``auto`` / ``none`` / ``required`` as they are; a tool name forces that tool."""
+    if choice in ("auto", "none", "required"):
+        return choice
+    return {"type": "function", "function": {"name": choice}}
+
+
+def build_request(
+    request: ModelRequest, settings: ModelSettings, *, max_tokens_key: str = "max_tokens"
+) -> dict[str, Any]:
+    """Keyword arguments for a Chat Completions call (without ``model`` and ``stream``).
+
+    Settings the SDK has no parameter for go into ``extra_body``.
+    """
+    kwargs: dict[str, Any] = {"messages": openai_messages(request.messages)}
+    has_tools = bool(request.tools)
+    if has_tools:
+        kwargs["tools"] = openai_tools(request.tools)
+    extra: dict[str, Any] = {}
+    for key, value in settings.items():
+        if key in _KNOWN:
+            kwargs[key] = value
+        elif key == "max_tokens":
+            kwargs[max_tokens_key] = value
+        elif key == "tool_choice":
+            if has_tools:  # the API rejects tool_choice without tools
+                kwargs["tool_choice"] = openai_tool_choice(value)  # type: ignore[arg-type]
+        elif key == "parallel_tool_calls":
+            if has_tools:
+                kwargs["parallel_tool_calls"] = value
+        else:
+            extra[key] = value
+    if extra:
+        kwargs["extra_body"] = extra
+    schema = request.output_schema
+    if schema is not None:
+        kwargs["response_format"] = {
+            "type": "json_schema",
+            "json_schema": {
+                "name": schema_name(schema),
+                "schema": schema.json_schema,
+                "strict": False,
+            },
+        }
+    return kwargs
+
+
+def read_usage(usage: Any) -> Usage:
+    """Token counts of a Chat Completions ``usage`` object."""
+    if usage is None:
+        return Usage(requests=1)
+    details = getattr(usage, "prompt_tokens_details", None)
+    if isinstance(details, dict):  # huggingface_hub keeps unknown fields as plain dicts
+        cached = details.get("cached_tokens")
+    else:
+        cached = getattr(details, "cached_tokens", None) if details is not None else None
+    return Usage(
+        input_tokens=usage.prompt_tokens or 0,
+        output_tokens=usage.completion_tokens or 0,
+        cached_tokens=cached or 0,
+        requests=1,
+    )
+
+
+def _arguments_text(arguments: Any) -> str:
+    if arguments is None:
+        return ""
+    if isinstance(arguments, str):
+        return arguments
+    return json.dumps(arguments)
+
+
+def read_response(response: Any, request_id: str | None) -> ModelResponse:
+    """A :class:`ModelResponse` from a Chat Completions response object."""
+    choice = response.choices[0]
+    message = choice.message
+    calls = [
+        parse_arguments(call.id, call.function.name, call.function.arguments)
+        for call in message.tool_calls or ()
+    ]
+    return ModelResponse(
+        message=AssistantMessage(content=message.content or "", tool_calls=calls),
+        usage=read_usage(response.usage),
+        finish_reason=choice.finish_reason,
+        model=response.model,
+        request_id=request_id,
+    )
+
+
+async def read_stream(
+    chunks: AsyncIterable[Any], request_id: str | None
+) -> AsyncIterator[ModelStreamEvent]:
+    """Stream events from Chat Completions chunks, ending with :class:`ResponseDone`."""
+    acc = StreamAccumulator()
+    usage: Usage | None = None
+    finish: str | None = None
+    model: str | None = None
+    async for chunk in chunks:
+        model = chunk.model or model
+        if chunk.usage is not None:
+            usage = read_usage(chunk.usage)
+        for choice in chunk.choices or ():
+            delta = choice.delta
+            if delta is not None:
+                if delta.content:
+                    text_event = TextDelta(delta.content)
+                    acc.add(text_event)
+                    yield text_event
+                for call in delta.tool_calls or ():
+                    fn = call.function
+                    call_event = ToolCallDelta(
+                        call.index or 0,
+                        call.id or None,
+                        (fn.name or None) if fn is not None else None,
+                        _arguments_text(fn.arguments) if fn is not None else "",
+                    )
+                    acc.add(call_event)
+                    yield call_event
+            if choice.finish_reason:
+                finish = choice.finish_reason
+    yield ResponseDone(
+        acc.response(
+            usage=usage or Usage(requests=1),
+            finish_reason=finish,
+            model=model,
+            request_id=request_id,
+        )
+    )

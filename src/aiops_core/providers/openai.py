@@ -1,0 +1,96 @@
+"""The ``openai`` handler: OpenAI Chat Completions through the official ``openai`` SDK.
+
+Also the base of the ``azure_openai`` handler. ``get_chat_model("openai:gpt-4o-mini")`` reads the
+key from ``OPENAI_API_KEY`` unless ``api_key=`` is given; any OpenAI-compatible server (vLLM,
+LM Studio, llama.cpp) works with ``base_url=``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any, ClassVar, cast
+
+from pydantic import Field
+
+from ._config import ChatConfig, resolve_secret
+from ._model import SDKChatModel
+from ._openai_wire import build_request, read_response, read_stream
+from .base import ModelRequest, ModelResponse, ModelStreamEvent
+from .registry import ProviderConfig, ProviderHandler
+
+if TYPE_CHECKING:
+    from openai import AsyncOpenAI
+
+__all__ = ["OpenAIChatModel", "OpenAIConfig", "OpenAIHandler"]
+
+
+class OpenAIConfig(ChatConfig):
+    """Config of the ``openai`` handler."""
+
+    organization: str | None = Field(None, description="OpenAI organization id")
+    project: str | None = Field(None, description="OpenAI project id")
+
+
+class OpenAIChatModel(SDKChatModel["AsyncOpenAI"]):
+    """An OpenAI (or OpenAI-compatible) chat model."""
+
+    provider: ClassVar[str] = "openai"
+    max_tokens_key: ClassVar[str] = "max_completion_tokens"
+
+    def _new_client(self) -> AsyncOpenAI:
+        from openai import AsyncOpenAI
+
+        config = cast(OpenAIConfig, self.config)
+        return AsyncOpenAI(
+            api_key=self._secret,
+            organization=config.organization,
+            project=config.project,
+            base_url=config.base_url,
+            timeout=config.timeout,
+            max_retries=config.max_retries,
+            default_headers=config.extra_headers or None,
+            http_client=self._http_client,
+        )
+
+    async def _close_client(self, client: AsyncOpenAI) -> None:
+        await client.close()
+
+    def _kwargs(self, request: ModelRequest) -> dict[str, Any]:
+        kwargs = build_request(request, self._settings(request), max_tokens_key=self.max_tokens_key)
+        kwargs["model"] = self.model
+        return kwargs
+
+    async def _complete(self, client: AsyncOpenAI, request: ModelRequest) -> ModelResponse:
+        response = await client.chat.completions.create(**self._kwargs(request))
+        return read_response(response, response._request_id)
+
+    async def _stream(
+        self, client: AsyncOpenAI, request: ModelRequest
+    ) -> AsyncIterator[ModelStreamEvent]:
+        kwargs = self._kwargs(request)
+        stream = await client.chat.completions.create(
+            **kwargs, stream=True, stream_options={"include_usage": True}
+        )
+        async with stream:
+            request_id = stream.response.headers.get("x-request-id")
+            async for event in read_stream(stream, request_id):
+                yield event
+
+
+class OpenAIHandler(ProviderHandler):
+    """Registry entry ``openai``: ``get_chat_model("openai:gpt-4o-mini", temperature=0.2)``."""
+
+    name = "openai"
+    Config = OpenAIConfig
+    sdk = "openai"
+    extra = "openai"
+    api_key_env = "OPENAI_API_KEY"
+
+    def create(self, model: str, config: ProviderConfig, **options: Any) -> OpenAIChatModel:
+        secret = resolve_secret(options.get("api_key"), "OPENAI_API_KEY", provider=self.name)
+        return OpenAIChatModel(
+            model,
+            cast(OpenAIConfig, config),
+            secret=secret,
+            http_client=options.get("http_client"),
+        )

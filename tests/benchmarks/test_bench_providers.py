@@ -1,0 +1,28 @@
+"""Smoke test of ``benchmarks/bench_providers.py``: a quick run returns well-formed tables.
+
+It checks structure only, never the numbers: performance claims live in ``benchmarks/``.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks import bench_providers
+
+
+@pytest.mark.slow
+def test_quick_run_returns_well_formed_tables() -> None:
+    tables = bench_providers.run(quick=True)
+    assert len(tables) == 1
+    table = tables[0]
+    assert set(table) == {"title", "columns", "rows", "notes"}
+    assert [row[0] for row in table["rows"]] == [
+        "openai",
+        "azure_openai",
+        "anthropic",
+        "ollama",
+        "huggingface",
+    ]
+    for row in table["rows"]:
+        assert len(row) == len(table["columns"])
+        assert all(isinstance(value, float) for value in row[1:])

@@ -1,0 +1,106 @@
+"""Registry behaviour with the SDK handlers: listing, unknown names, entry points, custom handlers."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from aiops_core.errors import UnknownNameError, UserError
+from aiops_core.providers import ProviderHandler, get_chat_model, list_providers, registry
+from tests.servers.llm import LLMServer, Reply
+
+ROOT = Path(__file__).resolve().parents[3]
+BUILTIN = {"anthropic", "azure_openai", "function", "huggingface", "ollama", "openai", "test"}
+
+
+@pytest.fixture
+def clean_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(registry, "_registered", dict(registry._registered))
+    monkeypatch.setattr(registry, "_entry_points_loaded", False)
+
+
+def test_list_providers_shows_every_builtin_with_schema() -> None:
+    rows = {row.name: row for row in list_providers()}
+    assert set(rows) >= BUILTIN
+    for name in BUILTIN - {"test", "function"}:
+        row = rows[name]
+        assert row.installed is True
+        assert "timeout" in row.config_schema["properties"]
+    assert rows["azure_openai"].sdk == "openai"
+    assert "api_version" in rows["azure_openai"].config_schema["properties"]
+    assert rows["huggingface"].sdk == "huggingface_hub"
+
+
+def test_unknown_provider_suggests_the_closest() -> None:
+    with pytest.raises(UnknownNameError) as info:
+        get_chat_model("antropic:claude")
+    message = str(info.value)
+    assert "Did you mean 'anthropic'?" in message
+    for name in BUILTIN:
+        assert name in message
+
+
+def test_missing_sdk_names_the_extra(clean_registry: None) -> None:
+    class Missing(ProviderHandler):
+        name = "missing"
+        sdk = "aiops_no_such_sdk_package"
+        extra = "nosuch"
+
+    registry.register_provider("missing", Missing)
+    with pytest.raises(UserError, match=r"pip install 'aiops\[nosuch\]'"):
+        get_chat_model("missing:model")
+
+
+def test_entry_point_registration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_registry: None
+) -> None:
+    package = tmp_path / "aiops_ep_demo"
+    package.mkdir()
+    (package / "__init__.py").write_text(
+        textwrap.dedent(
+            """
+            from aiops_core.providers import ProviderHandler, TestModel
+
+            class DemoHandler(ProviderHandler):
+                name = "demo"
+
+                def create(self, model, config, **options):
+                    return TestModel(model, answer="from an entry point")
+            """
+        )
+    )
+    dist = tmp_path / "aiops_ep_demo-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: aiops-ep-demo\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text(
+        "[aiops_core.providers]\ndemo = aiops_ep_demo:DemoHandler\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "aiops_ep_demo", raising=False)
+    assert "demo" in {row.name for row in list_providers()}
+    model = get_chat_model("demo:label")
+    assert model.name == "test:label"
+
+
+def test_readme_custom_handler_runs_against_the_local_server(clean_registry: None) -> None:
+    text = (ROOT / "docs" / "providers.md").read_text()
+    block = re.search(r"<!-- custom-handler -->\n```python\n(.*?)```", text, re.S)
+    assert block is not None
+    code = block.group(1)
+    assert len(code.strip().splitlines()) < 30  # the promise in the README
+    with LLMServer() as server:
+        server.script(Reply(text="VLANs 10, 20 and 30."))
+        code = code.replace("http://127.0.0.1:8000", server.url)
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            exec(compile(code, "providers.md", "exec"), {"__name__": "readme_example"})
+        assert out.getvalue().strip() == "VLANs 10, 20 and 30."
+        assert server.last.path == "/v1/chat/completions"
+        assert server.last.body["model"] == "Qwen/Qwen2.5-7B-Instruct"
+        assert server.last.headers["authorization"] == "Bearer not-needed"

@@ -1,0 +1,1 @@
+"""Local servers used by the test suite and the benchmarks."""

@@ -1,0 +1,473 @@
+"""A scriptable local LLM server speaking five wire formats, for tests and benchmarks.
+
+One stdlib ``ThreadingHTTPServer`` on 127.0.0.1 (random port) answers:
+
+- OpenAI Chat Completions: ``POST /v1/chat/completions`` (JSON, or SSE when ``stream`` is true);
+  HuggingFace's OpenAI-compatible route ``POST /v1/chat/completions`` is the same.
+- Azure OpenAI: ``POST /openai/deployments/{deployment}/chat/completions?api-version=...``.
+- Anthropic Messages: ``POST /v1/messages`` (JSON, or SSE events when streaming).
+- Ollama: ``POST /api/chat`` (JSON, or NDJSON when streaming), ``GET /api/tags``, ``GET /api/version``.
+
+Replies are scripted in a provider-neutral form (:class:`Reply`, :class:`Fail`, :class:`Hang`,
+:class:`Drop`) and rendered in the format of the route that was hit, so one test script runs
+against every provider. Every request is recorded (:attr:`LLMServer.requests`) for assertions on
+the wire mapping.
+
+Run ``python -m tests.servers.llm`` to serve in a separate process (used by the benchmarks): it
+prints the port on stdout and answers each chat turn with a tool call, then a text answer.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from itertools import cycle
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+__all__ = ["Drop", "Fail", "Hang", "LLMServer", "Recorded", "Reply"]
+
+
+@dataclass
+class Reply:
+    """A model answer: text and/or tool calls (``(name, args)``; args a dict or raw text)."""
+
+    text: str = ""
+    tool_calls: list[tuple[str, dict[str, Any] | str]] = field(default_factory=list)
+    input_tokens: int = 11
+    output_tokens: int = 7
+    cached_tokens: int = 0
+    finish: str | None = None
+    request_id: str = "req-test-1"
+    chunk: int = 5
+    """Characters per streamed text or argument piece."""
+
+
+@dataclass
+class Fail:
+    """An HTTP error with the provider's error body."""
+
+    status: int
+    message: str = "something failed"
+    headers: dict[str, str] = field(default_factory=dict)
+    request_id: str = "req-fail-1"
+
+
+@dataclass
+class Hang:
+    """Wait ``seconds`` before answering with ``then`` (a client timeout should fire first)."""
+
+    seconds: float
+    then: Reply = field(default_factory=Reply)
+
+
+@dataclass
+class Drop:
+    """Close the connection without answering."""
+
+
+Script = Reply | Fail | Hang | Drop
+
+
+@dataclass
+class Recorded:
+    """One request the server received."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: Any
+
+
+def _args_text(args: dict[str, Any] | str) -> str:
+    return args if isinstance(args, str) else json.dumps(args)
+
+
+def _pieces(text: str, size: int) -> list[str]:
+    return [text[i : i + size] for i in range(0, len(text), size)] or [""]
+
+
+# ------------------------------------------------------------------------------ renderers
+def _openai(reply: Reply, model: str) -> dict[str, Any]:
+    calls = [
+        {
+            "id": f"call_{i}",
+            "type": "function",
+            "function": {"name": name, "arguments": _args_text(args)},
+        }
+        for i, (name, args) in enumerate(reply.tool_calls)
+    ]
+    message: dict[str, Any] = {"role": "assistant", "content": reply.text or None}
+    if calls:
+        message["tool_calls"] = calls
+    return {
+        "id": "chatcmpl-1",
+        "object": "chat.completion",
+        "created": 1700000000,
+        "model": model,
+        "system_fingerprint": "fp_test",
+        "choices": [
+            {
+                "index": 0,
+                "message": message,
+                "logprobs": None,
+                "finish_reason": reply.finish or ("tool_calls" if calls else "stop"),
+            }
+        ],
+        "usage": _openai_usage(reply),
+    }
+
+
+def _openai_usage(reply: Reply) -> dict[str, Any]:
+    return {
+        "prompt_tokens": reply.input_tokens,
+        "completion_tokens": reply.output_tokens,
+        "total_tokens": reply.input_tokens + reply.output_tokens,
+        "prompt_tokens_details": {"cached_tokens": reply.cached_tokens},
+    }
+
+
+def _openai_sse(reply: Reply, model: str, include_usage: bool) -> bytes:
+    base = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1700000000}
+    base |= {"model": model, "system_fingerprint": "fp_test"}
+
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> str:
+        delta = {"role": "assistant", **delta}
+        body = {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+        return f"data: {json.dumps(body)}\n\n"
+
+    out = [chunk({"content": ""})]
+    out += [chunk({"content": p}) for p in _pieces(reply.text, reply.chunk) if p]
+    for i, (name, args) in enumerate(reply.tool_calls):
+        head = {"index": i, "id": f"call_{i}", "type": "function"}
+        out.append(chunk({"tool_calls": [{**head, "function": {"name": name, "arguments": ""}}]}))
+        for piece in _pieces(_args_text(args), reply.chunk):
+            out.append(chunk({"tool_calls": [{**head, "function": {"arguments": piece}}]}))
+    out.append(chunk({}, reply.finish or ("tool_calls" if reply.tool_calls else "stop")))
+    if include_usage:
+        out.append(
+            f"data: {json.dumps({**base, 'choices': [], 'usage': _openai_usage(reply)})}\n\n"
+        )
+    out.append("data: [DONE]\n\n")
+    return "".join(out).encode()
+
+
+def _anthropic_blocks(reply: Reply) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = []
+    if reply.text:
+        blocks.append({"type": "text", "text": reply.text})
+    for i, (name, args) in enumerate(reply.tool_calls):
+        value = args if isinstance(args, dict) else {}
+        blocks.append({"type": "tool_use", "id": f"toolu_{i}", "name": name, "input": value})
+    return blocks
+
+
+def _anthropic_stop(reply: Reply) -> str:
+    return reply.finish or ("tool_use" if reply.tool_calls else "end_turn")
+
+
+def _anthropic(reply: Reply, model: str) -> dict[str, Any]:
+    return {
+        "id": "msg_1",
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": _anthropic_blocks(reply),
+        "stop_reason": _anthropic_stop(reply),
+        "stop_sequence": None,
+        "usage": {
+            "input_tokens": reply.input_tokens,
+            "output_tokens": reply.output_tokens,
+            "cache_read_input_tokens": reply.cached_tokens,
+            "cache_creation_input_tokens": 0,
+        },
+    }
+
+
+def _anthropic_sse(reply: Reply, model: str) -> bytes:
+    def event(kind: str, data: dict[str, Any]) -> str:
+        return f"event: {kind}\ndata: {json.dumps({'type': kind, **data})}\n\n"
+
+    start = _anthropic(Reply(input_tokens=reply.input_tokens, output_tokens=1), model)
+    start |= {"content": [], "stop_reason": None}
+    start["usage"]["cache_read_input_tokens"] = reply.cached_tokens
+    out = [event("message_start", {"message": start})]
+    index = 0
+    if reply.text:
+        out.append(
+            event(
+                "content_block_start", {"index": 0, "content_block": {"type": "text", "text": ""}}
+            )
+        )
+        for piece in _pieces(reply.text, reply.chunk):
+            delta = {"type": "text_delta", "text": piece}
+            out.append(event("content_block_delta", {"index": 0, "delta": delta}))
+        out.append(event("content_block_stop", {"index": 0}))
+        index = 1
+    for i, (name, args) in enumerate(reply.tool_calls):
+        block = {"type": "tool_use", "id": f"toolu_{i}", "name": name, "input": {}}
+        out.append(event("content_block_start", {"index": index, "content_block": block}))
+        for piece in _pieces(_args_text(args), reply.chunk):
+            delta = {"type": "input_json_delta", "partial_json": piece}
+            out.append(event("content_block_delta", {"index": index, "delta": delta}))
+        out.append(event("content_block_stop", {"index": index}))
+        index += 1
+    delta = {"stop_reason": _anthropic_stop(reply), "stop_sequence": None}
+    out.append(
+        event("message_delta", {"delta": delta, "usage": {"output_tokens": reply.output_tokens}})
+    )
+    out.append(event("message_stop", {}))
+    return "".join(out).encode()
+
+
+def _ollama_calls(reply: Reply) -> list[dict[str, Any]]:
+    return [
+        {"function": {"name": name, "arguments": args if isinstance(args, dict) else {}}}
+        for name, args in reply.tool_calls
+    ]
+
+
+def _ollama(reply: Reply, model: str) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": "assistant", "content": reply.text}
+    if reply.tool_calls:
+        message["tool_calls"] = _ollama_calls(reply)
+    return {
+        "model": model,
+        "created_at": "2026-01-01T00:00:00Z",
+        "message": message,
+        "done": True,
+        "done_reason": reply.finish or "stop",
+        "prompt_eval_count": reply.input_tokens,
+        "eval_count": reply.output_tokens,
+    }
+
+
+def _ollama_ndjson(reply: Reply, model: str) -> bytes:
+    lines = []
+    for piece in _pieces(reply.text, reply.chunk):
+        if piece:
+            msg = {"role": "assistant", "content": piece}
+            lines.append(
+                {
+                    "model": model,
+                    "created_at": "2026-01-01T00:00:00Z",
+                    "message": msg,
+                    "done": False,
+                }
+            )
+    if reply.tool_calls:
+        msg = {"role": "assistant", "content": "", "tool_calls": _ollama_calls(reply)}
+        lines.append(
+            {"model": model, "created_at": "2026-01-01T00:00:00Z", "message": msg, "done": False}
+        )
+    final = _ollama(reply, model)
+    final["message"] = {"role": "assistant", "content": ""}
+    lines.append(final)
+    return "".join(json.dumps(line) + "\n" for line in lines).encode()
+
+
+def _error_body(route: str, fail: Fail) -> dict[str, Any]:
+    if route == "anthropic":
+        kind = {401: "authentication_error", 429: "rate_limit_error"}.get(fail.status, "api_error")
+        return {"type": "error", "error": {"type": kind, "message": fail.message}}
+    if route == "ollama":
+        return {"error": fail.message}
+    return {"error": {"message": fail.message, "type": "invalid_request_error", "code": None}}
+
+
+# ------------------------------------------------------------------------------ server
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are separate writes: no delayed-ACK stalls
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return None
+
+    def _send(self, status: int, body: bytes, content_type: str, headers: dict[str, str]) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:
+        path = urlsplit(self.path).path
+        self.server.owner.record(self, None)
+        if path == "/api/tags":
+            body = {"models": [{"name": "llama3.2:latest", "model": "llama3.2:latest", "size": 1}]}
+        elif path == "/api/version":
+            body = {"version": "0.12.0"}
+        else:
+            self._send(404, b'{"error":"not found"}', "application/json", {})
+            return
+        self._send(200, json.dumps(body).encode(), "application/json", {})
+
+    def do_POST(self) -> None:
+        parts = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = raw.decode(errors="replace")
+        self.server.owner.record(self, body)
+        path = parts.path
+        if path.endswith("/chat/completions"):
+            route = "openai"
+        elif path.endswith("/v1/messages"):
+            route = "anthropic"
+        elif path == "/api/chat":
+            route = "ollama"
+        else:
+            self._send(404, b'{"error":"no such route"}', "application/json", {})
+            return
+        self._answer(route, body if isinstance(body, dict) else {})
+
+    def _answer(self, route: str, body: dict[str, Any]) -> None:
+        item = self.server.owner.next_script()
+        if isinstance(item, Hang):
+            time.sleep(item.seconds)
+            item = item.then
+        if isinstance(item, Drop):
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        id_header = "request-id" if route == "anthropic" else "x-request-id"
+        if isinstance(item, Fail):
+            headers = {id_header: item.request_id, **item.headers}
+            self._send(
+                item.status,
+                json.dumps(_error_body(route, item)).encode(),
+                "application/json",
+                headers,
+            )
+            return
+        model = str(body.get("model", "unknown"))
+        stream = bool(body.get("stream"))
+        headers = {id_header: item.request_id}
+        if route == "openai":
+            if stream:
+                usage = bool((body.get("stream_options") or {}).get("include_usage"))
+                self._send(200, _openai_sse(item, model, usage), "text/event-stream", headers)
+            else:
+                self._send(
+                    200, json.dumps(_openai(item, model)).encode(), "application/json", headers
+                )
+        elif route == "anthropic":
+            if stream:
+                self._send(200, _anthropic_sse(item, model), "text/event-stream", headers)
+            else:
+                self._send(
+                    200, json.dumps(_anthropic(item, model)).encode(), "application/json", headers
+                )
+        elif stream:
+            self._send(200, _ollama_ndjson(item, model), "application/x-ndjson", {})
+        else:
+            self._send(200, json.dumps(_ollama(item, model)).encode(), "application/json", {})
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    owner: LLMServer
+
+
+class LLMServer:
+    """The scriptable server. Use as a context manager or call :meth:`start` / :meth:`stop`.
+
+    Args:
+        default: replies used in turn (cycling) when the script queue is empty; without them
+            an unscripted request gets HTTP 500.
+        record: keep every request in :attr:`requests` (benchmarks switch it off).
+    """
+
+    def __init__(self, default: list[Script] | None = None, *, record: bool = True) -> None:
+        self._queue: deque[Script] = deque()
+        self._default = cycle(default) if default else None
+        self._lock = threading.Lock()
+        self._record = record
+        self.requests: list[Recorded] = []
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        """``http://127.0.0.1:<port>``."""
+        assert self._server is not None, "server not started"
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def script(self, *items: Script) -> LLMServer:
+        """Queue replies for the next requests, in order."""
+        with self._lock:
+            self._queue.extend(items)
+        return self
+
+    def next_script(self) -> Script:
+        with self._lock:
+            if self._queue:
+                return self._queue.popleft()
+            if self._default is not None:
+                return next(self._default)
+        return Fail(500, "no scripted reply left")
+
+    def record(self, handler: BaseHTTPRequestHandler, body: Any) -> None:
+        if not self._record:
+            return
+        parts = urlsplit(handler.path)
+        query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+        headers = {k.lower(): v for k, v in handler.headers.items()}
+        with self._lock:
+            self.requests.append(Recorded(handler.command, parts.path, query, headers, body))
+
+    @property
+    def last(self) -> Recorded:
+        """The most recent request."""
+        return self.requests[-1]
+
+    def start(self) -> LLMServer:
+        self._server = _Server(("127.0.0.1", 0), _Handler)
+        self._server.owner = self
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> LLMServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def main() -> None:
+    """Serve a two-step agent turn forever: a tool call, then a final answer."""
+    turn: list[Script] = [
+        Reply(tool_calls=[("device_status", {"name": "core-sw-01"})]),
+        Reply(text="core-sw-01 is up."),
+    ]
+    server = LLMServer(turn, record=False).start()
+    print(server.url.rsplit(":", 1)[1], flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
