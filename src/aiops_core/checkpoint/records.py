@@ -13,17 +13,36 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..errors import CorruptThreadError, MessageError, UserError
-from ..messages import Message, dump_message, load_message, load_messages
+from ..messages import (
+    AssistantMessage,
+    Message,
+    SystemMessage,
+    ToolResultMessage,
+    UserMessage,
+    dump_message,
+    load_message,
+    load_messages,
+)
 
 __all__ = ["decode_messages", "decode_metadata", "encode_messages", "encode_metadata"]
 
 
+_MESSAGE_TYPES = (SystemMessage, UserMessage, AssistantMessage, ToolResultMessage)
+
+
 def encode_messages(messages: Sequence[Message]) -> list[str]:
-    """One JSON record per message."""
-    try:
-        return [dump_message(m) for m in messages]
-    except (AttributeError, TypeError, ValueError) as err:
-        raise UserError(f"Only aiops messages can be stored, got {messages!r:.80}") from err
+    """One JSON record per message.
+
+    Raises:
+        UserError: an item is not an aiops message (build one with ``parse_message``).
+    """
+    for message in messages:
+        if not isinstance(message, _MESSAGE_TYPES):
+            raise UserError(
+                f"Only aiops messages can be stored, got {type(message).__name__}; "
+                "convert dicts with aiops_core.messages.parse_message"
+            )
+    return [dump_message(m) for m in messages]
 
 
 def decode_messages(thread_id: str, records: Sequence[str | bytes]) -> list[Message]:

@@ -4,21 +4,28 @@ Layout, in a database of its own (default 2)::
 
     checkpoint:{<thread_id>}:info       hash: owner, title, model, created, updated, m:<key>
     checkpoint:{<thread_id>}:messages   list: one dump_message() record per message
+    checkpoint:{<thread_id>}:ops        hash: ids of appends in the last 5 minutes (see below)
     checkpoint:index:updated            sorted set: thread ids by last update (microseconds)
     checkpoint:index:owner:<owner>      sorted set: one owner's thread ids by last update
 
 The braces are a Redis Cluster hash tag: both keys of a thread live in one slot, so one Lua script
 appends a turn atomically (``RPUSH`` of the new records only, then the TTL refresh). Appends to a
-thread are serialised by Redis and all land, in the order Redis runs them.
+thread are serialised by Redis and all land, in the order Redis runs them. Each append carries a
+fresh operation id that the script remembers for five minutes, so when the client resends an
+append whose reply it lost (redis-py retries on connection errors) the turn is stored once.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from collections.abc import Mapping, Sequence
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
+
+import anyio
 
 from ..errors import (
     ConflictError,
@@ -41,12 +48,14 @@ from .base import (
     ttl_micros,
 )
 from .records import decode_messages, encode_messages, encode_metadata
-from .redis_url import RedisTarget, connect, parse_redis_url
+from .redis_url import RedisTarget, client_options, close_client, connect, parse_redis_url
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
 __all__ = ["DEFAULT_TTL", "RedisStore"]
+
+_INSIDE: ContextVar[bool] = ContextVar("aiops_redis_store_call", default=False)
 
 DEFAULT_TTL = timedelta(days=30)
 """How long an idle thread stays in Redis unless the store is given another ``ttl``."""
@@ -93,12 +102,17 @@ class RedisStore:
         self._ttl = ttl_micros(ttl)
         self._ttl_ms = "" if self._ttl is None else str(max(self._ttl // 1000, 1))
         self._owns_client = client is None
+        # Callers beyond the pool's size queue here (Sentinel and Cluster pools would refuse).
+        limit = client_options(self.target, connection_options)["max_connections"]
+        self._limiter = anyio.CapacityLimiter(int(limit))
         self._client: Any = (
             client if client is not None else connect(self.target, connection_options)
         )
         # On a cluster the indexes live in other slots than the thread: maintain them here.
         self._index = "" if self.target.cluster else f"{prefix}:index:"
         self._closed = False
+        self._scripts_loaded = False
+        self._scripts_lock = anyio.Lock()
 
     def __repr__(self) -> str:
         return f"RedisStore({self.target.safe_url!r})"
@@ -114,12 +128,13 @@ class RedisStore:
         if not self._closed:
             self._closed = True
             if self._owns_client:
-                await self._client.aclose()
+                await close_client(self._client)
 
     # ------------------------------------------------------------------ plumbing
     def _keys(self, thread_id: str) -> list[str]:
+        """The thread's keys: info hash, message list, recent-operation ids."""
         base = f"{self.prefix}:{{{thread_id}}}:"
-        return [base + "info", base + "messages"]
+        return [base + "info", base + "messages", base + "ops"]
 
     def _index_key(self, owner: str | None) -> str:
         tail = "updated" if owner is None else f"owner:{owner}"
@@ -137,8 +152,15 @@ class RedisStore:
 
         if self._closed:
             raise StoreError(f"{self!r} is closed")
-        try:
+        if _INSIDE.get():  # nested (prune deleting threads): the outer call holds the slot
             return await coro_factory()
+        try:
+            async with self._limiter:
+                token = _INSIDE.set(True)
+                try:
+                    return await coro_factory()
+                finally:
+                    _INSIDE.reset(token)
         except (rx.ConnectionError, rx.TimeoutError, OSError) as err:
             raise self._unavailable(err) from None
         except rx.ResponseError as err:
@@ -151,6 +173,15 @@ class RedisStore:
     async def _script(self, script: _Script, keys: list[str], args: list[Any]) -> Any:
         from redis import exceptions as rx
 
+        if not self._scripts_loaded:
+            async with self._scripts_lock:
+                if not self._scripts_loaded:
+                    # Load once up front (on every primary of a cluster): a burst of first calls
+                    # then never takes the NoScript fallback, which redis-py's cluster client
+                    # does not survive under concurrency.
+                    for each in (_APPEND, _LOAD, _DELETE):
+                        await self._client.script_load(each.source)
+                    self._scripts_loaded = True
         try:
             return await self._client.evalsha(script.sha, len(keys), *keys, *args)
         except rx.NoScriptError:
@@ -221,6 +252,7 @@ class RedisStore:
             len(meta_set) // 2,
             len(meta_del),
             len(records),
+            uuid.uuid4().hex,  # one id per call: a resend by the client is applied once
             *meta_set,
             *meta_del,
             *records,
@@ -245,11 +277,10 @@ class RedisStore:
         from .base import to_micros
 
         score = to_micros(info.updated_at)
-        pipe = self._client.pipeline(transaction=False)
-        pipe.zadd(self._index_key(None), {info.thread_id: score})
+        # Plain commands, not a pipeline: the keys live on other nodes than the thread.
+        await self._client.zadd(self._index_key(None), {info.thread_id: score})
         if info.owner:
-            pipe.zadd(self._index_key(info.owner), {info.thread_id: score})
-        await pipe.execute()
+            await self._client.zadd(self._index_key(info.owner), {info.thread_id: score})
 
     async def _trim(self, key: str) -> int | None:
         """Drop index entries of expired threads; returns the lowest live score."""
@@ -301,7 +332,7 @@ class RedisStore:
             try:
                 info = self._info(thread_id, flat)
             except CorruptThreadError:
-                info = ThreadInfo(thread_id=thread_id, title="(unreadable)")
+                info = ThreadInfo(thread_id=thread_id, metadata={"corrupt": True})
             info.message_count = int(length)
             infos.append(info)
         page = infos[:limit]

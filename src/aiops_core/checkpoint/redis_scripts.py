@@ -11,17 +11,28 @@ that metadata merges need no JSON handling in Lua.
 
 from __future__ import annotations
 
-__all__ = ["APPEND", "DELETE", "LOAD"]
+__all__ = ["APPEND", "DELETE", "LOAD", "OPS_MS"]
 
-# KEYS: info, messages
+OPS_MS = 300_000
+"""How long (ms) an append's operation id is remembered to make a resent append harmless."""
+
+# KEYS: info, messages, ops
 # ARGV: thread_id, owner, title, model, expected ('' = any), ttl_ms ('' = none),
 #       index prefix ('' = caller maintains indexes), n_meta_set, n_meta_del, n_records,
-#       then meta set pairs, meta del keys, records
+#       operation id, then meta set pairs, meta del keys, records
+# The ops hash remembers recent operation ids for OPS_MS, so a client that resends an append
+# after losing the reply (redis-py retries on connection errors) does not store the turn twice.
 APPEND = """
-local info, msgs = KEYS[1], KEYS[2]
+local OPS_MS = OPS_MS_VALUE
+local info, msgs, ops = KEYS[1], KEYS[2], KEYS[3]
 local tid, owner, title, model = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local expected, ttl, index = ARGV[5], ARGV[6], ARGV[7]
 local n_set, n_del, n_rec = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
+local op = ARGV[11]
+local done = redis.call('HGET', ops, op)
+if done then
+  return {'ok', tonumber(done), redis.call('HGETALL', info)}
+end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local cur = redis.call('HMGET', info, 'owner', 'updated')
@@ -48,7 +59,7 @@ end
 redis.call('HSET', info, 'updated', updated)
 if title ~= '' then redis.call('HSET', info, 'title', title) end
 if model ~= '' then redis.call('HSET', info, 'model', model) end
-local pos = 11
+local pos = 12
 for i = 1, n_set do
   redis.call('HSET', info, 'm:' .. ARGV[pos], ARGV[pos + 1])
   pos = pos + 2
@@ -73,15 +84,19 @@ if index ~= '' then
     redis.call('ZADD', index .. 'owner:' .. stored_owner, updated, tid)
   end
 end
+redis.call('HSET', ops, op, found + n_rec)
+redis.call('PEXPIRE', ops, OPS_MS)
 return {'ok', found + n_rec, redis.call('HGETALL', info)}
 """
+
+APPEND = APPEND.replace("OPS_MS_VALUE", str(OPS_MS))
 
 # KEYS: info, messages -> {hash fields, message records}
 LOAD = """
 return {redis.call('HGETALL', KEYS[1]), redis.call('LRANGE', KEYS[2], 0, -1)}
 """
 
-# KEYS: info, messages
+# KEYS: info, messages, ops
 # ARGV: thread_id, owner ('' = any), index prefix ('' = caller maintains), cutoff ('' = always)
 # -> {'missing'} | {'owner'} | {'kept'} | {'deleted', stored owner}
 DELETE = """
@@ -91,7 +106,7 @@ local owner, index, cutoff = ARGV[2], ARGV[3], ARGV[4]
 local stored = cur[1] or ''
 if owner ~= '' and stored ~= '' and stored ~= owner then return {'owner'} end
 if cutoff ~= '' and tonumber(cur[2]) >= tonumber(cutoff) then return {'kept'} end
-redis.call('DEL', KEYS[1], KEYS[2])
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
 if index ~= '' then
   redis.call('ZREM', index .. 'updated', ARGV[1])
   if stored ~= '' then redis.call('ZREM', index .. 'owner:' .. stored, ARGV[1]) end

@@ -19,10 +19,21 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from ..errors import UserError
 
-__all__ = ["DEFAULT_DB", "RedisTarget", "connect", "parse_redis_url"]
+__all__ = [
+    "DEFAULT_DB",
+    "MAX_CONNECTIONS",
+    "RedisTarget",
+    "client_options",
+    "close_client",
+    "connect",
+    "parse_redis_url",
+]
 
 DEFAULT_DB = 2
 """Database a store URL without one uses: checkpoints keep a database of their own."""
+
+MAX_CONNECTIONS = 50
+"""Connections (per node) a store opens at most unless told otherwise."""
 
 _SCHEMES = (
     "redis",
@@ -105,10 +116,20 @@ def parse_redis_url(url: str) -> RedisTarget:
     parts = urlsplit(f"{scheme}://{tail}")
     query = dict(parse_qsl(parts.query))
     tls = scheme.startswith("rediss")
-    common = {"safe_url": safe, "username": username, "password": password, "tls": tls}
+
+    def target(kind: str, **fields: Any) -> RedisTarget:
+        return RedisTarget(
+            kind,
+            safe_url=safe,
+            username=username,
+            password=password,
+            tls=tls,
+            options=query,
+            **fields,
+        )
+
     if scheme == "unix":
-        db = _db(query.pop("db", str(DEFAULT_DB)), safe)
-        return RedisTarget("server", path=parts.path, db=db, options=query, **common)
+        return target("server", path=parts.path, db=_db(query.pop("db", str(DEFAULT_DB)), safe))
     netloc = tail.split("/", 1)[0].split("?", 1)[0]
     path = [p for p in parts.path.split("/") if p]
     if scheme.endswith("+sentinel"):
@@ -119,33 +140,50 @@ def parse_redis_url(url: str) -> RedisTarget:
             )
         db = _db(path[1], safe) if len(path) > 1 else DEFAULT_DB
         hosts = _hosts(netloc, 26379, safe)
-        return RedisTarget("sentinel", hosts=hosts, service=path[0], db=db, options=query, **common)
+        return target("sentinel", hosts=hosts, service=path[0], db=db)
     if scheme.endswith("+cluster"):
         if path and path != ["0"]:
             raise UserError(f"Redis Cluster URL {safe} names a database; a cluster has only db 0")
         hosts = _hosts(netloc, 6379, safe)
-        return RedisTarget("cluster", hosts=hosts, db=0, options=query, **common)
+        return target("cluster", hosts=hosts, db=0)
     db = _db(path[0], safe) if path else DEFAULT_DB
     hosts = _hosts(netloc, 6379, safe)
     if len(hosts) != 1:
         raise UserError(
             f"Redis URL {safe} names several hosts; use redis+sentinel:// or redis+cluster://"
         )
-    return RedisTarget("server", hosts=hosts, db=db, options=query, **common)
+    return target("server", hosts=hosts, db=db)
+
+
+def client_options(target: RedisTarget, options: dict[str, Any] | None) -> dict[str, Any]:
+    """Client keyword arguments: defaults, then the URL's query values, then ``options``."""
+    kwargs: dict[str, Any] = {
+        "socket_timeout": 5.0,
+        "socket_connect_timeout": 5.0,
+        "max_connections": MAX_CONNECTIONS,
+    }
+    for key, value in target.options.items():
+        if key.endswith("timeout"):
+            kwargs[key] = float(value)
+        elif key == "max_connections":
+            kwargs[key] = int(value)
+        else:
+            kwargs[key] = value
+    kwargs.update(options or {})
+    return kwargs
 
 
 def connect(target: RedisTarget, options: dict[str, Any] | None = None) -> Any:
     """A ``redis.asyncio`` client (``Redis`` or ``RedisCluster``) for the target.
 
-    ``options`` (and numeric URL query values such as ``socket_timeout``) go to the client.
-    Connections open lazily, on the first command.
+    ``options`` (and URL query values such as ``socket_timeout``) go to the client or its pool.
+    A single server gets a blocking pool of ``max_connections`` (default
+    :data:`MAX_CONNECTIONS`): a burst of callers waits up to ``timeout`` seconds for a
+    connection. Connections open on the first command.
     """
     from redis import asyncio as aioredis
 
-    kwargs: dict[str, Any] = {"socket_timeout": 5.0, "socket_connect_timeout": 5.0}
-    for key, value in target.options.items():
-        kwargs[key] = float(value) if key.endswith("timeout") else value
-    kwargs.update(options or {})
+    kwargs = client_options(target, options)
     kwargs.update(username=target.username, password=target.password)
     if target.tls:
         kwargs["ssl"] = True
@@ -159,9 +197,31 @@ def connect(target: RedisTarget, options: dict[str, Any] | None = None) -> Any:
 
         auth = {"username": target.username, "password": target.password}
         timeouts = {"socket_timeout": kwargs["socket_timeout"]}
-        sentinel = Sentinel(list(target.hosts), sentinel_kwargs={**auth, **timeouts}, **kwargs)
+        sentinel = Sentinel(  # type: ignore[no-untyped-call]
+            list(target.hosts), sentinel_kwargs={**auth, **timeouts}, **kwargs
+        )
         return sentinel.master_for(target.service or "mymaster", db=target.db)
+    # A blocking pool makes a burst of callers wait for a connection instead of failing.
+    kwargs.setdefault("timeout", 20.0)
     if target.path is not None:
-        return aioredis.Redis(unix_socket_path=target.path, db=target.db, **kwargs)
-    host, port = target.hosts[0]
-    return aioredis.Redis(host=host, port=port, db=target.db, **kwargs)
+        kwargs.pop("ssl", None)
+        pool = aioredis.BlockingConnectionPool(
+            connection_class=aioredis.UnixDomainSocketConnection,
+            path=target.path,
+            db=target.db,
+            **kwargs,
+        )
+    else:
+        host, port = target.hosts[0]
+        if kwargs.pop("ssl", False):
+            kwargs["connection_class"] = aioredis.SSLConnection
+        pool = aioredis.BlockingConnectionPool(host=host, port=port, db=target.db, **kwargs)
+    return aioredis.Redis.from_pool(pool)
+
+
+async def close_client(client: Any) -> None:
+    """Close a client from :func:`connect`, including a Sentinel client's sentinel connections."""
+    manager = getattr(getattr(client, "connection_pool", None), "sentinel_manager", None)
+    await client.aclose()
+    for sentinel in getattr(manager, "sentinels", ()):
+        await sentinel.aclose()

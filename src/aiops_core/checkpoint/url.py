@@ -10,8 +10,10 @@ The command line, scripts and the Nautobot app all name their store with a URL::
     redis+sentinel://host:26379,host2:26379/mymaster/2
     redis+cluster://host:7000,host2:7001
 
-Every scheme accepts ``?ttl=<seconds>`` (forget idle threads); PostgreSQL also ``?schema=name``,
-Redis ``?prefix=name``. Passwords never appear in reprs, logs or errors.
+Every scheme accepts ``?ttl=<seconds>`` (forget idle threads); SQLite and PostgreSQL also
+``?durable=false`` (commit without waiting for the disk), PostgreSQL ``?schema=name``, Redis
+``?prefix=name`` and client options such as ``?max_connections=50&socket_timeout=5``. Passwords
+never appear in reprs, logs or errors.
 """
 
 from __future__ import annotations
@@ -79,6 +81,15 @@ def _ttl(value: str | None, url: str) -> float | None:
         raise UserError(f"Store URL {mask_url(url)}: ttl must be a number of seconds") from None
 
 
+def _flag(value: str, name: str, url: str) -> bool:
+    lowered = value.lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise UserError(f"Store URL {mask_url(url)}: {name} must be true or false, not {value!r}")
+
+
 def open_store(url: str, **options: Any) -> CheckpointStore:
     """Turn a store URL into a store (see the module docstring for the forms).
 
@@ -105,10 +116,12 @@ def open_store(url: str, **options: Any) -> CheckpointStore:
     if base in _SQL:
         from .sql import SQLStore
 
-        clean, ours = _pop_options(url, ("ttl", "schema"))
+        clean, ours = _pop_options(url, ("ttl", "schema", "durable"))
         options.setdefault("ttl", _ttl(ours.get("ttl"), url))
         if "schema" in ours:
             options.setdefault("schema", ours["schema"])
+        if "durable" in ours:
+            options.setdefault("durable", _flag(ours["durable"], "durable", url))
         return SQLStore(clean, **options)
     if base in _REDIS:
         from .redis import RedisStore

@@ -7,14 +7,14 @@ the ``store_factory`` fixture and :meth:`StoreContract.corrupt`::
         store_url = "mystore://..."          # or None: no new-process reopen test
 
         @pytest.fixture
-        def store_factory(self):
+        async def store_factory(self):        # async: stores close in the test's event loop
             made = []
             def factory(**options):           # a new store object on the same backend
                 store = MyStore(..., **options)
                 made.append(store)
                 return store
             yield factory
-            ...close `made` and clean the backend up...
+            ...await store.aclose() for `made`, clean the backend up...
 
         async def corrupt(self, store, thread_id):
             ...write an unreadable message record into the thread...

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import anyio
@@ -38,21 +38,13 @@ async def _corrupt(store: CheckpointStore, thread_id: str) -> None:
     await anyio.to_thread.run_sync(write)
 
 
-def _close_all(made: list[SQLStore]) -> None:
-    async def close() -> None:
-        for store in made:
-            await store.aclose()
-
-    anyio.run(close)
-
-
 class TestSQLiteStore(StoreContract):
     @pytest.fixture(autouse=True)
     def _url(self, tmp_path: Path) -> None:
         self.store_url = f"sqlite:///{tmp_path / 'data' / 'threads.db'}"
 
     @pytest.fixture
-    def store_factory(self) -> Iterator[StoreFactory]:
+    async def store_factory(self) -> AsyncIterator[StoreFactory]:
         made: list[SQLStore] = []
 
         def factory(**options: object) -> SQLStore:
@@ -62,7 +54,8 @@ class TestSQLiteStore(StoreContract):
             return store
 
         yield factory
-        _close_all(made)
+        for store in made:
+            await store.aclose()
 
     async def corrupt(self, store: CheckpointStore, thread_id: str) -> None:
         await _corrupt(store, thread_id)
@@ -83,7 +76,7 @@ class TestPostgresStore(StoreContract):
         anyio.run(drop)
 
     @pytest.fixture
-    def store_factory(self) -> Iterator[StoreFactory]:
+    async def store_factory(self) -> AsyncIterator[StoreFactory]:
         made: list[SQLStore] = []
 
         def factory(**options: object) -> SQLStore:
@@ -96,7 +89,8 @@ class TestPostgresStore(StoreContract):
             return store
 
         yield factory
-        _close_all(made)
+        for store in made:
+            await store.aclose()
 
     async def corrupt(self, store: CheckpointStore, thread_id: str) -> None:
         await _corrupt(store, thread_id)
@@ -167,3 +161,35 @@ async def test_unwritable_sqlite_path_raises_store_unavailable() -> None:
     with pytest.raises(StoreUnavailableError):
         await store.append("t1", turn("1"))
     await store.aclose()
+
+
+async def test_unreadable_metadata_fails_the_thread_but_not_the_list(tmp_path: Path) -> None:
+    async with SQLStore(f"sqlite:///{tmp_path / 't.db'}") as store:
+        await store.append("bad", turn("1"), metadata={"a": 1})
+        await store.append("good", turn("1"))
+
+        def corrupt() -> None:
+            with store._engine.begin() as conn:
+                conn.execute(
+                    sa.text(
+                        "UPDATE aiops_checkpoint_thread SET metadata_json = '{' "
+                        "WHERE thread_id = 'bad'"
+                    )
+                )
+
+        await anyio.to_thread.run_sync(corrupt)
+        with pytest.raises(CorruptThreadError, match=r"'bad'.*metadata"):
+            await store.load("bad")
+        assert (await store.load("good")) is not None
+        listed = {t.thread_id: t.metadata for t in (await store.list_threads()).threads}
+        assert listed == {"bad": {"corrupt": True}, "good": {}}
+
+
+async def test_durable_false_still_keeps_every_turn(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 't.db'}"
+    async with SQLStore(url, durable=False) as store:
+        for i in range(5):
+            await store.append("t1", turn(str(i)))
+    async with SQLStore(url) as store:
+        thread = await store.load("t1")
+        assert thread is not None and len(thread.messages) == 10
