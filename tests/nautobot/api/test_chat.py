@@ -126,6 +126,35 @@ class ChatAPITest(APITestCase):
         self.assertNotIn("chunk_size", events[0][1]["detail"])
         self.assertIn("Error id", events[0][1]["detail"])
 
+    def test_a_provider_failure_is_a_502_without_the_key(self):
+        import socket
+
+        from nautobot.extras.models import Secret
+
+        from aiops_nautobot.models import LLMModel, LLMProvider
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        provider, _ = LLMProvider.objects.get_or_create(name="openai")
+        provider.config = {"base_url": f"http://127.0.0.1:{port}/v1", "max_retries": 0}
+        provider.save()
+        secret = Secret.objects.create(
+            name="openai-key", provider="environment-variable", parameters={"variable": "AIOPS_K"}
+        )
+        LLMModel.objects.create(
+            provider=provider,
+            name="gpt-4o-mini",
+            is_default=True,
+            api_key_secret=secret,
+            temperature=0.3,
+        )
+        with mock.patch.dict(os.environ, {"AIOPS_K": "sk-do-not-leak-123"}):
+            response = self.chat(message="hi")
+        self.assertHttpStatus(response, 502)
+        self.assertEqual(response.json()["error"], "provider_error")
+        self.assertNotIn("sk-do-not-leak-123", response.content.decode())
+
     def test_permission_is_required(self):
         offline_model()
         self.remove_permissions(CHAT_PERMISSION)
