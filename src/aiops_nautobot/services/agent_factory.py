@@ -120,7 +120,8 @@ def resolve_model(selector: str | None = None) -> LLMModel | None:
 
     rows = LLMModel.objects.select_related("provider", "system_prompt", "api_key_secret")
     if not selector:
-        return rows.filter(is_default=True).first()
+        default: LLMModel | None = rows.filter(is_default=True).first()
+        return default
     selector = selector.strip()
     candidates = []
     with suppress(ValidationError, ValueError):  # not a primary key: try the names
@@ -136,7 +137,8 @@ def resolve_model(selector: str | None = None) -> LLMModel | None:
         raise NotConfiguredError(
             f"Model {selector!r} {problem}: pass an LLM model's id, its name, or provider:name"
         )
-    return candidates[0]
+    chosen: LLMModel = candidates[0]
+    return chosen
 
 
 def model_choice(row: LLMModel) -> ModelChoice:
@@ -201,8 +203,8 @@ def plan_agent(
     else:
         choice = model_choice(row)
         prompt = row.system_prompt
-        prompt_text = prompt.text if prompt is not None and prompt.status == "active" else None
-        prompt_text = prompt_text or DEFAULT_SYSTEM_PROMPT
+        active = prompt is not None and prompt.status == "active" and prompt.text
+        prompt_text = str(prompt.text) if active else DEFAULT_SYSTEM_PROMPT
         middleware = middleware_specs(row)
     provider, _, model_name = choice.spec.partition(":")
     now = datetime.now(UTC)

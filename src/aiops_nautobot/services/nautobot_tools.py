@@ -72,7 +72,7 @@ def lookup(user: Any, model: str, search: str = "", limit: int = 10) -> dict[str
 
 def _url(row: Any) -> str | None:
     try:
-        return row.get_absolute_url()
+        return str(row.get_absolute_url())
     except Exception:
         return None
 
