@@ -26,6 +26,7 @@ import logging
 import os
 import queue
 import threading
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import dataclass, field
@@ -160,6 +161,7 @@ class EngineLoop:
         self._lock = threading.Lock()
         self._generation: _Generation | None = None
         self._closed = False
+        _instances.add(self)
 
     # ----------------------------------------------------------------------------- lifecycle
     def _current(self) -> _Generation:
@@ -364,6 +366,16 @@ async def _put(items: queue.Queue[tuple[str, Any]], entry: tuple[str, Any]) -> N
             await asyncio.sleep(0.01)
 
 
+_instances: weakref.WeakSet[EngineLoop] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for engine in list(_instances):
+        engine._after_fork()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
 _engine_loop: EngineLoop | None = None
 _engine_lock = threading.Lock()
 
@@ -375,5 +387,4 @@ def get_engine_loop() -> EngineLoop:
         if _engine_loop is None:
             _engine_loop = EngineLoop()
             atexit.register(_engine_loop.shutdown)
-            os.register_at_fork(after_in_child=_engine_loop._after_fork)
         return _engine_loop

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import threading
 
 import pytest
@@ -286,3 +287,21 @@ def test_iterate_fails_instead_of_hanging_when_the_loop_stops(engine):
     with pytest.raises(Exception, match="stopped while streaming"):
         for _ in stream:
             pass
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_gets_a_loop_of_its_own(engine):
+    async def pid() -> int:
+        return os.getpid()
+
+    assert engine.run(pid(), timeout=5) == os.getpid()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        code = 1
+        try:
+            code = 0 if engine.run(pid(), timeout=5) == os.getpid() else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert engine.run(pid(), timeout=5) == os.getpid()  # the parent's loop is untouched
