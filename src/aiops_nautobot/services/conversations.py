@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-__all__ = ["connect_signals", "delete_thread"]
+__all__ = ["connect_signals", "delete_thread", "load_thread_messages"]
 
 log = logging.getLogger("aiops_nautobot.conversations")
 
@@ -31,6 +31,32 @@ def delete_thread(thread_id: str) -> bool:
             return await store.delete(thread_id)
 
     return engine.run(delete(), timeout=float(settings.request_timeout_seconds))
+
+
+def load_thread_messages(thread_id: str, *, owner: Any) -> list[str]:
+    """A thread's messages as versioned JSON records (sync); empty when the store has none.
+
+    Raises:
+        ThreadAccessError: the stored thread belongs to someone else.
+    """
+    from contextlib import AsyncExitStack
+
+    from aiops_core.messages import dump_message
+
+    from ..settings import get_settings
+    from .agent_factory import open_checkpoint_store, store_ttl
+    from .engine_loop import get_engine_loop
+
+    engine = get_engine_loop()
+    settings = get_settings()
+
+    async def load() -> list[str]:
+        async with AsyncExitStack() as stack:
+            store = await open_checkpoint_store(engine, settings.checkpoint_url, store_ttl(), stack)
+            thread = await store.load(thread_id, owner=str(owner))
+            return [dump_message(m) for m in thread.messages] if thread else []
+
+    return engine.run(load(), timeout=float(settings.request_timeout_seconds))
 
 
 def _on_delete(sender: Any, instance: Any, **kwargs: Any) -> None:

@@ -237,6 +237,27 @@ class ChatAPITest(APITestCase):
         thread = load_thread(again["thread_id"])
         self.assertEqual([m.text for m in thread.messages if m.role == "user"], ["who am I?"])
 
+    def test_history_of_own_conversations_only(self):
+        offline_model(answer="noted", call_tools=[])
+        self.add_permissions("aiops_nautobot.view_conversation")
+        data = self.chat(message="remember 42").json()
+        conversation = Conversation.objects.get(thread_id=data["thread_id"])
+        url = reverse(
+            "plugins-api:aiops_nautobot-api:conversation-messages", kwargs={"pk": conversation.pk}
+        )
+        response = self.client.get(url, **self.header)
+        self.assertHttpStatus(response, 200)
+        body = response.json()
+        self.assertEqual(body["count"], 2)
+        self.assertEqual(
+            [(m["role"], m["content"]) for m in body["messages"]],
+            [("user", "remember 42"), ("assistant", "noted")],
+        )
+        other = get_user_model().objects.create_user(username="trudy")
+        ObjectPermission.objects.get(name="aiops_nautobot.view_conversation").users.add(other)
+        header = {"HTTP_AUTHORIZATION": f"Token {Token.objects.create(user=other).key}"}
+        self.assertHttpStatus(self.client.get(url, **header), 404)
+
     def test_deleting_a_conversation_deletes_its_thread(self):
         offline_model()
         data = self.chat(message="forget me").json()
