@@ -77,6 +77,13 @@ class ConversationViewSet(NautobotModelViewSet):
     def get_queryset(self):
         return owned_by(super().get_queryset(), self.request.user)
 
+    @action(detail=True, methods=["get"], url_path="messages")
+    def messages(self, request, pk=None):
+        """The conversation's messages from the checkpoint store."""
+        from .conversation_messages import conversation_messages
+
+        return conversation_messages(request, self.get_queryset(), pk)
+
 
 def owned_by(queryset, user):
     """Restrict a conversation queryset to ``user``'s rows (superusers: all rows)."""
