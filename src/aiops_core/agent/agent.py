@@ -179,12 +179,23 @@ class Agent:
                 ) from err
             raise
 
-    async def list_tools(self) -> list[Tool]:
-        """Local tools plus every toolset's current tools (local names win)."""
+    async def list_tools(self, warnings: list[str] | None = None) -> list[Tool]:
+        """Local tools plus every toolset's current tools.
+
+        On a name clash the local tool (or the earlier toolset's) wins; the hidden tool is
+        logged and, when ``warnings`` is given, noted there.
+        """
         tools = dict(self._tools)
         for toolset in self._toolsets:
             for item in await toolset.list_tools():
-                tools.setdefault(item.name, item)
+                if item.name in tools:
+                    if tools[item.name] is not item:
+                        note = f"tool {item.name!r} from {type(toolset).__name__} is hidden by another tool of that name"
+                        log.warning(note)
+                        if warnings is not None:
+                            warnings.append(note)
+                    continue
+                tools[item.name] = item
         return list(tools.values())
 
     async def aclose(self) -> None:
@@ -294,7 +305,7 @@ class _Run:
                 c.id: tool_error(c, f"Tool call {reason}.") for c in pending.calls if c.id in reject
             }
             if calls:
-                tools = {t.name: t for t in await self.agent.list_tools()}
+                tools = {t.name: t for t in await self.agent.list_tools(self.ctx.warnings)}
                 done, still = await self._run_tools(chain, calls, tools)
                 if still:
                     raise UserError(f"Approved calls asked for approval again: {sorted(still)}")
@@ -334,7 +345,7 @@ class _Run:
         agent = self.agent
         call_model = chain.model_handler(agent.model.complete)
         stream_model = chain.stream_handler(agent.model.stream) if self.streaming else None
-        tools = {t.name: t for t in await agent.list_tools()}
+        tools = {t.name: t for t in await agent.list_tools(self.ctx.warnings)}
         definitions = [t.definition() for t in tools.values()]
         prefix: list[Message] = (
             [SystemMessage(content=agent.system_prompt)] if agent.system_prompt else []

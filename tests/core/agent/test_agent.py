@@ -375,3 +375,28 @@ def test_configuration_mistakes_are_user_errors():
         Agent("test", middleware=[Approval()])  # type: ignore[list-item]
     with pytest.raises(UserError, match="between 1 and 100"):
         MiddlewareSpec("logging", priority=0)
+
+
+class _Toolset:
+    def __init__(self, *tools):
+        self.tools = list(tools)
+
+    async def list_tools(self):
+        return self.tools
+
+
+@pytest.mark.anyio
+async def test_a_toolset_tool_hidden_by_a_local_tool_is_reported():
+    @tool(name="status")
+    async def local_status() -> str:
+        """Local."""
+        return "local"
+
+    @tool(name="status")
+    async def remote_status() -> str:
+        """Remote."""
+        return "remote"
+
+    result = await Agent("test", tools=[local_status, _Toolset(remote_status)]).run("q")
+    assert "- status (ok): local" in result.output
+    assert any("'status'" in w and "hidden" in w for w in result.warnings)
