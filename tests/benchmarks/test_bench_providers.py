@@ -25,4 +25,4 @@ def test_quick_run_returns_well_formed_tables() -> None:
     ]
     for row in table["rows"]:
         assert len(row) == len(table["columns"])
-        assert all(isinstance(value, float) for value in row[1:])
+        assert all(isinstance(value, (int, float)) for value in row[1:])

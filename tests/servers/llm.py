@@ -30,7 +30,7 @@ from itertools import cycle
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-__all__ = ["Drop", "Fail", "Hang", "LLMServer", "Recorded", "Reply"]
+__all__ = ["Drop", "Fail", "Hang", "LLMServer", "Recorded", "Reply", "StreamError"]
 
 
 @dataclass
@@ -71,7 +71,16 @@ class Drop:
     """Close the connection without answering."""
 
 
-Script = Reply | Fail | Hang | Drop
+@dataclass
+class StreamError:
+    """Start a streamed answer with ``text``, then send the provider's in-stream error event."""
+
+    message: str = "the model is overloaded"
+    text: str = "partial "
+    kind: str = "overloaded_error"
+
+
+Script = Reply | Fail | Hang | Drop | StreamError
 
 
 @dataclass
@@ -272,6 +281,29 @@ def _ollama_ndjson(reply: Reply, model: str) -> bytes:
     return "".join(json.dumps(line) + "\n" for line in lines).encode()
 
 
+def _stream_error(route: str, item: StreamError, model: str) -> tuple[bytes, str]:
+    """A stream that starts normally and then carries the provider's error event."""
+    if route == "anthropic":
+        head = (
+            _anthropic_sse(Reply(text=item.text), model)
+            .decode()
+            .split("event: content_block_stop")[0]
+        )
+        error = {"type": "error", "error": {"type": item.kind, "message": item.message}}
+        return (head + f"event: error\ndata: {json.dumps(error)}\n\n").encode(), "text/event-stream"
+    if route == "ollama":
+        first = {
+            "model": model,
+            "message": {"role": "assistant", "content": item.text},
+            "done": False,
+        }
+        lines = [json.dumps(first), json.dumps({"error": item.message})]
+        return ("\n".join(lines) + "\n").encode(), "application/x-ndjson"
+    head = _openai_sse(Reply(text=item.text), model, False).decode().split("data: [DONE]")[0]
+    error = {"error": {"message": item.message, "type": item.kind, "code": None}}
+    return (head + f"data: {json.dumps(error)}\n\n").encode(), "text/event-stream"
+
+
 def _error_body(route: str, fail: Fail) -> dict[str, Any]:
     if route == "anthropic":
         kind = {401: "authentication_error", 429: "rate_limit_error"}.get(fail.status, "api_error")
@@ -353,6 +385,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         model = str(body.get("model", "unknown"))
         stream = bool(body.get("stream"))
+        if isinstance(item, StreamError):
+            payload, content_type = _stream_error(route, item, model)
+            self._send(200, payload, content_type, {id_header: "req-stream-1"})
+            return
         headers = {id_header: item.request_id}
         if route == "openai":
             if stream:

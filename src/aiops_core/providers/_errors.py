@@ -41,6 +41,10 @@ _CONTEXT_HINTS = (
 )
 _TIMEOUT_NAMES = frozenset({"TimeoutException", "APITimeoutError", "InferenceTimeoutError"})
 _CONNECTION_NAMES = frozenset({"TransportError", "APIConnectionError", "ConnectionError"})
+_SDK_ERROR_NAMES = frozenset(
+    {"APIError", "OpenAIError", "AnthropicError", "ResponseError", "TextGenerationError"}
+)
+"""SDK errors without an HTTP error status: error events inside a stream, invalid responses."""
 
 
 def scrub(text: str, secret: str | None) -> str:
@@ -126,9 +130,20 @@ def _body_message(body: Any) -> str | None:
 def _response_message(response: Any) -> str | None:
     try:
         return _body_message(response.json())
-    except Exception:
-        text = getattr(response, "text", "")
+    except Exception:  # not JSON, or a stream not read: fall back to the text
+        try:
+            text = response.text
+        except Exception:  # an unread stream has no text
+            return None
         return str(text)[:500] if text else None
+
+
+def _error_kind(body: Any) -> str | None:
+    if isinstance(body, Mapping):
+        inner = body.get("error", body)
+        if isinstance(inner, Mapping) and isinstance(inner.get("type"), str):
+            return str(inner["type"])
+    return None
 
 
 def _class_names(err: BaseException) -> set[str]:
@@ -142,10 +157,6 @@ def map_error(
 
     ``secret`` (the API key) is scrubbed from the message should the provider echo it.
     """
-    return _map(err, provider, secret)
-
-
-def _map(err: BaseException, provider: str, secret: str | None = None) -> ProviderError | None:
     names = _class_names(err)
     response = getattr(err, "response", None)
     status = getattr(err, "status_code", None)
@@ -171,7 +182,19 @@ def _map(err: BaseException, provider: str, secret: str | None = None) -> Provid
         )
     if names & _TIMEOUT_NAMES:
         return ProviderTimeoutError(f"no answer in time ({type(err).__name__})", provider=provider)
-    if names & _CONNECTION_NAMES or "ConnectionError" in names:
+    if names & _CONNECTION_NAMES:
         detail = scrub(str(err) or type(err).__name__, secret)
         return ProviderConnectionError(f"connection failed: {detail}", provider=provider)
+    if names & _SDK_ERROR_NAMES:
+        # The HTTP exchange succeeded but the provider reported a failure inside it (a stream's
+        # error event, an answer that does not parse): the provider's side failed.
+        first = err.args[0] if err.args else None
+        body = next(
+            (b for b in (getattr(err, "body", None), getattr(err, "error", None), first) if b),
+            None,
+        )
+        message = scrub(_body_message(body) or str(err) or type(err).__name__, secret)
+        if _error_kind(body) == "rate_limit_error":
+            return RateLimitError(message, provider=provider)
+        return ServerError(message, provider=provider, request_id=getattr(err, "request_id", None))
     return None

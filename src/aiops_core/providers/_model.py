@@ -92,17 +92,15 @@ class SDKChatModel(Generic[C]):
             return self._injected
         return await self._clients.get()
 
-    def _mapped(self, err: Exception) -> Exception:
+    def _translate(self, err: Exception) -> ProviderError | None:
+        """The typed error for a foreign one; ``None`` when ``err`` should pass unchanged."""
         if isinstance(err, (ProviderError, UserError)):
-            return err
-        mapped = map_error(err, provider=self.provider, secret=self._secret)
-        if mapped is None:
-            return err
-        if self._secret and self._secret in str(err):
-            mapped.__suppress_context__ = True  # the foreign error echoes the key: do not chain it
-        else:
-            mapped.__cause__ = err
-        return mapped
+            return None
+        return map_error(err, provider=self.provider, secret=self._secret)
+
+    def _echoes_key(self, err: Exception) -> bool:
+        secret = self._secret
+        return secret is not None and secret in str(err)
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
         """One request, one complete answer."""
@@ -110,10 +108,12 @@ class SDKChatModel(Generic[C]):
             client = await self._client()
             return await self._complete(client, request)
         except Exception as err:
-            mapped = self._mapped(err)
-            if mapped is err:
+            mapped = self._translate(err)
+            if mapped is None:
                 raise
-            raise mapped from mapped.__cause__
+            if self._echoes_key(err):
+                raise mapped from None  # do not chain an error that carries the key
+            raise mapped from err
 
     async def stream(self, request: ModelRequest) -> AsyncIterator[ModelStreamEvent]:
         """Text and tool-call deltas as they arrive, then one ``ResponseDone``."""
@@ -122,10 +122,12 @@ class SDKChatModel(Generic[C]):
             async for event in self._stream(client, request):
                 yield event
         except Exception as err:
-            mapped = self._mapped(err)
-            if mapped is err:
+            mapped = self._translate(err)
+            if mapped is None:
                 raise
-            raise mapped from mapped.__cause__
+            if self._echoes_key(err):
+                raise mapped from None  # do not chain an error that carries the key
+            raise mapped from err
 
     async def aclose(self) -> None:
         """Close the connection pool of the current event loop (an injected client is the caller's)."""

@@ -169,6 +169,7 @@ class AnthropicChatModel(SDKChatModel["AsyncAnthropic"]):
             for t in request.tools
         ]
         choice: dict[str, Any] | None = None
+        serial = False
         extra: dict[str, Any] = {}
         kwargs["max_tokens"] = 4096
         for key, value in settings.items():
@@ -186,8 +187,7 @@ class AnthropicChatModel(SDKChatModel["AsyncAnthropic"]):
                 else:
                     choice = {"type": "tool", "name": value}
             elif key == "parallel_tool_calls":
-                if value is False:
-                    choice = {"type": "auto", **(choice or {}), "disable_parallel_tool_use": True}
+                serial = value is False
             elif key != "seed":  # the Messages API has no seed
                 extra[key] = value
         output_name: str | None = None
@@ -198,6 +198,8 @@ class AnthropicChatModel(SDKChatModel["AsyncAnthropic"]):
             # Force the answer tool; with other tools, force "some tool" so those stay callable.
             choice = {"type": "any"} if tools else {"type": "tool", "name": output_name}
             tools.append(tool)
+        if serial and (choice is None or choice["type"] != "none"):
+            choice = {**(choice or {"type": "auto"}), "disable_parallel_tool_use": True}
         if tools:
             kwargs["tools"] = tools
             if choice is not None:

@@ -92,8 +92,11 @@ class HuggingFaceChatModel(SDKChatModel["AsyncInferenceClient"]):
         chunks = await cast(Any, client).chat_completion(
             **self._kwargs(request), stream=True, stream_options={"include_usage": True}
         )
-        async for event in read_stream(chunks, None):
-            yield event
+        try:
+            async for event in read_stream(chunks, None):
+                yield event
+        finally:
+            await chunks.aclose()  # an abandoned stream releases its connection now, not at GC
 
 
 class HuggingFaceHandler(ProviderHandler):

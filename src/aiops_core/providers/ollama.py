@@ -190,20 +190,23 @@ class OllamaChatModel(SDKChatModel["AsyncClient"]):
         acc = StreamAccumulator()
         index = 0
         last: Any = None
-        async for chunk in chunks:
-            last = chunk
-            message = chunk.message
-            if message.content:
-                text_event = TextDelta(message.content)
-                acc.add(text_event)
-                yield text_event
-            for call in message.tool_calls or ():
-                call_event = ToolCallDelta(
-                    index, _call_id(), call.function.name, json.dumps(call.function.arguments)
-                )
-                index += 1
-                acc.add(call_event)
-                yield call_event
+        try:
+            async for chunk in chunks:
+                last = chunk
+                message = chunk.message
+                if message.content:
+                    text_event = TextDelta(message.content)
+                    acc.add(text_event)
+                    yield text_event
+                for call in message.tool_calls or ():
+                    call_event = ToolCallDelta(
+                        index, _call_id(), call.function.name, json.dumps(call.function.arguments)
+                    )
+                    index += 1
+                    acc.add(call_event)
+                    yield call_event
+        finally:
+            await cast(Any, chunks).aclose()  # an abandoned stream releases its connection now
         message_out = acc.message()
         yield ResponseDone(
             ModelResponse(

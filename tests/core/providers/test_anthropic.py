@@ -7,7 +7,7 @@ import json
 import pytest
 
 from aiops_core import Agent, tool
-from aiops_core.errors import UserError
+from aiops_core.errors import RateLimitError, UserError
 from aiops_core.messages import (
     AssistantMessage,
     DataPart,
@@ -21,7 +21,7 @@ from aiops_core.messages import (
 from aiops_core.providers import ModelRequest, OutputSchema, ResponseDone, TextDelta, get_chat_model
 from aiops_core.providers.anthropic import anthropic_messages
 from aiops_core.tools import ToolDefinition
-from tests.servers.llm import LLMServer, Reply
+from tests.servers.llm import LLMServer, Reply, StreamError
 
 from .conftest import KEY
 
@@ -114,7 +114,7 @@ async def test_parameters_on_the_wire(server: LLMServer) -> None:
         ModelRequest(
             [UserMessage(content="hi")],
             tools=[TOOL],
-            settings={"tool_choice": "required", "parallel_tool_calls": False, "max_tokens": 9},
+            settings={"parallel_tool_calls": False, "tool_choice": "required", "max_tokens": 9},
         )
     )
     assert server.last.body["tool_choice"] == {"type": "any", "disable_parallel_tool_use": True}
@@ -191,4 +191,13 @@ async def test_key_from_environment(server: LLMServer, monkeypatch: pytest.Monke
     assert "ant-env-key" in (
         server.last.headers.get("x-api-key") or server.last.headers["authorization"]
     )
+    await m.aclose()
+
+
+async def test_rate_limit_event_inside_a_stream(server: LLMServer) -> None:
+    server.script(StreamError("slow down", kind="rate_limit_error"))
+    m = model(server)
+    with pytest.raises(RateLimitError, match="slow down"):
+        async for _ in m.stream(ModelRequest([UserMessage(content="hi")])):
+            pass
     await m.aclose()

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import anyio
 import pytest
 from pydantic import BaseModel
 
@@ -33,7 +34,7 @@ from aiops_core.providers import (
     ToolCallDelta,
 )
 from aiops_core.tools import ToolDefinition
-from tests.servers.llm import Drop, Fail, Hang, LLMServer, Recorded, Reply
+from tests.servers.llm import Drop, Fail, Hang, LLMServer, Recorded, Reply, StreamError
 
 from .conftest import KEY, PROVIDERS
 
@@ -87,6 +88,7 @@ async def test_plain_answer(provider: str, server: LLMServer, make_model: Callab
     assert response.usage.requests == 1
     assert response.request_id == ("req-test-1" if provider in REPORTS_REQUEST_ID else None)
     assert model.name.startswith(f"{provider}:")
+    assert isinstance(model, ChatModel)
     await model.aclose()
 
 
@@ -259,6 +261,24 @@ async def test_stream_abandoned_early_leaves_the_model_usable(
     await model.aclose()
 
 
+async def test_concurrent_first_calls_share_one_pool(
+    provider: str, server: LLMServer, make_model: Callable[..., ChatModel]
+):
+    server.script(*[Reply(text=f"answer {i}") for i in range(6)])
+    model = make_model(provider)
+    answers: list[str] = []
+
+    async def one() -> None:
+        answers.append((await model.complete(ask())).message.content)
+
+    async with anyio.create_task_group() as group:
+        for _ in range(6):
+            group.start_soon(one)
+    assert sorted(answers) == [f"answer {i}" for i in range(6)]
+    assert len(model._clients) == 1  # type: ignore[attr-defined]
+    await model.aclose()
+
+
 # --------------------------------------------------------------------------- settings
 async def test_request_settings_override_config(
     provider: str, server: LLMServer, make_model: Callable[..., ChatModel]
@@ -372,6 +392,20 @@ async def test_error_while_streaming_is_mapped(
     model = make_model(provider)
     with pytest.raises(ServerError):
         await collect(model, ask())
+    await model.aclose()
+
+
+async def test_error_event_inside_a_stream_is_mapped(
+    provider: str, server: LLMServer, make_model: Callable[..., ChatModel]
+):
+    server.script(StreamError("the model is overloaded"))
+    model = make_model(provider)
+    received: list[Any] = []
+    with pytest.raises(ServerError, match="the model is overloaded") as info:
+        async for event in model.stream(ask()):
+            received.append(event)
+    assert info.value.retryable
+    assert any(isinstance(e, TextDelta) for e in received)  # it failed after it had started
     await model.aclose()
 
 
