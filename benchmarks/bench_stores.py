@@ -4,7 +4,7 @@ Baseline, measured in the same run on the same backend and connection: a *full-s
 the way LangGraph-style savers checkpoint, re-serialising the whole history into one row (SQL)
 or key (Redis) every turn. aiops appends only the turn's new messages.
 
-Places used (and cleaned up): a temporary SQLite file, schema ``aiops_bench_stores`` in the
+Places used (and cleaned up): a temporary SQLite file, schema ``aiops_bench_stores_<pid>`` in the
 PostgreSQL database ``test``, keys under ``bench-stores-<pid>:`` in Redis database 12. A store
 whose server does not answer is reported as skipped.
 
@@ -30,7 +30,7 @@ from aiops_core.checkpoint import CheckpointStore, MemoryStore, SQLStore
 from aiops_core.messages import AssistantMessage, Message, UserMessage, dump_messages
 
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
-POSTGRES_SCHEMA = "aiops_bench_stores"
+POSTGRES_SCHEMA = f"aiops_bench_stores_{os.getpid()}"
 REDIS_URL = "redis://127.0.0.1:6379/12"
 KINDS = ("memory", "sqlite", "postgres", "redis")
 TARGET_MS = {"redis": 0.5, "sqlite": 1.0, "postgres": 1.5}
@@ -87,7 +87,7 @@ class FullState:
         if self.kind == "memory":
             self.blobs[thread_id] = state
         elif self.kind == "redis":
-            await self.store._client.set(self.key + thread_id, state)
+            await self.store.client.set(self.key + thread_id, state)
         else:
             await anyio.to_thread.run_sync(
                 self._sql,
@@ -102,7 +102,7 @@ class FullState:
         if self.kind == "memory":
             state: Any = self.blobs[thread_id]
         elif self.kind == "redis":
-            state = await self.store._client.get(self.key + thread_id)
+            state = await self.store.client.get(self.key + thread_id)
         else:
             state = await anyio.to_thread.run_sync(
                 self._sql,
@@ -113,9 +113,9 @@ class FullState:
 
     async def cleanup(self) -> None:
         if self.kind == "redis":
-            keys = [k async for k in self.store._client.scan_iter(match=self.key + "*")]
+            keys = [k async for k in self.store.client.scan_iter(match=self.key + "*")]
             if keys:
-                await self.store._client.delete(*keys)
+                await self.store.client.delete(*keys)
         elif self.kind in ("sqlite", "postgres"):
             await anyio.to_thread.run_sync(self._sql, "DROP TABLE IF EXISTS bench_full_state", {})
 
@@ -147,22 +147,32 @@ async def opened(kind: str, durable: bool = True) -> AsyncIterator[CheckpointSto
         try:
             yield redis_store
         finally:
-            client = redis_store._client
+            client = redis_store.client
             keys = [k async for k in client.scan_iter(match=f"{prefix}:*", count=1000)]
             for start in range(0, len(keys), 1000):
                 await client.delete(*keys[start : start + 1000])
 
 
-async def median_ms(action: Callable[[int], Awaitable[Any]], repeat: int) -> float:
-    for i in range(min(5, repeat)):  # warm-up: connections, statement caches
-        await action(-1 - i)
+Action = Callable[[int], Awaitable[Any]]
+
+
+async def interleaved_ms(actions: dict[Any, Action], repeat: int) -> dict[Any, float]:
+    """Median ms of each action, run in turns (a, b, c, a, b, c, ...).
+
+    Interleaving gives every action the same share of a noisy machine, so the ratios between
+    them hold even when the absolute times wander.
+    """
+    for i in range(min(3, repeat)):  # warm-up: connections, statement caches
+        for action in actions.values():
+            await action(-1 - i)
     gc.collect()
-    samples = []
+    samples: dict[Any, list[float]] = {key: [] for key in actions}
     for i in range(repeat):
-        start = time.perf_counter()
-        await action(i)
-        samples.append(time.perf_counter() - start)
-    return 1000 * statistics.median(samples)
+        for key, action in actions.items():
+            start = time.perf_counter()
+            await action(i)
+            samples[key].append(time.perf_counter() - start)
+    return {key: 1000 * statistics.median(values) for key, values in samples.items()}
 
 
 async def fill(store: CheckpointStore, thread_id: str, count: int) -> None:
@@ -173,30 +183,39 @@ async def fill(store: CheckpointStore, thread_id: str, count: int) -> None:
 
 async def measure_store(kind: str, quick: bool, durable: bool = True) -> dict[str, Any]:
     lengths = (10, 1_000, 10_000)
-    repeat = 30 if quick else 300
-    out: dict[str, Any] = {"append": {}, "rewrite": {}}
+    repeat = 40 if quick else 400
+    rewrites = 8 if quick else 40  # the 10,000-message rewrite takes ~100 ms a time
+    out: dict[str, Any] = {}
     async with opened(kind, durable) as store:
         baseline = FullState(kind, store)
         await baseline.setup()
         try:
+            states = {length: history(length) for length in lengths}
             for length in lengths:
-                tid = f"len-{length}"
-                await fill(store, tid, length)
-                out["append"][length] = await median_ms(
-                    lambda i, tid=tid: store.append(tid, turn(i)), repeat
-                )
-                state = history(length)
+                await fill(store, f"len-{length}", length)
 
-                async def rewrite(i: int, tid: str = tid, state: list[Message] = state) -> None:
-                    state.extend(turn(i))
-                    await baseline.put(tid, state)
+            def append(length: int) -> Action:
+                return lambda i: store.append(f"len-{length}", turn(i))
 
-                rewrites = repeat if length < 10_000 else max(10, repeat // 10)
-                out["rewrite"][length] = await median_ms(rewrite, rewrites)
+            def rewrite(length: int) -> Action:
+                async def put(i: int) -> None:
+                    states[length].extend(turn(i))
+                    await baseline.put(f"len-{length}", states[length])
+
+                return put
+
+            out["append"] = await interleaved_ms({n: append(n) for n in lengths}, repeat)
+            out["rewrite"] = await interleaved_ms({n: rewrite(n) for n in lengths}, rewrites)
             await fill(store, "load-100", 100)
             await baseline.put("load-100", history(100))
-            out["load"] = await median_ms(lambda i: store.load("load-100"), repeat)
-            out["get"] = await median_ms(lambda i: baseline.get("load-100"), repeat)
+            reads = await interleaved_ms(
+                {
+                    "load": lambda i: store.load("load-100"),
+                    "get": lambda i: baseline.get("load-100"),
+                },
+                repeat,
+            )
+            out.update(reads)
             out["tput1"] = await throughput(store, 1, 60 if quick else 600)
             out["tput20"] = await throughput(store, 20, 200 if quick else 2000)
         finally:
@@ -281,7 +300,8 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
             for length in (10, 1_000, 10_000)
         ],
         "notes": "Baseline: the whole history re-serialised into one row/key per turn on the same "
-        "backend and connection (how LangGraph-style savers checkpoint)." + skip_note,
+        "backend and connection (how LangGraph-style savers checkpoint). The three lengths are "
+        "measured in turns (10, 1k, 10k, 10, ...) so machine noise hits them alike." + skip_note,
     }
     flat = {
         "title": "Checkpoint append targets (median ms; flat = 10,000-message / 10-message)",

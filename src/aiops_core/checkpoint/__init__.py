@@ -1,6 +1,9 @@
 """Checkpoint stores: where conversations live.
 
-``SQLStore`` and ``RedisStore`` import SQLAlchemy / redis only when first used.
+``MemoryStore`` (one process), ``SQLStore`` (SQLite file or PostgreSQL) and ``RedisStore``
+(single server, Sentinel or Cluster) share the :class:`CheckpointStore` protocol; ``open_store``
+builds any of them from a URL. ``SQLStore`` and ``RedisStore`` import SQLAlchemy / redis only
+when first used.
 """
 
 from __future__ import annotations
@@ -19,12 +22,14 @@ __all__ = [
     "Thread",
     "ThreadInfo",
     "ThreadPage",
+    "default_store_url",
     "open_store",
 ]
 
 _LAZY = {
     "SQLStore": "aiops_core.checkpoint.sql",
     "RedisStore": "aiops_core.checkpoint.redis",
+    "default_store_url": "aiops_core.checkpoint.url",
     "open_store": "aiops_core.checkpoint.url",
 }
 
@@ -38,4 +43,4 @@ def __getattr__(name: str) -> Any:
 if TYPE_CHECKING:
     from .redis import RedisStore
     from .sql import SQLStore
-    from .url import open_store
+    from .url import default_store_url, open_store

@@ -12,8 +12,11 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
+
 from ..errors import CorruptThreadError, MessageError, UserError
 from ..messages import (
+    FORMAT_VERSION,
     AssistantMessage,
     Message,
     SystemMessage,
@@ -21,13 +24,13 @@ from ..messages import (
     UserMessage,
     dump_message,
     load_message,
-    load_messages,
 )
 
 __all__ = ["decode_messages", "decode_metadata", "encode_messages", "encode_metadata"]
 
 
 _MESSAGE_TYPES = (SystemMessage, UserMessage, AssistantMessage, ToolResultMessage)
+_MESSAGES: TypeAdapter[list[Message]] = TypeAdapter(list[Message])
 
 
 def encode_messages(messages: Sequence[Message]) -> list[str]:
@@ -54,19 +57,23 @@ def decode_messages(thread_id: str, records: Sequence[str | bytes]) -> list[Mess
     if not records:
         return []
     try:
-        # One parse of the whole thread is much faster than one per record.
+        # One JSON parse and one validation of the whole thread: several times faster than a
+        # load_message() per record. Records of another format version take the general path.
         joined = b",".join(r if isinstance(r, bytes) else r.encode() for r in records)
-        messages = load_messages(b"[" + joined + b"]")
-        if len(messages) == len(records):
-            return messages
-    except (MessageError, UnicodeError):
+        items = json.loads(b"[" + joined + b"]")
+        if len(items) == len(records) and all(
+            type(item) is dict and item.pop("v", None) == FORMAT_VERSION for item in items
+        ):
+            return _MESSAGES.validate_python(items)
+    except (ValueError, UnicodeError, ValidationError):
         pass
+    messages = []
     for index, record in enumerate(records):
         try:
-            load_message(record)
+            messages.append(load_message(record))
         except (MessageError, UnicodeError) as err:
             raise CorruptThreadError(thread_id, f"message {index}: {err}") from None
-    raise CorruptThreadError(thread_id, "its message records do not form a list")
+    return messages
 
 
 def encode_metadata(metadata: Mapping[str, Any]) -> str:

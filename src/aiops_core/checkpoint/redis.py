@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from contextvars import ContextVar
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -102,17 +102,40 @@ class RedisStore:
         self._ttl = ttl_micros(ttl)
         self._ttl_ms = "" if self._ttl is None else str(max(self._ttl // 1000, 1))
         self._owns_client = client is None
-        # Callers beyond the pool's size queue here (Sentinel and Cluster pools would refuse).
-        limit = client_options(self.target, connection_options)["max_connections"]
-        self._limiter = anyio.CapacityLimiter(int(limit))
-        self._client: Any = (
-            client if client is not None else connect(self.target, connection_options)
-        )
+        self._options = connection_options
+        self._client: Any = client
+        self._loop: object = None
         # On a cluster the indexes live in other slots than the thread: maintain them here.
         self._index = "" if self.target.cluster else f"{prefix}:index:"
         self._closed = False
-        self._scripts_loaded = False
+
+    @property
+    def client(self) -> Any:
+        """The ``redis.asyncio`` client for the running event loop (for maintenance and tests)."""
+        self._bind()
+        return self._client
+
+    def _bind(self) -> None:
+        """Use this store from the running event loop.
+
+        redis.asyncio connections belong to the loop that opened them. A store the agent's
+        ``run_sync`` uses from one short-lived loop after another gets fresh connections in each
+        (the previous loop's are dropped), so scripts may create it once at import time.
+        """
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        if loop is self._loop:
+            return
+        self._loop = loop
+        self._keeper: AsyncGenerator[None, None] | None = None
+        if self._owns_client:
+            self._client = connect(self.target, self._options)
+        # Callers beyond the pool's size queue here (Sentinel and Cluster pools would refuse).
+        limit = client_options(self.target, self._options)["max_connections"]
+        self._limiter = anyio.CapacityLimiter(int(limit))
         self._scripts_lock = anyio.Lock()
+        self._scripts_loaded = False
 
     def __repr__(self) -> str:
         return f"RedisStore({self.target.safe_url!r})"
@@ -127,7 +150,11 @@ class RedisStore:
         """Close the connection pool (unless the client was passed in)."""
         if not self._closed:
             self._closed = True
-            if self._owns_client:
+            import asyncio
+
+            # Connections of an earlier (finished) event loop cannot be closed from this one.
+            same_loop = self._loop is asyncio.get_running_loop()
+            if self._owns_client and self._client is not None and same_loop:
                 await close_client(self._client)
 
     # ------------------------------------------------------------------ plumbing
@@ -154,6 +181,12 @@ class RedisStore:
             raise StoreError(f"{self!r} is closed")
         if _INSIDE.get():  # nested (prune deleting threads): the outer call holds the slot
             return await coro_factory()
+        self._bind()
+        if self._owns_client and self._keeper is None:
+            # Close this loop's connections when the loop shuts down (asyncio finalises
+            # unfinished async generators then), so run_sync after run_sync leaks nothing.
+            self._keeper = self._close_with_loop(self._client)
+            await self._keeper.asend(None)
         try:
             async with self._limiter:
                 token = _INSIDE.set(True)
@@ -169,6 +202,14 @@ class RedisStore:
             raise StoreError(f"{self!r} failed: {err}") from None
         except rx.RedisError as err:
             raise StoreError(f"{self!r} failed: {err}") from None
+
+    async def _close_with_loop(self, client: Any) -> AsyncGenerator[None, None]:
+        try:
+            yield
+        finally:
+            if not (self._closed and client is self._client):
+                with anyio.CancelScope(shield=True):
+                    await close_client(client)
 
     async def _script(self, script: _Script, keys: list[str], args: list[Any]) -> Any:
         from redis import exceptions as rx

@@ -56,3 +56,12 @@ def test_metadata() -> None:
         decode_metadata("t", "{")
     with pytest.raises(UserError):
         encode_metadata({"x": {1, 2}})
+
+
+def test_records_of_an_older_format_version_take_the_general_path() -> None:
+    # A record without "v" predates versioning; it is read as version 1 by load_message.
+    records = ['{"role":"user","content":"old"}', *encode_messages([UserMessage(content="new")])]
+    assert decode_messages("t", records) == [
+        UserMessage(content="old"),
+        UserMessage(content="new"),
+    ]

@@ -24,9 +24,9 @@ DB = 13
 async def _delete_prefix(url: str, prefix: str) -> None:
     store = RedisStore(url, prefix=prefix)
     try:
-        keys = [k async for k in store._client.scan_iter(match=f"{prefix}:*", count=500)]
+        keys = [k async for k in store.client.scan_iter(match=f"{prefix}:*", count=500)]
         if keys:
-            await store._client.delete(*keys)
+            await store.client.delete(*keys)
     finally:
         await store.aclose()
 
@@ -62,7 +62,7 @@ class TestRedisStore(StoreContract):
 
     async def corrupt(self, store: CheckpointStore, thread_id: str) -> None:
         assert isinstance(store, RedisStore)
-        await store._client.rpush(store._keys(thread_id)[1], b"\xff\xfe not json")
+        await store.client.rpush(store._keys(thread_id)[1], b"\xff\xfe not json")
 
 
 class TestRedisStoreClusterIndexing(TestRedisStore):
@@ -76,7 +76,7 @@ async def test_keys_follow_the_documented_layout(redis_url_factory: Callable[[in
     store = RedisStore(redis_url_factory(DB), prefix=prefix, ttl=timedelta(hours=1))
     try:
         await store.append("ticket-4711", turn("1"), owner="alice")
-        keys = sorted([k.decode() async for k in store._client.scan_iter(match=f"{prefix}:*")])
+        keys = sorted([k.decode() async for k in store.client.scan_iter(match=f"{prefix}:*")])
         assert keys == [
             f"{prefix}:index:owner:alice",
             f"{prefix}:index:updated",
@@ -84,10 +84,10 @@ async def test_keys_follow_the_documented_layout(redis_url_factory: Callable[[in
             f"{prefix}:{{ticket-4711}}:messages",
             f"{prefix}:{{ticket-4711}}:ops",
         ]
-        ttl = await store._client.pttl(f"{prefix}:{{ticket-4711}}:messages")
+        ttl = await store.client.pttl(f"{prefix}:{{ticket-4711}}:messages")
         assert 3_500_000 < ttl <= 3_600_000
-        assert await store._client.llen(f"{prefix}:{{ticket-4711}}:messages") == 2
-        assert await store._client.pttl(f"{prefix}:{{ticket-4711}}:ops") > 290_000
+        assert await store.client.llen(f"{prefix}:{{ticket-4711}}:messages") == 2
+        assert await store.client.pttl(f"{prefix}:{{ticket-4711}}:ops") > 290_000
     finally:
         await _delete_prefix(redis_url_factory(DB), prefix)
         await store.aclose()
@@ -99,8 +99,8 @@ async def test_wrong_key_type_is_corruption_of_that_thread(
     prefix = f"cptest-{uuid.uuid4().hex[:10]}"
     store = RedisStore(redis_url_factory(DB), prefix=prefix)
     try:
-        await store._client.set(store._keys("odd")[1], b"a string, not a list")
-        await store._client.hset(store._keys("odd")[0], mapping={"created": 1, "updated": 1})
+        await store.client.set(store._keys("odd")[1], b"a string, not a list")
+        await store.client.hset(store._keys("odd")[0], mapping={"created": 1, "updated": 1})
         with pytest.raises(CorruptThreadError, match="'odd'"):
             await store.load("odd")
     finally:
@@ -139,9 +139,27 @@ async def test_a_resent_append_is_stored_once(redis_url_factory: Callable[[int],
         first = await store._script(module._APPEND, keys, args)
         again = await store._script(module._APPEND, keys, args)
         assert int(first[1]) == int(again[1]) == 4
-        assert await store._client.llen(keys[1]) == 4
+        assert await store.client.llen(keys[1]) == 4
         assert await store.delete("t1") is True
-        assert await store._client.exists(*keys) == 0
+        assert await store.client.exists(*keys) == 0
     finally:
         await _delete_prefix(redis_url_factory(DB), prefix)
         await store.aclose()
+
+
+def test_a_store_serves_one_event_loop_after_another(
+    redis_url_factory: Callable[[int], str],
+) -> None:
+    """What ``Agent.run_sync`` does: each call runs in a new, short-lived event loop."""
+    prefix = f"cptest-{uuid.uuid4().hex[:10]}"
+    store = RedisStore(redis_url_factory(DB), prefix=prefix)
+    agent = Agent(FunctionModel(lambda r: f"saw {len(r.messages)}"), store=store)
+    assert agent.run_sync("one", thread_id="t1").output == "saw 1"
+    assert agent.run_sync("two", thread_id="t1").output == "saw 3"
+
+    async def finish() -> None:
+        assert await store.delete("t1") is True
+        await store.aclose()
+
+    anyio.run(finish)
+    anyio.run(_delete_prefix, redis_url_factory(DB), prefix)

@@ -159,7 +159,7 @@ def cluster_port(redis_binaries: None, tmp_path_factory: pytest.TempPathFactory)
 
 
 async def _wipe(store: RedisStore) -> None:
-    client = store._client
+    client = store.client
     async for key in client.scan_iter(match=f"{store.prefix}:*", count=500):
         await client.delete(key)
 
@@ -187,7 +187,7 @@ class _Topology(StoreContract):
 
     async def corrupt(self, store: CheckpointStore, thread_id: str) -> None:
         assert isinstance(store, RedisStore)
-        await store._client.rpush(store._keys(thread_id)[1], b"{broken")
+        await store.client.rpush(store._keys(thread_id)[1], b"{broken")
 
 
 class TestRedisThroughSentinel(_Topology):
