@@ -62,6 +62,9 @@ DEFAULT_SYSTEM_PROMPT = (
     "instead of guessing, say when you do not know, and never invent device names or addresses."
 )
 
+MAX_USER_POOLS = 32
+"""Per-user MCP pools (servers that get the user's token) kept open per process."""
+
 CLEANUP_GRACE = timedelta(minutes=5)
 """Added to the session TTL before the cleanup job prunes a thread."""
 
@@ -329,6 +332,7 @@ async def open_agent(plan: AgentPlan, engine: EngineLoop) -> AsyncIterator[Agent
         if plan.user_mcp_servers:
             pool_key = f"mcp:user:{plan.user_key}"
             tools.append(await _lease_pool(engine, stack, pool_key, plan.user_mcp_servers))
+            await engine.trim("mcp:user:", keep=MAX_USER_POOLS)
         store = await open_checkpoint_store(engine, plan.store_url, plan.store_ttl, stack)
         yield Agent(
             chat_model,

@@ -62,6 +62,7 @@ class _Slot:
     owner: asyncio.Task[None] | None = None
     users: int = 0
     retired: bool = False
+    last_used: float = 0.0
 
 
 async def _own(slot: _Slot, factory: Factory) -> None:
@@ -322,10 +323,12 @@ class EngineLoop:
             generation.retiring.discard(slot)
             raise
         slot.users += 1
+        slot.last_used = generation.loop.time()
         try:
             yield value
         finally:
             slot.users -= 1
+            slot.last_used = generation.loop.time()
             await self._close_if_unused(generation, slot)
 
     async def discard(self, key: str) -> None:
@@ -341,6 +344,20 @@ class EngineLoop:
         generation = self._current()
         for key in [k for k in generation.slots if k.startswith(prefix)]:
             await self.discard(key)
+
+    async def trim(self, prefix: str, keep: int) -> int:
+        """Keep at most ``keep`` resources under ``prefix``: close the least recently used.
+
+        Per-user resources (an MCP pool carrying a user's token) would otherwise pile up.
+        Returns how many were dropped.
+        """
+        generation = self._current()
+        keys = [k for k in generation.slots if k.startswith(prefix)]
+        keys.sort(key=lambda k: generation.slots[k].last_used)
+        dropped = keys[: max(0, len(keys) - keep)]
+        for key in dropped:
+            await self.discard(key)
+        return len(dropped)
 
     @staticmethod
     def _retire(generation: _Generation, key: str, slot: _Slot) -> None:

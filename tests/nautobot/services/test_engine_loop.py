@@ -305,3 +305,18 @@ def test_a_forked_child_gets_a_loop_of_its_own(engine):
     _, status = os.waitpid(child, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     assert engine.run(pid(), timeout=5) == os.getpid()  # the parent's loop is untouched
+
+
+def test_trim_closes_the_least_recently_used_idle_resources(engine):
+    log: list[str] = []
+
+    async def scenario() -> int:
+        for name in ("a", "b", "c"):
+            async with engine.lease(f"user:{name}", 1, lambda n=name: Resource(log, n)):
+                await asyncio.sleep(0.01)
+        async with engine.lease("user:a", 1, lambda: Resource(log, "a2")):  # a is used again
+            pass
+        return await engine.trim("user:", keep=2)
+
+    assert engine.run(scenario(), timeout=5) == 1
+    assert log == ["open a", "open b", "open c", "close b"]
