@@ -10,6 +10,7 @@ kept between runs (``--reuse-db`` in pyproject); later runs only apply new migra
 from __future__ import annotations
 
 import os
+from unittest import mock
 
 import django
 import pytest
@@ -63,3 +64,15 @@ def django_db_setup(django_test_environment: None, django_db_blocker):
 
         with django_db_blocker.unblock():
             teardown_databases(_setup["config"], verbosity=0, keepdb=_setup["keepdb"])
+
+
+@pytest.fixture(autouse=True)
+def test_middleware_types():
+    """Registers the ``aiops_test_*`` middleware types for the duration of one Nautobot test."""
+    from aiops_core.middleware import registry
+
+    from .sample_data import TEST_MIDDLEWARE
+
+    registry._known()  # load entry points outside the patch, so they outlive it
+    with mock.patch.dict(registry._registered, TEST_MIDDLEWARE):
+        yield

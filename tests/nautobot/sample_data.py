@@ -1,7 +1,8 @@
 """Rows and middleware types shared by the Nautobot tests.
 
-Two middleware types are registered under ``aiops_test_*`` names so that the tests do not
-depend on which built-in middleware modules exist.
+Three middleware types named ``aiops_test_*`` keep the tests independent of the built-in
+middleware modules. They are registered only while a Nautobot test runs (see conftest.py), so
+the engine's registry is unchanged for the core tests in the same pytest run.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from aiops_core.middleware import Middleware, MiddlewareConfig, register_middleware
+from aiops_core.middleware import Middleware, MiddlewareConfig
 from aiops_nautobot import models
 
 
@@ -43,8 +44,9 @@ class AuditMiddleware(Middleware):
     name = "aiops_test_audit"
 
 
-for _cls in (GuardMiddleware, TraceMiddleware, AuditMiddleware):
-    register_middleware(_cls.name, _cls)
+TEST_MIDDLEWARE: dict[str, type[Middleware]] = {
+    cls.name: cls for cls in (GuardMiddleware, TraceMiddleware, AuditMiddleware)
+}
 
 
 def provider(name: str = "test", **values) -> models.LLMProvider:
