@@ -29,16 +29,17 @@ class EmptyJSONMixin:
     json_defaults: dict[str, object] = {}
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
         for name, empty in self.json_defaults.items():
-            if name in cleaned and cleaned[name] is None:
-                cleaned[name] = type(empty)()
-        return cleaned
+            if name in self.cleaned_data and self.cleaned_data[name] is None:
+                self.cleaned_data[name] = type(empty)()
+        return self.cleaned_data
 
 
 # -- LLM providers -------------------------------------------------------------------------------
 class LLMProviderForm(EmptyJSONMixin, NautobotModelForm):
     json_defaults = {"config": {}}
+    documentation_url = forms.URLField(required=False, max_length=500, assume_scheme="https")
 
     class Meta:
         model = models.LLMProvider
@@ -259,6 +260,12 @@ class LLMMiddlewareFilterForm(NautobotFilterForm):
 # -- MCP servers ---------------------------------------------------------------------------------
 class MCPServerForm(EmptyJSONMixin, NautobotModelForm):
     json_defaults = {"args": [], "allowed_tools": [], "denied_tools": []}
+    url = forms.URLField(
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+        help_text="Base URL (http protocol)",
+    )
     headers_secret = DynamicModelChoiceField(
         queryset=Secret.objects.all(),
         required=False,

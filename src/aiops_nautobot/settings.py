@@ -106,7 +106,7 @@ def default_checkpoint_url() -> str:
         from nautobot.core.settings_funcs import parse_redis_connection
 
         location = parse_redis_connection(redis_database=CHECKPOINT_REDIS_DB)
-    parts = urlsplit(location)
+    parts = urlsplit(str(location))
     return urlunsplit(parts._replace(path=f"/{CHECKPOINT_REDIS_DB}"))
 
 

@@ -40,7 +40,9 @@ def seed_registry_rows(
     used; if the app's tables do not exist in that state (migrated to zero), nothing happens.
     """
     if apps is None:
-        from django.apps import apps
+        from django.apps import apps as global_apps
+
+        apps = global_apps
     try:
         provider_model = apps.get_model("aiops_nautobot", "LLMProvider")
         type_model = apps.get_model("aiops_nautobot", "MiddlewareType")
@@ -74,7 +76,8 @@ def _seed_providers(model: Any, using: str) -> list[str]:
 def default_config(cls: Any) -> dict[str, Any]:
     """The defaults of a middleware type's config schema, as JSON."""
     try:
-        return cls.Config().model_dump(mode="json")
+        dumped: dict[str, Any] = cls.Config().model_dump(mode="json")
+        return dumped
     except ValidationError:
         # A schema with required fields has no complete default; keep the defaults it has.
         fields = cls.Config.model_fields

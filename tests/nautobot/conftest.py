@@ -10,6 +10,7 @@ kept between runs (``--reuse-db`` in pyproject); later runs only apply new migra
 from __future__ import annotations
 
 import os
+from unittest import mock
 
 import django
 import pytest
@@ -18,6 +19,19 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.nautobot.settings")
 django.setup()
 
 _setup: dict[str, object] = {}
+
+# pytest-django turns Django test tags into markers; these are the tags of Nautobot's base classes.
+NAUTOBOT_TEST_TAGS = {
+    "api": "Nautobot API test (Django test tag)",
+    "integration": "Nautobot integration test (Django test tag)",
+    "performance": "Nautobot performance test (Django test tag)",
+    "unit": "Nautobot unit test (Django test tag)",
+}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name, description in NAUTOBOT_TEST_TAGS.items():
+        config.addinivalue_line("markers", f"{name}: {description}")
 
 
 def _needs_database(item: pytest.Item) -> bool:
@@ -31,19 +45,34 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if session.config.option.collectonly or not any(map(_needs_database, session.items)):
         return
     from django.test.utils import setup_databases
+    from pytest_django.plugin import blocking_manager_key  # what django_db_blocker returns
 
     keepdb = bool(session.config.getvalue("reuse_db")) and not session.config.getvalue("create_db")
     _setup["keepdb"] = keepdb
-    _setup["config"] = setup_databases(
-        verbosity=0, interactive=False, keepdb=keepdb, serialized_aliases=set()
-    )
+    with session.config.stash[blocking_manager_key].unblock():
+        _setup["config"] = setup_databases(
+            verbosity=0, interactive=False, keepdb=keepdb, serialized_aliases=set()
+        )
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_test_environment: None):
+def django_db_setup(django_test_environment: None, django_db_blocker):
     """Replaces pytest-django's fixture: the databases were set up after collection."""
     yield
     if "config" in _setup:
         from django.test.utils import teardown_databases
 
-        teardown_databases(_setup["config"], verbosity=0, keepdb=_setup["keepdb"])
+        with django_db_blocker.unblock():
+            teardown_databases(_setup["config"], verbosity=0, keepdb=_setup["keepdb"])
+
+
+@pytest.fixture(autouse=True)
+def test_middleware_types():
+    """Registers the ``aiops_test_*`` middleware types for the duration of one Nautobot test."""
+    from aiops_core.middleware import registry
+
+    from .sample_data import TEST_MIDDLEWARE
+
+    registry._known()  # load entry points outside the patch, so they outlive it
+    with mock.patch.dict(registry._registered, TEST_MIDDLEWARE):
+        yield
