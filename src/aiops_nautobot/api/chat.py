@@ -1,0 +1,120 @@
+"""``POST /api/plugins/ai-ops/chat/``: one chat turn, as JSON or as server-sent events."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+from django.http import StreamingHttpResponse
+from rest_framework import permissions, renderers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ..permissions import UseChatPermission
+from ..services.chat import ChatInputError, prepare_chat, run_chat, stream_chat
+from ..settings import get_settings
+from .errors import http_error
+
+__all__ = ["ChatView", "EventStreamRenderer"]
+
+log = logging.getLogger("aiops_nautobot.api")
+
+
+class EventStreamRenderer(renderers.BaseRenderer):
+    """Lets clients ask for ``Accept: text/event-stream`` (the body is built by the view)."""
+
+    media_type = "text/event-stream"
+    format = "sse"
+    charset = "utf-8"
+
+    def render(
+        self, data: Any, accepted_media_type: Any = None, renderer_context: Any = None
+    ) -> bytes:
+        # Only errors raised before streaming starts reach a renderer: send them as one event.
+        return _event("error", data).encode()
+
+
+class ChatView(APIView):
+    """Send a message to the assistant.
+
+    Body: ``message`` (required), ``thread_id`` (continue a conversation), ``model`` (an LLM
+    model's id, name or ``provider:name``; default: the conversation's or the default model),
+    ``stream`` (``true``, or ``Accept: text/event-stream``: answer as server-sent events).
+    The answer is ``{thread_id, status, output, model, tool_calls, usage, warnings}``.
+    """
+
+    permission_classes = [permissions.IsAuthenticated, UseChatPermission]
+    renderer_classes = [renderers.JSONRenderer, EventStreamRenderer]
+
+    def get_view_name(self) -> str:
+        return "AI Ops Chat"
+
+    def post(self, request: Request) -> Any:
+        data = request.data if isinstance(request.data, dict) else {}
+        environment = get_settings().environment
+        try:
+            stream = _flag(data.get("stream", request.query_params.get("stream")))
+            # A client that accepts only an event stream gets one.
+            stream = stream or getattr(request.accepted_renderer, "format", None) == "sse"
+            chat = prepare_chat(
+                request.user,
+                data.get("message"),
+                thread_id=data.get("thread_id"),
+                model=data.get("model"),
+                user_token=_user_token(request),
+            )
+        except Exception as err:
+            return _error_response(err, environment)
+        if stream:
+            response = StreamingHttpResponse(
+                _sse(chat, environment), content_type="text/event-stream; charset=utf-8"
+            )
+            response["Cache-Control"] = "no-cache"
+            response["X-Accel-Buffering"] = "no"  # nginx: do not buffer the stream
+            return response
+        try:
+            body = run_chat(chat)
+        except Exception as err:
+            return _error_response(err, environment)
+        return Response(body, status=status.HTTP_200_OK)
+
+
+def _error_response(err: BaseException, environment: str) -> Response:
+    error = http_error(err, environment=environment)
+    return Response(error.body(), status=error.status)
+
+
+def _sse(chat: Any, environment: str) -> Iterator[str]:
+    try:
+        for event, data in stream_chat(chat):
+            yield _event(event, data)
+    except Exception as err:
+        error = http_error(err, environment=environment)
+        yield _event("error", {"status": error.status, **error.body()})
+
+
+def _event(name: str, data: Any) -> str:
+    # json.dumps escapes newlines, so one data line per event is always valid SSE.
+    return f"event: {name}\ndata: {json.dumps(data, default=str)}\n\n"
+
+
+def _flag(value: Any) -> bool:
+    if value in (None, "", False):
+        return False
+    if value is True:
+        return True
+    if isinstance(value, str) and value.lower() in ("1", "true", "yes", "on"):
+        return True
+    if isinstance(value, str) and value.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ChatInputError("'stream' must be true or false")
+
+
+def _user_token(request: Request) -> str | None:
+    """The API token the request authenticated with, if any (forwarded to opted-in servers)."""
+    token = getattr(request, "auth", None)
+    key = getattr(token, "key", None)
+    return key if isinstance(key, str) and key else None

@@ -1,0 +1,23 @@
+"""REST API routes under ``/api/plugins/ai-ops/``.
+
+Other modules add routes by registering on :data:`router` or appending to ``urlpatterns``.
+"""
+
+from __future__ import annotations
+
+from django.urls import path
+from nautobot.apps.api import OrderedDefaultRouter
+
+from . import views
+from .chat import ChatView
+
+router = OrderedDefaultRouter(view_name="AI Ops")
+router.register("llm-providers", views.LLMProviderViewSet)
+router.register("llm-models", views.LLMModelViewSet)
+router.register("system-prompts", views.SystemPromptViewSet)
+router.register("middleware-types", views.MiddlewareTypeViewSet)
+router.register("llm-middleware", views.LLMMiddlewareViewSet)
+router.register("mcp-servers", views.MCPServerViewSet)
+router.register("conversations", views.ConversationViewSet)
+
+urlpatterns = [path("chat/", ChatView.as_view(), name="chat"), *router.urls]

@@ -1,0 +1,94 @@
+"""REST API viewsets."""
+
+from __future__ import annotations
+
+from nautobot.apps.api import NautobotModelViewSet
+from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated
+
+from .. import filters, models
+from . import serializers
+
+__all__ = [
+    "ConversationViewSet",
+    "LLMMiddlewareViewSet",
+    "LLMModelViewSet",
+    "LLMProviderViewSet",
+    "MCPServerViewSet",
+    "MiddlewareTypeViewSet",
+    "SystemPromptViewSet",
+]
+
+
+class LLMProviderViewSet(NautobotModelViewSet):
+    queryset = models.LLMProvider.objects.all()
+    serializer_class = serializers.LLMProviderSerializer
+    filterset_class = filters.LLMProviderFilterSet
+
+
+class SystemPromptViewSet(NautobotModelViewSet):
+    queryset = models.SystemPrompt.objects.all()
+    serializer_class = serializers.SystemPromptSerializer
+    filterset_class = filters.SystemPromptFilterSet
+
+
+class LLMModelViewSet(NautobotModelViewSet):
+    queryset = models.LLMModel.objects.select_related("provider", "api_key_secret", "system_prompt")
+    serializer_class = serializers.LLMModelSerializer
+    filterset_class = filters.LLMModelFilterSet
+
+
+class MiddlewareTypeViewSet(NautobotModelViewSet):
+    queryset = models.MiddlewareType.objects.all()
+    serializer_class = serializers.MiddlewareTypeSerializer
+    filterset_class = filters.MiddlewareTypeFilterSet
+
+
+class LLMMiddlewareViewSet(NautobotModelViewSet):
+    queryset = models.LLMMiddleware.objects.select_related("llm_model", "middleware_type")
+    serializer_class = serializers.LLMMiddlewareSerializer
+    filterset_class = filters.LLMMiddlewareFilterSet
+
+
+class MCPServerViewSet(NautobotModelViewSet):
+    """MCP servers. Detail actions (``health-check``) are added with ``@action`` here."""
+
+    queryset = models.MCPServer.objects.select_related("headers_secret")
+    serializer_class = serializers.MCPServerSerializer
+    filterset_class = filters.MCPServerFilterSet
+
+    @action(
+        detail=True, methods=["post"], url_path="health-check", permission_classes=[IsAuthenticated]
+    )
+    def health_check(self, request, pk=None):
+        """Probe this server now and store its status (needs the change permission)."""
+        from .health_check import run_health_check
+
+        return run_health_check(request, models.MCPServer.objects.all(), pk)
+
+
+class ConversationViewSet(NautobotModelViewSet):
+    """Conversations: each user sees only their own; superusers see all."""
+
+    queryset = models.Conversation.objects.select_related("owner", "llm_model")
+    serializer_class = serializers.ConversationSerializer
+    filterset_class = filters.ConversationFilterSet
+
+    def get_queryset(self):
+        return owned_by(super().get_queryset(), self.request.user)
+
+    @action(detail=True, methods=["get"], url_path="messages")
+    def messages(self, request, pk=None):
+        """The conversation's messages from the checkpoint store."""
+        from .conversation_messages import conversation_messages
+
+        return conversation_messages(request, self.get_queryset(), pk)
+
+
+def owned_by(queryset, user):
+    """Restrict a conversation queryset to ``user``'s rows (superusers: all rows)."""
+    if user.is_superuser:
+        return queryset
+    if not user.is_authenticated:
+        return queryset.none()
+    return queryset.filter(owner=user)

@@ -1,0 +1,61 @@
+"""Choice sets of the app's models."""
+
+from __future__ import annotations
+
+from nautobot.apps.choices import ChoiceSet
+
+__all__ = [
+    "EnvironmentChoices",
+    "MCPProtocolChoices",
+    "MCPServerStatusChoices",
+    "MCPServerTypeChoices",
+    "SystemPromptStatusChoices",
+]
+
+
+class EnvironmentChoices(ChoiceSet):
+    """Deployment environment a model is meant for."""
+
+    LAB = "LAB"
+    NONPROD = "NONPROD"
+    PROD = "PROD"
+
+    CHOICES = ((LAB, "Lab"), (NONPROD, "Non-production"), (PROD, "Production"))
+
+
+class SystemPromptStatusChoices(ChoiceSet):
+    """Lifecycle of a system prompt."""
+
+    ACTIVE = "active"
+    DRAFT = "draft"
+    RETIRED = "retired"
+
+    CHOICES = ((ACTIVE, "Active"), (DRAFT, "Draft"), (RETIRED, "Retired"))
+
+
+class MCPServerStatusChoices(ChoiceSet):
+    """Health of an MCP server; ``vulnerable`` is an operator kill switch health checks keep."""
+
+    HEALTHY = "healthy"
+    UNHEALTHY = "unhealthy"
+    VULNERABLE = "vulnerable"
+
+    CHOICES = ((HEALTHY, "Healthy"), (UNHEALTHY, "Unhealthy"), (VULNERABLE, "Vulnerable"))
+
+
+class MCPProtocolChoices(ChoiceSet):
+    """Transport used to reach an MCP server."""
+
+    HTTP = "http"
+    STDIO = "stdio"
+
+    CHOICES = ((HTTP, "Streamable HTTP"), (STDIO, "stdio"))
+
+
+class MCPServerTypeChoices(ChoiceSet):
+    """Whether an MCP server is run by this organisation or by a third party."""
+
+    INTERNAL = "internal"
+    EXTERNAL = "external"
+
+    CHOICES = ((INTERNAL, "Internal"), (EXTERNAL, "External"))

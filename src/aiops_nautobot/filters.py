@@ -1,0 +1,148 @@
+"""Filter sets of the app's models (REST API and UI list filters)."""
+
+from __future__ import annotations
+
+import django_filters
+from django.contrib.auth import get_user_model
+from nautobot.apps.filters import (
+    MultiValueCharFilter,
+    NaturalKeyOrPKMultipleChoiceFilter,
+    NautobotFilterSet,
+    SearchFilter,
+)
+from nautobot.extras.models import Secret
+
+from . import models
+
+__all__ = [
+    "ConversationFilterSet",
+    "LLMMiddlewareFilterSet",
+    "LLMModelFilterSet",
+    "LLMProviderFilterSet",
+    "MCPServerFilterSet",
+    "MiddlewareTypeFilterSet",
+    "SystemPromptFilterSet",
+]
+
+
+class LLMProviderFilterSet(NautobotFilterSet):
+    """Filters of :class:`~aiops_nautobot.models.LLMProvider`."""
+
+    q = SearchFilter(filter_predicates={"name": "icontains", "description": "icontains"})
+
+    class Meta:
+        model = models.LLMProvider
+        fields = ["id", "name", "description", "documentation_url", "enabled", "tags"]
+
+
+class SystemPromptFilterSet(NautobotFilterSet):
+    """Filters of :class:`~aiops_nautobot.models.SystemPrompt`."""
+
+    q = SearchFilter(filter_predicates={"name": "icontains", "text": "icontains"})
+
+    class Meta:
+        model = models.SystemPrompt
+        fields = ["id", "name", "status", "version", "tags"]
+
+
+class LLMModelFilterSet(NautobotFilterSet):
+    """Filters of :class:`~aiops_nautobot.models.LLMModel`."""
+
+    q = SearchFilter(
+        filter_predicates={
+            "name": "icontains",
+            "description": "icontains",
+            "provider__name": "icontains",
+        }
+    )
+    provider = NaturalKeyOrPKMultipleChoiceFilter(
+        queryset=models.LLMProvider.objects.all(), to_field_name="name", label="Provider"
+    )
+    system_prompt = NaturalKeyOrPKMultipleChoiceFilter(
+        queryset=models.SystemPrompt.objects.all(), to_field_name="name", label="System prompt"
+    )
+    api_key_secret = NaturalKeyOrPKMultipleChoiceFilter(
+        queryset=Secret.objects.all(), to_field_name="name", label="API key secret"
+    )
+
+    class Meta:
+        model = models.LLMModel
+        fields = [
+            "id",
+            "name",
+            "description",
+            "is_default",
+            "temperature",
+            "environment",
+            "tags",
+        ]
+
+
+class MiddlewareTypeFilterSet(NautobotFilterSet):
+    """Filters of :class:`~aiops_nautobot.models.MiddlewareType`."""
+
+    q = SearchFilter(filter_predicates={"name": "icontains", "description": "icontains"})
+
+    class Meta:
+        model = models.MiddlewareType
+        fields = ["id", "name", "is_builtin", "description", "tags"]
+
+
+class LLMMiddlewareFilterSet(NautobotFilterSet):
+    """Filters of :class:`~aiops_nautobot.models.LLMMiddleware`."""
+
+    q = SearchFilter(
+        filter_predicates={"middleware_type__name": "icontains", "llm_model__name": "icontains"}
+    )
+    llm_model = django_filters.ModelMultipleChoiceFilter(
+        queryset=models.LLMModel.objects.all(), label="LLM model (ID)"
+    )
+    middleware_type = NaturalKeyOrPKMultipleChoiceFilter(
+        queryset=models.MiddlewareType.objects.all(), to_field_name="name", label="Type"
+    )
+
+    class Meta:
+        model = models.LLMMiddleware
+        fields = ["id", "priority", "is_active", "is_critical", "tags"]
+
+
+class MCPServerFilterSet(NautobotFilterSet):
+    """Filters of :class:`~aiops_nautobot.models.MCPServer`."""
+
+    q = SearchFilter(filter_predicates={"name": "icontains", "url": "icontains"})
+    headers_secret = NaturalKeyOrPKMultipleChoiceFilter(
+        queryset=Secret.objects.all(), to_field_name="name", label="Headers secret"
+    )
+
+    class Meta:
+        model = models.MCPServer
+        fields = [
+            "id",
+            "name",
+            "status",
+            "protocol",
+            "url",
+            "command",
+            "server_type",
+            "verify_tls",
+            "timeout_seconds",
+            "forward_user_token",
+            "tags",
+        ]
+
+
+class ConversationFilterSet(NautobotFilterSet):
+    """Filters of :class:`~aiops_nautobot.models.Conversation`."""
+
+    q = SearchFilter(filter_predicates={"title": "icontains", "thread_id": "icontains"})
+    owner = NaturalKeyOrPKMultipleChoiceFilter(
+        queryset=get_user_model().objects.all(), to_field_name="username", label="Owner"
+    )
+    llm_model = django_filters.ModelMultipleChoiceFilter(
+        queryset=models.LLMModel.objects.all(), label="LLM model (ID)"
+    )
+    thread_id = MultiValueCharFilter()
+
+    class Meta:
+        model = models.Conversation
+        fields = ["id", "thread_id", "title", "last_activity", "tags"]

@@ -1,0 +1,359 @@
+"""UI forms: add/edit, bulk edit and list filters for every model."""
+
+from __future__ import annotations
+
+import json
+
+from django import forms
+from nautobot.apps.forms import (
+    BulkEditNullBooleanSelect,
+    DynamicModelChoiceField,
+    DynamicModelMultipleChoiceField,
+    NautobotBulkEditForm,
+    NautobotFilterForm,
+    NautobotModelForm,
+    StaticSelect2,
+    StaticSelect2Multiple,
+    TagFilterField,
+    TagsBulkEditFormMixin,
+    add_blank_choice,
+)
+from nautobot.extras.models import Secret
+
+from . import choices, models
+
+
+class EmptyJSONMixin:
+    """An emptied JSON field means ``{}`` (or ``[]``), not SQL NULL."""
+
+    json_defaults: dict[str, object] = {}
+
+    def clean(self):
+        super().clean()
+        for name, empty in self.json_defaults.items():
+            if name in self.cleaned_data and self.cleaned_data[name] is None:
+                self.cleaned_data[name] = type(empty)()
+        return self.cleaned_data
+
+
+# -- LLM providers -------------------------------------------------------------------------------
+class LLMProviderForm(EmptyJSONMixin, NautobotModelForm):
+    json_defaults = {"config": {}}
+    documentation_url = forms.URLField(required=False, max_length=500, assume_scheme="https")
+
+    class Meta:
+        model = models.LLMProvider
+        fields = ["name", "description", "documentation_url", "config", "enabled", "tags"]
+
+
+class LLMProviderBulkEditForm(TagsBulkEditFormMixin, NautobotBulkEditForm):
+    pk = forms.ModelMultipleChoiceField(
+        queryset=models.LLMProvider.objects.all(), widget=forms.MultipleHiddenInput
+    )
+    description = forms.CharField(required=False)
+    enabled = forms.NullBooleanField(required=False, widget=BulkEditNullBooleanSelect)
+
+    class Meta:
+        nullable_fields = ["description"]
+
+
+class LLMProviderFilterForm(NautobotFilterForm):
+    model = models.LLMProvider
+    q = forms.CharField(required=False, label="Search")
+    name = forms.CharField(required=False)
+    enabled = forms.NullBooleanField(required=False, widget=BulkEditNullBooleanSelect)
+    tags = TagFilterField(model)
+
+
+# -- System prompts ------------------------------------------------------------------------------
+class SystemPromptForm(NautobotModelForm):
+    class Meta:
+        model = models.SystemPrompt
+        fields = ["name", "text", "status", "tags"]
+
+
+class SystemPromptBulkEditForm(TagsBulkEditFormMixin, NautobotBulkEditForm):
+    pk = forms.ModelMultipleChoiceField(
+        queryset=models.SystemPrompt.objects.all(), widget=forms.MultipleHiddenInput
+    )
+    status = forms.ChoiceField(
+        choices=add_blank_choice(choices.SystemPromptStatusChoices),
+        required=False,
+        widget=StaticSelect2,
+    )
+
+    class Meta:
+        nullable_fields: list[str] = []
+
+
+class SystemPromptFilterForm(NautobotFilterForm):
+    model = models.SystemPrompt
+    q = forms.CharField(required=False, label="Search")
+    status = forms.MultipleChoiceField(
+        choices=choices.SystemPromptStatusChoices, required=False, widget=StaticSelect2Multiple
+    )
+    tags = TagFilterField(model)
+
+
+# -- LLM models ----------------------------------------------------------------------------------
+class LLMModelForm(EmptyJSONMixin, NautobotModelForm):
+    json_defaults = {"config": {}}
+    provider = DynamicModelChoiceField(queryset=models.LLMProvider.objects.all())
+    api_key_secret = DynamicModelChoiceField(
+        queryset=Secret.objects.all(),
+        required=False,
+        label="API key secret",
+        help_text="A Nautobot Secret holding the API key; the key itself is never stored here",
+    )
+    system_prompt = DynamicModelChoiceField(
+        queryset=models.SystemPrompt.objects.all(), required=False
+    )
+
+    class Meta:
+        model = models.LLMModel
+        fields = [
+            "provider",
+            "name",
+            "description",
+            "api_key_secret",
+            "is_default",
+            "temperature",
+            "environment",
+            "system_prompt",
+            "config",
+            "tags",
+        ]
+
+
+class LLMModelBulkEditForm(TagsBulkEditFormMixin, NautobotBulkEditForm):
+    pk = forms.ModelMultipleChoiceField(
+        queryset=models.LLMModel.objects.all(), widget=forms.MultipleHiddenInput
+    )
+    description = forms.CharField(required=False)
+    temperature = forms.FloatField(required=False, min_value=0.0, max_value=2.0)
+    environment = forms.ChoiceField(
+        choices=add_blank_choice(choices.EnvironmentChoices), required=False, widget=StaticSelect2
+    )
+    system_prompt = DynamicModelChoiceField(
+        queryset=models.SystemPrompt.objects.all(), required=False
+    )
+    api_key_secret = DynamicModelChoiceField(queryset=Secret.objects.all(), required=False)
+
+    class Meta:
+        nullable_fields = ["description", "system_prompt", "api_key_secret"]
+
+
+class LLMModelFilterForm(NautobotFilterForm):
+    model = models.LLMModel
+    q = forms.CharField(required=False, label="Search")
+    provider = DynamicModelMultipleChoiceField(
+        queryset=models.LLMProvider.objects.all(), to_field_name="name", required=False
+    )
+    environment = forms.MultipleChoiceField(
+        choices=choices.EnvironmentChoices, required=False, widget=StaticSelect2Multiple
+    )
+    is_default = forms.NullBooleanField(required=False, widget=BulkEditNullBooleanSelect)
+    tags = TagFilterField(model)
+
+
+# -- Middleware types ----------------------------------------------------------------------------
+class MiddlewareTypeForm(EmptyJSONMixin, NautobotModelForm):
+    json_defaults = {"default_config": {}}
+
+    class Meta:
+        model = models.MiddlewareType
+        fields = ["name", "is_builtin", "description", "default_config", "tags"]
+
+
+class MiddlewareTypeBulkEditForm(TagsBulkEditFormMixin, NautobotBulkEditForm):
+    pk = forms.ModelMultipleChoiceField(
+        queryset=models.MiddlewareType.objects.all(), widget=forms.MultipleHiddenInput
+    )
+    description = forms.CharField(required=False)
+
+    class Meta:
+        nullable_fields = ["description"]
+
+
+class MiddlewareTypeFilterForm(NautobotFilterForm):
+    model = models.MiddlewareType
+    q = forms.CharField(required=False, label="Search")
+    is_builtin = forms.NullBooleanField(
+        required=False, widget=BulkEditNullBooleanSelect, label="Built-in"
+    )
+    tags = TagFilterField(model)
+
+
+# -- LLM middleware ------------------------------------------------------------------------------
+class LLMMiddlewareForm(EmptyJSONMixin, NautobotModelForm):
+    json_defaults = {"config": {}}
+    llm_model = DynamicModelChoiceField(queryset=models.LLMModel.objects.all(), label="LLM model")
+    middleware_type = DynamicModelChoiceField(
+        queryset=models.MiddlewareType.objects.all(),
+        label="Type",
+        help_text="Each type's config schema and defaults are shown on its detail page",
+    )
+
+    class Meta:
+        model = models.LLMMiddleware
+        fields = [
+            "llm_model",
+            "middleware_type",
+            "priority",
+            "config",
+            "is_active",
+            "is_critical",
+            "tags",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        chosen = self._chosen_type()
+        if chosen is not None:
+            self.fields["config"].help_text = describe_config(chosen)
+
+    def _chosen_type(self) -> models.MiddlewareType | None:
+        if self.instance.middleware_type_id:
+            return self.instance.middleware_type
+        pk = self.initial.get("middleware_type") or self.data.get("middleware_type")
+        if not pk:
+            return None
+        try:
+            return models.MiddlewareType.objects.get(pk=pk)
+        except (models.MiddlewareType.DoesNotExist, ValueError, TypeError):
+            return None
+
+
+def describe_config(middleware_type: models.MiddlewareType) -> str:
+    """Help text naming a middleware type's config fields and defaults."""
+    schema = middleware_type.config_schema or {}
+    fields = ", ".join(sorted(schema.get("properties", {}))) or "none"
+    defaults = json.dumps(middleware_type.default_config, sort_keys=True)
+    return f"{middleware_type.name} settings: {fields}. Defaults: {defaults}"
+
+
+class LLMMiddlewareBulkEditForm(TagsBulkEditFormMixin, NautobotBulkEditForm):
+    pk = forms.ModelMultipleChoiceField(
+        queryset=models.LLMMiddleware.objects.all(), widget=forms.MultipleHiddenInput
+    )
+    priority = forms.IntegerField(required=False, min_value=1, max_value=100)
+    is_active = forms.NullBooleanField(required=False, widget=BulkEditNullBooleanSelect)
+    is_critical = forms.NullBooleanField(required=False, widget=BulkEditNullBooleanSelect)
+
+    class Meta:
+        nullable_fields: list[str] = []
+
+
+class LLMMiddlewareFilterForm(NautobotFilterForm):
+    model = models.LLMMiddleware
+    q = forms.CharField(required=False, label="Search")
+    llm_model = DynamicModelMultipleChoiceField(
+        queryset=models.LLMModel.objects.all(), required=False, label="LLM model"
+    )
+    middleware_type = DynamicModelMultipleChoiceField(
+        queryset=models.MiddlewareType.objects.all(), to_field_name="name", required=False
+    )
+    is_active = forms.NullBooleanField(required=False, widget=BulkEditNullBooleanSelect)
+    tags = TagFilterField(model)
+
+
+# -- MCP servers ---------------------------------------------------------------------------------
+class MCPServerForm(EmptyJSONMixin, NautobotModelForm):
+    json_defaults = {"args": [], "allowed_tools": [], "denied_tools": []}
+    url = forms.URLField(
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+        help_text="Base URL (http protocol)",
+    )
+    headers_secret = DynamicModelChoiceField(
+        queryset=Secret.objects.all(),
+        required=False,
+        help_text="A Nautobot Secret whose value is a JSON object of HTTP headers",
+    )
+
+    class Meta:
+        model = models.MCPServer
+        fields = [
+            "name",
+            "status",
+            "protocol",
+            "url",
+            "mcp_endpoint",
+            "health_check",
+            "command",
+            "args",
+            "headers_secret",
+            "server_type",
+            "allowed_tools",
+            "denied_tools",
+            "verify_tls",
+            "timeout_seconds",
+            "forward_user_token",
+            "tags",
+        ]
+
+
+class MCPServerBulkEditForm(TagsBulkEditFormMixin, NautobotBulkEditForm):
+    pk = forms.ModelMultipleChoiceField(
+        queryset=models.MCPServer.objects.all(), widget=forms.MultipleHiddenInput
+    )
+    status = forms.ChoiceField(
+        choices=add_blank_choice(choices.MCPServerStatusChoices),
+        required=False,
+        widget=StaticSelect2,
+    )
+    server_type = forms.ChoiceField(
+        choices=add_blank_choice(choices.MCPServerTypeChoices), required=False, widget=StaticSelect2
+    )
+    verify_tls = forms.NullBooleanField(required=False, widget=BulkEditNullBooleanSelect)
+    timeout_seconds = forms.IntegerField(required=False, min_value=1, max_value=3600)
+
+    class Meta:
+        nullable_fields: list[str] = []
+
+
+class MCPServerFilterForm(NautobotFilterForm):
+    model = models.MCPServer
+    q = forms.CharField(required=False, label="Search")
+    status = forms.MultipleChoiceField(
+        choices=choices.MCPServerStatusChoices, required=False, widget=StaticSelect2Multiple
+    )
+    protocol = forms.MultipleChoiceField(
+        choices=choices.MCPProtocolChoices, required=False, widget=StaticSelect2Multiple
+    )
+    server_type = forms.MultipleChoiceField(
+        choices=choices.MCPServerTypeChoices, required=False, widget=StaticSelect2Multiple
+    )
+    tags = TagFilterField(model)
+
+
+# -- Conversations -------------------------------------------------------------------------------
+class ConversationForm(NautobotModelForm):
+    """Owner is not a field: a new conversation belongs to the user who creates it."""
+
+    llm_model = DynamicModelChoiceField(
+        queryset=models.LLMModel.objects.all(), required=False, label="LLM model"
+    )
+
+    class Meta:
+        model = models.Conversation
+        fields = ["thread_id", "title", "llm_model", "tags"]
+
+
+class ConversationBulkEditForm(TagsBulkEditFormMixin, NautobotBulkEditForm):
+    pk = forms.ModelMultipleChoiceField(
+        queryset=models.Conversation.objects.all(), widget=forms.MultipleHiddenInput
+    )
+    title = forms.CharField(required=False)
+    llm_model = DynamicModelChoiceField(queryset=models.LLMModel.objects.all(), required=False)
+
+    class Meta:
+        nullable_fields = ["title", "llm_model"]
+
+
+class ConversationFilterForm(NautobotFilterForm):
+    model = models.Conversation
+    q = forms.CharField(required=False, label="Search")
+    title = forms.CharField(required=False)
+    tags = TagFilterField(model)

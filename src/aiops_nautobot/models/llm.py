@@ -1,0 +1,164 @@
+"""LLM providers, models and system prompts."""
+
+from __future__ import annotations
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from nautobot.apps.constants import CHARFIELD_MAX_LENGTH
+from nautobot.apps.models import PrimaryModel, extras_features
+
+from ..catalog import provider_handler
+from ..choices import EnvironmentChoices, SystemPromptStatusChoices
+from ..prompts import render_prompt
+from ._validation import engine_check, require_object
+
+__all__ = ["LLMModel", "LLMProvider", "SystemPrompt"]
+
+FEATURES = ("custom_links", "custom_validators", "export_templates", "graphql", "webhooks")
+
+
+@extras_features(*FEATURES)
+class LLMProvider(PrimaryModel):
+    """A provider handler (``openai``, ``anthropic``, ...) and its shared config.
+
+    ``name`` is a handler name from the engine's registry, or a custom name; for a registered
+    handler, ``config`` is validated against the handler's config schema.
+    """
+
+    name = models.CharField(max_length=100, unique=True, help_text="Registry handler name")
+    description = models.CharField(max_length=CHARFIELD_MAX_LENGTH, blank=True)
+    documentation_url = models.URLField(blank=True, max_length=500)
+    config = models.JSONField(
+        default=dict, blank=True, help_text="Handler settings shared by all its models (JSON)"
+    )
+    enabled = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "LLM provider"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        config = require_object(self.config, "config")
+        handler = engine_check("name", lambda: provider_handler(self.name))
+        if handler is not None:
+            engine_check("config", lambda: handler.parse_config(config))
+
+
+@extras_features(*FEATURES)
+class SystemPrompt(PrimaryModel):
+    """A versioned system prompt with ``{placeholder}`` substitution.
+
+    ``version`` starts at 1 and goes up by one each time a save changes ``text``.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    text = models.TextField(
+        help_text="Placeholders: {current_date}, {current_time}, {model_name}, {provider}, "
+        "{environment}, {user}; other braces are kept as written"
+    )
+    status = models.CharField(
+        max_length=20,
+        choices=SystemPromptStatusChoices,
+        default=SystemPromptStatusChoices.ACTIVE,
+    )
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            stored = type(self).objects.filter(pk=self.pk).values_list("text", "version").first()
+            if stored is not None and stored[0] != self.text:
+                self.version = stored[1] + 1
+                update_fields = kwargs.get("update_fields")
+                if update_fields is not None and "version" not in update_fields:
+                    kwargs["update_fields"] = [*update_fields, "version"]
+        super().save(*args, **kwargs)
+
+    def render(self, **values: object) -> str:
+        """The text with the known placeholders in ``values`` replaced."""
+        return render_prompt(self.text, values)
+
+
+@extras_features(*FEATURES)
+class LLMModel(PrimaryModel):
+    """A model of a provider (model id, or deployment name for Azure) and its settings.
+
+    The API key is a reference to a Nautobot ``Secret``; its value never leaves the Secret.
+    At most one model is the default, enforced by a partial unique index.
+    """
+
+    provider = models.ForeignKey(LLMProvider, on_delete=models.PROTECT, related_name="models")
+    name = models.CharField(max_length=CHARFIELD_MAX_LENGTH, help_text="Model id or deployment")
+    description = models.CharField(max_length=CHARFIELD_MAX_LENGTH, blank=True)
+    api_key_secret = models.ForeignKey(
+        "extras.Secret",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="aiops_llm_models",
+        help_text="Secret holding the API key",
+    )
+    is_default = models.BooleanField(default=False, help_text="The model used when none is named")
+    temperature = models.FloatField(
+        default=0.0, validators=[MinValueValidator(0.0), MaxValueValidator(2.0)]
+    )
+    config = models.JSONField(
+        default=dict, blank=True, help_text="Handler settings overriding the provider's (JSON)"
+    )
+    environment = models.CharField(
+        max_length=10, choices=EnvironmentChoices, default=EnvironmentChoices.LAB
+    )
+    system_prompt = models.ForeignKey(
+        SystemPrompt,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="llm_models",
+    )
+
+    # The partial unique index on is_default must not become the natural key.
+    natural_key_field_names = ["provider", "name"]
+
+    class Meta:
+        ordering = ["provider", "name"]
+        verbose_name = "LLM model"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "name"], name="aiops_nautobot_llmmodel_unique_provider_name"
+            ),
+            models.UniqueConstraint(
+                fields=["is_default"],
+                condition=Q(is_default=True),
+                name="aiops_nautobot_llmmodel_single_default",
+                violation_error_message="Another LLM model is already the default.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.name}" if self.provider_id else self.name
+
+    def clean(self) -> None:
+        super().clean()
+        config = require_object(self.config, "config")
+        if self.provider_id is None:
+            return
+        handler = engine_check("provider", lambda: provider_handler(self.provider.name))
+        if handler is not None:
+            # Model settings override the provider's; the merged config is what the engine uses.
+            merged = {**(self.provider.config or {}), **config}
+            engine_check("config", lambda: handler.parse_config(merged))
+
+    @property
+    def spec(self) -> str:
+        """The engine's ``"provider:model"`` string."""
+        return f"{self.provider.name}:{self.name}"

@@ -1,0 +1,64 @@
+"""The "AI Ops" navigation menu tab."""
+
+from __future__ import annotations
+
+from nautobot.apps.ui import (
+    NavigationIconChoices,
+    NavMenuAddButton,
+    NavMenuGroup,
+    NavMenuItem,
+    NavMenuTab,
+)
+
+
+def _item(model: str, name: str, weight: int) -> NavMenuItem:
+    return NavMenuItem(
+        link=f"plugins:aiops_nautobot:{model}_list",
+        name=name,
+        weight=weight,
+        permissions=[f"aiops_nautobot.view_{model}"],
+        buttons=(
+            NavMenuAddButton(
+                link=f"plugins:aiops_nautobot:{model}_add",
+                permissions=[f"aiops_nautobot.add_{model}"],
+            ),
+        ),
+    )
+
+
+menu_items = (
+    NavMenuTab(
+        name="AI Ops",
+        weight=1000,
+        icon=NavigationIconChoices.APPS,
+        groups=(
+            NavMenuGroup(
+                name="LLM",
+                weight=100,
+                items=(
+                    _item("llmprovider", "LLM Providers", 100),
+                    _item("llmmodel", "LLM Models", 200),
+                    _item("systemprompt", "System Prompts", 300),
+                ),
+            ),
+            NavMenuGroup(
+                name="Middleware",
+                weight=200,
+                items=(
+                    _item("middlewaretype", "Middleware Types", 100),
+                    _item("llmmiddleware", "LLM Middleware", 200),
+                ),
+            ),
+            NavMenuGroup(
+                name="MCP",
+                weight=300,
+                items=(_item("mcpserver", "MCP Servers", 100),),
+            ),
+            NavMenuGroup(
+                name="Chat",
+                weight=400,
+                items=(_item("conversation", "Conversations", 100),),
+            ),
+        ),
+    ),
+)

@@ -1,0 +1,222 @@
+"""One chat turn for a Nautobot user: rows → agent → answer, and the ``Conversation`` record.
+
+The view calls :func:`prepare_chat` (validation, ownership, configuration: all sync ORM work), then
+:func:`run_chat` or :func:`stream_chat`, which run the agent on the process's engine loop and
+record the conversation afterwards.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from aiops_core.errors import ThreadAccessError, UserError
+
+from ..settings import get_settings
+from .agent_factory import AgentPlan, open_agent, plan_agent
+from .engine_loop import EngineLoop, get_engine_loop
+from .nautobot_tools import nautobot_tools
+
+__all__ = [
+    "MAX_MESSAGE_CHARS",
+    "ChatInputError",
+    "PreparedChat",
+    "clear_conversation",
+    "prepare_chat",
+    "reply_data",
+    "run_chat",
+    "stream_chat",
+]
+
+MAX_MESSAGE_CHARS = 32_000
+MAX_RESULT_CHARS = 4_000
+_THREAD_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,128}$")
+
+
+class ChatInputError(UserError, ValueError):
+    """The request itself is invalid (HTTP 400)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedChat:
+    """A validated chat turn, ready to run."""
+
+    user: Any
+    message: str
+    thread_id: str
+    plan: AgentPlan
+    timeout: float
+    new_thread: bool
+
+
+def prepare_chat(
+    user: Any,
+    message: Any,
+    *,
+    thread_id: Any = None,
+    model: Any = None,
+    user_token: str | None = None,
+) -> PreparedChat:
+    """Validate one chat request and read its configuration (sync).
+
+    Raises:
+        ChatInputError: bad message, thread id or model selector type.
+        ThreadAccessError: the thread belongs to another user (the view answers 404).
+        NotConfiguredError: no usable model.
+    """
+    from ..models import Conversation
+
+    if not isinstance(message, str) or not message.strip():
+        raise ChatInputError("'message' must be a non-empty string")
+    if len(message) > MAX_MESSAGE_CHARS:
+        raise ChatInputError(f"'message' is longer than {MAX_MESSAGE_CHARS} characters")
+    if model is not None and not isinstance(model, str):
+        raise ChatInputError("'model' must be a string: an LLM model's id, name or provider:name")
+    new_thread = thread_id in (None, "")
+    if new_thread:
+        thread_id = uuid.uuid4().hex
+    elif not isinstance(thread_id, str) or not _THREAD_ID.match(thread_id):
+        raise ChatInputError(
+            "'thread_id' must be 1-128 letters, digits or '_.:-' (omit it to start a new thread)"
+        )
+    conversation = Conversation.objects.filter(thread_id=thread_id).first()
+    if conversation is not None:
+        if conversation.owner_id != user.pk:
+            raise ThreadAccessError(f"Conversation {thread_id!r} not found")
+        if model is None and conversation.llm_model_id is not None:
+            model = str(conversation.llm_model_id)  # keep talking to the same model
+    plan = plan_agent(user, model=model, user_token=user_token, tools=nautobot_tools(user))
+    return PreparedChat(
+        user=user,
+        message=message,
+        thread_id=thread_id,
+        plan=plan,
+        timeout=float(get_settings().request_timeout_seconds),
+        new_thread=conversation is None,
+    )
+
+
+async def _run(chat: PreparedChat, engine: EngineLoop) -> Any:
+    async with open_agent(chat.plan, engine) as agent:
+        return await agent.run(chat.message, thread_id=chat.thread_id, user=chat.plan.user_key)
+
+
+def run_chat(chat: PreparedChat, engine: EngineLoop | None = None) -> dict[str, Any]:
+    """Run the turn and record the conversation; returns the response body."""
+    engine = engine or get_engine_loop()
+    result = engine.run(_run(chat, engine), timeout=chat.timeout)
+    record_conversation(chat, result)
+    return reply_data(chat.thread_id, result)
+
+
+def stream_chat(chat: PreparedChat, engine: EngineLoop | None = None) -> Iterator[tuple[str, Any]]:
+    """Run the turn streaming; yields ``(event, data)`` pairs ending with ``final``.
+
+    Errors are raised to the caller (after the events that preceded them).
+    """
+    from aiops_core.agent import FinalResult, TextDelta, ToolCallFinished, ToolCallStarted
+
+    engine = engine or get_engine_loop()
+
+    async def events() -> Any:
+        async with open_agent(chat.plan, engine) as agent:
+            stream = agent.stream(chat.message, thread_id=chat.thread_id, user=chat.plan.user_key)
+            async for event in stream:
+                yield event
+
+    for event in engine.iterate(events(), timeout=chat.timeout):
+        if isinstance(event, TextDelta):
+            yield "text", {"delta": event.text}
+        elif isinstance(event, ToolCallStarted):
+            yield "tool_call_started", _call_data(event.call)
+        elif isinstance(event, ToolCallFinished):
+            yield "tool_call_finished", {**_call_data(event.call), **_result_data(event.result)}
+        elif isinstance(event, FinalResult):
+            record_conversation(chat, event.result)
+            yield "final", reply_data(chat.thread_id, event.result)
+
+
+def record_conversation(chat: PreparedChat, result: Any) -> None:
+    """Create or update the user's ``Conversation`` row after a turn."""
+    from django.utils import timezone
+
+    from ..models import Conversation
+
+    title = chat.message.strip().splitlines()[0][:100] if chat.message.strip() else "Conversation"
+    defaults = {"last_activity": timezone.now(), "llm_model_id": chat.plan.model.llm_model_id}
+    conversation, created = Conversation.objects.get_or_create(
+        thread_id=chat.thread_id,
+        defaults={**defaults, "owner": chat.user, "title": title},
+    )
+    if not created:
+        if conversation.owner_id != chat.user.pk:  # pragma: no cover - the store refused first
+            raise ThreadAccessError(f"Conversation {chat.thread_id!r} not found")
+        for key, value in defaults.items():
+            setattr(conversation, key, value)
+        conversation.save()
+
+
+def reply_data(thread_id: str, result: Any) -> dict[str, Any]:
+    """The JSON body of a finished turn (model output is data, never HTML)."""
+    from aiops_core.messages import ToolResultMessage
+
+    results = {m.tool_call_id: m for m in result.messages if isinstance(m, ToolResultMessage)}
+    calls = []
+    for call in result.tool_calls:
+        item = _call_data(call)
+        if call.id in results:
+            item.update(_result_data(results[call.id]))
+        calls.append(item)
+    usage = result.usage
+    output = result.output
+    if output is not None and not isinstance(output, str | int | float | bool | list | dict):
+        output = str(output)
+    return {
+        "thread_id": thread_id,
+        "status": result.status,
+        "output": output,
+        "model": result.model,
+        "tool_calls": calls,
+        "usage": {
+            "input_tokens": usage.input_tokens,
+            "output_tokens": usage.output_tokens,
+            "cached_tokens": usage.cached_tokens,
+            "total_tokens": usage.total_tokens,
+            "requests": usage.requests,
+        },
+        "warnings": list(result.warnings),
+    }
+
+
+def _call_data(call: Any) -> dict[str, Any]:
+    return {"id": call.id, "name": call.name, "arguments": call.arguments}
+
+
+def _result_data(message: Any) -> dict[str, Any]:
+    text = message.text
+    if len(text) > MAX_RESULT_CHARS:
+        text = text[: MAX_RESULT_CHARS - 3] + "..."
+    return {"result": text, "is_error": message.is_error}
+
+
+def clear_conversation(conversation: Any, engine: EngineLoop | None = None) -> bool:
+    """Delete a conversation's thread from the checkpoint store (the row is the caller's).
+
+    Returns whether the store held the thread.
+    """
+    from .agent_factory import open_checkpoint_store, store_ttl
+
+    engine = engine or get_engine_loop()
+    settings = get_settings()
+
+    async def delete() -> bool:
+        from contextlib import AsyncExitStack
+
+        async with AsyncExitStack() as stack:
+            store = await open_checkpoint_store(engine, settings.checkpoint_url, store_ttl(), stack)
+            return await store.delete(conversation.thread_id)
+
+    return engine.run(delete(), timeout=float(settings.request_timeout_seconds))

@@ -1,0 +1,137 @@
+"""The MCP server health check: rows → :func:`aiops_core.mcp.check_health` → rows.
+
+Status changes reach every process without messaging: the chat builds its MCP pool from the
+healthy rows, and the pool is keyed by their configuration, so a changed set of healthy servers
+gives every worker a fresh pool on its next request. This process's pools are dropped at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiops_core.errors import UserError
+
+from .engine_loop import EngineLoop, get_engine_loop
+from .mcp_servers import config_name, server_config
+
+__all__ = ["HealthReport", "check_mcp_servers"]
+
+log = logging.getLogger("aiops_nautobot.health")
+
+VULNERABLE = "vulnerable"
+
+
+@dataclass(slots=True)
+class HealthReport:
+    """What one health-check round did."""
+
+    checked: int = 0
+    changed: int = 0
+    failed: int = 0
+    skipped: int = 0
+    cache_cleared: bool = False
+    lines: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "checked": self.checked,
+            "changed": self.changed,
+            "failed": self.failed,
+            "skipped": self.skipped,
+            "cache_cleared": self.cache_cleared,
+            "servers": list(self.lines),
+        }
+
+
+def check_mcp_servers(
+    *,
+    servers: Iterable[Any] | None = None,
+    rechecks: int = 2,
+    recheck_delay: float = 5.0,
+    probe_timeout: float = 5.0,
+    engine: EngineLoop | None = None,
+) -> HealthReport:
+    """Check every MCP server except the vulnerable ones and store the outcome (sync).
+
+    A server whose row cannot be turned into a configuration is marked unhealthy with the reason.
+    A change of status is applied only when :func:`check_health`'s re-checks confirm it.
+
+    Args:
+        servers: check only these primary keys (default: every server).
+        rechecks: re-checks that must confirm a change.
+        recheck_delay: seconds between re-checks.
+        probe_timeout: seconds for one probe.
+        engine: the engine loop (default: the process's).
+    """
+    from django.utils import timezone
+
+    from aiops_core.mcp import check_health
+
+    from ..models import MCPServer
+
+    engine = engine or get_engine_loop()
+    report = HealthReport()
+    queryset = MCPServer.objects.select_related("headers_secret").order_by("name")
+    if servers is not None:
+        queryset = queryset.filter(pk__in=list(servers))
+    rows = list(queryset)
+    by_name: dict[str, Any] = {}
+    configs = []
+    for row in rows:
+        if row.status == VULNERABLE:
+            report.skipped += 1
+            report.lines.append(f"{row.name}: vulnerable, not checked")
+            continue
+        try:
+            configs.append(server_config(row))
+            by_name[config_name(row)] = row
+        except UserError as err:
+            report.checked += 1
+            report.failed += 1
+            report.changed += _apply(row, "unhealthy", str(err), timezone.now())
+            report.lines.append(f"{row.name}: unhealthy ({err})")
+    current = {name: row.status for name, row in by_name.items()}
+    summary = engine.run(
+        check_health(
+            configs,
+            current=current,
+            rechecks=rechecks,
+            recheck_delay=recheck_delay,
+            probe_timeout=probe_timeout,
+        ),
+        timeout=len(configs) * (rechecks + 1) * (recheck_delay + probe_timeout) + 30,
+    )
+    for result in summary.results:
+        row = by_name[result.name]
+        report.checked += 1
+        report.failed += result.error is not None
+        report.changed += _apply(row, result.status, result.error or "", result.checked_at)
+        state = result.status + (" (changed)" if result.changed else "")
+        detail = f": {result.error}" if result.error else ""
+        report.lines.append(f"{row.name}: {state}{detail}")
+    if report.changed:
+        report.cache_cleared = True
+        engine.run(_drop_pools(engine), timeout=30)
+    return report
+
+
+def _apply(row: Any, status: str, error: str, checked_at: Any) -> int:
+    # Re-read the status: an operator may have marked the server vulnerable meanwhile.
+    fresh = type(row).objects.filter(pk=row.pk).values_list("status", flat=True).first()
+    if fresh is None or fresh == VULNERABLE:
+        return 0
+    changed = fresh != status
+    row.status = status if changed else fresh
+    row.last_error = error
+    row.last_checked = checked_at
+    row.save()
+    if changed:
+        log.info("MCP server %r is now %s", row.name, status)
+    return int(changed)
+
+
+async def _drop_pools(engine: EngineLoop) -> None:
+    await engine.discard_prefix("mcp:")

@@ -1,0 +1,177 @@
+"""UI viewsets: list, detail, add, edit, delete, bulk edit and change log for every model."""
+
+from __future__ import annotations
+
+from nautobot.apps.ui import (
+    ObjectDetailContent,
+    ObjectFieldsPanel,
+    ObjectsTablePanel,
+    ObjectTextPanel,
+    SectionChoices,
+)
+from nautobot.apps.views import NautobotUIViewSet
+
+from . import filters, forms, models, tables
+from .api import serializers
+from .api.views import owned_by
+
+__all__ = [
+    "ConversationUIViewSet",
+    "LLMMiddlewareUIViewSet",
+    "LLMModelUIViewSet",
+    "LLMProviderUIViewSet",
+    "MCPServerUIViewSet",
+    "MiddlewareTypeUIViewSet",
+    "SystemPromptUIViewSet",
+]
+
+
+def _fields_panel(*exclude: str) -> ObjectFieldsPanel:
+    return ObjectFieldsPanel(
+        weight=100, section=SectionChoices.LEFT_HALF, fields="__all__", exclude_fields=list(exclude)
+    )
+
+
+def _json_panel(field: str, label: str, weight: int = 100) -> ObjectTextPanel:
+    return ObjectTextPanel(
+        weight=weight,
+        section=SectionChoices.RIGHT_HALF,
+        label=label,
+        object_field=field,
+        render_as=ObjectTextPanel.RenderOptions.JSON,
+    )
+
+
+class LLMProviderUIViewSet(NautobotUIViewSet):
+    queryset = models.LLMProvider.objects.all()
+    filterset_class = filters.LLMProviderFilterSet
+    filterset_form_class = forms.LLMProviderFilterForm
+    serializer_class = serializers.LLMProviderSerializer
+    table_class = tables.LLMProviderTable
+    form_class = forms.LLMProviderForm
+    bulk_update_form_class = forms.LLMProviderBulkEditForm
+    object_detail_content = ObjectDetailContent(
+        panels=(
+            _fields_panel("config"),
+            _json_panel("config", "Config"),
+            ObjectsTablePanel(
+                weight=200,
+                section=SectionChoices.FULL_WIDTH,
+                table_class=tables.LLMModelTable,
+                table_filter="provider",
+                exclude_columns=["provider"],
+            ),
+        )
+    )
+
+
+class SystemPromptUIViewSet(NautobotUIViewSet):
+    queryset = models.SystemPrompt.objects.all()
+    filterset_class = filters.SystemPromptFilterSet
+    filterset_form_class = forms.SystemPromptFilterForm
+    serializer_class = serializers.SystemPromptSerializer
+    table_class = tables.SystemPromptTable
+    form_class = forms.SystemPromptForm
+    bulk_update_form_class = forms.SystemPromptBulkEditForm
+    object_detail_content = ObjectDetailContent(
+        panels=(
+            _fields_panel("text"),
+            ObjectTextPanel(
+                weight=100,
+                section=SectionChoices.FULL_WIDTH,
+                label="Text",
+                object_field="text",
+                render_as=ObjectTextPanel.RenderOptions.CODE,
+            ),
+        )
+    )
+
+
+class LLMModelUIViewSet(NautobotUIViewSet):
+    queryset = models.LLMModel.objects.select_related("provider", "api_key_secret", "system_prompt")
+    filterset_class = filters.LLMModelFilterSet
+    filterset_form_class = forms.LLMModelFilterForm
+    serializer_class = serializers.LLMModelSerializer
+    table_class = tables.LLMModelTable
+    form_class = forms.LLMModelForm
+    bulk_update_form_class = forms.LLMModelBulkEditForm
+    object_detail_content = ObjectDetailContent(
+        panels=(
+            _fields_panel("config"),
+            _json_panel("config", "Config (overrides the provider's)"),
+            ObjectsTablePanel(
+                weight=200,
+                section=SectionChoices.FULL_WIDTH,
+                table_class=tables.LLMMiddlewareTable,
+                table_filter="llm_model",
+                table_title="Middleware",
+                exclude_columns=["llm_model"],
+            ),
+        )
+    )
+
+
+class MiddlewareTypeUIViewSet(NautobotUIViewSet):
+    queryset = models.MiddlewareType.objects.all()
+    filterset_class = filters.MiddlewareTypeFilterSet
+    filterset_form_class = forms.MiddlewareTypeFilterForm
+    serializer_class = serializers.MiddlewareTypeSerializer
+    table_class = tables.MiddlewareTypeTable
+    form_class = forms.MiddlewareTypeForm
+    bulk_update_form_class = forms.MiddlewareTypeBulkEditForm
+    object_detail_content = ObjectDetailContent(
+        panels=(
+            _fields_panel("default_config"),
+            _json_panel("default_config", "Default config"),
+            _json_panel("config_schema", "Config schema", weight=200),
+        )
+    )
+
+
+class LLMMiddlewareUIViewSet(NautobotUIViewSet):
+    queryset = models.LLMMiddleware.objects.select_related("llm_model", "middleware_type")
+    filterset_class = filters.LLMMiddlewareFilterSet
+    filterset_form_class = forms.LLMMiddlewareFilterForm
+    serializer_class = serializers.LLMMiddlewareSerializer
+    table_class = tables.LLMMiddlewareTable
+    form_class = forms.LLMMiddlewareForm
+    bulk_update_form_class = forms.LLMMiddlewareBulkEditForm
+    object_detail_content = ObjectDetailContent(
+        panels=(
+            _fields_panel("config"),
+            _json_panel("config", "Config"),
+            _json_panel("type_config_schema", "Config schema of the type", weight=200),
+        )
+    )
+
+
+class MCPServerUIViewSet(NautobotUIViewSet):
+    queryset = models.MCPServer.objects.select_related("headers_secret")
+    filterset_class = filters.MCPServerFilterSet
+    filterset_form_class = forms.MCPServerFilterForm
+    serializer_class = serializers.MCPServerSerializer
+    table_class = tables.MCPServerTable
+    form_class = forms.MCPServerForm
+    bulk_update_form_class = forms.MCPServerBulkEditForm
+    object_detail_content = ObjectDetailContent(panels=(_fields_panel(),))
+
+
+class ConversationUIViewSet(NautobotUIViewSet):
+    """Conversations: each user sees only their own; superusers see all."""
+
+    queryset = models.Conversation.objects.select_related("owner", "llm_model")
+    filterset_class = filters.ConversationFilterSet
+    filterset_form_class = forms.ConversationFilterForm
+    serializer_class = serializers.ConversationSerializer
+    table_class = tables.ConversationTable
+    form_class = forms.ConversationForm
+    bulk_update_form_class = forms.ConversationBulkEditForm
+    object_detail_content = ObjectDetailContent(panels=(_fields_panel(),))
+
+    def get_queryset(self):
+        return owned_by(super().get_queryset(), self.request.user)
+
+    def form_save(self, form, **kwargs):
+        if form.instance._state.adding:
+            form.instance.owner = self.request.user
+        return super().form_save(form, **kwargs)

@@ -1,0 +1,78 @@
+"""pytest set-up of the Nautobot tests, which share one pytest run with the core tests.
+
+Django is configured here, not in pytest's ini, so runs that collect only core tests never import
+Django or Nautobot. The test database (``test_nautobot_aiops``) is created and migrated right after
+collection, outside any test's timeout: the first ``migrate`` of Nautobot takes minutes. It is
+kept between runs (``--reuse-db`` in pyproject); later runs only apply new migrations. Pass
+``--create-db`` to rebuild it.
+"""
+
+from __future__ import annotations
+
+import os
+from unittest import mock
+
+import django
+import pytest
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.nautobot.settings")
+django.setup()
+
+_setup: dict[str, object] = {}
+
+# pytest-django turns Django test tags into markers; these are the tags of Nautobot's base classes.
+NAUTOBOT_TEST_TAGS = {
+    "api": "Nautobot API test (Django test tag)",
+    "integration": "Nautobot integration test (Django test tag)",
+    "performance": "Nautobot performance test (Django test tag)",
+    "unit": "Nautobot unit test (Django test tag)",
+}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name, description in NAUTOBOT_TEST_TAGS.items():
+        config.addinivalue_line("markers", f"{name}: {description}")
+
+
+def _needs_database(item: pytest.Item) -> bool:
+    from django.test import TransactionTestCase
+
+    cls = getattr(item, "cls", None)
+    return isinstance(cls, type) and issubclass(cls, TransactionTestCase)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    if session.config.option.collectonly or not any(map(_needs_database, session.items)):
+        return
+    from django.test.utils import setup_databases
+    from pytest_django.plugin import blocking_manager_key  # what django_db_blocker returns
+
+    keepdb = bool(session.config.getvalue("reuse_db")) and not session.config.getvalue("create_db")
+    _setup["keepdb"] = keepdb
+    with session.config.stash[blocking_manager_key].unblock():
+        _setup["config"] = setup_databases(
+            verbosity=0, interactive=False, keepdb=keepdb, serialized_aliases=set()
+        )
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_test_environment: None, django_db_blocker):
+    """Replaces pytest-django's fixture: the databases were set up after collection."""
+    yield
+    if "config" in _setup:
+        from django.test.utils import teardown_databases
+
+        with django_db_blocker.unblock():
+            teardown_databases(_setup["config"], verbosity=0, keepdb=_setup["keepdb"])
+
+
+@pytest.fixture(autouse=True)
+def test_middleware_types():
+    """Registers the ``aiops_test_*`` middleware types for the duration of one Nautobot test."""
+    from aiops_core.middleware import registry
+
+    from .sample_data import TEST_MIDDLEWARE
+
+    registry._known()  # load entry points outside the patch, so they outlive it
+    with mock.patch.dict(registry._registered, TEST_MIDDLEWARE):
+        yield

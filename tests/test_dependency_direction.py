@@ -1,0 +1,71 @@
+"""``aiops_nautobot`` imports ``aiops_core``, never the reverse; ``import aiops_core`` is light."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+CORE = Path(__file__).resolve().parents[1] / "src" / "aiops_core"
+FORBIDDEN = ("django", "nautobot", "aiops_nautobot", "rest_framework", "celery")
+HEAVY = (
+    "openai",
+    "anthropic",
+    "ollama",
+    "huggingface_hub",
+    "redis",
+    "sqlalchemy",
+    "sqlmodel",
+    "mcp",
+)
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module)
+        elif (
+            isinstance(node, ast.Call)
+            and getattr(node.func, "attr", "") == "import_module"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+        ):
+            names.add(str(node.args[0].value))
+    return names
+
+
+@pytest.mark.parametrize("path", sorted(CORE.rglob("*.py")), ids=lambda p: str(p.relative_to(CORE)))
+def test_no_core_module_imports_django_or_nautobot(path):
+    bad = sorted(name for name in imported_modules(path) if name.split(".")[0] in FORBIDDEN)
+    assert not bad, f"{path.relative_to(CORE.parent)} imports {bad}"
+
+
+def test_importing_the_engine_loads_neither_django_nor_heavy_sdks():
+    code = (
+        "import json, sys\n"
+        "import aiops_core\n"
+        "from aiops_core import Agent, MiddlewareSpec, tool\n"
+        "import aiops_core.agent, aiops_core.checkpoint\n"
+        "import aiops_core.middleware, aiops_core.providers\n"
+        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))\n"
+    )
+    src = str(CORE.parent)
+    output = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONPATH": src, "PATH": "/usr/bin:/bin"},
+        timeout=60,
+    ).stdout
+    loaded = set(json.loads(output))
+    assert not loaded & set(FORBIDDEN), sorted(loaded & set(FORBIDDEN))
+    assert not loaded & set(HEAVY), sorted(loaded & set(HEAVY))
