@@ -51,24 +51,31 @@ async def iter_sse_data(chunks: AsyncIterable[bytes]) -> AsyncIterator[str]:
     async for chunk in chunks:
         buffer += chunk
         if b"\r" in buffer:
-            if buffer.endswith(b"\r"):  # its \n may still be on the way
-                continue
-            buffer = buffer.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+            # Keep a final \r as it is: its \n may be the next chunk's first byte.
+            tail = b"\r" if buffer.endswith(b"\r") else b""
+            body = buffer[:-1] if tail else buffer
+            buffer = body.replace(b"\r\n", b"\n").replace(b"\r", b"\n") + tail
         *lines, buffer = buffer.split(b"\n")
         for line in lines:
-            if not line:
-                if data:
-                    yield "\n".join(data)
-                    data = []
-            elif line.startswith(b"data:"):
-                value = line[5:]
-                data.append((value[1:] if value.startswith(b" ") else value).decode())
-    buffer = buffer.replace(b"\r", b"")
-    if buffer.startswith(b"data:"):
-        value = buffer[5:]
-        data.append((value[1:] if value.startswith(b" ") else value).decode())
+            if _add_line(line, data):
+                yield "\n".join(data)
+                data.clear()
+    for line in buffer.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n"):
+        if _add_line(line, data):
+            yield "\n".join(data)
+            data.clear()
     if data:
         yield "\n".join(data)
+
+
+def _add_line(line: bytes, data: list[str]) -> bool:
+    """Take one SSE line into ``data``; ``True`` when it ends an event that has data."""
+    if not line:
+        return bool(data)
+    if line.startswith(b"data:"):
+        value = line[5:]
+        data.append((value[1:] if value.startswith(b" ") else value).decode())
+    return False
 
 
 def _usage(usage: Mapping[str, Any] | None) -> Usage:
