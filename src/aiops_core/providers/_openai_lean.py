@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
     from .openai import OpenAIConfig
 
-__all__ = ["OpenAILeanChatModel", "iter_sse_data"]
+__all__ = ["OpenAILeanChatModel", "iter_sse_data", "read_completion"]
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
@@ -218,6 +218,8 @@ class OpenAILeanChatModel(SDKChatModel["httpx2.AsyncClient"]):
             raise self._status_error(response.status_code, response.content, headers)
         request_id = headers.get("x-request-id")
         data = self._decode(response.content, request_id)
+        if isinstance(data, dict) and data.get("error") and not data.get("choices"):
+            raise self._reported_error(data["error"], request_id)  # an error sent with 200 OK
         try:
             return read_completion(data, request_id)
         except (KeyError, IndexError, TypeError, AttributeError) as err:
@@ -258,7 +260,7 @@ class OpenAILeanChatModel(SDKChatModel["httpx2.AsyncClient"]):
             if not isinstance(chunk, dict):
                 continue
             if chunk.get("error"):
-                raise self._stream_error(chunk["error"], request_id)
+                raise self._reported_error(chunk["error"], request_id)
             model = chunk.get("model") or model
             if chunk.get("usage"):
                 usage = _usage(chunk["usage"])
@@ -291,8 +293,8 @@ class OpenAILeanChatModel(SDKChatModel["httpx2.AsyncClient"]):
             )
         )
 
-    def _stream_error(self, error: Any, request_id: str | None) -> ProviderError:
-        """An error event inside a stream: the HTTP exchange worked, the provider's side failed."""
+    def _reported_error(self, error: Any, request_id: str | None) -> ProviderError:
+        """An error in a successful answer (a stream's error event): the provider's side failed."""
         message = scrub(
             _error_message({"error": error}) or "error event in the stream", self._secret
         )

@@ -216,6 +216,17 @@ async def test_answer_without_choices_is_a_server_error() -> None:
     await client.aclose()
 
 
+async def test_error_sent_with_200_ok_is_a_server_error() -> None:
+    model, client = mock_model(
+        lambda request: httpx2.Response(
+            200, json={"error": {"message": f"upstream failed for {KEY}", "type": "server_error"}}
+        )
+    )
+    with pytest.raises(ServerError, match="upstream failed for \\*\\*\\*"):
+        await model.complete(ModelRequest([UserMessage(content="hi")]))
+    await client.aclose()
+
+
 async def test_error_body_that_is_not_json_keeps_its_text_and_hides_the_key() -> None:
     model, client = mock_model(
         lambda request: httpx2.Response(400, content=f"bad key {KEY}".encode())
