@@ -6,7 +6,11 @@ provider ``openai-lean``; this module covers what only the lean transport has.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import pathlib
+import re
 import sys
 import textwrap
 from collections.abc import AsyncIterator
@@ -181,6 +185,21 @@ async def test_the_sdk_is_not_imported(server: LLMServer) -> None:
     with anyio.fail_after(30):
         out = await anyio.run_process([sys.executable, "-c", script], check=True)
     assert out.stdout.decode().splitlines() == ["no sdk", "no sdk", "[]"]
+
+
+def test_readme_example_runs() -> None:
+    readme = (pathlib.Path(__file__).parents[3] / "README.md").read_text(encoding="utf-8")
+    match = re.search(r"<!-- lean-transport -->\n```python\n(.*?)```", readme, re.S)
+    assert match, "README lost its lean-transport example"
+    with LLMServer() as server:
+        server.script(Reply(text="VLANs 10 and 20."))
+        code = match.group(1).replace("http://127.0.0.1:8000", server.url)
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            exec(compile(code, "README.md", "exec"), {"__name__": "readme_example"})
+        assert out.getvalue().strip() == "VLANs 10 and 20."
+        assert server.last.body["model"] == "Qwen/Qwen2.5-7B-Instruct"
+        assert server.last.headers["authorization"] == "Bearer not-needed"
 
 
 # --------------------------------------------------------------------------- answers it must survive
