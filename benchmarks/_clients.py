@@ -174,17 +174,24 @@ def raw_stream_turn(client: Any) -> Turn:
     return turn
 
 
-def aiops_model(base_url: str) -> tuple[Any, str, Callable[[], Awaitable[None]]]:
+def aiops_model(
+    base_url: str, *, transport: str = "sdk"
+) -> tuple[Any, str, Callable[[], Awaitable[None]]]:
     """The aiops chat model for the server, which implementation it is, and how to close it.
 
     The real ``openai`` handler (``get_chat_model``) over an injected client with the same
-    settings as the raw side; the injected client is the caller's to close.
+    settings as the raw side; the injected client is the caller's to close. ``transport="lean"``
+    selects the handler's SDK-free transport.
     """
     from aiops_core.providers.registry import get_chat_model
 
     client = http_client()
     model = get_chat_model(
-        f"openai:{MODEL}", base_url=base_url, api_key="bench", http_client=client
+        f"openai:{MODEL}",
+        base_url=base_url,
+        api_key="bench",
+        http_client=client,
+        transport=transport,
     )
 
     async def aclose() -> None:

@@ -2,8 +2,9 @@
 the same two calls made by hand with the raw ``openai`` SDK, against the same local server.
 
 Variants: no middleware; four middlewares (logging, cache that always misses, retry,
-validation); each checkpoint store (every turn starts a thread: one load, one append); both; and
-streaming. Every variant is measured at concurrency 1, 50 and 200, alternating with the raw
+validation); each checkpoint store (every turn starts a thread: one load, one append); both;
+streaming; and the openai handler's lean transport (``transport="lean"``: no SDK on the request
+path) plain, with four middlewares and the memory store, and streaming. Every variant is measured at concurrency 1, 50 and 200, alternating with the raw
 baseline over several rounds; ratios are to the raw SDK at the same concurrency in the same run.
 """
 
@@ -49,6 +50,7 @@ def four_middleware() -> list[Any]:
 
 
 FOUR_MIDDLEWARE = "logging, cache (miss), retry, validation"
+LEAN = "(lean transport)"
 COLUMNS = [
     "variant",
     "concurrency",
@@ -70,18 +72,30 @@ class Variant:
     middleware: bool = False
     store: str | None = None
     stream: bool = False
+    lean: bool = False
+    """Use the openai handler's ``transport="lean"`` model."""
     max_concurrency: int = 200
     """Out-of-process stores stop at 50: the run stays a few minutes long."""
 
 
 def variants(stream: bool) -> list[Variant]:
     if stream:
-        return [Variant("aiops, streaming", stream=True)]
+        return [
+            Variant("aiops, streaming", stream=True),
+            Variant(f"aiops, streaming {LEAN}", stream=True, lean=True),
+        ]
     return [
         Variant("aiops"),
+        Variant(f"aiops {LEAN}", lean=True),
         Variant(f"aiops + 4 middleware ({FOUR_MIDDLEWARE})", middleware=True),
         Variant("aiops + memory store", store="memory"),
         Variant("aiops + 4 middleware + memory store", middleware=True, store="memory"),
+        Variant(
+            f"aiops + 4 middleware + memory store {LEAN}",
+            middleware=True,
+            store="memory",
+            lean=True,
+        ),
         Variant("aiops + sqlite store", store="sqlite", max_concurrency=50),
         Variant("aiops + postgres store", store="postgres", max_concurrency=50),
         Variant("aiops + redis store", store="redis", max_concurrency=50),
@@ -120,6 +134,7 @@ async def compare(
     rounds = 1 if quick else 3
     raw_client = openai_client(url)
     model, kind, close_model = aiops_model(url)
+    lean_model, _, close_lean = aiops_model(url, transport="lean")
     rows: list[list[Any]] = []
     skipped: list[str] = []
     baseline_name = "raw openai SDK" + (", streaming" if stream else "")
@@ -131,7 +146,8 @@ async def compare(
             limits = {baseline_name: CONCURRENCY[-1]}
             for variant in todo:
                 try:
-                    turns[variant.name] = await stack.enter_async_context(built(variant, model))
+                    chosen = lean_model if variant.lean else model
+                    turns[variant.name] = await stack.enter_async_context(built(variant, chosen))
                     limits[variant.name] = variant.max_concurrency
                 except StoreSkipped as why:
                     skipped.append(f"{variant.name}: {why}")
@@ -150,6 +166,7 @@ async def compare(
     finally:
         await raw_client.close()
         await close_model()
+        await close_lean()
     base_calls = calls[baseline_name]
     call_rows = [[name, round(n), round(n / base_calls, 3)] for name, n in calls.items()]
     return rows, call_rows, skipped, kind

@@ -5,7 +5,9 @@ goes back, the model answers). The same turn is made through the aiops handler
 (``ChatModel.complete``) and by hand with the raw SDK, both against the local wire-format server
 (``tests/servers/llm.py``) running in a child process, so the server's CPU is not counted. Client
 CPU is ``time.process_time()`` over many turns; the two sides are interleaved in rounds and the
-fastest round of each is reported. The claim is the ratio (goal: under 1.05).
+fastest round of each is reported. The claim is the ratio (goal: under 1.05). The row
+``openai (lean transport)`` is the ``openai`` handler with ``transport="lean"`` (no SDK on the
+request path) against the same raw ``openai`` SDK turn.
 """
 
 from __future__ import annotations
@@ -79,6 +81,10 @@ def _client_cpus() -> Iterator[None]:
         os.sched_setaffinity(0, before)
 
 
+ROW_NAMES = {"openai-lean": "openai (lean transport)"}
+"""Row labels of variants that are not plain handler names."""
+
+
 # ------------------------------------------------------------------------------ aiops side
 def _handler_turn(provider: str, url: str) -> tuple[Turn, Callable[[], Awaitable[None]]]:
     from aiops_core.messages import SystemMessage, ToolResultMessage, UserMessage
@@ -87,6 +93,7 @@ def _handler_turn(provider: str, url: str) -> tuple[Turn, Callable[[], Awaitable
 
     options: dict[str, Any] = {
         "openai": {"base_url": f"{url}/v1"},
+        "openai-lean": {"base_url": f"{url}/v1", "transport": "lean"},
         "azure_openai": {"endpoint": url, "api_version": "2024-10-21"},
         "anthropic": {"base_url": url},
         "ollama": {"base_url": url},
@@ -94,6 +101,7 @@ def _handler_turn(provider: str, url: str) -> tuple[Turn, Callable[[], Awaitable
     }[provider]
     spec = {
         "openai": "openai:gpt-4o-mini",
+        "openai-lean": "openai:gpt-4o-mini",
         "azure_openai": "azure_openai:ops",
         "anthropic": "anthropic:claude-bench",
         "ollama": "ollama:llama3.2",
@@ -117,6 +125,8 @@ def _handler_turn(provider: str, url: str) -> tuple[Turn, Callable[[], Awaitable
 def _raw_turn(provider: str, url: str) -> tuple[Turn, Callable[[], Awaitable[None]]]:
     if provider in ("openai", "azure_openai"):
         return _raw_openai(provider, url)
+    if provider == "openai-lean":  # the openai handler's transport="lean" vs the same raw SDK
+        return _raw_openai("openai", url)
     if provider == "anthropic":
         return _raw_anthropic(url)
     if provider == "ollama":
@@ -341,7 +351,7 @@ async def _compare(provider: str, url: str, turns: int, rounds: int) -> list[Any
     raw_ms = 1000 * min(raw_cpu)
     ours_ms = 1000 * min(ours_cpu)
     return [
-        provider,
+        ROW_NAMES.get(provider, provider),
         round(raw_ms, 3),
         round(ours_ms, 3),
         round(ours_ms / raw_ms, 3),
@@ -359,7 +369,14 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
         with _client_cpus():
             rows = [
                 anyio.run(_compare, provider, url, turns, rounds)
-                for provider in ("openai", "azure_openai", "anthropic", "ollama", "huggingface")
+                for provider in (
+                    "openai",
+                    "openai-lean",
+                    "azure_openai",
+                    "anthropic",
+                    "ollama",
+                    "huggingface",
+                )
             ]
     finally:
         proc.terminate()

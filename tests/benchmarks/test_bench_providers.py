@@ -18,6 +18,7 @@ def test_quick_run_returns_well_formed_tables() -> None:
     assert set(table) == {"title", "columns", "rows", "notes"}
     assert [row[0] for row in table["rows"]] == [
         "openai",
+        "openai (lean transport)",
         "azure_openai",
         "anthropic",
         "ollama",

@@ -2,16 +2,18 @@
 
 Also the base of the ``azure_openai`` handler. ``get_chat_model("openai:gpt-4o-mini")`` reads the
 key from ``OPENAI_API_KEY`` unless ``api_key=`` is given; any OpenAI-compatible server (vLLM,
-LM Studio, llama.cpp) works with ``base_url=``.
+LM Studio, llama.cpp) works with ``base_url=``. ``transport="lean"`` skips the SDK on the request
+path (see :mod:`._openai_lean`).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
 
 from pydantic import Field
 
+from ..errors import UserError
 from ._config import ChatConfig, resolve_secret
 from ._model import SDKChatModel
 from ._openai_wire import build_request, read_response, read_stream
@@ -29,6 +31,10 @@ class OpenAIConfig(ChatConfig):
 
     organization: str | None = Field(None, description="OpenAI organization id")
     project: str | None = Field(None, description="OpenAI project id")
+    transport: Literal["sdk", "lean"] = Field(
+        "sdk",
+        description='"sdk": the openai SDK; "lean": direct httpx2 requests, less client CPU',
+    )
 
 
 class OpenAIChatModel(SDKChatModel["AsyncOpenAI"]):
@@ -86,11 +92,23 @@ class OpenAIHandler(ProviderHandler):
     extra = "openai"
     api_key_env = "OPENAI_API_KEY"
 
-    def create(self, model: str, config: ProviderConfig, **options: Any) -> OpenAIChatModel:
+    def create(self, model: str, config: ProviderConfig, **options: Any) -> SDKChatModel[Any]:
+        cfg = cast(OpenAIConfig, config)
         secret = resolve_secret(options.get("api_key"), "OPENAI_API_KEY", provider=self.name)
+        if cfg.transport == "lean":
+            if cfg.max_retries:
+                raise UserError(
+                    "transport='lean' does not retry: set max_retries=0 and add the retry "
+                    "middleware, or use transport='sdk'"
+                )
+            from ._openai_lean import OpenAILeanChatModel
+
+            return OpenAILeanChatModel(
+                model, cfg, secret=secret, http_client=options.get("http_client")
+            )
         return OpenAIChatModel(
             model,
-            cast(OpenAIConfig, config),
+            cfg,
             secret=secret,
             http_client=options.get("http_client"),
         )

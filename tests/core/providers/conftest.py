@@ -13,13 +13,21 @@ from tests.servers.llm import LLMServer
 KEY = "sk-test-SECRET-4711-abcdef"
 """The API key every test model uses; tests assert it never leaks."""
 
-PROVIDERS = ["openai", "azure_openai", "anthropic", "ollama", "huggingface"]
+PROVIDERS = ["openai", "openai-lean", "azure_openai", "anthropic", "ollama", "huggingface"]
+"""Handlers under the contract suite; ``openai-lean`` is the ``openai`` handler, ``transport="lean"``."""
+
+
+def handler_name(provider: str) -> str:
+    """The registry name behind a contract-suite provider id."""
+    return provider.removesuffix("-lean")
 
 
 def model_spec(provider: str, url: str) -> tuple[str, dict[str, Any]]:
     """``(spec, options)`` for a model of ``provider`` served by the local server at ``url``."""
     if provider == "openai":
         return "openai:gpt-4o-mini", {"api_key": KEY, "base_url": f"{url}/v1"}
+    if provider == "openai-lean":
+        return "openai:gpt-4o-mini", {"api_key": KEY, "base_url": f"{url}/v1", "transport": "lean"}
     if provider == "azure_openai":
         return "azure_openai:ops-gpt4o", {
             "api_key": KEY,

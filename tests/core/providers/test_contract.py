@@ -1,4 +1,4 @@
-"""One contract, five providers: every handler through its real SDK against the local server."""
+"""One contract, six providers (openai with both transports) against the local wire server."""
 
 from __future__ import annotations
 
@@ -38,11 +38,11 @@ from aiops_core.providers import (
 from aiops_core.tools import ToolDefinition
 from tests.servers.llm import Drop, Fail, Hang, LLMServer, Recorded, Reply, StreamError
 
-from .conftest import KEY, PROVIDERS
+from .conftest import KEY, PROVIDERS, handler_name
 
 pytestmark = pytest.mark.anyio
 
-REPORTS_REQUEST_ID = {"openai", "azure_openai", "anthropic"}
+REPORTS_REQUEST_ID = {"openai", "openai-lean", "azure_openai", "anthropic"}
 """Providers whose SDK exposes the request id of a successful response."""
 
 STATUS_TOOL = ToolDefinition(
@@ -89,7 +89,7 @@ async def test_plain_answer(provider: str, server: LLMServer, make_model: Callab
     assert (response.usage.input_tokens, response.usage.output_tokens) == (31, 9)
     assert response.usage.requests == 1
     assert response.request_id == ("req-test-1" if provider in REPORTS_REQUEST_ID else None)
-    assert model.name.startswith(f"{provider}:")
+    assert model.name.startswith(f"{handler_name(provider)}:")
     assert isinstance(model, ChatModel)
     await model.aclose()
 
@@ -392,7 +392,7 @@ async def test_http_errors_are_mapped(
         await model.complete(ask())
     err = info.value
     assert err.status_code == status
-    assert err.provider == provider
+    assert err.provider == handler_name(provider)
     assert script.message in err.message
     if provider != "ollama":  # the ollama SDK drops response headers
         assert err.request_id == "req-fail-1"
