@@ -38,11 +38,12 @@ def provider_handler(name: str) -> type[ProviderHandler] | None:
 
 def provider_handlers() -> dict[str, type[ProviderHandler]]:
     """Every registered provider handler that can be imported, by name."""
-    from aiops_core.providers import get_provider, registry
+    from aiops_core.providers import get_provider
+    from aiops_core.providers.registry import provider_names
 
     found = {}
-    # The registry has no public "names only" listing; list_providers() imports every entry.
-    for name in sorted(registry._known()):
+    # One entry at a time: list_providers() would stop at the first that cannot be imported.
+    for name in provider_names():
         try:
             found[name] = get_provider(name)
         except ImportError as err:
@@ -52,11 +53,12 @@ def provider_handlers() -> dict[str, type[ProviderHandler]]:
 
 def middleware_types() -> dict[str, type[Middleware]]:
     """Every registered middleware type that can be imported, by name."""
-    from aiops_core.middleware import get_middleware_type, registry
+    from aiops_core.middleware import get_middleware_type
+    from aiops_core.middleware.registry import middleware_type_names
 
     found = {}
     # As above: list_middleware_types() fails on the first entry that cannot be imported.
-    for name in sorted(registry._known()):
+    for name in middleware_type_names():
         try:
             found[name] = get_middleware_type(name)
         except ImportError as err:

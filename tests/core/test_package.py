@@ -97,3 +97,15 @@ def test_aiops_core_never_imports_django_or_nautobot():
                 }:
                     offenders.append(f"{path.relative_to(SRC)}: {name}")
     assert offenders == []
+
+
+def test_registry_names_list_without_importing_handlers_or_types():
+    code = (
+        "import sys\n"
+        "from aiops_core.providers.registry import provider_names\n"
+        "from aiops_core.middleware.registry import middleware_type_names\n"
+        "print(provider_names()[:2], len(middleware_type_names()),"
+        " 'aiops_core.providers.openai' in sys.modules, 'aiops_core.middleware.cache' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['anthropic', 'azure_openai'] 13 False False"

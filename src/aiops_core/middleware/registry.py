@@ -22,6 +22,7 @@ __all__ = [
     "config_schema",
     "get_middleware_type",
     "list_middleware_types",
+    "middleware_type_names",
     "parse_middleware_config",
     "register_middleware",
 ]
@@ -98,6 +99,11 @@ def get_middleware_type(name_or_cls: str | type[Middleware]) -> type[Middleware]
             f"Middleware type {name_or_cls!r} is registered as {entry!r}, not a Middleware subclass"
         )
     return entry
+
+
+def middleware_type_names() -> list[str]:
+    """Names of every registered middleware type, without importing any of them."""
+    return sorted(_known())
 
 
 def list_middleware_types() -> dict[str, type[Middleware]]:

@@ -26,6 +26,7 @@ __all__ = [
     "get_chat_model",
     "get_provider",
     "list_providers",
+    "provider_names",
     "register_provider",
 ]
 
@@ -131,6 +132,11 @@ def get_provider(name: str) -> type[ProviderHandler]:
         if name in _registered:
             _registered[name] = entry
     return entry
+
+
+def provider_names() -> list[str]:
+    """Names of every registered handler, without importing any of them."""
+    return sorted(_known())
 
 
 @dataclass(frozen=True)
