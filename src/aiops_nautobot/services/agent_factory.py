@@ -109,10 +109,12 @@ class AgentPlan:
 
 
 # ---------------------------------------------------------------------------------- sync half
-def resolve_model(selector: str | None = None) -> LLMModel | None:
+def resolve_model(selector: str | None = None, user: Any = None) -> LLMModel | None:
     """The ``LLMModel`` for a selector: a primary key, ``name``, ``provider:name``, or the default.
 
-    Returns ``None`` when no selector is given and no model is marked default.
+    Returns ``None`` when no selector is given and no model is marked default. With ``user``, a
+    selector may name only the default model or a model the user may view (others are reported
+    as not found, so their existence is not confirmed).
 
     Raises:
         NotConfiguredError: the selector matches no model (or several).
@@ -141,6 +143,13 @@ def resolve_model(selector: str | None = None) -> LLMModel | None:
             f"Model {selector!r} {problem}: pass an LLM model's id, its name, or provider:name"
         )
     chosen: LLMModel = candidates[0]
+    if user is not None and not chosen.is_default:
+        visible = LLMModel.objects.restrict(user, "view").filter(pk=chosen.pk).exists()
+        if not visible:
+            raise NotConfiguredError(
+                f"Model {selector!r} matches no model: pass an LLM model's id, its name, or "
+                "provider:name"
+            )
     return chosen
 
 
@@ -193,7 +202,7 @@ def plan_agent(
         NotConfiguredError: no usable model (outside LAB, or LAB without ``AIOPS_MODEL``).
     """
     settings = get_settings()
-    row = resolve_model(model)
+    row = resolve_model(model, user)
     if row is None:
         if settings.environment != "LAB":
             raise NotConfiguredError(

@@ -183,11 +183,21 @@ class ChatAPITest(APITestCase):
     def test_a_model_can_be_chosen_by_name(self):
         offline_model("first")
         offline_model("second", default=False, answer="from second")
+        self.add_permissions("aiops_nautobot.view_llmmodel")
         data = self.chat(message="hi", model="test:second").json()
         self.assertEqual(data["output"], "from second")
         # the conversation keeps its model when the next turn names none
         data = self.chat(message="again", thread_id=data["thread_id"]).json()
         self.assertEqual(data["output"], "from second")
+
+    def test_only_the_default_or_a_viewable_model_can_be_chosen(self):
+        first = offline_model("first")
+        offline_model("second", default=False, answer="from second")
+        response = self.chat(message="hi", model="test:second")
+        self.assertHttpStatus(response, 503)
+        self.assertIn("matches no model", response.json()["detail"])
+        data = self.chat(message="hi", model=str(first.pk)).json()
+        self.assertEqual(data["model"], "test:first")
 
     def test_another_users_thread_is_invisible(self):
         offline_model()
