@@ -5,6 +5,7 @@ Every error the engine raises derives from :class:`AiopsError`::
     AiopsError
     ├── UserError                  a configuration mistake; the message says what to change
     │   ├── UnknownNameError       unknown provider / middleware / store scheme (suggests the closest)
+    │   ├── ApprovalStateError     a thread awaits approval, or a resume's decisions do not fit
     │   └── MessageError           an invalid message or history
     ├── ProviderError              the LLM provider failed (keeps message, status, request id; never the key)
     │   ├── AuthenticationError        401
@@ -47,6 +48,7 @@ from typing import Any
 __all__ = [
     "AiopsError",
     "ApprovalRequired",
+    "ApprovalStateError",
     "AuthenticationError",
     "BadRequestError",
     "ConflictError",
@@ -100,6 +102,10 @@ class UnknownNameError(UserError, LookupError):
         super().__init__(
             f"Unknown {kind} {name!r}.{hint} Known {kind}s: {', '.join(self.known) or '(none)'}."
         )
+
+
+class ApprovalStateError(UserError):
+    """A thread awaits a decision on tool calls, or a resume's decisions do not match them."""
 
 
 class MessageError(UserError, ValueError):

@@ -15,6 +15,7 @@ from ..context import RunContext
 from ..errors import (
     AiopsError,
     ApprovalRequired,
+    ApprovalStateError,
     MaxStepsExceeded,
     OutputValidationError,
     StoreUnavailableError,
@@ -262,7 +263,7 @@ class _Run:
         try:
             chain = await self._prepare()
             if self.thread and PENDING_KEY in self.thread.info.metadata:
-                raise UserError(
+                raise ApprovalStateError(
                     f"Thread {self.ctx.thread_id!r} has tool calls awaiting approval: "
                     "call agent.resume(...) with a decision for each first"
                 )
@@ -283,7 +284,7 @@ class _Run:
             if pending is None:
                 data = self.thread.info.metadata.get(PENDING_KEY) if self.thread else None
                 if data is None:
-                    raise UserError(
+                    raise ApprovalStateError(
                         f"Nothing awaits approval in thread {self.ctx.thread_id!r}; "
                         "pass the thread_id of a paused run or its PendingApproval"
                     )
@@ -291,7 +292,7 @@ class _Run:
             ids = {c.id for c in pending.calls}
             unknown = (approve | reject) - ids
             if unknown or approve & reject or (approve | reject) != ids:
-                raise UserError(
+                raise ApprovalStateError(
                     "Give exactly one decision (approve or reject) for each pending call: "
                     f"{sorted(ids)}" + (f"; unknown ids {sorted(unknown)}" if unknown else "")
                 )
@@ -308,7 +309,9 @@ class _Run:
                 tools = {t.name: t for t in await self.agent.list_tools(self.ctx.warnings)}
                 done, still = await self._run_tools(chain, calls, tools)
                 if still:
-                    raise UserError(f"Approved calls asked for approval again: {sorted(still)}")
+                    raise ApprovalStateError(
+                        f"Approved calls asked for approval again: {sorted(still)}"
+                    )
                 results.update(done)
             # The assistant message that made the calls is the last one in `new` with calls.
             last = next(m for m in reversed(self.new) if isinstance(m, AssistantMessage))

@@ -14,11 +14,18 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ..permissions import UseChatPermission
-from ..services.chat import ChatInputError, prepare_chat, run_chat, stream_chat
+from ..services.chat import (
+    ChatInputError,
+    prepare_chat,
+    prepare_resume,
+    run_chat,
+    run_resume,
+    stream_chat,
+)
 from ..settings import get_settings
 from .errors import http_error
 
-__all__ = ["ChatView", "EventStreamRenderer"]
+__all__ = ["ChatApprovalView", "ChatView", "EventStreamRenderer"]
 
 log = logging.getLogger("aiops_nautobot.api")
 
@@ -77,6 +84,36 @@ class ChatView(APIView):
             return response
         try:
             body = run_chat(chat)
+        except Exception as err:
+            return _error_response(err, environment)
+        return Response(body, status=status.HTTP_200_OK)
+
+
+class ChatApprovalView(APIView):
+    """Decide on tool calls a turn paused for (the ``tool_approval`` middleware).
+
+    Body: ``thread_id`` and the ids from the paused answer's ``pending_approval`` list in
+    ``approve`` and/or ``reject`` (every pending call needs a decision). The answer is the
+    finished turn, like ``POST chat/``.
+    """
+
+    permission_classes = [permissions.IsAuthenticated, UseChatPermission]
+
+    def get_view_name(self) -> str:
+        return "AI Ops Chat Approval"
+
+    def post(self, request: Request) -> Any:
+        data = request.data if isinstance(request.data, dict) else {}
+        environment = get_settings().environment
+        try:
+            chat = prepare_resume(
+                request.user,
+                data.get("thread_id"),
+                approve=data.get("approve", ()),
+                reject=data.get("reject", ()),
+                user_token=_user_token(request),
+            )
+            body = run_resume(chat)
         except Exception as err:
             return _error_response(err, environment)
         return Response(body, status=status.HTTP_200_OK)

@@ -5,6 +5,7 @@ exception                               status  code
 ======================================  ======  =====================
 ``ChatInputError``, ``ContentBlocked``  400     ``bad_request``
 ``ThreadAccessError``                   404     ``not_found``
+``ApprovalStateError``                  409     ``approval_required``
 ``UsageLimitExceeded``                  429     ``limit_exceeded``
 ``MaxStepsExceeded`` / other limits     422     ``limit_exceeded``
 ``ProviderTimeoutError``                504     ``provider_timeout``
@@ -40,6 +41,7 @@ _TABLE: list[tuple[type[BaseException], int, str]] = [
     (ChatInputError, 400, "bad_request"),
     (errors.ContentBlockedError, 400, "bad_request"),
     (errors.ThreadAccessError, 404, "not_found"),
+    (errors.ApprovalStateError, 409, "approval_required"),
     (errors.UsageLimitExceeded, 429, "limit_exceeded"),
     (errors.LimitError, 422, "limit_exceeded"),
     (errors.ProviderTimeoutError, 504, "provider_timeout"),

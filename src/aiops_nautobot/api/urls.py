@@ -9,7 +9,7 @@ from django.urls import path
 from nautobot.apps.api import OrderedDefaultRouter
 
 from . import views
-from .chat import ChatView
+from .chat import ChatApprovalView, ChatView
 
 router = OrderedDefaultRouter(view_name="AI Ops")
 router.register("llm-providers", views.LLMProviderViewSet)
@@ -20,4 +20,8 @@ router.register("llm-middleware", views.LLMMiddlewareViewSet)
 router.register("mcp-servers", views.MCPServerViewSet)
 router.register("conversations", views.ConversationViewSet)
 
-urlpatterns = [path("chat/", ChatView.as_view(), name="chat"), *router.urls]
+urlpatterns = [
+    path("chat/", ChatView.as_view(), name="chat"),
+    path("chat/approve/", ChatApprovalView.as_view(), name="chat-approve"),
+    *router.urls,
+]

@@ -26,8 +26,10 @@ __all__ = [
     "PreparedChat",
     "clear_conversation",
     "prepare_chat",
+    "prepare_resume",
     "reply_data",
     "run_chat",
+    "run_resume",
     "stream_chat",
 ]
 
@@ -50,6 +52,8 @@ class PreparedChat:
     plan: AgentPlan
     timeout: float
     new_thread: bool
+    approve: tuple[str, ...] = ()
+    reject: tuple[str, ...] = ()
 
 
 def prepare_chat(
@@ -97,6 +101,69 @@ def prepare_chat(
         timeout=float(get_settings().request_timeout_seconds),
         new_thread=conversation is None,
     )
+
+
+def prepare_resume(
+    user: Any,
+    thread_id: Any,
+    *,
+    approve: Any = (),
+    reject: Any = (),
+    user_token: str | None = None,
+) -> PreparedChat:
+    """Validate a decision on a paused turn's tool calls (sync).
+
+    Raises:
+        ChatInputError: bad thread id or decision lists.
+        ThreadAccessError: no such conversation of this user (the view answers 404).
+    """
+    from ..models import Conversation
+
+    if not isinstance(thread_id, str) or not _THREAD_ID.match(thread_id):
+        raise ChatInputError("'thread_id' must name the conversation whose turn awaits approval")
+    decisions = []
+    for key, value in (("approve", approve), ("reject", reject)):
+        if value is None:
+            value = []
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            raise ChatInputError(f"'{key}' must be a list of tool call ids")
+        decisions.append(tuple(value))
+    if not any(decisions):
+        raise ChatInputError("Give the tool call ids to 'approve' and/or 'reject'")
+    conversation = Conversation.objects.filter(thread_id=thread_id, owner=user).first()
+    if conversation is None:
+        raise ThreadAccessError(f"Conversation {thread_id!r} not found")
+    model = str(conversation.llm_model_id) if conversation.llm_model_id else None
+    plan = plan_agent(user, model=model, user_token=user_token, tools=nautobot_tools(user))
+    return PreparedChat(
+        user=user,
+        message="",
+        thread_id=thread_id,
+        plan=plan,
+        timeout=float(get_settings().request_timeout_seconds),
+        new_thread=False,
+        approve=decisions[0],
+        reject=decisions[1],
+    )
+
+
+def run_resume(chat: PreparedChat, engine: EngineLoop | None = None) -> dict[str, Any]:
+    """Continue a paused turn with the decisions in ``chat``; returns the response body."""
+    engine = engine or get_engine_loop()
+
+    async def resume() -> Any:
+        async with open_agent(chat.plan, engine) as agent:
+            return await agent.resume(
+                thread_id=chat.thread_id,
+                approve=chat.approve,
+                reject=chat.reject,
+                user=chat.plan.user_key,
+                reason="rejected by the user",
+            )
+
+    result = engine.run(resume(), timeout=chat.timeout)
+    record_conversation(chat, result)
+    return reply_data(chat.thread_id, result)
 
 
 async def _run(chat: PreparedChat, engine: EngineLoop) -> Any:
@@ -188,6 +255,10 @@ def reply_data(thread_id: str, result: Any) -> dict[str, Any]:
             "requests": usage.requests,
         },
         "warnings": list(result.warnings),
+        "pending_approval": [
+            {**_call_data(call), "reason": result.pending.reasons.get(call.id, "")}
+            for call in (result.pending.calls if result.pending else [])
+        ],
     }
 
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 from nautobot.apps.testing import APITestCase
 from nautobot.users.models import ObjectPermission, Token
 
-from aiops_nautobot.models import Conversation
+from aiops_nautobot.models import Conversation, LLMMiddleware, MiddlewareType
 from tests.conftest import require_service
 
 from ..engine_fixtures import load_thread, memory_store, offline_model, time_server
@@ -29,6 +29,76 @@ def parse_sse(body: bytes) -> list[tuple[str, dict]]:
         fields = dict(line.split(": ", 1) for line in block.splitlines())
         events.append((fields["event"], json.loads(fields["data"])))
     return events
+
+
+@memory_store
+class ChatApprovalTest(APITestCase):
+    """A turn paused by ``tool_approval`` is approved or rejected through the API."""
+
+    def setUp(self):
+        super().setUp()
+        self.add_permissions(CHAT_PERMISSION)
+        model = offline_model(call_tools=["get_current_time"])
+        approval, _ = MiddlewareType.objects.get_or_create(
+            name="tool_approval", defaults={"is_builtin": True}
+        )
+        LLMMiddleware.objects.create(
+            llm_model=model,
+            middleware_type=approval,
+            config={"tools": ["get_current_time"]},
+            priority=25,
+        )
+        time_server()
+
+    def post(self, name, **body):
+        url = reverse(f"plugins-api:aiops_nautobot-api:{name}")
+        return self.client.post(url, body, format="json", **self.header)
+
+    def paused_turn(self):
+        data = self.post("chat", message="What time is it?").json()
+        self.assertEqual(data["status"], "pending_approval")
+        [pending] = data["pending_approval"]
+        self.assertEqual(pending["name"], "get_current_time")
+        self.assertIn("needs approval", pending["reason"])
+        return data["thread_id"], pending["id"]
+
+    def test_approved_call_runs_and_the_turn_completes(self):
+        thread_id, call_id = self.paused_turn()
+        response = self.post("chat", message="and now?", thread_id=thread_id)
+        self.assertHttpStatus(response, 409)
+        self.assertEqual(response.json()["error"], "approval_required")
+        response = self.post("chat-approve", thread_id=thread_id, approve=[call_id])
+        self.assertHttpStatus(response, 200)
+        data = response.json()
+        self.assertEqual((data["status"], data["pending_approval"]), ("completed", []))
+        [call] = data["tool_calls"]
+        # It reached the real server: the test model's dummy argument is not a known time zone.
+        self.assertIn("Invalid timezone", call["result"])
+        self.assertNotIn("rejected", data["output"])
+
+    def test_rejected_call_reaches_the_model_as_an_error(self):
+        thread_id, call_id = self.paused_turn()
+        data = self.post("chat-approve", thread_id=thread_id, reject=[call_id]).json()
+        self.assertEqual(data["status"], "completed")
+        self.assertIn("rejected by the user", data["output"])
+
+    def test_bad_decisions_and_other_users_threads_are_refused(self):
+        thread_id, call_id = self.paused_turn()
+        response = self.post("chat-approve", thread_id=thread_id, approve=["nope"])
+        self.assertHttpStatus(response, 409)
+        response = self.post("chat-approve", thread_id=thread_id)
+        self.assertHttpStatus(response, 400)
+        other = get_user_model().objects.create_user(username="oscar")
+        ObjectPermission.objects.get(name=CHAT_PERMISSION).users.add(other)
+        token = Token.objects.create(user=other)
+        url = reverse("plugins-api:aiops_nautobot-api:chat-approve")
+        response = self.client.post(
+            url,
+            {"thread_id": thread_id, "approve": [call_id]},
+            format="json",
+            HTTP_AUTHORIZATION=f"Token {token.key}",
+        )
+        self.assertHttpStatus(response, 404)
 
 
 @memory_store
