@@ -18,7 +18,7 @@ from ..errors import ProviderError, RateLimitError, ServerError
 from ..messages import AssistantMessage, Usage
 from ._errors import error_for_status, scrub
 from ._model import SDKChatModel
-from ._openai_wire import build_request
+from ._openai_wire import _arguments_text, build_request
 from .base import (
     ModelRequest,
     ModelResponse,
@@ -89,14 +89,6 @@ def _usage(usage: Mapping[str, Any] | None) -> Usage:
         cached_tokens=cached or 0,
         requests=1,
     )
-
-
-def _arguments_text(arguments: Any) -> str:
-    if arguments is None:
-        return ""
-    if isinstance(arguments, str):
-        return arguments
-    return json.dumps(arguments)
 
 
 def read_completion(data: Mapping[str, Any], request_id: str | None) -> ModelResponse:
