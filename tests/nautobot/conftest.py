@@ -47,8 +47,10 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     from django.test.utils import setup_databases
     from pytest_django.plugin import blocking_manager_key  # what django_db_blocker returns
 
-    keepdb = bool(session.config.getvalue("reuse_db")) and not session.config.getvalue("create_db")
-    _setup["keepdb"] = keepdb
+    # As in pytest-django: --create-db rebuilds the database, --reuse-db keeps it afterwards.
+    reuse = bool(session.config.getvalue("reuse_db"))
+    _setup["keepdb"] = reuse
+    keepdb = reuse and not session.config.getvalue("create_db")
     with session.config.stash[blocking_manager_key].unblock():
         _setup["config"] = setup_databases(
             verbosity=0, interactive=False, keepdb=keepdb, serialized_aliases=set()
