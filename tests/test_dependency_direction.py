@@ -1,4 +1,7 @@
-"""``aiops_nautobot`` imports ``aiops_core``, never the reverse; ``import aiops_core`` is light."""
+"""``aiops_nautobot`` imports ``aiops_core``, never the reverse; ``import aiops_core`` is light.
+
+The one home of these checks (``tests/core/test_package.py`` covers the public surface).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,18 @@ from pathlib import Path
 import pytest
 
 CORE = Path(__file__).resolve().parents[1] / "src" / "aiops_core"
-FORBIDDEN = ("django", "nautobot", "aiops_nautobot", "rest_framework", "celery")
+FORBIDDEN = (
+    "django",
+    "nautobot",
+    "aiops_nautobot",
+    "rest_framework",
+    "celery",
+    # we own the loop: no agent framework underneath
+    "langchain",
+    "langgraph",
+    "litellm",
+    "pydantic_ai",
+)
 HEAVY = (
     "openai",
     "anthropic",
@@ -21,6 +35,8 @@ HEAVY = (
     "sqlalchemy",
     "sqlmodel",
     "mcp",
+    "httpx2",
+    "psycopg",
 )
 
 
@@ -55,6 +71,7 @@ def test_importing_the_engine_loads_neither_django_nor_heavy_sdks():
         "from aiops_core import Agent, MiddlewareSpec, tool\n"
         "import aiops_core.agent, aiops_core.checkpoint\n"
         "import aiops_core.middleware, aiops_core.providers\n"
+        "Agent('test').run_sync('hi')  # a whole offline turn stays light too\n"
         "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))\n"
     )
     src = str(CORE.parent)

@@ -22,6 +22,7 @@ from ..errors import UserError
 __all__ = [
     "DEFAULT_DB",
     "MAX_CONNECTIONS",
+    "SCHEMES",
     "RedisTarget",
     "client_options",
     "close_client",
@@ -35,7 +36,7 @@ DEFAULT_DB = 2
 MAX_CONNECTIONS = 50
 """Connections (per node) a store opens at most unless told otherwise."""
 
-_SCHEMES = (
+SCHEMES = (
     "redis",
     "rediss",
     "unix",
@@ -44,6 +45,7 @@ _SCHEMES = (
     "redis+cluster",
     "rediss+cluster",
 )
+"""URL schemes a Redis store accepts (this module imports no redis client, so others may use it)."""
 
 
 @dataclass(frozen=True)
@@ -100,9 +102,9 @@ def parse_redis_url(url: str) -> RedisTarget:
     """
     scheme, sep, rest = url.partition("://")
     scheme = scheme.lower()
-    if not sep or scheme not in _SCHEMES:
+    if not sep or scheme not in SCHEMES:
         raise UserError(
-            f"Not a Redis store URL; use one of {', '.join(s + '://' for s in _SCHEMES)}"
+            f"Not a Redis store URL; use one of {', '.join(s + '://' for s in SCHEMES)}"
         )
     userinfo, at, tail = rest.rpartition("@") if "@" in rest.split("/", 1)[0] else ("", "", rest)
     username = password = None

@@ -26,19 +26,12 @@ from urllib.parse import parse_qsl, urlencode
 from ..errors import UnknownNameError, UserError
 from .base import CheckpointStore
 from .memory import MemoryStore
+from .redis_url import SCHEMES
 
 __all__ = ["default_store_url", "mask_url", "open_store"]
 
 _SQL = ("sqlite", "postgresql", "postgres")
-_REDIS = (
-    "redis",
-    "rediss",
-    "unix",
-    "redis+sentinel",
-    "rediss+sentinel",
-    "redis+cluster",
-    "rediss+cluster",
-)
+_REDIS = SCHEMES
 _KNOWN = ("memory", *_SQL, *_REDIS)
 
 
