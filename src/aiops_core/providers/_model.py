@@ -108,12 +108,8 @@ class SDKChatModel(Generic[C]):
             client = await self._client()
             return await self._complete(client, request)
         except Exception as err:
-            mapped = self._translate(err)
-            if mapped is None:
-                raise
-            if self._echoes_key(err):
-                raise mapped from None  # do not chain an error that carries the key
-            raise mapped from err
+            self._raise_mapped(err)
+            raise
 
     async def stream(self, request: ModelRequest) -> AsyncIterator[ModelStreamEvent]:
         """Text and tool-call deltas as they arrive, then one ``ResponseDone``."""
@@ -122,12 +118,17 @@ class SDKChatModel(Generic[C]):
             async for event in self._stream(client, request):
                 yield event
         except Exception as err:
-            mapped = self._translate(err)
-            if mapped is None:
-                raise
-            if self._echoes_key(err):
-                raise mapped from None  # do not chain an error that carries the key
-            raise mapped from err
+            self._raise_mapped(err)
+            raise
+
+    def _raise_mapped(self, err: Exception) -> None:
+        """Raise the typed error for a foreign one; return when it has none (caller re-raises)."""
+        mapped = self._translate(err)
+        if mapped is None:
+            return
+        if self._echoes_key(err):
+            raise mapped from None  # do not chain an error that carries the key
+        raise mapped from err
 
     async def aclose(self) -> None:
         """Close the connection pool of the current event loop (an injected client is the caller's)."""
