@@ -8,6 +8,7 @@ file, the PostgreSQL database ``aiops_bench`` (created when missing), and Redis 
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import tempfile
 from collections.abc import AsyncIterator
@@ -18,13 +19,14 @@ __all__ = ["POSTGRES_DB", "REDIS_DB", "STORE_URLS", "opened_store"]
 
 POSTGRES_DB = "aiops_bench"
 REDIS_DB = 12
+REDIS_PORT = int(os.environ.get("NAUTOBOT_REDIS_PORT", "6379"))  # as the test suite
 STORE_URLS: dict[str, str] = {
     "memory": "memory://",
     "sqlite": "sqlite:///{tmp}/bench.db",
     "postgres": f"postgresql://postgres@127.0.0.1:5432/{POSTGRES_DB}",
-    "redis": f"redis://127.0.0.1:6379/{REDIS_DB}",
+    "redis": f"redis://127.0.0.1:{REDIS_PORT}/{REDIS_DB}",
 }
-_PORTS = {"postgres": 5432, "redis": 6379}
+_PORTS = {"postgres": 5432, "redis": REDIS_PORT}
 
 
 class StoreSkipped(Exception):

@@ -31,7 +31,8 @@ from aiops_core.messages import AssistantMessage, Message, UserMessage, dump_mes
 
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 POSTGRES_SCHEMA = f"aiops_bench_stores_{os.getpid()}"
-REDIS_URL = "redis://127.0.0.1:6379/12"
+REDIS_PORT = int(os.environ.get("NAUTOBOT_REDIS_PORT", "6379"))  # as the test suite
+REDIS_URL = f"redis://127.0.0.1:{REDIS_PORT}/12"
 KINDS = ("memory", "sqlite", "postgres", "redis")
 TARGET_MS = {"redis": 0.5, "sqlite": 1.0, "postgres": 1.5}
 
@@ -262,7 +263,7 @@ def memory_footprint() -> tuple[float, float]:
 
 
 def _available(kind: str) -> str | None:
-    port = {"postgres": 5432, "redis": 6379}.get(kind)
+    port = {"postgres": 5432, "redis": REDIS_PORT}.get(kind)
     if port and not _answers(port):
         return f"{kind} is not answering on 127.0.0.1:{port}"
     return None

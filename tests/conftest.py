@@ -13,7 +13,9 @@ import pytest
 POSTGRES_URL = os.environ.get(
     "AIOPS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
-REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
+# One Redis port for the suite and Nautobot's cache: a second checkout can run beside this one
+# against a redis-server of its own (NAUTOBOT_REDIS_PORT=6390 pytest ...).
+REDIS_HOST, REDIS_PORT = "127.0.0.1", int(os.environ.get("NAUTOBOT_REDIS_PORT", "6379"))
 
 
 @pytest.fixture

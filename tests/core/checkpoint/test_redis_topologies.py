@@ -72,15 +72,15 @@ def redis_binaries() -> None:
 
 @pytest.fixture(scope="module")
 def sentinel_port(redis_binaries: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
-    from tests.conftest import require_service
+    from tests.conftest import REDIS_PORT, require_service
 
-    require_service("Redis", "127.0.0.1", 6379)
+    require_service("Redis", "127.0.0.1", REDIS_PORT)
     folder = tmp_path_factory.mktemp("sentinel")
     port = _free_port()
     config = folder / "sentinel.conf"
     config.write_text(
         f"port {port}\nbind 127.0.0.1\ndir {folder}\n"
-        "sentinel monitor aiopstest 127.0.0.1 6379 1\n"
+        f"sentinel monitor aiopstest 127.0.0.1 {REDIS_PORT} 1\n"
         "sentinel down-after-milliseconds aiopstest 600000\n",
         encoding="utf-8",
     )

@@ -13,7 +13,7 @@ from nautobot.apps.testing import APITestCase
 from nautobot.users.models import ObjectPermission, Token
 
 from aiops_nautobot.models import Conversation, LLMMiddleware, MiddlewareType
-from tests.conftest import require_service
+from tests.conftest import REDIS_PORT, require_service
 
 from ..engine_fixtures import load_thread, memory_store, offline_model, time_server
 
@@ -386,7 +386,7 @@ class ChatConfigurationTest(APITestCase):
         self.assertIn("Error id", detail)
 
 
-REDIS_STORE = "redis://127.0.0.1:6379/15?prefix=aiops-engine-test"
+REDIS_STORE = f"redis://127.0.0.1:{REDIS_PORT}/15?prefix=aiops-engine-test"
 
 
 @override_settings(PLUGINS_CONFIG={"aiops_nautobot": {"checkpoint_url": REDIS_STORE}})
@@ -395,14 +395,14 @@ class ChatRedisStoreTest(APITestCase):
 
     def setUp(self):
         super().setUp()
-        require_service("Redis", "127.0.0.1", 6379)
+        require_service("Redis", "127.0.0.1", REDIS_PORT)
         self.add_permissions(CHAT_PERMISSION)
         self.url = reverse("plugins-api:aiops_nautobot-api:chat")
 
     def tearDown(self):
         import redis
 
-        client = redis.Redis.from_url("redis://127.0.0.1:6379/15")
+        client = redis.Redis.from_url(f"redis://127.0.0.1:{REDIS_PORT}/15")
         keys = list(client.scan_iter(match="aiops-engine-test*"))
         if keys:
             client.delete(*keys)
