@@ -13,12 +13,24 @@ from urllib.parse import urlsplit, urlunsplit
 
 from aiops_core.errors import UserError
 
-__all__ = ["ENVIRONMENTS", "AiopsSettings", "get_settings"]
+from .choices import EnvironmentChoices
+
+__all__ = ["DEFAULTS", "ENVIRONMENTS", "AiopsSettings", "get_settings"]
 
 APP_NAME = "aiops_nautobot"
 ENVIRONMENT_VARIABLE = "AIOPS_ENVIRONMENT"
-ENVIRONMENTS = ("LAB", "NONPROD", "PROD")
+ENVIRONMENTS = tuple(EnvironmentChoices.values())
 CHECKPOINT_REDIS_DB = 2
+
+DEFAULTS: dict[str, Any] = {
+    "chat_session_ttl_minutes": 5,
+    "checkpoint_url": None,
+    "request_timeout_seconds": 120,
+    "max_steps": 20,
+    "environment": None,
+}
+"""Every key of ``PLUGINS_CONFIG["aiops_nautobot"]`` and its default (also the app's
+``default_settings``). ``None`` means "derived": see :func:`get_settings`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,25 +70,24 @@ def get_settings() -> AiopsSettings:
     from django.conf import settings
 
     raw: dict[str, Any] = dict(getattr(settings, "PLUGINS_CONFIG", {}).get(APP_NAME) or {})
-    known = {"chat_session_ttl_minutes", "checkpoint_url", "request_timeout_seconds"}
-    known |= {"max_steps", "environment"}
-    unknown = sorted(set(raw) - known)
+    unknown = sorted(set(raw) - set(DEFAULTS))
     if unknown:
         raise UserError(
-            f"PLUGINS_CONFIG[{APP_NAME!r}] has unknown keys {unknown}: use {sorted(known)}"
+            f"PLUGINS_CONFIG[{APP_NAME!r}] has unknown keys {unknown}: use {sorted(DEFAULTS)}"
         )
     return AiopsSettings(
-        chat_session_ttl_minutes=_positive_int(raw, "chat_session_ttl_minutes", 5),
+        chat_session_ttl_minutes=_positive_int(raw, "chat_session_ttl_minutes"),
         checkpoint_url=raw.get("checkpoint_url") or default_checkpoint_url(),
-        request_timeout_seconds=_positive_int(raw, "request_timeout_seconds", 120),
-        max_steps=_positive_int(raw, "max_steps", 20),
+        request_timeout_seconds=_positive_int(raw, "request_timeout_seconds"),
+        max_steps=_positive_int(raw, "max_steps"),
         environment=_environment(raw.get("environment")),
     )
 
 
-def _positive_int(raw: dict[str, Any], key: str, default: int) -> int:
+def _positive_int(raw: dict[str, Any], key: str) -> int:
     value = raw.get(key)
     if value is None:
+        default: int = DEFAULTS[key]
         return default
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise UserError(
@@ -88,7 +99,7 @@ def _positive_int(raw: dict[str, Any], key: str, default: int) -> int:
 def _environment(configured: object) -> str:
     """``AIOPS_ENVIRONMENT`` wins over the config; the default is LAB (never the hostname)."""
     from_env = os.environ.get(ENVIRONMENT_VARIABLE, "").strip()
-    value = from_env or configured or "LAB"
+    value = from_env or configured or EnvironmentChoices.LAB
     where = ENVIRONMENT_VARIABLE if from_env else f"PLUGINS_CONFIG[{APP_NAME!r}]['environment']"
     if not isinstance(value, str) or value.upper() not in ENVIRONMENTS:
         raise UserError(f"{where} must be one of {', '.join(ENVIRONMENTS)}, got {value!r}")

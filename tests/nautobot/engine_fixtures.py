@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import sys
-from contextlib import AsyncExitStack
 from typing import Any
 
 from django.test import override_settings
 
 from aiops_nautobot.models import LLMModel, LLMProvider, MCPServer
-from aiops_nautobot.services.agent_factory import open_checkpoint_store, store_ttl
-from aiops_nautobot.services.engine_loop import get_engine_loop
-from aiops_nautobot.settings import get_settings
+from aiops_nautobot.services.stores import with_store
 
 TIME_SERVER_ARGS = ["-m", "mcp_server_time", "--local-timezone", "UTC"]
 
@@ -41,12 +38,4 @@ def time_server(status: str = "healthy", name: str = "time") -> MCPServer:
 
 def load_thread(thread_id: str) -> Any:
     """The thread as the engine's store holds it (``None`` when absent)."""
-    engine = get_engine_loop()
-    url = get_settings().checkpoint_url
-
-    async def load() -> Any:
-        async with AsyncExitStack() as stack:
-            store = await open_checkpoint_store(engine, url, store_ttl(), stack)
-            return await store.load(thread_id)
-
-    return engine.run(load(), timeout=30)
+    return with_store(lambda store: store.load(thread_id))

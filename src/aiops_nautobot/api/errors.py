@@ -30,8 +30,9 @@ from dataclasses import dataclass
 
 from aiops_core import errors
 
-from ..services.chat import ChatInputError
+from ..choices import EnvironmentChoices
 from ..services.engine_loop import EngineTimeoutError
+from ..services.errors import ChatInputError
 
 __all__ = ["HTTPError", "http_error"]
 
@@ -86,7 +87,7 @@ def http_error(err: BaseException, *, environment: str) -> HTTPError:
     if status >= 500:
         error_id = uuid.uuid4().hex[:12]
         log.error("chat failed [%s] (%s): %s", error_id, code, message, exc_info=err)
-        if environment == "PROD" or status == 500:
+        if environment == EnvironmentChoices.PROD or status == 500:
             message = f"{_GENERIC.get(status, _GENERIC[500])} Error id: {error_id}."
         else:
             message = f"{message} (error id {error_id})"

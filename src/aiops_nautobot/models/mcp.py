@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from nautobot.apps.models import PrimaryModel, extras_features
 
 from ..choices import MCPProtocolChoices, MCPServerStatusChoices, MCPServerTypeChoices
+from ..policy import token_forwarding_refusal
 from ._validation import require_string_list
 from .llm import FEATURES
 
@@ -85,20 +84,11 @@ class MCPServer(PrimaryModel):
         if self.protocol == MCPProtocolChoices.STDIO and not self.command:
             errors["command"] = "A stdio server needs a command."
         if self.forward_user_token:
-            why = self._token_forwarding_refusal()
+            why = token_forwarding_refusal(self)
             if why:
                 errors["forward_user_token"] = why
         if errors:
             raise ValidationError(errors)
-
-    def _token_forwarding_refusal(self) -> str | None:
-        if self.server_type != MCPServerTypeChoices.INTERNAL:
-            return "The user's token may only be forwarded to internal servers."
-        if self.protocol != MCPProtocolChoices.HTTP or urlsplit(self.url).scheme != "https":
-            return "The user's token may only be forwarded over HTTPS."
-        if not self.verify_tls:
-            return "The user's token may only be forwarded with TLS verification on."
-        return None
 
     @property
     def endpoint_url(self) -> str:

@@ -13,18 +13,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from aiops_core.errors import ThreadAccessError, UserError
+from aiops_core.errors import ThreadAccessError
 
 from ..settings import get_settings
 from .agent_factory import AgentPlan, open_agent, plan_agent
 from .engine_loop import EngineLoop, get_engine_loop
+from .errors import ChatInputError
 from .nautobot_tools import nautobot_tools
 
 __all__ = [
     "MAX_MESSAGE_CHARS",
     "ChatInputError",
     "PreparedChat",
-    "clear_conversation",
     "prepare_chat",
     "prepare_resume",
     "reply_data",
@@ -36,10 +36,6 @@ __all__ = [
 MAX_MESSAGE_CHARS = 32_000
 MAX_RESULT_CHARS = 4_000
 _THREAD_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,128}$")
-
-
-class ChatInputError(UserError, ValueError):
-    """The request itself is invalid (HTTP 400)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,23 +267,3 @@ def _result_data(message: Any) -> dict[str, Any]:
     if len(text) > MAX_RESULT_CHARS:
         text = text[: MAX_RESULT_CHARS - 3] + "..."
     return {"result": text, "is_error": message.is_error}
-
-
-def clear_conversation(conversation: Any, engine: EngineLoop | None = None) -> bool:
-    """Delete a conversation's thread from the checkpoint store (the row is the caller's).
-
-    Returns whether the store held the thread.
-    """
-    from .agent_factory import open_checkpoint_store, store_ttl
-
-    engine = engine or get_engine_loop()
-    settings = get_settings()
-
-    async def delete() -> bool:
-        from contextlib import AsyncExitStack
-
-        async with AsyncExitStack() as stack:
-            store = await open_checkpoint_store(engine, settings.checkpoint_url, store_ttl(), stack)
-            return await store.delete(conversation.thread_id)
-
-    return engine.run(delete(), timeout=float(settings.request_timeout_seconds))

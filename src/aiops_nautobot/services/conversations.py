@@ -16,21 +16,9 @@ log = logging.getLogger("aiops_nautobot.conversations")
 
 def delete_thread(thread_id: str) -> bool:
     """Delete one thread from the checkpoint store (sync); ``False`` if it was not there."""
-    from contextlib import AsyncExitStack
+    from .stores import with_store
 
-    from ..settings import get_settings
-    from .agent_factory import open_checkpoint_store, store_ttl
-    from .engine_loop import get_engine_loop
-
-    engine = get_engine_loop()
-    settings = get_settings()
-
-    async def delete() -> bool:
-        async with AsyncExitStack() as stack:
-            store = await open_checkpoint_store(engine, settings.checkpoint_url, store_ttl(), stack)
-            return await store.delete(thread_id)
-
-    return engine.run(delete(), timeout=float(settings.request_timeout_seconds))
+    return with_store(lambda store: store.delete(thread_id))
 
 
 def load_thread_messages(thread_id: str, *, owner: Any) -> list[str]:
@@ -39,24 +27,15 @@ def load_thread_messages(thread_id: str, *, owner: Any) -> list[str]:
     Raises:
         ThreadAccessError: the stored thread belongs to someone else.
     """
-    from contextlib import AsyncExitStack
-
     from aiops_core.messages import dump_message
 
-    from ..settings import get_settings
-    from .agent_factory import open_checkpoint_store, store_ttl
-    from .engine_loop import get_engine_loop
+    from .stores import with_store
 
-    engine = get_engine_loop()
-    settings = get_settings()
+    async def load(store: Any) -> list[str]:
+        thread = await store.load(thread_id, owner=str(owner))
+        return [dump_message(m) for m in thread.messages] if thread else []
 
-    async def load() -> list[str]:
-        async with AsyncExitStack() as stack:
-            store = await open_checkpoint_store(engine, settings.checkpoint_url, store_ttl(), stack)
-            thread = await store.load(thread_id, owner=str(owner))
-            return [dump_message(m) for m in thread.messages] if thread else []
-
-    return engine.run(load(), timeout=float(settings.request_timeout_seconds))
+    return with_store(load)
 
 
 def _on_delete(sender: Any, instance: Any, **kwargs: Any) -> None:

@@ -14,14 +14,16 @@ from typing import Any
 
 from aiops_core.errors import UserError
 
+from ..choices import MCPServerStatusChoices
 from .engine_loop import EngineLoop, get_engine_loop
+from .mcp_pools import drop_pools
 from .mcp_servers import config_name, server_config
 
 __all__ = ["HealthReport", "check_mcp_servers"]
 
 log = logging.getLogger("aiops_nautobot.health")
 
-VULNERABLE = "vulnerable"
+VULNERABLE = MCPServerStatusChoices.VULNERABLE
 
 
 @dataclass(slots=True)
@@ -91,7 +93,9 @@ def check_mcp_servers(
         except UserError as err:
             report.checked += 1
             report.failed += 1
-            report.changed += _apply(row, "unhealthy", str(err), timezone.now())
+            report.changed += _apply(
+                row, MCPServerStatusChoices.UNHEALTHY, str(err), timezone.now()
+            )
             report.lines.append(f"{row.name}: unhealthy ({err})")
     current = {name: row.status for name, row in by_name.items()}
     summary = engine.run(
@@ -114,7 +118,7 @@ def check_mcp_servers(
         report.lines.append(f"{row.name}: {state}{detail}")
     if report.changed:
         report.cache_cleared = True
-        engine.run(_drop_pools(engine), timeout=30)
+        engine.run(drop_pools(engine), timeout=30)
     return report
 
 
@@ -131,7 +135,3 @@ def _apply(row: Any, status: str, error: str, checked_at: Any) -> int:
     if changed:
         log.info("MCP server %r is now %s", row.name, status)
     return int(changed)
-
-
-async def _drop_pools(engine: EngineLoop) -> None:
-    await engine.discard_prefix("mcp:")

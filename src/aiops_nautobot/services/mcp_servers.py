@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from aiops_core.errors import UserError
+
+from ..choices import MCPProtocolChoices, MCPServerStatusChoices
+from ..policy import may_forward_token
+from .secret_values import secret_json_object
 
 if TYPE_CHECKING:
     from aiops_core.mcp import MCPServerConfig
@@ -18,7 +21,6 @@ __all__ = ["config_name", "healthy_server_configs", "server_config"]
 
 log = logging.getLogger("aiops_nautobot.mcp")
 
-HEALTHY = "healthy"
 FORWARDED_TOKEN_HEADER = "Authorization"
 
 
@@ -31,8 +33,7 @@ def server_config(row: MCPServer, *, user_token: str | None = None) -> MCPServer
     """The engine config of one server row.
 
     Headers come from the row's ``headers_secret`` (a JSON object). The user's own Nautobot API
-    token is added only when the row's ``forward_user_token`` is set, which the model allows for
-    internal servers over verified https only.
+    token is added only when :func:`aiops_nautobot.policy.may_forward_token` allows it.
 
     Raises:
         UserError: the row or its headers secret is invalid.
@@ -41,10 +42,10 @@ def server_config(row: MCPServer, *, user_token: str | None = None) -> MCPServer
 
     headers: dict[str, str] = {}
     if row.headers_secret is not None:
-        headers = _secret_headers(row)
-    if row.forward_user_token and user_token and _may_forward(row):
+        headers = secret_json_object(row.headers_secret, row, f"MCP server {row.name!r} headers")
+    if user_token and may_forward_token(row):
         headers[FORWARDED_TOKEN_HEADER] = f"Token {user_token}"
-    stdio = row.protocol == "stdio"
+    stdio = row.protocol == MCPProtocolChoices.STDIO
     return MCPServerConfig.from_dict(
         {
             "name": config_name(row),
@@ -64,30 +65,6 @@ def server_config(row: MCPServer, *, user_token: str | None = None) -> MCPServer
     )
 
 
-def _may_forward(row: MCPServer) -> bool:
-    # The model's clean() enforces this too; rows written around it (bulk updates) are refused.
-    return (
-        row.server_type == "internal" and row.verify_tls and (row.url or "").startswith("https://")
-    )
-
-
-def _secret_headers(row: MCPServer) -> dict[str, str]:
-    secret = row.headers_secret
-    try:
-        value = secret.get_value(obj=row)
-        data = json.loads(value) if isinstance(value, str) else value
-    except Exception as err:
-        raise UserError(
-            f"MCP server {row.name!r}: headers secret {secret.name!r} cannot be read as a JSON "
-            f'object ({type(err).__name__}); store the headers as {{"Header": "value"}}'
-        ) from None
-    if not isinstance(data, dict):
-        raise UserError(
-            f"MCP server {row.name!r}: headers secret {secret.name!r} must hold a JSON object"
-        )
-    return {str(k): str(v) for k, v in data.items()}
-
-
 def healthy_server_configs(
     *, user_token: str | None = None
 ) -> tuple[list[MCPServerConfig], list[MCPServerConfig]]:
@@ -101,9 +78,11 @@ def healthy_server_configs(
 
     shared: list[MCPServerConfig] = []
     per_user: list[MCPServerConfig] = []
-    rows = MCPServer.objects.filter(status=HEALTHY).select_related("headers_secret")
+    rows = MCPServer.objects.filter(status=MCPServerStatusChoices.HEALTHY).select_related(
+        "headers_secret"
+    )
     for row in rows.order_by("name"):
-        forwarded = bool(row.forward_user_token and user_token and _may_forward(row))
+        forwarded = bool(user_token) and may_forward_token(row)
         try:
             config = server_config(row, user_token=user_token)
         except UserError as err:
@@ -111,8 +90,3 @@ def healthy_server_configs(
             continue
         (per_user if forwarded else shared).append(config)
     return shared, per_user
-
-
-def row_by_config_name(rows: Any) -> dict[str, Any]:
-    """Rows keyed by their engine config name."""
-    return {config_name(row): row for row in rows}

@@ -10,7 +10,8 @@ from nautobot.apps.testing import TestCase
 from nautobot.extras.models import Secret
 
 from aiops_nautobot.models import LLMMiddleware, MCPServer, MiddlewareType, SystemPrompt
-from aiops_nautobot.services.agent_factory import NotConfiguredError, plan_agent
+from aiops_nautobot.services.agent_factory import plan_agent
+from aiops_nautobot.services.errors import NotConfiguredError
 
 from ..engine_fixtures import memory_store, offline_model, time_server
 
