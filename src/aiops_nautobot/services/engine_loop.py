@@ -35,6 +35,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Itera
 from typing import Any, TypeVar
 
 import anyio
+import anyio.lowlevel
 from anyio.from_thread import BlockingPortal
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
@@ -51,6 +52,8 @@ T = TypeVar("T")
 CLOSE_ITERATOR_TIMEOUT = 5.0
 """Seconds an abandoned async iterator gets to close (it may release leases)."""
 NOT_RUNNING = "The aiops engine loop is not running; try again"
+MAX_BATCH = 1024
+"""Most stream items handed to the sync consumer at once."""
 
 
 class EngineTimeoutError(AiopsError, TimeoutError):
@@ -322,7 +325,10 @@ async def _pump(
 async def _receive_batch(
     receive: MemoryObjectReceiveStream[tuple[str, Any]], limit: float | None
 ) -> list[tuple[str, Any]]:
-    """Wait for the next entry, then take whatever else is buffered (one hand-off per batch).
+    """Wait for the next entry, then take what a running producer adds (one hand-off per batch).
+
+    After the first entry the producer gets the loop back between takes, so a fast producer
+    fills the batch (up to the buffer size) while a slow one costs a single extra step.
 
     Raises:
         TimeoutError: nothing arrived within ``limit`` seconds.
@@ -332,11 +338,18 @@ async def _receive_batch(
             batch = [await receive.receive()]
         except anyio.EndOfStream:
             return [("closed", None)]
-    while True:
+    most = min(receive.statistics().max_buffer_size, MAX_BATCH)
+    while len(batch) < most:
         try:
             batch.append(receive.receive_nowait())
-        except (anyio.WouldBlock, anyio.EndOfStream):
-            return batch
+        except anyio.EndOfStream:
+            break
+        except anyio.WouldBlock:
+            await anyio.lowlevel.checkpoint()  # let the producer add the next entry
+            stats = receive.statistics()
+            if not stats.current_buffer_used and not stats.tasks_waiting_send:
+                break
+    return batch
 
 
 # ------------------------------------------------------------------------------- sync side
