@@ -14,6 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 from aiops_core.errors import UserError
 
 from .choices import EnvironmentChoices
+from .security_config import SecurityConfig, parse_security_config
 
 __all__ = ["DEFAULTS", "ENVIRONMENTS", "AiopsSettings", "get_settings"]
 
@@ -28,6 +29,9 @@ DEFAULTS: dict[str, Any] = {
     "request_timeout_seconds": 120,
     "max_steps": 20,
     "environment": None,
+    "stdio_commands": None,
+    "allowed_urls": None,
+    "token_forwarding_prefixes": None,
 }
 """Every key of ``PLUGINS_CONFIG["aiops_nautobot"]`` and its default (also the app's
 ``default_settings``). ``None`` means "derived": see :func:`get_settings`."""
@@ -43,6 +47,8 @@ class AiopsSettings:
         request_timeout_seconds: upper bound of one chat request.
         max_steps: upper bound of model calls in one chat turn.
         environment: ``LAB``, ``NONPROD`` or ``PROD``.
+        security: the operator's bounds (stdio commands, outbound URLs, token forwarding),
+            applied by :mod:`aiops_nautobot.policy`.
     """
 
     chat_session_ttl_minutes: int
@@ -50,6 +56,7 @@ class AiopsSettings:
     request_timeout_seconds: int
     max_steps: int
     environment: str
+    security: SecurityConfig
 
     def __repr__(self) -> str:
         # The checkpoint URL may carry a Redis password.
@@ -75,12 +82,19 @@ def get_settings() -> AiopsSettings:
         raise UserError(
             f"PLUGINS_CONFIG[{APP_NAME!r}] has unknown keys {unknown}: use {sorted(DEFAULTS)}"
         )
+    environment = _environment(raw.get("environment"))
+    checkpoint_url = raw.get("checkpoint_url") or default_checkpoint_url()
     return AiopsSettings(
         chat_session_ttl_minutes=_positive_int(raw, "chat_session_ttl_minutes"),
-        checkpoint_url=raw.get("checkpoint_url") or default_checkpoint_url(),
+        checkpoint_url=checkpoint_url,
         request_timeout_seconds=_positive_int(raw, "request_timeout_seconds"),
         max_steps=_positive_int(raw, "max_steps"),
-        environment=_environment(raw.get("environment")),
+        environment=environment,
+        security=parse_security_config(
+            raw,
+            environment=environment,
+            redis_urls=(checkpoint_url, default_checkpoint_url()),
+        ),
     )
 
 

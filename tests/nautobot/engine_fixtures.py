@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 from django.test import override_settings
@@ -10,9 +9,20 @@ from django.test import override_settings
 from aiops_nautobot.models import LLMModel, LLMProvider, MCPServer
 from aiops_nautobot.services.stores import with_store
 
-TIME_SERVER_ARGS = ["-m", "mcp_server_time", "--local-timezone", "UTC"]
 
-memory_store = override_settings(PLUGINS_CONFIG={"aiops_nautobot": {"checkpoint_url": "memory://"}})
+def app_settings(**values: Any) -> override_settings:
+    """``override_settings`` of the app's config: the tests' operator config plus ``values``.
+
+    The operator config is ``AIOPS_TEST_CONFIG`` of ``nautobot_config.py``.
+    """
+    from django.conf import settings
+
+    return override_settings(
+        PLUGINS_CONFIG={"aiops_nautobot": {**settings.AIOPS_TEST_CONFIG, **values}}
+    )
+
+
+memory_store = app_settings(checkpoint_url="memory://")
 """Conversations in the engine loop's in-process store (one per test process)."""
 
 
@@ -25,13 +35,12 @@ def offline_model(name: str = "assistant", *, default: bool = True, **config: An
 
 
 def time_server(status: str = "healthy", name: str = "time") -> MCPServer:
-    """The real ``mcp-server-time`` over stdio."""
+    """The real ``mcp-server-time`` over stdio (the ``time`` command of the tests' config)."""
     return MCPServer.objects.create(
         name=name,
         status=status,
         protocol="stdio",
-        command=sys.executable,
-        args=TIME_SERVER_ARGS,
+        command_name="time",
         server_type="internal",
     )
 

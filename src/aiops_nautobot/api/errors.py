@@ -1,22 +1,25 @@
 """Engine exceptions as HTTP answers, in one place.
 
-======================================  ======  =====================
-exception                               status  code
-======================================  ======  =====================
-``ChatInputError``, ``ContentBlocked``  400     ``bad_request``
-``ThreadAccessError``                   404     ``not_found``
-``ApprovalStateError``                  409     ``approval_required``
-``UsageLimitExceeded``                  429     ``limit_exceeded``
-``MaxStepsExceeded`` / other limits     422     ``limit_exceeded``
-``ProviderTimeoutError``                504     ``provider_timeout``
-``ProviderError``                       502     ``provider_error``
-``StoreError``                          503     ``store_unavailable``
-``MCPError``                            503     ``mcp_unavailable``
-``NotConfiguredError`` / ``UserError``  503     ``not_configured``
-``MiddlewareError``                     503     ``middleware_error``
-``EngineTimeoutError``                  504     ``timeout``
-anything else                           500     ``internal_error``
-======================================  ======  =====================
+===========================================  ======  =====================
+exception                                    status  code
+===========================================  ======  =====================
+``ChatInputError`` (``UnknownModelError``)   400     ``bad_request``
+``ContentBlockedError``                      400     ``bad_request``
+``ThreadAccessError``                        404     ``not_found``
+``ApprovalStateError``                       409     ``approval_required``
+``ConflictError``                            409     ``conflict``
+``UsageLimitExceeded``                       429     ``limit_exceeded``
+``MaxStepsExceeded`` / other limits          422     ``limit_exceeded``
+``ProviderTimeoutError``                     504     ``provider_timeout``
+``ProviderError``                            502     ``provider_error``
+``StoreError``                               503     ``store_unavailable``
+``MCPError``                                 503     ``mcp_unavailable``
+``MiddlewareError``                          503     ``middleware_error``
+``UserError`` (``NotConfiguredError``,       503     ``not_configured``
+``PolicyError``)
+``EngineTimeoutError``                       504     ``timeout``
+anything else                                500     ``internal_error``
+===========================================  ======  =====================
 
 In PROD the message of every 5xx answer is replaced by a generic one with an error id; the full
 error is logged under that id. 4xx messages describe the caller's own request and stay.
@@ -43,6 +46,8 @@ _TABLE: list[tuple[type[BaseException], int, str]] = [
     (errors.ContentBlockedError, 400, "bad_request"),
     (errors.ThreadAccessError, 404, "not_found"),
     (errors.ApprovalStateError, 409, "approval_required"),
+    # Two requests raced on one thread (two resumes, or a turn during another); one won.
+    (errors.ConflictError, 409, "conflict"),
     (errors.UsageLimitExceeded, 429, "limit_exceeded"),
     (errors.LimitError, 422, "limit_exceeded"),
     (errors.ProviderTimeoutError, 504, "provider_timeout"),

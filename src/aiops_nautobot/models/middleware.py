@@ -10,7 +10,8 @@ from nautobot.apps.models import PrimaryModel, extras_features
 
 from aiops_core.middleware import MiddlewareSpec, get_middleware_type, parse_middleware_config
 
-from ._validation import engine_check, require_object
+from ..policy import check_middleware_config
+from ._validation import engine_check, policy_check, require_object
 from .llm import FEATURES, LLMModel
 
 __all__ = ["LLMMiddleware", "MiddlewareType"]
@@ -89,6 +90,7 @@ class LLMMiddleware(PrimaryModel):
     def clean(self) -> None:
         super().clean()
         require_object(self.config, "config")
+        policy_check("config", lambda: check_middleware_config(self.config))
         if not isinstance(self.priority, int) or not 1 <= self.priority <= 100:
             raise ValidationError({"priority": "Priority must be between 1 and 100."})
         if self.middleware_type_id is None:

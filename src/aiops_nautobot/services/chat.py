@@ -203,16 +203,20 @@ def stream_chat(chat: PreparedChat, engine: EngineLoop | None = None) -> Iterato
 
 
 def record_conversation(chat: PreparedChat, result: Any) -> None:
-    """Create or update the user's ``Conversation`` row after a turn."""
+    """Create or update the user's ``Conversation`` row after a turn.
+
+    The row is change-logged and sent to webhooks, so it gets a neutral title, never message
+    text (the store keeps the first message as the thread's title, for its owner).
+    """
     from django.utils import timezone
 
     from ..models import Conversation
 
-    title = chat.message.strip().splitlines()[0][:100] if chat.message.strip() else "Conversation"
-    defaults = {"last_activity": timezone.now(), "llm_model_id": chat.plan.model.llm_model_id}
+    now = timezone.now()
+    defaults = {"last_activity": now, "llm_model_id": chat.plan.model.llm_model_id}
     conversation, created = Conversation.objects.get_or_create(
         thread_id=chat.thread_id,
-        defaults={**defaults, "owner": chat.user, "title": title},
+        defaults={**defaults, "owner": chat.user, "title": neutral_title(now)},
     )
     if not created:
         if conversation.owner_id != chat.user.pk:  # pragma: no cover - the store refused first
@@ -220,6 +224,11 @@ def record_conversation(chat: PreparedChat, result: Any) -> None:
         for key, value in defaults.items():
             setattr(conversation, key, value)
         conversation.save()
+
+
+def neutral_title(moment: Any) -> str:
+    """The title of a new conversation record: when it started, nothing of what was said."""
+    return f"Conversation of {moment:%Y-%m-%d %H:%M} UTC"
 
 
 def reply_data(thread_id: str, result: Any) -> dict[str, Any]:

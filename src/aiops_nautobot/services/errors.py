@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from aiops_core.errors import UserError
 
-__all__ = ["ChatInputError", "NotConfiguredError"]
+__all__ = ["ChatInputError", "NotConfiguredError", "UnknownModelError"]
 
 
 class ChatInputError(UserError, ValueError):
     """The request itself is invalid (HTTP 400)."""
+
+
+class UnknownModelError(ChatInputError):
+    """The request names a model that does not exist or that the user may not use (HTTP 400)."""
 
 
 class NotConfiguredError(UserError):

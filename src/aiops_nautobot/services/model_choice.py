@@ -8,7 +8,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .errors import NotConfiguredError
+from .errors import NotConfiguredError, UnknownModelError
 from .leases import fingerprint
 from .secret_values import secret_value
 
@@ -54,7 +54,7 @@ def resolve_model(selector: str | None = None, user: Any = None) -> LLMModel | N
     as not found, so their existence is not confirmed).
 
     Raises:
-        NotConfiguredError: the selector matches no model the user may use, or several.
+        UnknownModelError: the selector matches no model the user may use, or several.
     """
     from django.core.exceptions import ValidationError
 
@@ -75,12 +75,12 @@ def resolve_model(selector: str | None = None, user: Any = None) -> LLMModel | N
         else:
             candidates = list(rows.filter(name=selector))
     if len(candidates) > 1:
-        raise NotConfiguredError(f"Model {selector!r} matches several models: {_SELECTORS}")
+        raise UnknownModelError(f"Model {selector!r} matches several models: {_SELECTORS}")
     chosen = candidates[0] if candidates else None
     if chosen is not None and user is not None and not _may_choose(user, chosen):
         chosen = None  # reported like a missing model, so its existence is not confirmed
     if chosen is None:
-        raise NotConfiguredError(f"Model {selector!r} matches no model: {_SELECTORS}")
+        raise UnknownModelError(f"Model {selector!r} matches no model: {_SELECTORS}")
     return chosen
 
 
@@ -95,7 +95,11 @@ def model_choice(row: LLMModel) -> ModelChoice:
 
     Raises:
         NotConfiguredError: the provider is disabled or the secret cannot be read.
+        PolicyError: a URL in the provider's or the model's config is outside the operator's
+            outbound policy (checked again here: the row may predate the policy).
     """
+    from ..policy import check_llm_config
+
     provider = row.provider
     if not provider.enabled:
         raise NotConfiguredError(
@@ -103,6 +107,7 @@ def model_choice(row: LLMModel) -> ModelChoice:
             "another model"
         )
     options: dict[str, Any] = {**(provider.config or {}), **(row.config or {})}
+    check_llm_config(options, what=f"LLM model {row} config")
     if _handler_accepts(provider.name, "temperature"):
         options["temperature"] = row.temperature
     if row.api_key_secret is not None:
