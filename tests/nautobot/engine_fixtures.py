@@ -22,6 +22,12 @@ def app_settings(**values: Any) -> override_settings:
     )
 
 
+def operator_settings(**values: Any) -> override_settings:
+    """``override_settings`` of the app's config: exactly ``values`` (the documented defaults
+    for everything else; nothing of the tests' own operator config)."""
+    return override_settings(PLUGINS_CONFIG={"aiops_nautobot": values})
+
+
 memory_store = app_settings(checkpoint_url="memory://")
 """Conversations in the engine loop's in-process store (one per test process)."""
 
