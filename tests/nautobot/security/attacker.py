@@ -18,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from django.test import Client
 from django.urls import reverse
 from nautobot.apps.testing import APITestCase
 from nautobot.extras.models import Secret
@@ -139,12 +140,15 @@ def env_secret(name: str, variable: str) -> Secret:
 
 
 class AttackTestCase(APITestCase):
-    """The attacker: Nautobot's non-superuser test user, logged in for the UI, with a token."""
+    """The attacker: Nautobot's non-superuser test user, with a token and a UI session."""
 
     def setUp(self) -> None:
         super().setUp()
         self.assertFalse(self.user.is_superuser)
-        self.client.force_login(self.user)  # the UI forms use the session
+        # The UI forms get a session client of their own; the API client stays token-only, as
+        # a script's would (a session would authenticate API calls before any token).
+        self.ui = Client()
+        self.ui.force_login(self.user)
         self.marker = Path(tempfile.mkdtemp(prefix="aiops-attack-")) / "pwned"
 
     def tearDown(self) -> None:
@@ -168,7 +172,7 @@ class AttackTestCase(APITestCase):
     def form_post(self, view: str, data: dict[str, Any], pk: Any = None) -> Any:
         """Submit a UI form (``mcpserver_add``, ``llmmodel_edit``...) as the logged-in user."""
         kwargs = {"pk": pk} if pk is not None else {}
-        return self.client.post(reverse(f"{UI}:{view}", kwargs=kwargs), data)
+        return self.ui.post(reverse(f"{UI}:{view}", kwargs=kwargs), data)
 
     def assertFormRefused(self, response: Any, *phrases: str) -> None:
         """A form that was not saved: the page is shown again (200) with the errors."""
