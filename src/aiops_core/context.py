@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
+import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,7 +31,7 @@ class RunContext:
         approved_calls: tool call ids a person approved (see the ``tool_approval`` middleware).
     """
 
-    run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    run_id: str = field(default_factory=lambda: secrets.token_hex(16))
     thread_id: str | None = None
     user: str | None = None
     tenant: str | None = None

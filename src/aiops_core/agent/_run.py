@@ -1,0 +1,472 @@
+"""One run of the agent loop, as a few named steps.
+
+A run walks a small state machine, in the spirit of pydantic-ai's agent graph::
+
+    start / resume ──► Request ──► CallTools ──► Request ──► ... ──► Answer ──► End
+                                      │                                │
+                                      └──► End (paused for approval)   └──► Request (one
+                                                                            output retry)
+
+Each step is a coroutine that returns the next step. :meth:`Run._drive` walks the steps and yields
+the events (text deltas, tool calls) as they happen; :meth:`Run._guard` is the one place an error becomes a
+:class:`~aiops_core.agent.events.RunError`; :meth:`Run._result` is the one place a
+:class:`~aiops_core.agent.result.RunResult` is built; :meth:`Run._save` the one place a turn is
+written to the store.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import anyio
+from pydantic import ValidationError
+
+from ..context import RunContext
+from ..errors import (
+    AiopsError,
+    ApprovalRequired,
+    ApprovalStateError,
+    MaxStepsExceeded,
+    OutputValidationError,
+    StoreUnavailableError,
+)
+from ..messages import (
+    AssistantMessage,
+    Message,
+    SystemMessage,
+    ToolCall,
+    ToolResultMessage,
+    Usage,
+    UserMessage,
+)
+from ..middleware.chain import MiddlewareChain, build_chain
+from ..providers.base import ModelRequest, ModelResponse, ResponseDone, TextDelta
+from ..tools import Tool, ToolInvocation, execute_tool, tool_error
+from .events import AgentEvent, FinalResult, RunError, ToolCallFinished, ToolCallStarted
+from .result import PendingApproval, RunResult
+
+if TYPE_CHECKING:
+    from .._types import ModelHandler, StreamHandler, ToolHandler
+    from ..checkpoint.base import CheckpointStore, Thread
+    from ..tools import ToolDefinition
+    from .agent import Agent
+
+__all__ = ["PENDING_KEY", "Run", "drain"]
+
+log = logging.getLogger("aiops_core.agent")
+
+PENDING_KEY = "pending_approval"
+"""Thread metadata key of a run paused for approval."""
+
+
+# ------------------------------------------------------------------------------------ steps
+@dataclass(slots=True)
+class _Request:
+    """Ask the model for its next message.
+
+    ``results`` are the tool results just added to the turn (the run's events report them).
+    """
+
+    results: Sequence[ToolResultMessage] = ()
+
+
+@dataclass(slots=True)
+class _CallTools:
+    """Run the tool calls of the model's message."""
+
+    message: AssistantMessage
+
+
+@dataclass(slots=True)
+class _Answer:
+    """Turn the model's final message into the output, then save and finish."""
+
+    message: AssistantMessage
+
+
+@dataclass(slots=True)
+class _End:
+    """The run is over (completed or paused)."""
+
+    result: RunResult
+
+
+_Step = _Request | _CallTools | _Answer | _End
+_REQUEST = _Request()
+_RETRY = object()
+
+
+async def drain(events: AsyncIterator[AgentEvent]) -> RunResult:
+    """The result of a run whose events nobody watches."""
+    result: RunResult | None = None
+    async for event in events:
+        if isinstance(event, FinalResult):
+            result = event.result
+    if result is None:  # pragma: no cover - a run always ends with FinalResult or raises
+        raise AiopsError("run ended without a result")
+    return result
+
+
+class Run:
+    """State of one run. Created per call; never shared."""
+
+    def __init__(
+        self,
+        agent: Agent,
+        thread_id: str | None,
+        user: str | None,
+        tenant: str | None,
+        metadata: Mapping[str, Any] | None,
+        *,
+        streaming: bool,
+    ) -> None:
+        self.agent = agent
+        self.streaming = streaming
+        self.ctx = RunContext(
+            thread_id=thread_id,
+            user=user,
+            tenant=tenant,
+            model=agent.model.name,
+            metadata=dict(metadata or {}),
+        )
+        self.store: CheckpointStore | None = agent.store if thread_id is not None else None
+        self.thread: Thread | None = None
+        self.history: list[Message] = []
+        self.new: list[Message] = []
+        self.steps = 0
+        self.usage = Usage()
+        self.output_retry_used = False
+        self.clear_pending = False
+        # Set once per run by _start_loop.
+        self.chain: MiddlewareChain
+        self.tools: dict[str, Tool] = {}
+        self._definitions: list[ToolDefinition] = []
+        self._prefix: list[Message] = []
+        self._call_model: ModelHandler
+        self._stream_model: StreamHandler | None = None
+        self._call_tool: ToolHandler
+
+    # ---------------------------------------------------------------------- entry points
+    def events(self, user_message: UserMessage) -> AsyncIterator[AgentEvent]:
+        """The events of a new turn."""
+        return self._guard(self._start(user_message))
+
+    def resume_events(
+        self, pending: PendingApproval | None, approve: set[str], reject: set[str], reason: str
+    ) -> AsyncIterator[AgentEvent]:
+        """The events of a paused turn continued with a decision for each pending call."""
+        return self._guard(self._resume(pending, approve, reject, reason))
+
+    async def _guard(self, start: Awaitable[_Step]) -> AsyncIterator[AgentEvent]:
+        """The one error guard around the set-up and every step.
+
+        A failure is reported as a ``RunError`` event, then raised.
+        """
+        try:
+            async for event in self._drive(await start):
+                yield event
+        except Exception as err:
+            yield RunError(err)
+            raise
+
+    async def _start(self, user_message: UserMessage) -> _Step:
+        """Set up a new turn; its first step asks the model."""
+        chain = await self._open()
+        if self.thread is not None and PENDING_KEY in self.thread.info.metadata:
+            raise ApprovalStateError(
+                f"Thread {self.ctx.thread_id!r} has tool calls awaiting approval: "
+                "call agent.resume(...) with a decision for each first"
+            )
+        self.new.append(user_message)
+        await chain.before_run(self.ctx)
+        await self._start_loop(chain)
+        return _REQUEST
+
+    async def _resume(
+        self, given: PendingApproval | None, approve: set[str], reject: set[str], reason: str
+    ) -> _Step:
+        """Set up a paused turn: run the approved calls, answer the rejected ones."""
+        chain = await self._open()
+        pending = self._pending(given)
+        _check_decisions(pending, approve, reject)
+        self.new = list(pending.messages)
+        self.steps, self.usage = pending.steps, pending.usage
+        self.ctx.usage = self.usage
+        self.ctx.approved_calls |= approve
+        self.clear_pending = True
+        await chain.before_run(self.ctx)
+        await self._start_loop(chain)
+        results = {
+            c.id: tool_error(c, f"Tool call {reason}.") for c in pending.calls if c.id in reject
+        }
+        approved = [c for c in pending.calls if c.id in approve]
+        if approved:
+            done, still = await self._run_tools(approved)
+            if still:
+                raise ApprovalStateError(
+                    f"Approved calls asked for approval again: {sorted(still)}"
+                )
+            results.update(done)
+        # The assistant message that made the calls is the last assistant message of the turn.
+        last = next(m for m in reversed(self.new) if isinstance(m, AssistantMessage))
+        answered = {m.tool_call_id for m in self.new if isinstance(m, ToolResultMessage)}
+        self.new.extend(results[c.id] for c in last.tool_calls if c.id not in answered)
+        return _REQUEST
+
+    # ---------------------------------------------------------------------- set-up
+    async def _open(self) -> MiddlewareChain:
+        """Build this run's middleware and load the thread's history."""
+        chain = build_chain(self.agent._middleware, self.ctx)
+        store, thread_id = self.store, self.ctx.thread_id
+        if store is None or thread_id is None:
+            return chain
+        try:
+            self.thread = await store.load(thread_id, owner=self.ctx.user)
+        except StoreUnavailableError as err:
+            if not self.agent.degrade:
+                raise
+            self.store = None
+            self._warn(f"checkpoint store unavailable, running without history: {err}")
+        if self.thread is not None:
+            self.history = self.thread.messages
+        return chain
+
+    async def _start_loop(self, chain: MiddlewareChain) -> None:
+        """Compose the handlers and fetch the tools, once per run."""
+        agent = self.agent
+        self.chain = chain
+        self._call_model = chain.model_handler(agent.model.complete)
+        if self.streaming:
+            self._stream_model = chain.stream_handler(agent.model.stream)
+        self._call_tool = chain.tool_handler(execute_tool)
+        if agent._toolsets:
+            self.tools = {t.name: t for t in await agent.list_tools(self.ctx.warnings)}
+            self._definitions = [t.definition() for t in self.tools.values()]
+        else:  # the agent's own tools only: fixed since it was built
+            self.tools, self._definitions = agent._tools, agent._definitions
+        if agent.system_prompt:
+            self._prefix = [SystemMessage(content=agent.system_prompt)]
+
+    def _pending(self, given: PendingApproval | None) -> PendingApproval:
+        if given is not None:
+            return given
+        data = self.thread.info.metadata.get(PENDING_KEY) if self.thread else None
+        if data is None:
+            raise ApprovalStateError(
+                f"Nothing awaits approval in thread {self.ctx.thread_id!r}; "
+                "pass the thread_id of a paused run or its PendingApproval"
+            )
+        return PendingApproval.from_dict(data)
+
+    # ---------------------------------------------------------------------- the steps
+    async def _drive(self, step: _Step) -> AsyncIterator[AgentEvent]:
+        """Walk the steps from ``step`` until one ends the run, yielding events as they happen.
+
+        The steps are coroutines that return the next step; only the events live here, so a
+        run nobody streams pays for no event plumbing.
+        """
+        streaming = self.streaming
+        while True:
+            match step:
+                case _Request():
+                    request = self._next_request()
+                    stream_model = self._stream_model
+                    if stream_model is None:
+                        response: ModelResponse | None = await self._call_model(request)
+                    else:
+                        response = None
+                        async for event in stream_model(request):
+                            if isinstance(event, TextDelta):
+                                yield event
+                            elif isinstance(event, ResponseDone):
+                                response = event.response
+                    step = self._received(response)
+                case _CallTools(message):
+                    calls = message.tool_calls
+                    if streaming:
+                        for call in calls:
+                            yield ToolCallStarted(call)
+                    step = await self._call_tools(calls)
+                    if streaming and isinstance(step, _Request):
+                        for call, result in zip(calls, step.results, strict=True):
+                            yield ToolCallFinished(call, result)
+                case _Answer(message):
+                    step = await self._answer(message)
+                case _End(result):
+                    yield FinalResult(result)
+                    return
+
+    def _next_request(self) -> ModelRequest:
+        """Count the step (within ``max_steps``) and build its model request."""
+        agent = self.agent
+        if self.steps >= agent.max_steps:
+            raise MaxStepsExceeded(
+                f"The run made {agent.max_steps} model calls without a final answer; "
+                "raise max_steps or give the model fewer tools to chase"
+            )
+        self.steps += 1
+        self.ctx.step = self.steps
+        return ModelRequest(
+            messages=[*self._prefix, *self.history, *self.new],
+            tools=self._definitions,
+            settings=agent.model_settings,
+            output_schema=agent._output_schema,
+            context=self.ctx,
+        )
+
+    def _received(self, response: ModelResponse | None) -> _CallTools | _Answer:
+        """Take the model's answer into the turn; tool calls or a final answer come next."""
+        if response is None:
+            raise AiopsError(f"model {self.agent.model.name!r} stream ended without a response")
+        # Models report their own requests: a cache hit or a limit message costs none.
+        self.usage = self.usage + response.usage
+        self.ctx.usage = self.usage
+        message = response.message
+        self.new.append(message)
+        return _CallTools(message) if message.tool_calls else _Answer(message)
+
+    async def _call_tools(self, calls: Sequence[ToolCall]) -> _Request | _End:
+        """Run the tool calls; pause the run when one needs approval."""
+        results, pending = await self._run_tools(calls)
+        if pending:
+            return _End(await self._pause(calls, results, pending))
+        ordered = [results[c.id] for c in calls]
+        self.new.extend(ordered)
+        return _Request(ordered)
+
+    async def _answer(self, message: AssistantMessage) -> _Request | _End:
+        """Validate the output (one retry), save the turn and finish."""
+        output = self._final_output(message)
+        if output is _RETRY:
+            return _REQUEST
+        await self._save(self.new, {PENDING_KEY: None} if self.clear_pending else None)
+        await self.chain.after_run(self.ctx, output)
+        return _End(self._result(output))
+
+    # ---------------------------------------------------------------------- step parts
+    def _final_output(self, message: AssistantMessage) -> Any:
+        adapter, schema = self.agent._output_adapter, self.agent._output_schema
+        if adapter is None or schema is None:
+            return message.content
+        try:
+            return adapter.validate_json(message.content)
+        except ValidationError as err:
+            problem = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'output'}: {e['msg']}"
+                for e in err.errors()[:5]
+            )
+            if self.output_retry_used:
+                raise OutputValidationError(
+                    f"The model's output does not match {schema.name}: {problem}"
+                ) from None
+            self.output_retry_used = True
+            self.new.append(
+                UserMessage(
+                    content=f"Your answer did not match the required JSON schema ({problem}). "
+                    "Reply again with only a JSON value that matches the schema."
+                )
+            )
+            return _RETRY
+
+    async def _run_tools(
+        self, calls: Sequence[ToolCall]
+    ) -> tuple[dict[str, ToolResultMessage], dict[str, str]]:
+        """Run calls concurrently; returns results by call id and calls awaiting approval."""
+        handler, tools, timeout = self._call_tool, self.tools, self.agent.tool_timeout
+        results: dict[str, ToolResultMessage] = {}
+        pending: dict[str, str] = {}
+        errors: list[Exception] = []
+
+        async def one(call: ToolCall) -> None:
+            invocation = ToolInvocation(call, tools.get(call.name), self.ctx, timeout)
+            try:
+                results[call.id] = await handler(invocation)
+            except ApprovalRequired as signal:
+                pending[call.id] = signal.reason
+            except Exception as err:
+                errors.append(err)
+
+        if len(calls) == 1:
+            await one(calls[0])
+        else:
+            async with anyio.create_task_group() as group:
+                for call in calls:
+                    group.start_soon(one, call)
+        if errors:
+            raise errors[0]
+        return results, pending
+
+    async def _pause(
+        self,
+        calls: Sequence[ToolCall],
+        results: dict[str, ToolResultMessage],
+        pending: dict[str, str],
+    ) -> RunResult:
+        # Keep finished results in the turn, in call order; pending ones get theirs on resume.
+        self.new.extend(results[c.id] for c in calls if c.id in results)
+        paused = PendingApproval(
+            calls=[c for c in calls if c.id in pending],
+            messages=list(self.new),
+            reasons=pending,
+            steps=self.steps,
+            usage=self.usage,
+        )
+        await self._save([], {PENDING_KEY: paused.to_dict()})
+        return self._result(None, paused)
+
+    def _result(self, output: Any, pending: PendingApproval | None = None) -> RunResult:
+        """The one place a run's result is built."""
+        return RunResult(
+            output=output,
+            messages=self.new,
+            usage=self.usage,
+            steps=self.steps,
+            thread_id=self.ctx.thread_id,
+            run_id=self.ctx.run_id,
+            model=self.agent.model.name,
+            status="completed" if pending is None else "pending_approval",
+            pending=pending,
+            warnings=self.ctx.warnings,
+        )
+
+    async def _save(self, messages: list[Message], metadata: dict[str, Any] | None) -> None:
+        """Write the turn (or only the metadata) to the thread; nothing without a store."""
+        store, thread_id = self.store, self.ctx.thread_id
+        if store is None or thread_id is None:
+            return
+        title = None
+        if self.thread is None or not self.thread.info.title:
+            first = next((m for m in messages if isinstance(m, UserMessage)), None)
+            title = first.text[:80] if first else None
+        # A turn is stored whole or not at all: a cancellation must not cut the write short.
+        with anyio.CancelScope(shield=True):
+            try:
+                await store.append(
+                    thread_id,
+                    messages,
+                    owner=self.ctx.user,
+                    title=title,
+                    model=self.agent.model.name,
+                    metadata=metadata,
+                )
+            except StoreUnavailableError as err:
+                if not self.agent.degrade:
+                    raise
+                self._warn(f"checkpoint store unavailable, this turn was not saved: {err}")
+
+    def _warn(self, warning: str) -> None:
+        log.warning(warning)
+        self.ctx.warnings.append(warning)
+
+
+def _check_decisions(pending: PendingApproval, approve: set[str], reject: set[str]) -> None:
+    ids = {c.id for c in pending.calls}
+    unknown = (approve | reject) - ids
+    if unknown or approve & reject or (approve | reject) != ids:
+        raise ApprovalStateError(
+            "Give exactly one decision (approve or reject) for each pending call: "
+            f"{sorted(ids)}" + (f"; unknown ids {sorted(unknown)}" if unknown else "")
+        )
