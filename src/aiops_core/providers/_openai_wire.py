@@ -17,9 +17,12 @@ from ..messages import (
     DataPart,
     ImagePart,
     Message,
+    SystemMessage,
     TextPart,
     ToolCall,
+    ToolResultMessage,
     Usage,
+    UserMessage,
     content_text,
 )
 from .base import (
@@ -77,43 +80,41 @@ def _user_content(content: str | Sequence[Any]) -> str | list[dict[str, Any]]:
 
 def _call_arguments(call: ToolCall) -> str:
     if call.invalid_arguments is not None:
-        return (
-            call.invalid_arguments
-        )  # send back what the model wrote, so its correction makes sense
+        return call.invalid_arguments  # what the model wrote, so its correction makes sense
     return json.dumps(call.arguments)
+
+
+def _tool_call(call: ToolCall) -> dict[str, Any]:
+    return {
+        "id": call.id,
+        "type": "function",
+        "function": {"name": call.name, "arguments": _call_arguments(call)},
+    }
+
+
+def _openai_message(message: Message) -> dict[str, Any]:
+    """One message in Chat Completions form."""
+    match message:
+        case SystemMessage():
+            return {"role": "system", "content": message.content}
+        case UserMessage():
+            return {"role": "user", "content": _user_content(message.content)}
+        case AssistantMessage():
+            item: dict[str, Any] = {"role": "assistant", "content": message.content or None}
+            if message.tool_calls:
+                item["tool_calls"] = [_tool_call(call) for call in message.tool_calls]
+            return item
+        case ToolResultMessage():
+            return {
+                "role": "tool",
+                "tool_call_id": message.tool_call_id,
+                "content": content_text(message.content),
+            }
 
 
 def openai_messages(messages: Sequence[Message]) -> list[dict[str, Any]]:
     """Messages in Chat Completions form."""
-    out: list[dict[str, Any]] = []
-    for message in messages:
-        role = message.role
-        if role == "assistant":
-            item: dict[str, Any] = {"role": "assistant", "content": message.content or None}
-            calls = message.tool_calls  # type: ignore[union-attr]
-            if calls:
-                item["tool_calls"] = [
-                    {
-                        "id": call.id,
-                        "type": "function",
-                        "function": {"name": call.name, "arguments": _call_arguments(call)},
-                    }
-                    for call in calls
-                ]
-            out.append(item)
-        elif role == "tool":
-            out.append(
-                {
-                    "role": "tool",
-                    "tool_call_id": message.tool_call_id,  # type: ignore[union-attr]
-                    "content": content_text(message.content),
-                }
-            )
-        elif role == "user":
-            out.append({"role": "user", "content": _user_content(message.content)})
-        else:
-            out.append({"role": "system", "content": message.content})
-    return out
+    return [_openai_message(message) for message in messages]
 
 
 def openai_tools(tools: Sequence[ToolDefinition]) -> list[dict[str, Any]]:
@@ -153,7 +154,7 @@ def build_request(
             kwargs[max_tokens_key] = value
         elif key == "tool_choice":
             if has_tools:  # the API rejects tool_choice without tools
-                kwargs["tool_choice"] = openai_tool_choice(value)  # type: ignore[arg-type]
+                kwargs["tool_choice"] = openai_tool_choice(str(value))
         elif key == "parallel_tool_calls":
             if has_tools:
                 kwargs["parallel_tool_calls"] = value
