@@ -1,5 +1,8 @@
 """The OpenAI Chat Completions wire mapping, shared by ``openai``, ``azure_openai`` and ``huggingface``.
 
+It also holds what both transports of the ``openai`` handler share (its config, the argument
+text helper), so the SDK module and the lean module import this one and not each other.
+
 Requests are built as plain dicts (no per-call SDK model building); responses and stream chunks
 are read by attribute, which works for the ``openai`` SDK's models and for ``huggingface_hub``'s
 dataclasses alike.
@@ -10,7 +13,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncIterable, AsyncIterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import Field
 
 from ..messages import (
     AssistantMessage,
@@ -25,6 +30,7 @@ from ..messages import (
     UserMessage,
     content_text,
 )
+from ._config import ChatConfig
 from .base import (
     ModelRequest,
     ModelResponse,
@@ -42,6 +48,8 @@ if TYPE_CHECKING:
     from ..tools import ToolDefinition
 
 __all__ = [
+    "OpenAIConfig",
+    "arguments_text",
     "build_request",
     "openai_messages",
     "openai_tool_choice",
@@ -52,6 +60,19 @@ __all__ = [
 ]
 
 _KNOWN = frozenset({"temperature", "top_p", "stop", "seed"})
+
+
+class OpenAIConfig(ChatConfig):
+    """Config of the ``openai`` handler (both transports: the SDK and the lean one)."""
+
+    organization: str | None = Field(None, description="OpenAI organization id")
+    project: str | None = Field(None, description="OpenAI project id")
+    transport: Literal["sdk", "lean"] = Field(
+        "sdk",
+        description='"sdk": the openai SDK; "lean": direct httpx2 requests, less client CPU',
+    )
+
+
 _NAME = re.compile(r"[^A-Za-z0-9_-]")
 
 
@@ -192,7 +213,8 @@ def read_usage(usage: Any) -> Usage:
     )
 
 
-def _arguments_text(arguments: Any) -> str:
+def arguments_text(arguments: Any) -> str:
+    """A tool call's streamed or returned arguments as JSON text (some servers send objects)."""
     if arguments is None:
         return ""
     if isinstance(arguments, str):
@@ -242,7 +264,7 @@ async def read_stream(
                         call.index or 0,
                         call.id or None,
                         (fn.name or None) if fn is not None else None,
-                        _arguments_text(fn.arguments) if fn is not None else "",
+                        arguments_text(fn.arguments) if fn is not None else "",
                     )
                     acc.add(call_event)
                     yield call_event
