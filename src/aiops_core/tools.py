@@ -20,6 +20,7 @@ import anyio
 import anyio.to_thread
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
+from .approval import Approval
 from .context import RunContext
 from .errors import UserError
 from .messages import (
@@ -117,13 +118,24 @@ class Tool:
 
 @dataclass(slots=True)
 class ToolInvocation:
-    """One tool call on its way through the middleware chain."""
+    """One tool call on its way through the middleware chain.
+
+    ``approval`` is set only on the invocation a person approved, on the resume of the paused
+    run it belongs to (see :mod:`aiops_core.approval`); :attr:`approved` checks that it covers
+    this very call.
+    """
 
     call: ToolCall
     tool: Tool | None
     context: RunContext
     timeout: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    approval: Approval | None = None
+
+    @property
+    def approved(self) -> bool:
+        """Whether a person approved this call (same id, tool and arguments), for this run."""
+        return self.approval is not None and self.approval.covers(self.call)
 
 
 class ToolArgumentsError(Exception):

@@ -17,6 +17,7 @@ written to the store.
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -24,11 +25,13 @@ from typing import TYPE_CHECKING, Any
 import anyio
 from pydantic import ValidationError
 
+from ..approval import Approval, arguments_digest
 from ..context import RunContext
 from ..errors import (
     AiopsError,
     ApprovalRequired,
     ApprovalStateError,
+    ConflictError,
     MaxStepsExceeded,
     OutputValidationError,
     StoreUnavailableError,
@@ -45,6 +48,7 @@ from ..messages import (
 from ..middleware.chain import MiddlewareChain, build_chain
 from ..providers.base import ModelRequest, ModelResponse, ResponseDone, TextDelta
 from ..tools import Tool, ToolInvocation, execute_tool, tool_error
+from ._resume import check_decisions, choose_pending
 from .events import AgentEvent, FinalResult, RunError, ToolCallFinished, ToolCallStarted
 from .result import PendingApproval, RunResult
 
@@ -97,6 +101,7 @@ class _End:
 _Step = _Request | _CallTools | _Answer | _End
 _REQUEST = _Request()
 _RETRY = object()
+_NOT_PAUSED = {PENDING_KEY: None}
 
 
 async def drain(events: AsyncIterator[AgentEvent]) -> RunResult:
@@ -135,11 +140,11 @@ class Run:
         self.store: CheckpointStore | None = agent.store if thread_id is not None else None
         self.thread: Thread | None = None
         self.history: list[Message] = []
+        self.loaded_count = 0  # messages in the thread when loaded: every write expects it
         self.new: list[Message] = []
         self.steps = 0
         self.usage = Usage()
         self.output_retry_used = False
-        self.clear_pending = False
         # Set once per run by _start_loop.
         self.chain: MiddlewareChain
         self.tools: dict[str, Tool] = {}
@@ -155,10 +160,15 @@ class Run:
         return self._guard(self._start(user_message))
 
     def resume_events(
-        self, pending: PendingApproval | None, approve: set[str], reject: set[str], reason: str
+        self,
+        pending: PendingApproval | None,
+        pause_id: str | None,
+        approve: set[str],
+        reject: set[str],
+        reason: str,
     ) -> AsyncIterator[AgentEvent]:
         """The events of a paused turn continued with a decision for each pending call."""
-        return self._guard(self._resume(pending, approve, reject, reason))
+        return self._guard(self._resume(pending, pause_id, approve, reject, reason))
 
     async def _guard(self, start: Awaitable[_Step]) -> AsyncIterator[AgentEvent]:
         """The one error guard around the set-up and every step.
@@ -186,25 +196,40 @@ class Run:
         return _REQUEST
 
     async def _resume(
-        self, given: PendingApproval | None, approve: set[str], reject: set[str], reason: str
+        self,
+        given: PendingApproval | None,
+        pause_id: str | None,
+        approve: set[str],
+        reject: set[str],
+        reason: str,
     ) -> _Step:
-        """Set up a paused turn: run the approved calls, answer the rejected ones."""
+        """Set up a paused turn: claim it, run the approved calls, answer the rejected ones."""
         chain = await self._open()
-        pending = self._pending(given)
-        _check_decisions(pending, approve, reject)
+        if self.store is None and self.agent.store is not None and self.ctx.thread_id is not None:
+            raise StoreUnavailableError(
+                f"Cannot resume thread {self.ctx.thread_id!r}: its checkpoint store is unreachable"
+            )
+        stored = self.thread.info.metadata.get(PENDING_KEY) if self.thread else None
+        pending = choose_pending(
+            self.ctx.thread_id, stored, given, pause_id, from_store=self.store is not None
+        )
+        check_decisions(pending, approve, reject)
         self.new = list(pending.messages)
         self.steps, self.usage = pending.steps, pending.usage
         self.ctx.usage = self.usage
-        self.ctx.approved_calls |= approve
-        self.clear_pending = True
         await chain.before_run(self.ctx)
         await self._start_loop(chain)
+        await self._claim(pending, stored)
         results = {
             c.id: tool_error(c, f"Tool call {reason}.") for c in pending.calls if c.id in reject
         }
         approved = [c for c in pending.calls if c.id in approve]
         if approved:
-            done, still = await self._run_tools(approved)
+            thread_id, pause = self.ctx.thread_id, pending.pause_id
+            approvals = {
+                c.id: Approval.of(c, thread_id=thread_id, pause_id=pause) for c in approved
+            }
+            done, still = await self._run_tools(approved, approvals)
             if still:
                 raise ApprovalStateError(
                     f"Approved calls asked for approval again: {sorted(still)}"
@@ -215,6 +240,34 @@ class Run:
         answered = {m.tool_call_id for m in self.new if isinstance(m, ToolResultMessage)}
         self.new.extend(results[c.id] for c in last.tool_calls if c.id not in answered)
         return _REQUEST
+
+    async def _claim(self, pending: PendingApproval, stored: Any) -> None:
+        """Take the paused run, once: of two resumes of it, one gets here and one fails.
+
+        With a store, the pending state is removed from the thread only if it is still exactly
+        what this run loaded (and the thread has not grown since); otherwise
+        :class:`ConflictError`. Without a store, the ``PendingApproval`` object is used up.
+        """
+        store, thread_id = self.store, self.ctx.thread_id
+        if store is None or thread_id is None:
+            if pending.claimed:
+                raise ApprovalStateError("This paused run was resumed already")
+            pending.claimed = True
+            return
+        try:
+            await store.append(
+                thread_id,
+                [],
+                owner=self.ctx.user,
+                metadata={PENDING_KEY: None},
+                expected_count=self.loaded_count,
+                expected_metadata={PENDING_KEY: stored},
+            )
+        except ConflictError:
+            raise ConflictError(
+                f"The paused run of thread {thread_id!r} was resumed by another request, or the "
+                "thread changed since it was loaded; reload it"
+            ) from None
 
     # ---------------------------------------------------------------------- set-up
     async def _open(self) -> MiddlewareChain:
@@ -232,6 +285,7 @@ class Run:
             self._warn(f"checkpoint store unavailable, running without history: {err}")
         if self.thread is not None:
             self.history = self.thread.messages
+            self.loaded_count = len(self.history)
         return chain
 
     async def _start_loop(self, chain: MiddlewareChain) -> None:
@@ -249,17 +303,6 @@ class Run:
             self.tools, self._definitions = agent._tools, agent._definitions
         if agent.system_prompt:
             self._prefix = [SystemMessage(content=agent.system_prompt)]
-
-    def _pending(self, given: PendingApproval | None) -> PendingApproval:
-        if given is not None:
-            return given
-        data = self.thread.info.metadata.get(PENDING_KEY) if self.thread else None
-        if data is None:
-            raise ApprovalStateError(
-                f"Nothing awaits approval in thread {self.ctx.thread_id!r}; "
-                "pass the thread_id of a paused run or its PendingApproval"
-            )
-        return PendingApproval.from_dict(data)
 
     # ---------------------------------------------------------------------- the steps
     async def _drive(self, step: _Step) -> AsyncIterator[AgentEvent]:
@@ -342,7 +385,7 @@ class Run:
         output = self._final_output(message)
         if output is _RETRY:
             return _REQUEST
-        await self._save(self.new, {PENDING_KEY: None} if self.clear_pending else None)
+        await self._save(self.new)
         await self.chain.after_run(self.ctx, output)
         return _End(self._result(output))
 
@@ -372,16 +415,23 @@ class Run:
             return _RETRY
 
     async def _run_tools(
-        self, calls: Sequence[ToolCall]
+        self, calls: Sequence[ToolCall], approvals: Mapping[str, Approval] | None = None
     ) -> tuple[dict[str, ToolResultMessage], dict[str, str]]:
-        """Run calls concurrently; returns results by call id and calls awaiting approval."""
+        """Run calls concurrently; returns results by call id and calls awaiting approval.
+
+        ``approvals`` holds the approvals of this resume, by call id: each is handed to its one
+        invocation and to no other.
+        """
         handler, tools, timeout = self._call_tool, self.tools, self.agent.tool_timeout
+        approvals = approvals or {}
         results: dict[str, ToolResultMessage] = {}
         pending: dict[str, str] = {}
         errors: list[Exception] = []
 
         async def one(call: ToolCall) -> None:
-            invocation = ToolInvocation(call, tools.get(call.name), self.ctx, timeout)
+            invocation = ToolInvocation(
+                call, tools.get(call.name), self.ctx, timeout, approval=approvals.get(call.id)
+            )
             try:
                 results[call.id] = await handler(invocation)
             except ApprovalRequired as signal:
@@ -407,12 +457,16 @@ class Run:
     ) -> RunResult:
         # Keep finished results in the turn, in call order; pending ones get theirs on resume.
         self.new.extend(results[c.id] for c in calls if c.id in results)
+        waiting = [c for c in calls if c.id in pending]
         paused = PendingApproval(
-            calls=[c for c in calls if c.id in pending],
+            calls=waiting,
             messages=list(self.new),
             reasons=pending,
             steps=self.steps,
             usage=self.usage,
+            pause_id=secrets.token_hex(16),
+            thread_id=self.ctx.thread_id,
+            digests={c.id: arguments_digest(c) for c in waiting},
         )
         await self._save([], {PENDING_KEY: paused.to_dict()})
         return self._result(None, paused)
@@ -432,8 +486,13 @@ class Run:
             warnings=self.ctx.warnings,
         )
 
-    async def _save(self, messages: list[Message], metadata: dict[str, Any] | None) -> None:
-        """Write the turn (or only the metadata) to the thread; nothing without a store."""
+    async def _save(self, messages: list[Message], metadata: dict[str, Any] | None = None) -> None:
+        """Write the turn (or only the metadata) to the thread; nothing without a store.
+
+        The write expects the thread as this run loaded it (same message count, no paused run):
+        of two runs that raced on one thread, the later write fails with ``ConflictError`` and
+        stores nothing.
+        """
         store, thread_id = self.store, self.ctx.thread_id
         if store is None or thread_id is None:
             return
@@ -451,6 +510,8 @@ class Run:
                     title=title,
                     model=self.agent.model.name,
                     metadata=metadata,
+                    expected_count=self.loaded_count,
+                    expected_metadata=_NOT_PAUSED,
                 )
             except StoreUnavailableError as err:
                 if not self.agent.degrade:
@@ -460,13 +521,3 @@ class Run:
     def _warn(self, warning: str) -> None:
         log.warning(warning)
         self.ctx.warnings.append(warning)
-
-
-def _check_decisions(pending: PendingApproval, approve: set[str], reject: set[str]) -> None:
-    ids = {c.id for c in pending.calls}
-    unknown = (approve | reject) - ids
-    if unknown or approve & reject or (approve | reject) != ids:
-        raise ApprovalStateError(
-            "Give exactly one decision (approve or reject) for each pending call: "
-            f"{sorted(ids)}" + (f"; unknown ids {sorted(unknown)}" if unknown else "")
-        )

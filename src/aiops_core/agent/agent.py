@@ -133,6 +133,7 @@ class Agent:
         *,
         thread_id: str | None = None,
         pending: PendingApproval | None = None,
+        pause_id: str | None = None,
         approve: Iterable[str] = (),
         reject: Iterable[str] = (),
         user: str | None = None,
@@ -140,9 +141,31 @@ class Agent:
         metadata: Mapping[str, Any] | None = None,
         reason: str = "rejected by the operator",
     ) -> RunResult:
-        """Continue a run paused for approval, with a decision for every pending call."""
+        """Continue a run paused for approval, with a decision for every pending call.
+
+        The paused run is claimed before any tool runs, and only once: of two resumes of it (or
+        a resume and a new turn racing on the thread), one succeeds and the other raises
+        :class:`~aiops_core.errors.ApprovalStateError` or
+        :class:`~aiops_core.errors.ConflictError`; no tool runs twice. Each approval covers its
+        call as paused (id, tool, arguments) on this resume only: a later call reusing the id
+        asks again.
+
+        Args:
+            thread_id: the thread of the paused run (its stored state is the authority).
+            pending: the paused run, for a run without a store; with a store it must be the
+                thread's paused run.
+            pause_id: the :attr:`~PendingApproval.pause_id` the decisions were made for; a
+                thread that paused again since (even with the same call ids) is refused.
+            approve: ids of the calls to run.
+            reject: ids of the calls to refuse (the model is told ``reason``).
+            user: the person acting (the thread's owner, when it has one).
+            tenant: an optional wider scope than the user.
+            metadata: free-form values for middleware.
+            reason: what rejected calls tell the model.
+        """
         run = Run(self, thread_id, user, tenant, metadata, streaming=False)
-        return await drain(run.resume_events(pending, set(approve), set(reject), reason))
+        events = run.resume_events(pending, pause_id, set(approve), set(reject), reason)
+        return await drain(events)
 
     def run_sync(self, prompt: Prompt, **kwargs: Any) -> RunResult:
         """:meth:`run` for scripts (not from inside a running event loop)."""
