@@ -372,8 +372,15 @@ class Run:
         return _CallTools(message) if message.tool_calls else _Answer(message)
 
     async def _call_tools(self, calls: Sequence[ToolCall]) -> _Request | _End:
-        """Run the tool calls; pause the run when one needs approval."""
-        results, pending = await self._run_tools(calls)
+        """Run the tool calls (up to the per-step cap); pause the run when one needs approval."""
+        cap = self.agent.max_tool_calls_per_step
+        results, pending = await self._run_tools(calls[:cap])
+        for call in calls[cap:]:  # answered, not dropped: every call needs its result
+            results[call.id] = tool_error(
+                call,
+                f"Not run: at most {cap} tool calls are run per step (max_tool_calls_per_step). "
+                "Call it again in a later step if you still need it.",
+            )
         if pending:
             return _End(await self._pause(calls, results, pending))
         ordered = [results[c.id] for c in calls]
@@ -423,6 +430,7 @@ class Run:
         invocation and to no other.
         """
         handler, tools, timeout = self._call_tool, self.tools, self.agent.tool_timeout
+        limit = self.agent.max_tool_result_chars
         approvals = approvals or {}
         results: dict[str, ToolResultMessage] = {}
         pending: dict[str, str] = {}
@@ -430,7 +438,12 @@ class Run:
 
         async def one(call: ToolCall) -> None:
             invocation = ToolInvocation(
-                call, tools.get(call.name), self.ctx, timeout, approval=approvals.get(call.id)
+                call,
+                tools.get(call.name),
+                self.ctx,
+                timeout,
+                approval=approvals.get(call.id),
+                max_result_chars=limit,
             )
             try:
                 results[call.id] = await handler(invocation)

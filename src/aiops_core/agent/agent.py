@@ -18,6 +18,7 @@ from ..middleware.chain import resolve_specs
 from ..providers.base import ChatModel, ModelSettings, OutputSchema
 from ..providers.registry import get_chat_model
 from ..tools import Tool, Toolset, tool
+from ..truncation import DEFAULT_MAX_TOOL_RESULT_CHARS
 from ._run import Run, drain
 from .events import AgentEvent
 from .result import PendingApproval, RunResult
@@ -25,6 +26,9 @@ from .result import PendingApproval, RunResult
 __all__ = ["Agent"]
 
 log = logging.getLogger("aiops_core.agent")
+
+DEFAULT_MAX_TOOL_CALLS_PER_STEP = 16
+"""Default ``max_tool_calls_per_step``: more than any real plan needs in one response."""
 
 Prompt = str | UserMessage | Sequence[ContentPart]
 
@@ -46,6 +50,12 @@ class Agent:
         tool_timeout: default seconds per tool call (a tool's own timeout wins).
         degrade: when the store is unreachable, run without history (with a warning) instead
             of failing.
+        max_tool_result_chars: longest tool result (local or MCP tools, errors included) the
+            model is sent; a longer one keeps its start and ends with a marker saying it was
+            truncated and how much was cut (see :mod:`aiops_core.truncation`). ``None``: no cap.
+        max_tool_calls_per_step: most tool calls run for one model response; further calls are
+            not run and get a tool error that names the limit (every call still gets a result,
+            so the history stays valid for every provider).
     """
 
     def __init__(
@@ -61,9 +71,21 @@ class Agent:
         model_settings: ModelSettings | None = None,
         tool_timeout: float | None = 60.0,
         degrade: bool = False,
+        max_tool_result_chars: int | None = DEFAULT_MAX_TOOL_RESULT_CHARS,
+        max_tool_calls_per_step: int = DEFAULT_MAX_TOOL_CALLS_PER_STEP,
     ) -> None:
         if max_steps < 1:
             raise UserError(f"max_steps must be at least 1, got {max_steps}")
+        if max_tool_result_chars is not None and max_tool_result_chars < 1:
+            raise UserError(
+                f"max_tool_result_chars must be at least 1 (or None), got {max_tool_result_chars}"
+            )
+        if max_tool_calls_per_step < 1:
+            raise UserError(
+                f"max_tool_calls_per_step must be at least 1, got {max_tool_calls_per_step}"
+            )
+        self.max_tool_result_chars = max_tool_result_chars
+        self.max_tool_calls_per_step = max_tool_calls_per_step
         self.model: ChatModel = get_chat_model(model) if isinstance(model, str) else model
         self.system_prompt = system_prompt
         self.store = store
