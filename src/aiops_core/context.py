@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import secrets
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,7 +34,7 @@ class RunContext:
     <aiops_core.tools.ToolInvocation.approved>`), valid for that call on that resume only.
     """
 
-    run_id: str = field(default_factory=lambda: secrets.token_hex(16))
+    run_id: str = field(default_factory=lambda: os.urandom(16).hex())
     thread_id: str | None = None
     user: str | None = None
     tenant: str | None = None

@@ -307,6 +307,11 @@ def tool(
 # ---------------------------------------------------------------- execution
 
 
+_COMPACT_JSON = json.JSONEncoder(
+    separators=(",", ":")
+)  # one instance: json.dumps builds one per call
+
+
 def to_content(value: Any) -> str | list[ContentPart]:
     """Turn a tool's return value into tool-result content."""
     return _content(value)[0]
@@ -327,7 +332,7 @@ def _content(value: Any) -> tuple[str | list[ContentPart], int | None]:
     if isinstance(value, BaseModel):
         return [DataPart(data=value.model_dump(mode="json"))], None
     try:
-        text = json.dumps(value, separators=(",", ":"))  # also proves it is JSON-compatible
+        text = _COMPACT_JSON.encode(value)  # also proves it is JSON-compatible
     except (TypeError, ValueError):
         text = str(value)
         return text, len(text)
@@ -377,7 +382,7 @@ async def execute_tool(invocation: ToolInvocation) -> ToolResultMessage:
         return tool_error(call, message if limit is None else truncate_text(message, limit))
     content, size = _content(value)
     limit = invocation.max_result_chars
-    if limit is not None:
+    if limit is not None and (size is None or size > limit):
         content = truncate_content(content, limit, size)
     return ToolResultMessage(tool_call_id=call.id, name=call.name, content=content)
 

@@ -21,8 +21,11 @@ DEFAULT_MAX_TOOL_RESULT_CHARS = 20_000
 inventory or logs, small enough that a few calls per step leave the context usable."""
 
 
+_COMPACT_JSON = json.JSONEncoder(separators=(",", ":"), default=str)
+
+
 def _json(data: object) -> str:
-    return json.dumps(data, separators=(",", ":"), default=str)
+    return _COMPACT_JSON.encode(data)
 
 
 def _part_size(part: ContentPart) -> int:
