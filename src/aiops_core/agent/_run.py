@@ -7,11 +7,12 @@ A run walks a small state machine, in the spirit of pydantic-ai's agent graph::
                                       └──► End (paused for approval)   └──► Request (one
                                                                             output retry)
 
-Each step is a coroutine that returns the next step. :meth:`Run._drive` walks the steps and yields
-the events (text deltas, tool calls) as they happen; :meth:`Run._guard` is the one place an error becomes a
-:class:`~aiops_core.agent.events.RunError`; :meth:`Run._result` is the one place a
-:class:`~aiops_core.agent.result.RunResult` is built; :meth:`Run._save` the one place a turn is
-written to the store.
+Each step is a coroutine that returns the next step. :meth:`Run._drive` walks the steps and
+yields the events (text deltas, tool calls) as they happen; :meth:`Run._guard` is the one place
+an error becomes a :class:`~aiops_core.agent.events.RunError`; :meth:`Run._result` is the one
+place a :class:`~aiops_core.agent.result.RunResult` is built; :meth:`Run._save` the one place a
+turn is written to the store (expecting the thread as it was loaded), and :meth:`Run._claim` the
+one place a paused run is taken for a resume.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -29,7 +29,6 @@ from ..approval import Approval, arguments_digest
 from ..context import RunContext
 from ..errors import (
     AiopsError,
-    ApprovalRequired,
     ApprovalStateError,
     ConflictError,
     MaxStepsExceeded,
@@ -48,7 +47,9 @@ from ..messages import (
 from ..middleware.chain import MiddlewareChain, build_chain
 from ..providers.base import ModelRequest, ModelResponse, ResponseDone, TextDelta
 from ..tools import Tool, ToolInvocation, execute_tool, tool_error
+from ._calls import run_calls
 from ._resume import check_decisions, choose_pending
+from ._steps import REQUEST, Answer, CallTools, End, Request, Step
 from .events import AgentEvent, FinalResult, RunError, ToolCallFinished, ToolCallStarted
 from .result import PendingApproval, RunResult
 
@@ -58,7 +59,7 @@ if TYPE_CHECKING:
     from ..tools import ToolDefinition
     from .agent import Agent
 
-__all__ = ["PENDING_KEY", "Run", "drain"]
+__all__ = ["PENDING_KEY", "Run"]
 
 log = logging.getLogger("aiops_core.agent")
 
@@ -66,53 +67,8 @@ PENDING_KEY = "pending_approval"
 """Thread metadata key of a run paused for approval."""
 
 
-# ------------------------------------------------------------------------------------ steps
-@dataclass(slots=True)
-class _Request:
-    """Ask the model for its next message.
-
-    ``results`` are the tool results just added to the turn (the run's events report them).
-    """
-
-    results: Sequence[ToolResultMessage] = ()
-
-
-@dataclass(slots=True)
-class _CallTools:
-    """Run the tool calls of the model's message."""
-
-    message: AssistantMessage
-
-
-@dataclass(slots=True)
-class _Answer:
-    """Turn the model's final message into the output, then save and finish."""
-
-    message: AssistantMessage
-
-
-@dataclass(slots=True)
-class _End:
-    """The run is over (completed or paused)."""
-
-    result: RunResult
-
-
-_Step = _Request | _CallTools | _Answer | _End
-_REQUEST = _Request()
 _RETRY = object()
 _NOT_PAUSED = {PENDING_KEY: None}
-
-
-async def drain(events: AsyncIterator[AgentEvent]) -> RunResult:
-    """The result of a run whose events nobody watches."""
-    result: RunResult | None = None
-    async for event in events:
-        if isinstance(event, FinalResult):
-            result = event.result
-    if result is None:  # pragma: no cover - a run always ends with FinalResult or raises
-        raise AiopsError("run ended without a result")
-    return result
 
 
 class Run:
@@ -170,7 +126,7 @@ class Run:
         """The events of a paused turn continued with a decision for each pending call."""
         return self._guard(self._resume(pending, pause_id, approve, reject, reason))
 
-    async def _guard(self, start: Awaitable[_Step]) -> AsyncIterator[AgentEvent]:
+    async def _guard(self, start: Awaitable[Step]) -> AsyncIterator[AgentEvent]:
         """The one error guard around the set-up and every step.
 
         A failure is reported as a ``RunError`` event, then raised.
@@ -182,7 +138,7 @@ class Run:
             yield RunError(err)
             raise
 
-    async def _start(self, user_message: UserMessage) -> _Step:
+    async def _start(self, user_message: UserMessage) -> Step:
         """Set up a new turn; its first step asks the model."""
         chain = await self._open()
         if self.thread is not None and PENDING_KEY in self.thread.info.metadata:
@@ -193,7 +149,7 @@ class Run:
         self.new.append(user_message)
         await chain.before_run(self.ctx)
         await self._start_loop(chain)
-        return _REQUEST
+        return REQUEST
 
     async def _resume(
         self,
@@ -202,17 +158,10 @@ class Run:
         approve: set[str],
         reject: set[str],
         reason: str,
-    ) -> _Step:
-        """Set up a paused turn: claim it, run the approved calls, answer the rejected ones."""
+    ) -> Step:
+        """Set up a paused turn: claim it, then run the approved calls and refuse the others."""
         chain = await self._open()
-        if self.store is None and self.agent.store is not None and self.ctx.thread_id is not None:
-            raise StoreUnavailableError(
-                f"Cannot resume thread {self.ctx.thread_id!r}: its checkpoint store is unreachable"
-            )
-        stored = self.thread.info.metadata.get(PENDING_KEY) if self.thread else None
-        pending = choose_pending(
-            self.ctx.thread_id, stored, given, pause_id, from_store=self.store is not None
-        )
+        pending, stored = self._paused_run(given, pause_id)
         check_decisions(pending, approve, reject)
         self.new = list(pending.messages)
         self.steps, self.usage = pending.steps, pending.usage
@@ -220,26 +169,21 @@ class Run:
         await chain.before_run(self.ctx)
         await self._start_loop(chain)
         await self._claim(pending, stored)
-        results = {
-            c.id: tool_error(c, f"Tool call {reason}.") for c in pending.calls if c.id in reject
-        }
-        approved = [c for c in pending.calls if c.id in approve]
-        if approved:
-            thread_id, pause = self.ctx.thread_id, pending.pause_id
-            approvals = {
-                c.id: Approval.of(c, thread_id=thread_id, pause_id=pause) for c in approved
-            }
-            done, still = await self._run_tools(approved, approvals)
-            if still:
-                raise ApprovalStateError(
-                    f"Approved calls asked for approval again: {sorted(still)}"
-                )
-            results.update(done)
-        # The assistant message that made the calls is the last assistant message of the turn.
-        last = next(m for m in reversed(self.new) if isinstance(m, AssistantMessage))
-        answered = {m.tool_call_id for m in self.new if isinstance(m, ToolResultMessage)}
-        self.new.extend(results[c.id] for c in last.tool_calls if c.id not in answered)
-        return _REQUEST
+        await self._decide(pending, approve, reason)
+        return REQUEST
+
+    def _paused_run(
+        self, given: PendingApproval | None, pause_id: str | None
+    ) -> tuple[PendingApproval, Any]:
+        """The paused run to continue, and its state as stored (``None`` without a store)."""
+        if self.store is None and self.agent.store is not None and self.ctx.thread_id is not None:
+            raise StoreUnavailableError(
+                f"Cannot resume thread {self.ctx.thread_id!r}: its checkpoint store is unreachable"
+            )
+        stored = self.thread.info.metadata.get(PENDING_KEY) if self.thread else None
+        thread_id, from_store = self.ctx.thread_id, self.store is not None
+        pending = choose_pending(thread_id, stored, given, pause_id, from_store=from_store)
+        return pending, stored
 
     async def _claim(self, pending: PendingApproval, stored: Any) -> None:
         """Take the paused run, once: of two resumes of it, one gets here and one fails.
@@ -268,6 +212,30 @@ class Run:
                 f"The paused run of thread {thread_id!r} was resumed by another request, or the "
                 "thread changed since it was loaded; reload it"
             ) from None
+
+    async def _decide(self, pending: PendingApproval, approve: set[str], reason: str) -> None:
+        """Run the approved calls (each with its approval) and answer the rejected ones."""
+        approved = [c for c in pending.calls if c.id in approve]
+        results = {
+            c.id: tool_error(c, f"Tool call {reason}.")
+            for c in pending.calls
+            if c.id not in approve
+        }
+        if approved:
+            thread_id, pause = self.ctx.thread_id, pending.pause_id
+            approvals = {
+                c.id: Approval.of(c, thread_id=thread_id, pause_id=pause) for c in approved
+            }
+            done, still = await self._run_tools(approved, approvals)
+            if still:
+                raise ApprovalStateError(
+                    f"Approved calls asked for approval again: {sorted(still)}"
+                )
+            results.update(done)
+        # The assistant message that made the calls is the last assistant message of the turn.
+        last = next(m for m in reversed(self.new) if isinstance(m, AssistantMessage))
+        answered = {m.tool_call_id for m in self.new if isinstance(m, ToolResultMessage)}
+        self.new.extend(results[c.id] for c in last.tool_calls if c.id not in answered)
 
     # ---------------------------------------------------------------------- set-up
     async def _open(self) -> MiddlewareChain:
@@ -305,7 +273,7 @@ class Run:
             self._prefix = [SystemMessage(content=agent.system_prompt)]
 
     # ---------------------------------------------------------------------- the steps
-    async def _drive(self, step: _Step) -> AsyncIterator[AgentEvent]:
+    async def _drive(self, step: Step) -> AsyncIterator[AgentEvent]:
         """Walk the steps from ``step`` until one ends the run, yielding events as they happen.
 
         The steps are coroutines that return the next step; only the events live here, so a
@@ -314,7 +282,7 @@ class Run:
         streaming = self.streaming
         while True:
             match step:
-                case _Request():
+                case Request():
                     request = self._next_request()
                     stream_model = self._stream_model
                     if stream_model is None:
@@ -327,18 +295,18 @@ class Run:
                             elif isinstance(event, ResponseDone):
                                 response = event.response
                     step = self._received(response)
-                case _CallTools(message):
+                case CallTools(message):
                     calls = message.tool_calls
                     if streaming:
                         for call in calls:
                             yield ToolCallStarted(call)
                     step = await self._call_tools(calls)
-                    if streaming and isinstance(step, _Request):
+                    if streaming and isinstance(step, Request):
                         for call, result in zip(calls, step.results, strict=True):
                             yield ToolCallFinished(call, result)
-                case _Answer(message):
+                case Answer(message):
                     step = await self._answer(message)
-                case _End(result):
+                case End(result):
                     yield FinalResult(result)
                     return
 
@@ -360,7 +328,7 @@ class Run:
             context=self.ctx,
         )
 
-    def _received(self, response: ModelResponse | None) -> _CallTools | _Answer:
+    def _received(self, response: ModelResponse | None) -> CallTools | Answer:
         """Take the model's answer into the turn; tool calls or a final answer come next."""
         if response is None:
             raise AiopsError(f"model {self.agent.model.name!r} stream ended without a response")
@@ -369,9 +337,9 @@ class Run:
         self.ctx.usage = self.usage
         message = response.message
         self.new.append(message)
-        return _CallTools(message) if message.tool_calls else _Answer(message)
+        return CallTools(message) if message.tool_calls else Answer(message)
 
-    async def _call_tools(self, calls: Sequence[ToolCall]) -> _Request | _End:
+    async def _call_tools(self, calls: Sequence[ToolCall]) -> Request | End:
         """Run the tool calls (up to the per-step cap); pause the run when one needs approval."""
         cap = self.agent.max_tool_calls_per_step
         results, pending = await self._run_tools(calls[:cap])
@@ -382,19 +350,19 @@ class Run:
                 "Call it again in a later step if you still need it.",
             )
         if pending:
-            return _End(await self._pause(calls, results, pending))
+            return End(await self._pause(calls, results, pending))
         ordered = [results[c.id] for c in calls]
         self.new.extend(ordered)
-        return _Request(ordered)
+        return Request(ordered)
 
-    async def _answer(self, message: AssistantMessage) -> _Request | _End:
+    async def _answer(self, message: AssistantMessage) -> Request | End:
         """Validate the output (one retry), save the turn and finish."""
         output = self._final_output(message)
         if output is _RETRY:
-            return _REQUEST
+            return REQUEST
         await self._save(self.new)
         await self.chain.after_run(self.ctx, output)
-        return _End(self._result(output))
+        return End(self._result(output))
 
     # ---------------------------------------------------------------------- step parts
     def _final_output(self, message: AssistantMessage) -> Any:
@@ -429,15 +397,14 @@ class Run:
         ``approvals`` holds the approvals of this resume, by call id: each is handed to its one
         invocation and to no other.
         """
-        handler, tools, timeout = self._call_tool, self.tools, self.agent.tool_timeout
-        limit = self.agent.max_tool_result_chars
+        tools, timeout, limit = (
+            self.tools,
+            self.agent.tool_timeout,
+            self.agent.max_tool_result_chars,
+        )
         approvals = approvals or {}
-        results: dict[str, ToolResultMessage] = {}
-        pending: dict[str, str] = {}
-        errors: list[Exception] = []
-
-        async def one(call: ToolCall) -> None:
-            invocation = ToolInvocation(
+        invocations = [
+            ToolInvocation(
                 call,
                 tools.get(call.name),
                 self.ctx,
@@ -445,22 +412,9 @@ class Run:
                 approval=approvals.get(call.id),
                 max_result_chars=limit,
             )
-            try:
-                results[call.id] = await handler(invocation)
-            except ApprovalRequired as signal:
-                pending[call.id] = signal.reason
-            except Exception as err:
-                errors.append(err)
-
-        if len(calls) == 1:
-            await one(calls[0])
-        else:
-            async with anyio.create_task_group() as group:
-                for call in calls:
-                    group.start_soon(one, call)
-        if errors:
-            raise errors[0]
-        return results, pending
+            for call in calls
+        ]
+        return await run_calls(self._call_tool, invocations)
 
     async def _pause(
         self,

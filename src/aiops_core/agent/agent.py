@@ -11,7 +11,7 @@ import anyio
 from pydantic import TypeAdapter
 
 from ..checkpoint.base import CheckpointStore
-from ..errors import UserError
+from ..errors import AiopsError, UserError
 from ..messages import ContentPart, UserMessage
 from ..middleware.base import Middleware, MiddlewareSpec
 from ..middleware.chain import resolve_specs
@@ -19,8 +19,8 @@ from ..providers.base import ChatModel, ModelSettings, OutputSchema
 from ..providers.registry import get_chat_model
 from ..tools import Tool, Toolset, tool
 from ..truncation import DEFAULT_MAX_TOOL_RESULT_CHARS
-from ._run import Run, drain
-from .events import AgentEvent
+from ._run import Run
+from .events import AgentEvent, FinalResult
 from .result import PendingApproval, RunResult
 
 __all__ = ["Agent"]
@@ -134,7 +134,7 @@ class Agent:
     ) -> RunResult:
         """Run one turn and return its result."""
         run = Run(self, thread_id, user, tenant, metadata, streaming=False)
-        return await drain(run.events(_user_message(prompt)))
+        return await _drain(run.events(_user_message(prompt)))
 
     async def stream(
         self,
@@ -187,7 +187,7 @@ class Agent:
         """
         run = Run(self, thread_id, user, tenant, metadata, streaming=False)
         events = run.resume_events(pending, pause_id, set(approve), set(reject), reason)
-        return await drain(events)
+        return await _drain(events)
 
     def run_sync(self, prompt: Prompt, **kwargs: Any) -> RunResult:
         """:meth:`run` for scripts (not from inside a running event loop)."""
@@ -240,3 +240,14 @@ def _user_message(prompt: Prompt) -> UserMessage:
     if isinstance(prompt, str):
         return UserMessage(content=prompt)
     return UserMessage(content=list(prompt))
+
+
+async def _drain(events: AsyncIterator[AgentEvent]) -> RunResult:
+    """The result of a run whose events nobody watches."""
+    result: RunResult | None = None
+    async for event in events:
+        if isinstance(event, FinalResult):
+            result = event.result
+    if result is None:  # pragma: no cover - a run always ends with FinalResult or raises
+        raise AiopsError("run ended without a result")
+    return result
