@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,10 +28,13 @@ class RunContext:
         usage: usage so far in this run.
         warnings: operator-facing warnings (skipped middleware, degraded store).
         state: scratch space for middleware that must share state within one run.
-        approved_calls: tool call ids a person approved (see the ``tool_approval`` middleware).
+
+    Approvals are not kept here: each approved call carries its own
+    :class:`~aiops_core.approval.Approval` (see :attr:`ToolInvocation.approved
+    <aiops_core.tools.ToolInvocation.approved>`), valid for that call on that resume only.
     """
 
-    run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    run_id: str = field(default_factory=lambda: os.urandom(16).hex())
     thread_id: str | None = None
     user: str | None = None
     tenant: str | None = None
@@ -41,7 +44,6 @@ class RunContext:
     usage: Usage = field(default_factory=Usage)
     warnings: list[str] = field(default_factory=list)
     state: dict[str, Any] = field(default_factory=dict)
-    approved_calls: set[str] = field(default_factory=set)
 
     @property
     def scope(self) -> str:

@@ -38,9 +38,9 @@ def test_list_shows_state_and_tools_of_each_server(config_file, capsys):
     out = capsys.readouterr().out
     lines = out.splitlines()
     assert lines[0].split() == ["SERVER", "TRANSPORT", "STATE", "TOOLS", "LAST", "ERROR"]
-    assert lines[1].split()[:4] == ["lab", "stdio", "healthy", "5"]
+    assert lines[1].split()[:4] == ["lab", "stdio", "healthy", "7"]
     assert lines[2].split()[:4] == ["gone", "http", "unhealthy", "0"]
-    assert "lab: crash, echo, garble, pid, sleep" in out
+    assert "lab: crash, echo, flood, flood_error, garble, pid, sleep" in out
 
 
 def test_list_json(config_file, capsys):
