@@ -51,7 +51,9 @@ class ChatView(APIView):
     Body: ``message`` (required), ``thread_id`` (continue a conversation), ``model`` (an LLM
     model's id, name or ``provider:name``; default: the conversation's or the default model),
     ``stream`` (``true``, or ``Accept: text/event-stream``: answer as server-sent events).
-    The answer is ``{thread_id, status, output, model, tool_calls, usage, warnings}``.
+    The answer is ``{thread_id, status, output, model, tool_calls, usage, warnings, pause_id,
+    pending_approval}`` (``pause_id`` and ``pending_approval`` are set when the turn paused for
+    approval).
     """
 
     permission_classes = [permissions.IsAuthenticated, TokenWritePermission, UseChatPermission]
@@ -93,9 +95,11 @@ class ChatView(APIView):
 class ChatApprovalView(APIView):
     """Decide on tool calls a turn paused for (the ``tool_approval`` middleware).
 
-    Body: ``thread_id`` and the ids from the paused answer's ``pending_approval`` list in
-    ``approve`` and/or ``reject`` (every pending call needs a decision). The answer is the
-    finished turn, like ``POST chat/``.
+    Body: ``thread_id``, the paused answer's ``pause_id``, and the ids from its
+    ``pending_approval`` list in ``approve`` and/or ``reject`` (every pending call needs a
+    decision). The answer is the finished turn, like ``POST chat/``. Decisions are used once: a
+    second request for the same pause (concurrent or later), or one for a pause the thread has
+    moved past, is a 409 and runs nothing.
     """
 
     permission_classes = [permissions.IsAuthenticated, TokenWritePermission, UseChatPermission]
@@ -110,6 +114,7 @@ class ChatApprovalView(APIView):
             chat = prepare_resume(
                 request.user,
                 data.get("thread_id"),
+                pause_id=data.get("pause_id"),
                 approve=data.get("approve", ()),
                 reject=data.get("reject", ()),
                 user_token=_user_token(request),

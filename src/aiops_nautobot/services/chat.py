@@ -50,6 +50,8 @@ class PreparedChat:
     new_thread: bool
     approve: tuple[str, ...] = ()
     reject: tuple[str, ...] = ()
+    pause_id: str | None = None
+    """The paused run the decisions are for (from the paused answer)."""
 
 
 def prepare_chat(
@@ -103,11 +105,16 @@ def prepare_resume(
     user: Any,
     thread_id: Any,
     *,
+    pause_id: Any = None,
     approve: Any = (),
     reject: Any = (),
     user_token: str | None = None,
 ) -> PreparedChat:
     """Validate a decision on a paused turn's tool calls (sync).
+
+    The decisions apply to the paused run ``pause_id`` only (the ``pause_id`` of the paused
+    answer): if the thread paused again since, or the run was resumed already, the engine
+    refuses them (HTTP 409), and no tool runs twice.
 
     Raises:
         ChatInputError: bad thread id or decision lists.
@@ -126,6 +133,10 @@ def prepare_resume(
         decisions.append(tuple(value))
     if not any(decisions):
         raise ChatInputError("Give the tool call ids to 'approve' and/or 'reject'")
+    if not isinstance(pause_id, str) or not _THREAD_ID.match(pause_id):
+        raise ChatInputError(
+            "'pause_id' must name the paused run: send the 'pause_id' of the paused answer"
+        )
     conversation = Conversation.objects.filter(thread_id=thread_id, owner=user).first()
     if conversation is None:
         raise ThreadAccessError(f"Conversation {thread_id!r} not found")
@@ -140,6 +151,7 @@ def prepare_resume(
         new_thread=False,
         approve=decisions[0],
         reject=decisions[1],
+        pause_id=pause_id,
     )
 
 
@@ -151,6 +163,7 @@ def run_resume(chat: PreparedChat, engine: EngineLoop | None = None) -> dict[str
         async with open_agent(chat.plan, engine) as agent:
             return await agent.resume(
                 thread_id=chat.thread_id,
+                pause_id=chat.pause_id,
                 approve=chat.approve,
                 reject=chat.reject,
                 user=chat.plan.user_key,
@@ -260,6 +273,7 @@ def reply_data(thread_id: str, result: Any) -> dict[str, Any]:
             "requests": usage.requests,
         },
         "warnings": list(result.warnings),
+        "pause_id": result.pending.pause_id if result.pending else None,
         "pending_approval": [
             {**_call_data(call), "reason": result.pending.reasons.get(call.id, "")}
             for call in (result.pending.calls if result.pending else [])

@@ -59,6 +59,7 @@ class ChatApprovalTest(APITestCase):
         [pending] = data["pending_approval"]
         self.assertEqual(pending["name"], "get_current_time")
         self.assertIn("needs approval", pending["reason"])
+        self.pause_id = data["pause_id"]
         return data["thread_id"], pending["id"]
 
     def test_approved_call_runs_and_the_turn_completes(self):
@@ -66,7 +67,9 @@ class ChatApprovalTest(APITestCase):
         response = self.post("chat", message="and now?", thread_id=thread_id)
         self.assertHttpStatus(response, 409)
         self.assertEqual(response.json()["error"], "approval_required")
-        response = self.post("chat-approve", thread_id=thread_id, approve=[call_id])
+        response = self.post(
+            "chat-approve", thread_id=thread_id, pause_id=self.pause_id, approve=[call_id]
+        )
         self.assertHttpStatus(response, 200)
         data = response.json()
         self.assertEqual((data["status"], data["pending_approval"]), ("completed", []))
@@ -77,23 +80,30 @@ class ChatApprovalTest(APITestCase):
 
     def test_rejected_call_reaches_the_model_as_an_error(self):
         thread_id, call_id = self.paused_turn()
-        data = self.post("chat-approve", thread_id=thread_id, reject=[call_id]).json()
+        data = self.post(
+            "chat-approve", thread_id=thread_id, pause_id=self.pause_id, reject=[call_id]
+        ).json()
         self.assertEqual(data["status"], "completed")
         self.assertIn("rejected by the user", data["output"])
 
     def test_bad_decisions_and_other_users_threads_are_refused(self):
         thread_id, call_id = self.paused_turn()
-        response = self.post("chat-approve", thread_id=thread_id, approve=["nope"])
+        response = self.post(
+            "chat-approve", thread_id=thread_id, pause_id=self.pause_id, approve=["nope"]
+        )
         self.assertHttpStatus(response, 409)
-        response = self.post("chat-approve", thread_id=thread_id)
+        response = self.post("chat-approve", thread_id=thread_id, pause_id=self.pause_id)
         self.assertHttpStatus(response, 400)
+        response = self.post("chat-approve", thread_id=thread_id, approve=[call_id])
+        self.assertHttpStatus(response, 400)
+        self.assertIn("pause_id", response.json()["detail"])
         other = get_user_model().objects.create_user(username="oscar")
         ObjectPermission.objects.get(name=CHAT_PERMISSION).users.add(other)
         token = Token.objects.create(user=other)
         url = reverse("plugins-api:aiops_nautobot-api:chat-approve")
         response = self.client.post(
             url,
-            {"thread_id": thread_id, "approve": [call_id]},
+            {"thread_id": thread_id, "pause_id": self.pause_id, "approve": [call_id]},
             format="json",
             HTTP_AUTHORIZATION=f"Token {token.key}",
         )

@@ -20,10 +20,18 @@ from typing import Any
 
 from django.test import Client
 from django.urls import reverse
-from nautobot.apps.testing import APITestCase
+from nautobot.apps.testing import APITestCase, APITransactionTestCase
 from nautobot.extras.models import Secret
 
-__all__ = ["BANNER", "AttackTestCase", "CaptureServer", "GarbageServer", "Recorded", "env_secret"]
+__all__ = [
+    "BANNER",
+    "AttackTestCase",
+    "AttackTransactionTestCase",
+    "CaptureServer",
+    "GarbageServer",
+    "Recorded",
+    "env_secret",
+]
 
 BANNER = "BANNER-of-the-answering-host-7f3a"
 """What the capture server answers with, in its body and a header: must never be echoed."""
@@ -139,11 +147,14 @@ def env_secret(name: str, variable: str) -> Secret:
     )
 
 
-class AttackTestCase(APITestCase):
+class AttackMixin:
     """The attacker: Nautobot's non-superuser test user, with a token and a UI session."""
 
     def setUp(self) -> None:
         super().setUp()
+        if self.user.is_superuser:  # Nautobot's API transaction test case makes one
+            self.user.is_superuser = False
+            self.user.save()
         self.assertFalse(self.user.is_superuser)
         # The UI forms get a session client of their own; the API client stays token-only, as
         # a script's would (a session would authenticate API calls before any token).
@@ -193,3 +204,11 @@ class AttackTestCase(APITestCase):
 
     def assertNothingRan(self) -> None:
         self.assertFalse(self.marker.exists(), "the would-be command ran")
+
+
+class AttackTestCase(AttackMixin, APITestCase):
+    """An attack inside one test transaction (the usual case)."""
+
+
+class AttackTransactionTestCase(AttackMixin, APITransactionTestCase):
+    """An attack with concurrent requests: each thread has its own database connection."""

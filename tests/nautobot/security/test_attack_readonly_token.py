@@ -40,7 +40,7 @@ class ReadOnlyTokenAttackTest(AttackTestCase):
         offline_model()
         self.add_permissions(CHAT)
         thread_id = self.api_post("chat", {"message": "hi"}).json()["thread_id"]
-        body = {"thread_id": thread_id, "approve": ["call_1"]}
+        body = {"thread_id": thread_id, "pause_id": "p-1", "approve": ["call_1"]}
         response = self.api_post("chat-approve", body, header=self.read_only)
         self.assertHttpStatus(response, 403)
         # With the writable token the request reaches the view (nothing awaits approval: 409).
