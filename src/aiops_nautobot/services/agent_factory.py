@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from aiops_core.middleware import MiddlewareSpec
 
 from ..choices import EnvironmentChoices
+from ..policy import check_middleware_config
 from ..settings import get_settings
 from .engine_loop import EngineLoop
 from .errors import NotConfiguredError
@@ -111,13 +112,22 @@ def plan_agent(
 
 
 def middleware_specs(row: LLMModel) -> tuple[MiddlewareSpec, ...]:
-    """Active middleware of a model, ordered by priority then type name."""
+    """Active middleware of a model, ordered by priority then type name.
+
+    Raises:
+        PolicyError: a middleware's config holds a URL outside the outbound policy (checked
+            again here: the row may predate the policy or have been written around it).
+    """
     rows = (
         row.middlewares.filter(is_active=True)
         .select_related("middleware_type")
         .order_by("priority", "middleware_type__name")
     )
-    return tuple(item.to_spec() for item in rows)
+    specs = []
+    for item in rows:
+        check_middleware_config(item.config or {}, what=f"middleware {item} config")
+        specs.append(item.to_spec())
+    return tuple(specs)
 
 
 # ---------------------------------------------------------------------------------- async half

@@ -255,6 +255,20 @@ class ChatAPITest(APITestCase):
                 self.assertHttpStatus(response, 400)
                 self.assertEqual(response.json()["error"], "bad_request")
 
+    def test_a_body_that_is_not_a_json_object_is_a_400_in_the_apps_shape(self):
+        offline_model()
+        for url in (self.url, reverse("plugins-api:aiops_nautobot-api:chat-approve")):
+            for raw in ('{"message": "unterminated', '["message", "hi"]', "42"):
+                with self.subTest(url=url, body=raw):
+                    response = self.client.post(
+                        url, raw, content_type="application/json", **self.header
+                    )
+                    self.assertHttpStatus(response, 400)
+                    body = response.json()
+                    self.assertEqual(set(body), {"error", "detail"})
+                    self.assertEqual(body["error"], "bad_request")
+                    self.assertIn("JSON object", body["detail"])
+
     def test_unknown_model_selector_is_the_callers_error(self):
         offline_model()
         response = self.chat(message="hi", model="nope")

@@ -175,6 +175,20 @@ class SecretExfiltrationAttackTest(AttackTestCase):
         self.assertFalse(MCPServer.objects.filter(name="exfil").exists())
         self.assertEqual(self.evil.requests, [])
 
+    def test_a_header_value_that_cannot_be_sent_never_reaches_last_error(self):
+        """A value with a line break makes the HTTP library refuse it, quoting it: not here."""
+        broken = env_secret("broken-headers", "AIOPS_ATTACK_BROKEN")
+        self.add_permissions("aiops_nautobot.change_mcpserver", "aiops_nautobot.view_mcpserver")
+        env = {"AIOPS_ATTACK_BROKEN": f'{{"X-Api-Key": "{KEY}\\n"}}'}
+        with CaptureServer(status=200) as legit, mock.patch.dict(os.environ, env):
+            server = MCPServer.objects.create(name="tools", url=legit.url, headers_secret=broken)
+            response = self.api_post("mcpserver-health-check", pk=server.pk)
+        self.assertEqual(response.json()["status"], "unhealthy")
+        self.assertNotIn(KEY, response.content.decode())
+        server.refresh_from_db()
+        self.assertNotIn(KEY, server.last_error)
+        self.assertEqual(server.last_error, "the request could not be sent")
+
     def test_unrelated_changes_need_no_secret_permission(self):
         self.add_permissions("aiops_nautobot.change_mcpserver", "aiops_nautobot.view_mcpserver")
         with CaptureServer(status=200) as legit:

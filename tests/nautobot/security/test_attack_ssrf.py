@@ -133,6 +133,19 @@ class SSRFAttackTest(AttackTestCase):
         response = self.api_post("llmmiddleware-list", {**body, "config": own})
         self.assertHttpStatus(response, 201)
 
+    def test_a_middleware_row_written_around_validation_stops_the_chat(self):
+        llm = offline_model(call_tools=[])
+        cache, _ = MiddlewareType.objects.get_or_create(name="cache")
+        LLMMiddleware.objects.create(
+            llm_model=llm,
+            middleware_type=cache,
+            config={"backend": "redis", "url": "redis://10.0.0.7:6379/0"},
+        )
+        self.add_permissions("aiops_nautobot.use_chat_conversation")
+        response = self.api_post("chat", {"message": "hi"})
+        self.assertHttpStatus(response, 503)
+        self.assertIn("allowed_urls']['redis']", response.json()["detail"])
+
     def test_rows_written_around_validation_are_refused_when_used(self):
         offline_model(call_tools=[])
         self.add_permissions(
