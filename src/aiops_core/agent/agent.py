@@ -20,6 +20,7 @@ from ..errors import (
     OutputValidationError,
     StoreUnavailableError,
     UserError,
+    format_validation_error,
 )
 from ..messages import (
     AssistantMessage,
@@ -428,10 +429,7 @@ class _Run:
         try:
             return adapter.validate_json(message.content)
         except ValidationError as err:
-            problem = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or 'output'}: {e['msg']}"
-                for e in err.errors()[:5]
-            )
+            problem = format_validation_error(err, root="output")
             if self.output_retry_used:
                 raise OutputValidationError(
                     f"The model's output does not match {self.agent._output_schema.name}: {problem}"  # type: ignore[union-attr]

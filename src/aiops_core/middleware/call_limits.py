@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import AsyncIterator
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field, field_validator
 
@@ -55,15 +55,12 @@ class ModelCallLimitConfig(MiddlewareConfig):
         return check_template(value, scope="run")
 
 
-class ModelCallLimitMiddleware(Middleware):
+class ModelCallLimitMiddleware(Middleware[ModelCallLimitConfig]):
     """Limits model calls per run and per thread."""
 
     name = "model_call_limit"
-    Config = ModelCallLimitConfig
-    config: ModelCallLimitConfig
 
-    def __init__(self, config: Any = None, context: Any = None) -> None:
-        super().__init__(config, context)
+    def setup(self) -> None:
         self.calls = 0
 
     def _exceeded(self, request: ModelRequest) -> str | None:
@@ -123,15 +120,12 @@ class ToolCallLimitConfig(MiddlewareConfig):
     )
 
 
-class ToolCallLimitMiddleware(Middleware):
+class ToolCallLimitMiddleware(Middleware[ToolCallLimitConfig]):
     """Limits tool calls per run and per thread, overall or per tool."""
 
     name = "tool_call_limit"
-    Config = ToolCallLimitConfig
-    config: ToolCallLimitConfig
 
-    def __init__(self, config: Any = None, context: Any = None) -> None:
-        super().__init__(config, context)
+    def setup(self) -> None:
         self.run_calls: Counter[str] = Counter()
         self.history_calls: Counter[str] | None = None
 

@@ -19,7 +19,7 @@ from .base import (
     wraps_stream,
     wraps_tool,
 )
-from .registry import masked_config, parse_middleware_config
+from .registry import parse_middleware_config
 
 __all__ = ["MiddlewareChain", "ResolvedSpec", "build_chain", "resolve_specs"]
 
@@ -129,7 +129,7 @@ class MiddlewareChain:
                 "priority": r.spec.priority,
                 "type": r.name,
                 "critical": r.spec.critical,
-                "config": masked_config(r.config),
+                "config": r.config.masked(),
             }
             for i, (r, _) in enumerate(self.entries, 1)
         ]

@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from typing import Any
 
 from pydantic import Field, field_validator
 
@@ -68,15 +67,12 @@ class PIIRedactionConfig(MiddlewareConfig):
         return check_template(value, type="x")
 
 
-class PIIRedactionMiddleware(Middleware):
+class PIIRedactionMiddleware(Middleware[PIIRedactionConfig]):
     """Redacts personal data and secrets (device-config passwords too) from input, tool results and output."""
 
     name = "pii_redaction"
-    Config = PIIRedactionConfig
-    config: PIIRedactionConfig
 
-    def __init__(self, config: Any = None, context: Any = None) -> None:
-        super().__init__(config, context)
+    def setup(self) -> None:
         self.types = self.config.enabled_types()
         self.redacted = 0
         self._seen: dict[int, tuple[Message, Message]] = {}

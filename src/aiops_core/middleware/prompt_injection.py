@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any, Literal, cast
+from typing import Literal, cast
 
 from pydantic import Field, field_validator
 
@@ -119,15 +119,12 @@ class PromptInjectionConfig(MiddlewareConfig):
         return value
 
 
-class PromptInjectionMiddleware(Middleware):
+class PromptInjectionMiddleware(Middleware[PromptInjectionConfig]):
     """Blocks, flags or strips prompt-injection attempts in user input and tool results."""
 
     name = "prompt_injection"
-    Config = PromptInjectionConfig
-    config: PromptInjectionConfig
 
-    def __init__(self, config: Any = None, context: Any = None) -> None:
-        super().__init__(config, context)
+    def setup(self) -> None:
         # id(original) -> (original, what the model sees); the original is kept so ids stay unique.
         self._seen: dict[int, tuple[Message, Message]] = {}
 

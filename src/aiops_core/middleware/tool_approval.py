@@ -42,12 +42,10 @@ class ToolApprovalConfig(MiddlewareConfig):
         return check_template(value, tool="x")
 
 
-class ToolApprovalMiddleware(Middleware):
+class ToolApprovalMiddleware(Middleware[ToolApprovalConfig]):
     """Pauses the run until a person approves tool calls that write."""
 
     name = "tool_approval"
-    Config = ToolApprovalConfig
-    config: ToolApprovalConfig
 
     def needs_approval(self, invocation: ToolInvocation) -> bool:
         """Whether this call must be approved by a person before it runs."""

@@ -14,7 +14,7 @@ import logging
 import re
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field, field_validator
 
@@ -88,15 +88,12 @@ class ValidationConfig(MiddlewareConfig):
         return check_template(value, type="x")
 
 
-class ValidationMiddleware(Middleware):
+class ValidationMiddleware(Middleware[ValidationConfig]):
     """Input checks (empty, length, deny patterns) and output checks (redact or block secrets)."""
 
     name = "validation"
-    Config = ValidationConfig
-    config: ValidationConfig
 
-    def __init__(self, config: Any = None, context: Any = None) -> None:
-        super().__init__(config, context)
+    def setup(self) -> None:
         self.deny = _compile(self.config.deny_patterns, "deny_patterns")
         self.extra = _compile(self.config.output_patterns, "output_patterns")
         self._checked: UserMessage | None = None
