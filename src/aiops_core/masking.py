@@ -81,7 +81,7 @@ def is_secret_name(name: str) -> bool:
     return any(pair in _SECRET_PAIRS for pair in pairwise(words))
 
 
-_QUERY_ITEM = re.compile(r"(?P<lead>[?&;])(?P<name>[^=&;#]+)=(?P<value>[^&;#]*)")
+_QUERY_ITEM = re.compile(r"(?P<lead>[?&;])(?P<name>[^=&;#?]++)=(?P<value>[^&;#]*+)")
 
 
 def mask_url(url: str) -> str:

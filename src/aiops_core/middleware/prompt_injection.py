@@ -77,7 +77,9 @@ CATEGORIES: dict[str, tuple[re.Pattern[str], ...]] = {
         ),
         re.compile(r"\[/?(?:INST|SYS)\]|<</?SYS>>|</?(?:system|instructions?)>", _I),
         re.compile(
-            r"^[ \t]*(?:#{2,}|-{3,}|={3,})?[ \t]*(?:system|assistant)[ \t]*:", _I | re.MULTILINE
+            # Possessive: two optional runs of blanks must not trade characters (cubic time).
+            r"^[ \t]*+(?:(?:#{2,}+|-{3,}+|={3,}+)[ \t]*+)?(?:system|assistant)[ \t]*+:",
+            _I | re.MULTILINE,
         ),
         re.compile(r"```\s*system\b", _I),
     ),
