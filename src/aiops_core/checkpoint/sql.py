@@ -31,6 +31,7 @@ from ..errors import (
 )
 from ..messages import Message
 from .base import (
+    Clock,
     Thread,
     ThreadInfo,
     ThreadPage,
@@ -90,6 +91,8 @@ class SQLStore:
             lose the last fraction of a second of turns, never corrupt or reorder them. Appends
             get several times faster on busy disks.
         engine_options: extra keyword arguments for ``sqlalchemy.create_engine``.
+        clock: the time source of the stored timestamps and the TTL (microseconds since the
+            epoch); tests pass a fake one.
 
     The password in ``url`` never appears in ``repr()``, logs or error messages.
     """
@@ -104,7 +107,9 @@ class SQLStore:
         pool_size: int = 10,
         durable: bool = True,
         engine_options: Mapping[str, Any] | None = None,
+        clock: Clock = now_micros,
     ) -> None:
+        self.clock = clock
         self.url = normalise_url(url)
         self._sqlite = self.url.get_backend_name() == "sqlite"
         if schema is not None and self._sqlite:
@@ -223,7 +228,7 @@ class SQLStore:
             CheckpointThread.metadata.create_all(conn, tables=_TABLES, checkfirst=True)
 
     def _cutoff(self) -> int | None:
-        return None if self._ttl is None else now_micros() - self._ttl
+        return None if self._ttl is None else self.clock() - self._ttl
 
     # ------------------------------------------------------------------ protocol
     async def load(self, thread_id: str, *, owner: str | None = None) -> Thread | None:
@@ -302,7 +307,7 @@ class SQLStore:
         metadata: dict[str, Any] | None,
         expected_count: int | None,
     ) -> ThreadInfo:
-        now, count = now_micros(), len(records)
+        now, count = self.clock(), len(records)
         if not self._sqlite and self._ttl is None and not metadata:
             info = self._append_postgres(thread_id, records, owner, title, model, expected_count)
             if info is not None:
@@ -352,7 +357,7 @@ class SQLStore:
             "owner": owner,
             "title": title,
             "model": model,
-            "now": now_micros(),
+            "now": self.clock(),
             "n": len(records),
             "expected": expected_count,
             "records": records,
@@ -413,7 +418,7 @@ class SQLStore:
 
     async def prune(self, older_than: timedelta) -> int:
         """Delete threads idle longer than ``older_than``; returns how many."""
-        cutoff = now_micros() - int(older_than.total_seconds() * 1_000_000)
+        cutoff = self.clock() - int(older_than.total_seconds() * 1_000_000)
         return await self._run(self._prune, cutoff)
 
     def _prune(self, cutoff: int) -> int:
