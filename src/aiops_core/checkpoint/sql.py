@@ -240,34 +240,30 @@ class SQLStore:
             return self._load_postgres(thread_id, owner)
         with self._engine.connect() as conn:
             row = conn.execute(self._sql.info, {"tid": thread_id}).first()
-            cutoff = self._cutoff()
-            if row is None or (cutoff is not None and row.updated < cutoff):
+            info = self._live_info(thread_id, row, owner)
+            if info is None:
                 return None
-            info = _info(thread_id, row)
-            check_owner(info, owner)
             # Rows past the count belong to a turn committed after the thread row was read.
-            params = {"tid": thread_id, "count": row.message_count}
+            params = {"tid": thread_id, "count": info.message_count}
             records = conn.execute(self._sql.messages, params).scalars().all()
-        if len(records) != row.message_count:
-            raise CorruptThreadError(
-                thread_id, f"{row.message_count} messages recorded, {len(records)} found"
-            )
-        return Thread(info, decode_messages(thread_id, records))
+        return _thread(info, records)
 
     def _load_postgres(self, thread_id: str, owner: str | None) -> Thread | None:
         with self._autocommit.connect() as conn:
             row = conn.execute(self._sql.pg_load, {"tid": thread_id}).first()
+        info = self._live_info(thread_id, row, owner)
+        if row is None or info is None:
+            return None
+        return _thread(info, row.records)
+
+    def _live_info(self, thread_id: str, row: Any, owner: str | None) -> ThreadInfo | None:
+        """The thread's info from its row; ``None`` when absent or expired; the owner checked."""
         cutoff = self._cutoff()
         if row is None or (cutoff is not None and row.updated < cutoff):
             return None
         info = _info(thread_id, row)
         check_owner(info, owner)
-        records = row.records
-        if len(records) != row.message_count:
-            raise CorruptThreadError(
-                thread_id, f"{row.message_count} messages recorded, {len(records)} found"
-            )
-        return Thread(info, decode_messages(thread_id, records))
+        return info
 
     async def append(
         self,
@@ -479,6 +475,15 @@ def _info(
         message_count=row.message_count,
         metadata=decode_metadata(thread_id, row.metadata_json) if metadata is None else metadata,
     )
+
+
+def _thread(info: ThreadInfo, records: Sequence[bytes | str]) -> Thread:
+    """A loaded thread, refusing one whose message rows do not match its count."""
+    if len(records) != info.message_count:
+        raise CorruptThreadError(
+            info.thread_id, f"{info.message_count} messages recorded, {len(records)} found"
+        )
+    return Thread(info, decode_messages(info.thread_id, records))
 
 
 def _listed_info(thread_id: str, row: Row[*tuple[Any, ...]]) -> ThreadInfo:

@@ -6,6 +6,9 @@ import json
 import re
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import replace
+from functools import partial
+
+from pydantic import AfterValidator
 
 from ..messages import (
     AssistantMessage,
@@ -17,7 +20,14 @@ from ..messages import (
 )
 from ..providers.base import ModelStreamEvent, ResponseDone, TextDelta
 
-__all__ = ["check_template", "estimate_tokens", "map_content", "message_text", "rewrite_stream"]
+__all__ = [
+    "check_template",
+    "estimate_tokens",
+    "map_content",
+    "message_text",
+    "rewrite_stream",
+    "template",
+]
 
 _PEM_BEGIN = "-----BEGIN "
 _PEM_MARK = re.compile(r"\n|-----BEGIN |-----END ")
@@ -107,3 +117,11 @@ def check_template(value: str, **names: str) -> str:
         allowed = ", ".join("{" + n + "}" for n in names) or "no placeholders"
         raise ValueError(f"invalid template {value!r} ({err!r}); it may use {allowed}") from None
     return value
+
+
+def template(**names: str) -> AfterValidator:
+    """Validation of a config field that is a ``str.format`` template using only ``names``.
+
+    ``reason: Annotated[str, template(tool="x")] = "Tool {tool!r} needs approval"``
+    """
+    return AfterValidator(partial(check_template, **names))

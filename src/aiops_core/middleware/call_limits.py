@@ -16,16 +16,16 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import AsyncIterator
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from .._types import ModelHandler, StreamHandler, ToolHandler
 from ..errors import UsageLimitExceeded
 from ..messages import AssistantMessage, ToolResultMessage, Usage
 from ..providers.base import ModelRequest, ModelResponse, ModelStreamEvent
 from ..tools import ToolInvocation, tool_error
-from ._text import check_template
+from ._text import template
 from .base import Middleware, MiddlewareConfig, response_events
 
 __all__ = [
@@ -44,15 +44,10 @@ class ModelCallLimitConfig(MiddlewareConfig):
         None, ge=1, description="model calls per thread (None: no limit)"
     )
     on_limit: Literal["end", "raise"] = Field("end", description="end with `message`, or raise")
-    message: str = Field(
+    message: Annotated[str, template(scope="run")] = Field(
         "I have reached the limit of model calls for this {scope}, so I stop here.",
         description="final answer when ending; {scope} is 'run' or 'conversation'",
     )
-
-    @field_validator("message")
-    @classmethod
-    def _message_template(cls, value: str) -> str:
-        return check_template(value, scope="run")
 
 
 class ModelCallLimitMiddleware(Middleware[ModelCallLimitConfig]):

@@ -16,15 +16,16 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from .._types import StreamHandler, ToolHandler
 from ..messages import Message, ToolResultMessage, UserMessage
 from ..providers.base import ModelRequest, ModelResponse, ModelStreamEvent
 from ..tools import ToolInvocation
 from ._patterns import redact
-from ._text import check_template, map_content, rewrite_stream
+from ._text import map_content, rewrite_stream, template
 from .base import Middleware, MiddlewareConfig
 
 __all__ = ["PIIRedactionConfig", "PIIRedactionMiddleware"]
@@ -46,7 +47,9 @@ class PIIRedactionConfig(MiddlewareConfig):
     redact_input: bool = Field(True, description="user messages sent to the model")
     redact_tool_results: bool = Field(True, description="tool results (also as stored)")
     redact_output: bool = Field(True, description="the model's answer")
-    placeholder: str = Field("[REDACTED:{type}]", description="replacement; {type} is the type")
+    placeholder: Annotated[str, template(type="x")] = Field(
+        "[REDACTED:{type}]", description="replacement; {type} is the type"
+    )
 
     def enabled_types(self) -> list[str]:
         names = (
@@ -60,11 +63,6 @@ class PIIRedactionConfig(MiddlewareConfig):
             "mac_address",
         )
         return [n for n in names if getattr(self, n)]
-
-    @field_validator("placeholder")
-    @classmethod
-    def _placeholder_template(cls, value: str) -> str:
-        return check_template(value, type="x")
 
 
 class PIIRedactionMiddleware(Middleware[PIIRedactionConfig]):

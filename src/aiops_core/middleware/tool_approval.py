@@ -11,14 +11,15 @@ the agent stores the turn and returns ``RunResult(status="pending_approval", pen
 from __future__ import annotations
 
 from fnmatch import fnmatchcase
+from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from .._types import ToolHandler
 from ..errors import ApprovalRequired
 from ..messages import ToolResultMessage
 from ..tools import ToolInvocation
-from ._text import check_template
+from ._text import template
 from .base import Middleware, MiddlewareConfig
 
 __all__ = ["ToolApprovalConfig", "ToolApprovalMiddleware"]
@@ -32,14 +33,9 @@ class ToolApprovalConfig(MiddlewareConfig):
     exempt: list[str] = Field(
         default_factory=list, description="tool-name globs that never need it"
     )
-    reason: str = Field(
+    reason: Annotated[str, template(tool="x")] = Field(
         "Tool {tool!r} changes data and needs approval", description="shown to the approver; {tool}"
     )
-
-    @field_validator("reason")
-    @classmethod
-    def _reason_template(cls, value: str) -> str:
-        return check_template(value, tool="x")
 
 
 class ToolApprovalMiddleware(Middleware[ToolApprovalConfig]):

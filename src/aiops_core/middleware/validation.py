@@ -14,7 +14,7 @@ import logging
 import re
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
@@ -23,7 +23,7 @@ from ..errors import ContentBlockedError
 from ..messages import ImagePart, UserMessage
 from ..providers.base import ModelRequest, ModelResponse, ModelStreamEvent
 from ._patterns import PATTERNS, redact
-from ._text import check_template, rewrite_stream
+from ._text import rewrite_stream, template
 from .base import Middleware, MiddlewareConfig
 
 __all__ = ["ValidationConfig", "ValidationMiddleware"]
@@ -64,7 +64,7 @@ class ValidationConfig(MiddlewareConfig):
     output_patterns: list[str] = Field(
         default_factory=list, description="extra regexes checked in the answer"
     )
-    replacement: str = Field(
+    replacement: Annotated[str, template(type="x")] = Field(
         "[REDACTED:{type}]", description="replacement text; {type} is the type"
     )
 
@@ -81,11 +81,6 @@ class ValidationConfig(MiddlewareConfig):
         if unknown:
             raise ValueError(f"unknown types {unknown}; known: {', '.join(_KNOWN_TYPES)}")
         return value
-
-    @field_validator("replacement")
-    @classmethod
-    def _replacement_template(cls, value: str) -> str:
-        return check_template(value, type="x")
 
 
 class ValidationMiddleware(Middleware[ValidationConfig]):
