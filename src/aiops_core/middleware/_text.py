@@ -6,9 +6,6 @@ import json
 import re
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import replace
-from functools import partial
-
-from pydantic import AfterValidator
 
 from ..messages import (
     AssistantMessage,
@@ -18,15 +15,14 @@ from ..messages import (
     UserMessage,
     content_text,
 )
-from ..providers.base import ModelStreamEvent, ResponseDone, TextDelta
+from ..providers.base import ModelResponse, ModelStreamEvent, ResponseDone, TextDelta
 
 __all__ = [
-    "check_template",
     "estimate_tokens",
     "map_content",
     "message_text",
+    "rewrite_response",
     "rewrite_stream",
-    "template",
 ]
 
 _PEM_BEGIN = "-----BEGIN "
@@ -99,29 +95,16 @@ async def rewrite_stream(
             if pending:
                 yield TextDelta(fn(pending))
                 pending, lines_end, held = "", 0, -1
-            message = event.response.message
-            content = fn(message.content)
-            if content != message.content:
-                message = message.model_copy(update={"content": content})
-                event = ResponseDone(replace(event.response, message=message))
-            yield event
+            changed = rewrite_response(event.response, fn)
+            yield event if changed is None else ResponseDone(changed)
         else:
             yield event
 
 
-def check_template(value: str, **names: str) -> str:
-    """Validate a ``str.format`` template that may use only ``names`` (for config validators)."""
-    try:
-        value.format(**names)
-    except (KeyError, IndexError, ValueError) as err:
-        allowed = ", ".join("{" + n + "}" for n in names) or "no placeholders"
-        raise ValueError(f"invalid template {value!r} ({err!r}); it may use {allowed}") from None
-    return value
-
-
-def template(**names: str) -> AfterValidator:
-    """Validation of a config field that is a ``str.format`` template using only ``names``.
-
-    ``reason: Annotated[str, template(tool="x")] = "Tool {tool!r} needs approval"``
-    """
-    return AfterValidator(partial(check_template, **names))
+def rewrite_response(response: ModelResponse, fn: Callable[[str], str]) -> ModelResponse | None:
+    """The response with ``fn`` applied to its text; ``None`` when that changes nothing."""
+    message = response.message
+    content = fn(message.content)
+    if content == message.content:
+        return None
+    return replace(response, message=message.model_copy(update={"content": content}))

@@ -25,7 +25,7 @@ from ..errors import UsageLimitExceeded
 from ..messages import AssistantMessage, ToolResultMessage, Usage
 from ..providers.base import ModelRequest, ModelResponse, ModelStreamEvent
 from ..tools import ToolInvocation, tool_error
-from ._text import template
+from ._fields import template
 from .base import Middleware, MiddlewareConfig, response_events
 
 __all__ = [

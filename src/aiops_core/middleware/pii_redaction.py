@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from typing import Annotated
 
 from pydantic import Field
@@ -24,8 +23,9 @@ from .._types import StreamHandler, ToolHandler
 from ..messages import Message, ToolResultMessage, UserMessage
 from ..providers.base import ModelRequest, ModelResponse, ModelStreamEvent
 from ..tools import ToolInvocation
+from ._fields import template
 from ._patterns import redact
-from ._text import map_content, rewrite_stream, template
+from ._text import map_content, rewrite_response, rewrite_stream
 from .base import Middleware, MiddlewareConfig
 
 __all__ = ["PIIRedactionConfig", "PIIRedactionMiddleware"]
@@ -110,10 +110,7 @@ class PIIRedactionMiddleware(Middleware[PIIRedactionConfig]):
     ) -> ModelResponse | None:
         if not self.config.redact_output or not self.types:
             return None
-        content = self.redact(response.message.content)
-        if content == response.message.content:
-            return None
-        return replace(response, message=response.message.model_copy(update={"content": content}))
+        return rewrite_response(response, self.redact)
 
     async def wrap_model_stream(
         self, request: ModelRequest, call_next: StreamHandler

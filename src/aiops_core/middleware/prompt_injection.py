@@ -19,15 +19,16 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Literal, cast
+from typing import Annotated, Literal, cast
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from .._types import ToolHandler
 from ..errors import ContentBlockedError
 from ..messages import Message, ToolResultMessage, UserMessage
 from ..providers.base import ModelRequest
 from ..tools import ToolInvocation, tool_error
+from ._fields import names_from
 from ._text import map_content
 from .base import Middleware, MiddlewareConfig
 
@@ -108,17 +109,9 @@ class PromptInjectionConfig(MiddlewareConfig):
     )
     check_user_input: bool = True
     check_tool_results: bool = True
-    categories: list[str] = Field(
+    categories: Annotated[list[str], names_from(CATEGORIES, "categories")] = Field(
         default_factory=lambda: list(CATEGORIES), description="heuristics used"
     )
-
-    @field_validator("categories")
-    @classmethod
-    def _known(cls, value: list[str]) -> list[str]:
-        unknown = sorted(set(value) - set(CATEGORIES))
-        if unknown:
-            raise ValueError(f"unknown categories {unknown}; known: {', '.join(CATEGORIES)}")
-        return value
 
 
 class PromptInjectionMiddleware(Middleware[PromptInjectionConfig]):

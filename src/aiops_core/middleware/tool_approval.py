@@ -19,7 +19,7 @@ from .._types import ToolHandler
 from ..errors import ApprovalRequired
 from ..messages import ToolResultMessage
 from ..tools import ToolInvocation
-from ._text import template
+from ._fields import template
 from .base import Middleware, MiddlewareConfig
 
 __all__ = ["ToolApprovalConfig", "ToolApprovalMiddleware"]
