@@ -78,7 +78,7 @@ class Middleware(Generic[ConfigT]):
         super().__init_subclass__(**kwargs)
         if "Config" in vars(cls):
             return
-        for base in getattr(cls, "__orig_bases__", ()):
+        for base in vars(cls).get("__orig_bases__", ()):  # this class's own bases only
             args = get_args(base)
             origin = get_origin(base)
             if (

@@ -436,3 +436,32 @@ async def test_stream_only_middleware_takes_part_in_complete_calls() -> None:
     result = await Agent(Script("hey").model, middleware=[Shout]).run("x")
     assert result.output == "hey!"
     assert await _stream_text(Agent(Script("hey").model, middleware=[Shout])) == "hey!"
+
+
+def test_the_type_parameter_is_the_config_schema_and_setup_prepares_each_instance() -> None:
+    class LimitConfig(MiddlewareConfig):
+        limit: int = 3
+
+    class OtherConfig(LimitConfig):
+        other: bool = True
+
+    class Limit(Middleware[LimitConfig]):
+        def setup(self) -> None:
+            self.left = self.config.limit
+
+    class Explicit(Limit):
+        Config = OtherConfig
+
+    class Inherited(Explicit):
+        pass
+
+    class Plain(Middleware):
+        pass
+
+    assert Limit.Config is LimitConfig and Limit().left == 3
+    assert Limit(LimitConfig(limit=5)).left == 5
+    assert Explicit.Config is Inherited.Config is OtherConfig
+    assert Plain.Config is MiddlewareConfig
+    assert resolve_specs([MiddlewareSpec(Limit, config={"limit": 7})])[0].config == LimitConfig(
+        limit=7
+    )
