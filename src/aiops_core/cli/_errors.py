@@ -103,6 +103,7 @@ def describe(err: BaseException, ctx: ErrorContext | None = None) -> tuple[str, 
         ProviderConnectionError,
         ProviderTimeoutError,
         StoreUnavailableError,
+        ThreadAccessError,
         UnknownNameError,
         UserError,
     )
@@ -120,7 +121,8 @@ def describe(err: BaseException, ctx: ErrorContext | None = None) -> tuple[str, 
             ExitCode.FAILURE,
         )
     text = str(err)
-    code = ExitCode.USAGE if isinstance(err, UserError) else ExitCode.FAILURE
+    # Another owner's thread is a request to change, not a failure of the system.
+    code = ExitCode.USAGE if isinstance(err, (UserError, ThreadAccessError)) else ExitCode.FAILURE
     if isinstance(err, MaxStepsExceeded):
         steps = f"{ctx.max_steps} model calls" if ctx.max_steps else "its model calls"
         text = (

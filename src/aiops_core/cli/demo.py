@@ -33,7 +33,7 @@ SYSTEM = (
     "answer briefly from their results. Resolve 'that device' and 'its address' from the "
     "conversation so far."
 )
-MIDDLEWARE = (
+MIDDLEWARE: tuple[tuple[str, int, dict[str, Any]], ...] = (
     ("logging", 10, {"level": "INFO"}),
     ("pii_redaction", 22, {}),
 )

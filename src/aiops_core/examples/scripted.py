@@ -86,7 +86,8 @@ class ScriptedNetOpsModel:
         last_user = max(
             (i for i, m in enumerate(messages) if isinstance(m, UserMessage)), default=-1
         )
-        question = messages[last_user].text.lower() if last_user >= 0 else ""
+        asked = messages[last_user] if last_user >= 0 else None
+        question = asked.text.lower() if isinstance(asked, UserMessage) else ""
         history, turn = messages[:last_user], messages[last_user + 1 :]
         results = _results(turn)
         step = sum(1 for m in turn if isinstance(m, AssistantMessage)) + 1
