@@ -10,8 +10,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import IntEnum
+from typing import TYPE_CHECKING
 
-__all__ = ["ErrorContext", "ExitCode", "describe", "guess_provider"]
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
+__all__ = ["ErrorContext", "ExitCode", "describe", "format_validation_error", "guess_provider"]
 
 
 class ExitCode(IntEnum):
@@ -72,6 +76,20 @@ _REWRITES = (
     (re.compile(r"get_chat_model\('([\w.-]+):<(\w+)>'\)"), r"--model \1:<\2>"),
     (re.compile(r"raise max_steps"), "raise --max-steps (or max_steps in the config file)"),
 )
+
+
+def format_validation_error(err: ValidationError, *, root: str = "value") -> str:
+    """Every problem of a pydantic ``ValidationError`` on one line: ``loc: msg; loc: msg``.
+
+    Input values are never shown (they may be secrets).
+    """
+    # The format of aiops_core.errors.format_validation_error (being added on another branch).
+    parts = []
+    for item in err.errors(include_url=False, include_input=False):
+        where = ".".join(str(part) for part in item["loc"]) or root
+        why = "unknown key" if item["type"] == "extra_forbidden" else item["msg"]
+        parts.append(f"{where}: {why}")
+    return "; ".join(parts)
 
 
 def guess_provider(model: str) -> str | None:
