@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from aiops_core.cli import build_parser
+from tests.mcp_servers.support import free_port
 
 from .conftest import Aiops
 
@@ -131,11 +132,7 @@ def test_closed_output_pipe_is_quiet(tmp_path: Path) -> None:
 
 def test_connection_failures_name_the_url_and_the_setting(aiops: Aiops, tmp_path: Path) -> None:
     """Issue 15: connection errors and timeouts should name the URL, seconds and setting."""
-    import socket
-
-    with socket.socket() as sock:  # a port nobody listens on
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()  # nobody listens there
     config = tmp_path / "aiops.toml"
     config.write_text(
         f'model = "openai:gpt-4o-mini"\n[model_options]\nbase_url = "http://127.0.0.1:{port}/v1"\n'
@@ -164,11 +161,7 @@ def test_timeouts_name_the_seconds_and_the_setting(aiops: Aiops, tmp_path: Path)
 
 
 def test_store_unavailable_says_what_to_change(aiops: Aiops) -> None:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     out = aiops(
         "run", "hi", "--thread", "t1", "--store", f"redis://127.0.0.1:{port}/2", check=False
     )
@@ -221,11 +214,7 @@ def test_mcp_servers_starting_show_progress(aiops: Aiops, tmp_path: Path) -> Non
 
 def test_warnings_are_printed_once(aiops: Aiops, tmp_path: Path) -> None:
     """Issue 15: a warning was both logged and printed from the result."""
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     config = tmp_path / "aiops.toml"
     config.write_text(
         '[[middleware]]\ntype = "cache"\npriority = 40\n'
