@@ -147,7 +147,7 @@ def describe(err: BaseException, ctx: ErrorContext | None = None) -> tuple[str, 
             f"The run used {steps} without reaching a final answer: allow more with "
             "--max-steps N (or max_steps in the config file), or offer the model fewer tools"
         )
-    elif isinstance(err, ApprovalStateError) and "awaiting approval" in text:
+    elif isinstance(err, ApprovalStateError) and ("awaiting" in text or "agent.resume" in text):
         text = f"{text.split(':', 1)[0]}: {_approval_hint(ctx)}"
     elif isinstance(err, UnknownNameError) and err.kind == "provider" and ctx.model:
         model = ctx.model
