@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tomllib
@@ -114,17 +115,21 @@ def test_store_url_mistakes_are_explained(aiops: Aiops, url: str, expected: str)
 
 def test_closed_output_pipe_is_quiet(tmp_path: Path) -> None:
     """Issue 15: ``aiops providers --json | head`` printed a BrokenPipeError."""
-    proc = subprocess.Popen(
+    import fcntl
+
+    read_end, write_end = os.pipe()
+    # A small pipe (Linux F_SETPIPE_SZ): the output cannot all fit before the reader leaves.
+    fcntl.fcntl(write_end, 1031, 4096)
+    with subprocess.Popen(
         [sys.executable, "-m", "aiops_core.cli", "providers", "--json"],
-        stdout=subprocess.PIPE,
+        stdout=write_end,
         stderr=subprocess.PIPE,
         cwd=tmp_path,
-        bufsize=0,
-    )
-    with proc:
-        assert proc.stdout is not None and proc.stderr is not None
-        proc.stdout.read(1)
-        proc.stdout.close()
+    ) as proc:
+        os.close(write_end)
+        with os.fdopen(read_end, "rb") as reader:
+            assert reader.read(1) == b"{"
+        assert proc.stderr is not None
         err = proc.stderr.read().decode()
         assert proc.wait(timeout=30) == 141
     assert err == ""
