@@ -51,6 +51,15 @@ def time_server(status: str = "healthy", name: str = "time") -> MCPServer:
     )
 
 
+def checkpoint_store() -> Any:
+    """The engine's checkpoint store for the configured URL (the engine keeps it open)."""
+    return with_store(_itself)
+
+
+async def _itself(store: Any) -> Any:
+    return store
+
+
 def load_thread(thread_id: str) -> Any:
     """The thread as the engine's store holds it (``None`` when absent)."""
     return with_store(lambda store: store.load(thread_id))

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, Engine, make_url
 
+from .._extras import missing_extra
 from ..errors import (
     ConflictError,
     CorruptThreadError,
@@ -31,6 +32,7 @@ from ..errors import (
 )
 from ..messages import Message
 from .base import (
+    Clock,
     Thread,
     ThreadInfo,
     ThreadPage,
@@ -71,6 +73,12 @@ def normalise_url(url: str | URL) -> URL:
     if backend in ("postgres", "postgresql"):
         return parsed.set(drivername="postgresql+psycopg")
     if backend == "sqlite":
+        if parsed.host:  # sqlite://aiops.db: the file name landed in the host part
+            raise UserError(
+                f"Invalid SQLite URL 'sqlite://{parsed.host}{'/' + parsed.database if parsed.database else ''}': "
+                "use three slashes for a relative path (sqlite:///aiops.db) or four for an "
+                "absolute one (sqlite:////var/lib/aiops/threads.db)"
+            )
         return parsed
     raise UserError(f"SQLStore supports sqlite and postgresql URLs, not {backend!r}")
 
@@ -91,6 +99,8 @@ class SQLStore:
             lose the last fraction of a second of turns, never corrupt or reorder them. Appends
             get several times faster on busy disks.
         engine_options: extra keyword arguments for ``sqlalchemy.create_engine``.
+        clock: the time source of the stored timestamps and the TTL (microseconds since the
+            epoch); tests pass a fake one.
 
     The password in ``url`` never appears in ``repr()``, logs or error messages.
     """
@@ -105,7 +115,9 @@ class SQLStore:
         pool_size: int = 10,
         durable: bool = True,
         engine_options: Mapping[str, Any] | None = None,
+        clock: Clock = now_micros,
     ) -> None:
+        self.clock = clock
         self.url = normalise_url(url)
         self._sqlite = self.url.get_backend_name() == "sqlite"
         if schema is not None and self._sqlite:
@@ -139,7 +151,12 @@ class SQLStore:
             options.setdefault("pool_size", pool_size)
             options.setdefault("max_overflow", 0)
             options.setdefault("pool_pre_ping", False)
-        engine = sa.create_engine(self.url, **options)
+        try:
+            engine = sa.create_engine(self.url, **options)
+        except ModuleNotFoundError as err:
+            raise missing_extra(err, f"The {self.url.get_backend_name()} store") from None
+        except sa_exc.ArgumentError as err:
+            raise UserError(f"{self!r}: {err}") from None
         if self.schema:
             engine = engine.execution_options(schema_translate_map={None: self.schema})
         if self._sqlite:
@@ -224,7 +241,7 @@ class SQLStore:
             CheckpointThread.metadata.create_all(conn, tables=_TABLES, checkfirst=True)
 
     def _cutoff(self) -> int | None:
-        return None if self._ttl is None else now_micros() - self._ttl
+        return None if self._ttl is None else self.clock() - self._ttl
 
     # ------------------------------------------------------------------ protocol
     async def load(self, thread_id: str, *, owner: str | None = None) -> Thread | None:
@@ -236,34 +253,30 @@ class SQLStore:
             return self._load_postgres(thread_id, owner)
         with self._engine.connect() as conn:
             row = conn.execute(self._sql.info, {"tid": thread_id}).first()
-            cutoff = self._cutoff()
-            if row is None or (cutoff is not None and row.updated < cutoff):
+            info = self._live_info(thread_id, row, owner)
+            if info is None:
                 return None
-            info = _info(thread_id, row)
-            check_owner(info, owner)
             # Rows past the count belong to a turn committed after the thread row was read.
-            params = {"tid": thread_id, "count": row.message_count}
+            params = {"tid": thread_id, "count": info.message_count}
             records = conn.execute(self._sql.messages, params).scalars().all()
-        if len(records) != row.message_count:
-            raise CorruptThreadError(
-                thread_id, f"{row.message_count} messages recorded, {len(records)} found"
-            )
-        return Thread(info, decode_messages(thread_id, records))
+        return _thread(info, records)
 
     def _load_postgres(self, thread_id: str, owner: str | None) -> Thread | None:
         with self._autocommit.connect() as conn:
             row = conn.execute(self._sql.pg_load, {"tid": thread_id}).first()
+        info = self._live_info(thread_id, row, owner)
+        if row is None or info is None:
+            return None
+        return _thread(info, row.records)
+
+    def _live_info(self, thread_id: str, row: Any, owner: str | None) -> ThreadInfo | None:
+        """The thread's info from its row; ``None`` when absent or expired; the owner checked."""
         cutoff = self._cutoff()
         if row is None or (cutoff is not None and row.updated < cutoff):
             return None
         info = _info(thread_id, row)
         check_owner(info, owner)
-        records = row.records
-        if len(records) != row.message_count:
-            raise CorruptThreadError(
-                thread_id, f"{row.message_count} messages recorded, {len(records)} found"
-            )
-        return Thread(info, decode_messages(thread_id, records))
+        return info
 
     async def append(
         self,
@@ -298,7 +311,7 @@ class SQLStore:
         metadata: dict[str, Any] | None,
         expected: _Expected,
     ) -> ThreadInfo:
-        now, count = now_micros(), len(records)
+        now, count = self.clock(), len(records)
         expected_count = expected.count
         if not self._sqlite and self._ttl is None and not metadata and expected.only_absent:
             info = self._append_postgres(thread_id, records, owner, title, model, expected)
@@ -355,7 +368,7 @@ class SQLStore:
             "owner": owner,
             "title": title,
             "model": model,
-            "now": now_micros(),
+            "now": self.clock(),
             "n": len(records),
             "expected": expected_count,
             "absent": list(expected.metadata),
@@ -417,7 +430,7 @@ class SQLStore:
 
     async def prune(self, older_than: timedelta) -> int:
         """Delete threads idle longer than ``older_than``; returns how many."""
-        cutoff = now_micros() - int(older_than.total_seconds() * 1_000_000)
+        cutoff = self.clock() - int(older_than.total_seconds() * 1_000_000)
         return await self._run(self._prune, cutoff)
 
     def _prune(self, cutoff: int) -> int:
@@ -489,6 +502,15 @@ def _info(
         message_count=row.message_count,
         metadata=decode_metadata(thread_id, row.metadata_json) if metadata is None else metadata,
     )
+
+
+def _thread(info: ThreadInfo, records: Sequence[bytes | str]) -> Thread:
+    """A loaded thread, refusing one whose message rows do not match its count."""
+    if len(records) != info.message_count:
+        raise CorruptThreadError(
+            info.thread_id, f"{info.message_count} messages recorded, {len(records)} found"
+        )
+    return Thread(info, decode_messages(info.thread_id, records))
 
 
 def _listed_info(thread_id: str, row: Row[*tuple[Any, ...]]) -> ThreadInfo:
