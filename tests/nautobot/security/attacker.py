@@ -202,6 +202,20 @@ class AttackMixin:
         for phrase in phrases:
             self.assertIn(phrase, text)
 
+    def victim(self, username: str = "victim") -> tuple[Any, dict[str, str]]:
+        """Another user who may chat (an ObjectPermission ``chat``), and their token header."""
+        from django.contrib.auth import get_user_model
+        from django.contrib.contenttypes.models import ContentType
+        from nautobot.users.models import ObjectPermission, Token
+
+        from aiops_nautobot.models import Conversation
+
+        user = get_user_model().objects.create_user(username=username)
+        permission = ObjectPermission.objects.create(name="chat", actions=["use_chat"])
+        permission.object_types.add(ContentType.objects.get_for_model(Conversation))
+        permission.users.add(user)
+        return user, {"HTTP_AUTHORIZATION": f"Token {Token.objects.create(user=user).key}"}
+
     def assertNothingRan(self) -> None:
         self.assertFalse(self.marker.exists(), "the would-be command ran")
 

@@ -11,10 +11,9 @@ and snapshots, which these tests read.
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from nautobot.extras.models import JobLogEntry, ObjectChange
-from nautobot.users.models import ObjectPermission, Token
+from nautobot.users.models import ObjectPermission
 
 from aiops_nautobot.models import Conversation
 
@@ -32,11 +31,7 @@ class ChangeLogLeakAttackTest(AttackTestCase):
         super().setUp()
         offline_model(call_tools=[], answer="noted")
         # The victim chats twice (a create and an update of the record).
-        self.victim = get_user_model().objects.create_user(username="victim")
-        permission = ObjectPermission.objects.create(name="chat", actions=["use_chat"])
-        permission.object_types.add(ContentType.objects.get_for_model(Conversation))
-        permission.users.add(self.victim)
-        header = {"HTTP_AUTHORIZATION": f"Token {Token.objects.create(user=self.victim).key}"}
+        self.victim_user, header = self.victim()
         first = self.api_post("chat", {"message": PRIVATE}, header=header).json()
         self.api_post("chat", {"message": PRIVATE, "thread_id": first["thread_id"]}, header=header)
         self.thread_id = first["thread_id"]

@@ -11,10 +11,6 @@ from __future__ import annotations
 
 from unittest import mock
 
-from django.contrib.auth import get_user_model
-from django.contrib.contenttypes.models import ContentType
-from nautobot.users.models import ObjectPermission, Token
-
 from aiops_nautobot.models import Conversation
 
 from ..engine_fixtures import app_settings, load_thread, offline_model
@@ -28,13 +24,8 @@ class ThreadSquatAttackTest(AttackTestCase):
     def setUp(self):
         super().setUp()
         offline_model(call_tools=[], answer="noted")
-        victim = get_user_model().objects.create_user(username="victim")
-        permission = ObjectPermission.objects.create(name="chat", actions=["use_chat"])
-        permission.object_types.add(ContentType.objects.get_for_model(Conversation))
-        permission.users.add(victim)
-        header = {"HTTP_AUTHORIZATION": f"Token {Token.objects.create(user=victim).key}"}
+        self.victim_user, header = self.victim()
         self.victims = self.api_post("chat", {"message": "my notes"}, header=header).json()
-        self.victim = victim
         self.add_permissions(
             CHAT,
             "aiops_nautobot.add_conversation",
@@ -48,7 +39,7 @@ class ThreadSquatAttackTest(AttackTestCase):
     def assertVictimsThreadIntact(self):
         thread = load_thread(self.victims["thread_id"])
         self.assertIsNotNone(thread)
-        self.assertEqual(thread.info.owner, str(self.victim.pk))
+        self.assertEqual(thread.info.owner, str(self.victim_user.pk))
         self.assertEqual(thread.messages[0].text, "my notes")
 
     def test_thread_id_cannot_be_changed_through_the_api(self):
