@@ -54,6 +54,8 @@ CLOSE_ITERATOR_TIMEOUT = 5.0
 NOT_RUNNING = "The aiops engine loop is not running; try again"
 MAX_BATCH = 1024
 """Most stream items handed to the sync consumer at once."""
+BATCH_PATIENCE = 4
+"""Loop turns a batch waits for a running producer's next item (a few microseconds each)."""
 
 
 class EngineTimeoutError(AiopsError, TimeoutError):
@@ -328,7 +330,7 @@ async def _receive_batch(
     """Wait for the next entry, then take what a running producer adds (one hand-off per batch).
 
     After the first entry the producer gets the loop back between takes, so a fast producer
-    fills the batch (up to the buffer size) while a slow one costs a single extra step.
+    fills the batch (up to the buffer size), while one waiting on I/O costs a few loop turns.
 
     Raises:
         TimeoutError: nothing arrived within ``limit`` seconds.
@@ -339,16 +341,16 @@ async def _receive_batch(
         except anyio.EndOfStream:
             return [("closed", None)]
     most = min(receive.statistics().max_buffer_size, MAX_BATCH)
-    while len(batch) < most:
+    idle = 0
+    while len(batch) < most and idle < BATCH_PATIENCE:
         try:
             batch.append(receive.receive_nowait())
+            idle = 0
         except anyio.EndOfStream:
             break
         except anyio.WouldBlock:
-            await anyio.lowlevel.checkpoint()  # let the producer add the next entry
-            stats = receive.statistics()
-            if not stats.current_buffer_used and not stats.tasks_waiting_send:
-                break
+            idle += 1
+            await anyio.lowlevel.checkpoint()  # let a running producer add the next entry
     return batch
 
 
