@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .messages import Usage
+
+if TYPE_CHECKING:
+    from ._types import ModelHandler
 
 __all__ = ["RunContext"]
 
@@ -29,6 +32,8 @@ class RunContext:
         warnings: operator-facing warnings (skipped middleware, degraded store).
         state: scratch space for middleware that must share state within one run.
         approved_calls: tool call ids a person approved (see the ``tool_approval`` middleware).
+        model_call: the run's model call through its middleware chain (set by the agent; MCP
+            sampling requests made during the run's tool calls use it).
     """
 
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
@@ -42,6 +47,7 @@ class RunContext:
     warnings: list[str] = field(default_factory=list)
     state: dict[str, Any] = field(default_factory=dict)
     approved_calls: set[str] = field(default_factory=set)
+    model_call: ModelHandler | None = field(default=None, repr=False, compare=False)
 
     @property
     def scope(self) -> str:

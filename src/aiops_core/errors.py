@@ -33,7 +33,8 @@ Every error the engine raises derives from :class:`AiopsError`::
     └── MCPError                   an MCP server failed
         ├── MCPConnectionError
         ├── MCPTimeoutError        an MCP request did not finish in time
-        └── MCPToolError           an MCP tool returned an error result
+        ├── MCPToolError           an MCP tool returned an error result
+        └── MCPAuthorizationError  the server wants OAuth authorization first (HTTP 401)
 
 :class:`ApprovalRequired` is not an error: it is the control-flow signal a middleware raises to pause
 a run until a person approves a tool call.
@@ -56,6 +57,7 @@ __all__ = [
     "ContextLengthError",
     "CorruptThreadError",
     "LimitError",
+    "MCPAuthorizationError",
     "MCPConnectionError",
     "MCPError",
     "MCPTimeoutError",
@@ -272,6 +274,20 @@ class MCPTimeoutError(MCPError):
 
 class MCPToolError(MCPError):
     """An MCP tool returned an error result (``isError``); the message carries the server's text."""
+
+
+class MCPAuthorizationError(MCPError):
+    """An MCP server requires OAuth authorization that the client does not (yet) have.
+
+    The message reads ``authorization required for server 'X'`` followed by what to do; the
+    ``hint`` attribute holds that advice alone.
+    """
+
+    def __init__(self, server: str, hint: str = "") -> None:
+        self.hint = hint
+        text = f"authorization required for server {server!r}" + (f": {hint}" if hint else "")
+        Exception.__init__(self, text)
+        self.server = server
 
 
 class ApprovalRequired(AiopsError):

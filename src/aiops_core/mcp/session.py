@@ -22,9 +22,18 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from ..errors import MCPConnectionError, MCPError, MCPTimeoutError, MCPToolError
+from ..context import RunContext
+from ..errors import (
+    MCPAuthorizationError,
+    MCPConnectionError,
+    MCPError,
+    MCPTimeoutError,
+    MCPToolError,
+)
+from .callbacks import ClientFeatures, RunBinding, session_callbacks
 from .config import MCPServerConfig
 from .convert import error_text
+from .resources import ServerResources
 from .status import Backoff, ServerState, ServerStatus
 from .transport import TransportFactory, open_transport
 
@@ -32,6 +41,9 @@ if TYPE_CHECKING:
     import mcp_types
     from mcp import ClientSession
     from mcp.client.session import MessageHandlerFnT
+    from mcp.shared.dispatcher import ProgressFnT
+
+    from .auth import AuthWatch
 
 __all__ = ["ServerSession", "describe_error"]
 
@@ -92,6 +104,7 @@ class _Connection:
     dead_reason: str | None = None
     recorded: bool = False
     startup: anyio.CancelScope | None = None
+    deadline: anyio.CancelScope | None = None
 
     def kill(self, reason: str) -> None:
         if self.dead_reason is None:
@@ -112,6 +125,7 @@ class ServerSession:
         backoff: reconnect delays.
         ping_interval: seconds between keep-alive pings on an idle connection (``None``: never).
         client_name: the client name sent in the handshake.
+        features: what the client offers the server (elicitation, sampling, roots, OAuth).
     """
 
     def __init__(
@@ -124,6 +138,7 @@ class ServerSession:
         backoff: Backoff | None = None,
         ping_interval: float | None = 60.0,
         client_name: str = "aiops",
+        features: ClientFeatures | None = None,
     ) -> None:
         self.config = config
         self.name = config.name
@@ -150,6 +165,16 @@ class ServerSession:
         self.first_attempt = anyio.Event()
         """Set once the first connection attempt has succeeded or failed."""
         self._refresh_lock = anyio.Lock()
+        self.features = features or ClientFeatures()
+        self.binding = RunBinding()
+        """Agent runs with tool calls in flight here (elicitation and sampling answer for them)."""
+        self.resources = ServerResources(self)
+        """This server's resources and the client's subscriptions to them."""
+        self.authorizing = False
+        """A person is signing in to this server right now."""
+        self.auth_required = False
+        """The last attempt failed because the server wants authorization."""
+        self._auth: AuthWatch | None = None
 
     def __repr__(self) -> str:
         return f"ServerSession(name={self.name!r}, state={self.state.value!r})"
@@ -178,6 +203,7 @@ class ServerSession:
             last_check=self.last_check,
             failures=self.failures,
             connected_since=self.connected_since if self.healthy else None,
+            auth_required=self.auth_required,
         )
 
     def offered_tools(self) -> list[mcp_types.Tool]:
@@ -235,7 +261,7 @@ class ServerSession:
             except Exception as err:
                 if not conn.recorded:
                     conn.recorded = True
-                    self._record_failure(conn.dead_reason or describe_error(err))
+                    self._record_failure(conn.dead_reason or self._failure(err))
             finally:
                 self._conn = None
                 self.first_attempt.set()
@@ -250,7 +276,13 @@ class ServerSession:
         from mcp import ClientSession, Implementation
 
         async with AsyncExitStack() as stack:
-            read, write = await stack.enter_async_context(self._factory(self.config))
+            watch = self._auth_watch(conn)
+            transport = (
+                self._factory(self.config)
+                if watch is None
+                else self._factory(self.config, auth=watch)
+            )
+            read, write = await stack.enter_async_context(transport)
             session = await stack.enter_async_context(
                 ClientSession(
                     _WatchedStream(read, conn.kill),
@@ -258,23 +290,28 @@ class ServerSession:
                     read_timeout_seconds=self.config.timeout,
                     message_handler=self._message_handler(conn),
                     client_info=Implementation(name=self._client_name, version="1"),
+                    **session_callbacks(self.config, self.features, self.binding),
                 )
             )
             tools: list[mcp_types.Tool] = []
             with anyio.CancelScope() as conn.startup:
-                try:
-                    with anyio.fail_after(self._startup_timeout):
-                        await session.initialize()
-                        tools = await _list_all_tools(session)
-                except TimeoutError:
+                conn.deadline = anyio.CancelScope(
+                    deadline=anyio.current_time() + self._startup_timeout
+                )
+                with conn.deadline:
+                    await session.initialize()
+                    tools = await _list_all_tools(session)
+                    await self._after_handshake(session)
+                if conn.deadline.cancelled_caught:
                     raise MCPConnectionError(
                         f"no answer to the handshake within {self._startup_timeout}s",
                         server=self.name,
-                    ) from None
-            conn.startup = None
+                    )
+            conn.startup = conn.deadline = None
             if conn.dead_reason is not None:
                 raise MCPConnectionError(conn.dead_reason, server=self.name)
             conn.session = session
+            self.auth_required = False
             self._tools, self._tools_at, self._tools_stale = tools, anyio.current_time(), False
             self.failures, self.last_error, self.last_check = 0, None, _now()
             self.connected_since = self.last_check
@@ -305,6 +342,20 @@ class ServerSession:
         else:
             self.last_check = _now()
 
+    async def _after_handshake(self, session: ClientSession) -> None:
+        """Per-connection setup after the handshake: log level, resource subscriptions."""
+        import mcp_types
+
+        caps = session.server_capabilities
+        if self.config.log_level and caps is not None and caps.logging is not None:
+            await session.send_request(
+                mcp_types.SetLevelRequest(
+                    params=mcp_types.SetLevelRequestParams(level=self.config.log_level)
+                ),
+                mcp_types.EmptyResult,
+            )
+        await self.resources.restore(session)
+
     def _message_handler(self, conn: _Connection) -> MessageHandlerFnT:
         async def handle(message: Any) -> None:
             import mcp_types
@@ -314,8 +365,64 @@ class ServerSession:
             elif isinstance(message, mcp_types.ToolListChangedNotification):
                 log.debug("MCP server %r: tool list changed", self.name)
                 self.invalidate()
+            else:
+                await self.resources.notify(message)
 
         return handle
+
+    # ------------------------------------------------------------------ authorization
+    def _auth_watch(self, conn: _Connection) -> AuthWatch | None:
+        """The HTTP auth of this server (OAuth provider, if configured, inside a 401 watch).
+
+        Built once per server, so what the SDK discovered and the tokens it holds survive
+        reconnections. A person signing in does not count against the handshake timeout.
+        """
+        if self.config.transport == "stdio":
+            return None
+        from .auth import AuthWatch, build_auth
+        from .tokens import ServerTokenStorage
+
+        if self._auth is None:
+            inner = None
+            if self.config.oauth is not None:
+                storage = ServerTokenStorage(
+                    self.features.token_store, self.name, self.config.endpoint
+                )
+                authorizer = self.features.authorizer
+                inner = build_auth(
+                    self.name,
+                    self.config.endpoint,
+                    self.config.oauth,
+                    storage,
+                    _Signing(self, authorizer) if authorizer is not None else None,
+                )
+            self._auth = AuthWatch(inner)
+        self._auth.challenged, self._auth.error = False, None
+        return self._auth
+
+    def _failure(self, err: BaseException) -> str:
+        """Why a connection attempt failed, naming an authorization problem as such."""
+        auth = _find(err, MCPAuthorizationError)
+        watch = self._auth
+        if auth is None and watch is not None:
+            if isinstance(watch.error, MCPAuthorizationError):
+                auth = watch.error
+            elif watch.challenged or watch.error is not None:
+                auth = self._auth_error()
+        self.auth_required = auth is not None
+        return str(auth) if auth is not None else describe_error(err)
+
+    def _auth_error(self) -> MCPAuthorizationError:
+        watch = self._auth
+        if self.config.oauth is None:
+            return MCPAuthorizationError(
+                self.name,
+                "the server answered HTTP 401; configure 'oauth' (or 'auth_token') for it",
+            )
+        detail = describe_error(watch.error) if watch is not None and watch.error else ""
+        return MCPAuthorizationError(
+            self.name, f"the sign-in did not succeed ({detail})" if detail else "sign in again"
+        )
 
     # ------------------------------------------------------------------ tools
     async def tools(self) -> list[mcp_types.Tool]:
@@ -346,11 +453,28 @@ class ServerSession:
 
     # ------------------------------------------------------------------ calls
     async def call_tool(
-        self, name: str, arguments: dict[str, Any], *, call_timeout: float | None = None
+        self,
+        name: str,
+        arguments: dict[str, Any],
+        *,
+        call_timeout: float | None = None,
+        progress: ProgressFnT | None = None,
+        context: RunContext | None = None,
     ) -> mcp_types.CallToolResult:
         """Call a tool on this server.
 
+        Cancelling the caller cancels the request on the server too (``notifications/cancelled``).
+
+        Args:
+            name: the server's name for the tool.
+            arguments: its arguments.
+            call_timeout: seconds to wait (default: the server's ``timeout``).
+            progress: ``async (progress, total, message)`` for the server's progress notifications.
+            context: the agent run making the call; the server's elicitation and sampling
+                requests during the call are answered in its name.
+
         Raises:
+            MCPAuthorizationError: the server wants (new) authorization.
             MCPConnectionError: the server is down, or the connection died during the call.
             MCPTimeoutError: no answer within ``call_timeout`` (default: the server's ``timeout``).
             MCPToolError: the tool returned an error result.
@@ -359,15 +483,16 @@ class ServerSession:
         from mcp import MCPError as SdkError
         from mcp_types import CONNECTION_CLOSED, REQUEST_TIMEOUT
 
-        conn = self._conn
-        session = conn.session if conn is not None else None
-        if conn is None or session is None or conn.dead_reason is not None:
-            why = f" ({self.last_error})" if self.last_error else ""
-            raise MCPConnectionError(f"not connected{why}; try again later", server=self.name)
+        session, conn = self._live()
         limit = call_timeout or self.config.timeout
         try:
-            result = await session.call_tool(name, arguments, read_timeout_seconds=limit)
+            with self.binding.bind(context):
+                result = await session.call_tool(
+                    name, arguments, read_timeout_seconds=limit, progress_callback=progress
+                )
         except SdkError as err:
+            if self._auth is not None and self._auth.challenged:
+                raise self._auth_error() from err
             if err.code == CONNECTION_CLOSED:
                 conn.kill(f"connection lost during a call to {name!r}")
                 raise MCPConnectionError(
@@ -390,6 +515,17 @@ class ServerSession:
         if result.is_error:
             raise MCPToolError(f"tool {name!r} failed: {error_text(result)}", server=self.name)
         return result
+
+    def _live(self) -> tuple[ClientSession, _Connection]:
+        """The live session, or :class:`MCPConnectionError` (:class:`MCPAuthorizationError`)."""
+        conn = self._conn
+        session = conn.session if conn is not None else None
+        if conn is None or session is None or conn.dead_reason is not None:
+            if self.auth_required and self.last_error:
+                raise MCPAuthorizationError(self.name, self.last_error.split(": ", 1)[-1])
+            why = f" ({self.last_error})" if self.last_error else ""
+            raise MCPConnectionError(f"not connected{why}; try again later", server=self.name)
+        return session, conn
 
     async def ping(self) -> None:
         """Send an MCP ping on the live connection (raises :class:`MCPConnectionError`)."""
@@ -417,6 +553,47 @@ async def _list_all_tools(session: ClientSession) -> list[mcp_types.Tool]:
         result = await session.list_tools(params=PaginatedRequestParams(cursor=result.next_cursor))
         tools.extend(result.tools)
     return tools
+
+
+class _Signing:
+    """Wraps the authorizer: while a person signs in, the handshake timeout is suspended."""
+
+    def __init__(self, session: ServerSession, inner: Any) -> None:
+        self._session = session
+        self._inner = inner
+
+    async def authorize(self, server: str, url: str) -> Any:
+        session = self._session
+        conn: _Connection | None = session._conn
+        scope = conn.deadline if conn is not None else None
+        if scope is not None:
+            scope.deadline = float("inf")
+        session.authorizing = True
+        try:
+            return await self._inner.authorize(server, url)
+        finally:
+            session.authorizing = False
+            if scope is not None:
+                scope.deadline = anyio.current_time() + session._startup_timeout
+
+
+def _find(
+    err: BaseException | None, kind: type[MCPAuthorizationError]
+) -> MCPAuthorizationError | None:
+    """The first exception of ``kind`` in ``err``, its causes and exception groups."""
+    seen: set[int] = set()
+    stack = [err]
+    while stack:
+        item = stack.pop()
+        if item is None or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, kind):
+            return item
+        if isinstance(item, BaseExceptionGroup):
+            stack.extend(item.exceptions)
+        stack.extend((item.__cause__, item.__context__))
+    return None
 
 
 def describe_error(err: BaseException) -> str:

@@ -1,8 +1,9 @@
 """Transports: turn an :class:`MCPServerConfig` into the SDK's read/write stream pair.
 
-A transport factory is ``factory(config) -> async context manager of (read, write)``. The pool
-uses :func:`open_transport` unless given another one, which is how tests plug in the SDK's
-in-memory transport (see :func:`memory_transport`) without a process or a socket.
+A transport factory is ``factory(config, *, auth=None) -> async context manager of (read, write)``
+(``auth`` is passed, as an ``httpx2.Auth``, only to HTTP servers). The pool uses
+:func:`open_transport` unless given another one, which is how tests plug in the SDK's in-memory
+transport (see :func:`memory_transport`) without a process or a socket.
 """
 
 from __future__ import annotations
@@ -16,14 +17,13 @@ from typing import TYPE_CHECKING, Any, TextIO, TypeAlias
 from .config import MCPServerConfig
 
 if TYPE_CHECKING:
+    import httpx2
     from mcp.client._transport import TransportStreams
 
 __all__ = ["TransportFactory", "memory_transport", "open_transport"]
 
-TransportFactory: TypeAlias = (
-    "Callable[[MCPServerConfig], AbstractAsyncContextManager[TransportStreams]]"
-)
-"""``factory(config)`` -> an async context manager yielding the ``(read, write)`` streams."""
+TransportFactory: TypeAlias = "Callable[..., AbstractAsyncContextManager[TransportStreams]]"
+"""``factory(config, *, auth=None)`` -> an async context manager yielding ``(read, write)``."""
 
 
 def _errlog() -> TextIO:
@@ -37,8 +37,13 @@ def _errlog() -> TextIO:
 
 
 @asynccontextmanager
-async def open_transport(config: MCPServerConfig) -> AsyncIterator[TransportStreams]:
-    """Open the transport described by ``config`` (stdio, streamable HTTP or SSE)."""
+async def open_transport(
+    config: MCPServerConfig, *, auth: httpx2.Auth | None = None
+) -> AsyncIterator[TransportStreams]:
+    """Open the transport described by ``config`` (stdio, streamable HTTP or SSE).
+
+    ``auth`` (HTTP only) authenticates every request, e.g. an OAuth provider.
+    """
     if config.transport == "stdio":
         from mcp.client.stdio import StdioServerParameters, stdio_client
 
@@ -78,6 +83,7 @@ async def open_transport(config: MCPServerConfig) -> AsyncIterator[TransportStre
             headers=config.request_headers(),
             timeout=config.timeout,
             httpx_client_factory=factory,
+            auth=auth,
         ) as streams:
             yield streams
         return
@@ -86,7 +92,7 @@ async def open_transport(config: MCPServerConfig) -> AsyncIterator[TransportStre
 
     async with (
         httpx2.AsyncClient(
-            headers=config.request_headers(), timeout=timeout, verify=config.verify_tls
+            headers=config.request_headers(), timeout=timeout, verify=config.verify_tls, auth=auth
         ) as client,
         streamable_http_client(config.endpoint, http_client=client) as streams,
     ):
@@ -101,10 +107,12 @@ def memory_transport(servers: Mapping[str, Any]) -> TransportFactory:
             low-level ``Server``). Other names fall through to :func:`open_transport`.
     """
 
-    def factory(config: MCPServerConfig) -> AbstractAsyncContextManager[TransportStreams]:
+    def factory(
+        config: MCPServerConfig, *, auth: httpx2.Auth | None = None
+    ) -> AbstractAsyncContextManager[TransportStreams]:
         server = servers.get(config.name)
         if server is None:
-            return open_transport(config)
+            return open_transport(config, auth=auth)
         from mcp.client._memory import InMemoryTransport
 
         return InMemoryTransport(server)
