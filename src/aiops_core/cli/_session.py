@@ -69,8 +69,11 @@ async def open_agent(args: argparse.Namespace, stack: AsyncExitStack) -> tuple[A
         tools.extend(inventory_tools())
     if config.mcp_servers:
         from ..mcp import MCPClientPool
+        from ._mcp import pool_options
 
-        pool = await stack.enter_async_context(MCPClientPool(config.mcp_server_configs()))
+        pool = await stack.enter_async_context(
+            MCPClientPool(config.mcp_server_configs(), **pool_options())
+        )
         tools.append(pool)
     model_spec = args.model or config.model
     model = get_chat_model(model_spec, **config.model_options)

@@ -37,9 +37,18 @@ def test_list_shows_state_and_tools_of_each_server(config_file, capsys):
     assert main(["mcp", "list", "--config", str(config_file)]) == 1  # one server is down
     out = capsys.readouterr().out
     lines = out.splitlines()
-    assert lines[0].split() == ["SERVER", "TRANSPORT", "STATE", "TOOLS", "LAST", "ERROR"]
-    assert lines[1].split()[:4] == ["lab", "stdio", "healthy", "5"]
-    assert lines[2].split()[:4] == ["gone", "http", "unhealthy", "0"]
+    assert lines[0].split() == [
+        "SERVER",
+        "TRANSPORT",
+        "STATE",
+        "TOOLS",
+        "RESOURCES",
+        "PROMPTS",
+        "LAST",
+        "ERROR",
+    ]
+    assert lines[1].split()[:6] == ["lab", "stdio", "healthy", "5", "0", "0"]
+    assert lines[2].split()[:6] == ["gone", "http", "unhealthy", "0", "0", "0"]
     assert "lab: crash, echo, garble, pid, sleep" in out
 
 
