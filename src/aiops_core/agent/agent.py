@@ -347,6 +347,7 @@ class _Run:
     ) -> AsyncIterator[AgentEvent]:
         agent = self.agent
         call_model = chain.model_handler(agent.model.complete)
+        self.ctx.model_call = call_model  # MCP sampling during this run's tool calls
         stream_model = chain.stream_handler(agent.model.stream) if self.streaming else None
         tools = {t.name: t for t in await agent.list_tools(self.ctx.warnings)}
         definitions = [t.definition() for t in tools.values()]

@@ -142,7 +142,6 @@ class MCPClientPool:
         )
         if token_store is not None:
             self.features.token_store = token_store
-        self._resource_tools = build_resource_tools(self) if resource_tools else []
         self._sessions: dict[str, ServerSession] = {
             c.name: ServerSession(
                 c,
@@ -157,6 +156,7 @@ class MCPClientPool:
             for c in configs
         }
         self._startup_timeout = startup_timeout
+        self._resource_tools = build_resource_tools(self) if resource_tools else []
         self._tg: anyio.abc.TaskGroup | None = None
         self._state = "new"
         self._cache_key: tuple[int, ...] | None = None

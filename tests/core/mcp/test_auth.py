@@ -1,0 +1,119 @@
+"""OAuth through the pool against a real OAuth-protected MCP server (the SDK's server auth).
+
+The server (``tests/mcp_servers/oauth_server.py``) registers clients dynamically, consents at once
+(like a person clicking "Allow"), issues expiring tokens with refresh tokens, and counts what it
+did at ``/stats``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import anyio
+import pytest
+from tests.mcp_servers.support import FAST, HttpServer, OAuthServer, browser
+
+from aiops_core.errors import MCPAuthorizationError
+from aiops_core.mcp import FileTokenStore, LoopbackAuthorizer, MCPClientPool, MemoryTokenStore
+
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
+
+
+@pytest.fixture
+def oauth_server() -> Iterator[OAuthServer]:
+    server = OAuthServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+def pool(config, **options) -> MCPClientPool:
+    return MCPClientPool([config], ping_interval=None, **{**FAST, **options})
+
+
+async def test_sign_in_then_reuse_the_stored_tokens(
+    oauth_server: OAuthServer, tmp_path: Path, caplog
+):
+    caplog.set_level(logging.DEBUG)
+    store = FileTokenStore(tmp_path / "tokens.json")
+    config = oauth_server.config()
+    async with pool(config, token_store=store, authorizer=LoopbackAuthorizer(browser)) as first:
+        assert first.session("secure").healthy, first.status()
+        client_id = (await first.call_tool("secure", "whoami", {})).content[0].text
+    record = json.loads((tmp_path / "tokens.json").read_text())["secure"]
+    assert record["resource"] == "http://127.0.0.1:%d/mcp" % oauth_server.port
+    assert record["client"]["client_id"] == client_id  # registered dynamically
+    assert record["tokens"]["access_token"] and record["tokens"]["refresh_token"]
+    assert oauth_server.stats()["authorizations"] == 1
+
+    # A later process: the stored tokens work without anybody signing in.
+    async with pool(config, token_store=store) as second:
+        assert second.session("secure").healthy, second.status()
+        assert (await second.call_tool("secure", "whoami", {})).content[0].text == client_id
+    assert oauth_server.stats()["authorizations"] == 1
+
+    # Tokens never reach the logs.
+    for secret in (record["tokens"]["access_token"], record["tokens"]["refresh_token"]):
+        assert secret not in caplog.text
+
+
+async def test_an_expired_stored_token_is_refreshed_not_signed_in_again(tmp_path: Path):
+    server = OAuthServer("--expires-in", "2")
+    server.start()
+    try:
+        store = FileTokenStore(tmp_path / "tokens.json")
+        config = server.config()
+        async with pool(config, token_store=store, authorizer=LoopbackAuthorizer(browser)) as p:
+            assert p.session("secure").healthy
+        await anyio.sleep(2.5)
+        async with pool(config, token_store=store) as later:  # nobody could sign in now
+            assert later.session("secure").healthy, later.status()
+        stats = server.stats()
+    finally:
+        server.stop()
+    assert (stats["authorizations"], stats["refreshes"]) == (1, 1)
+
+
+async def test_without_a_sign_in_the_server_reports_authorization_required(oauth_server):
+    async with pool(oauth_server.config(), token_store=MemoryTokenStore()) as p:
+        (status,) = p.status()
+        assert status.auth_required
+        assert status.last_error.startswith("authorization required for server 'secure'")
+        assert "aiops mcp login secure" in status.last_error
+        with pytest.raises(
+            MCPAuthorizationError, match="authorization required for server 'secure'"
+        ):
+            await p.call_tool("secure", "whoami", {})
+    assert oauth_server.stats()["authorizations"] == 0
+
+
+async def test_a_refused_sign_in_is_reported_as_such(tmp_path: Path):
+    server = OAuthServer("--deny")
+    server.start()
+    try:
+        config = server.config()
+        async with pool(config, authorizer=LoopbackAuthorizer(browser, timeout=10)) as p:
+            (status,) = p.status()
+    finally:
+        server.stop()
+    assert status.auth_required
+    assert "authorization required for server 'secure'" in status.last_error
+    assert "access_denied" in status.last_error
+
+
+async def test_a_401_without_oauth_settings_says_authorization_required():
+    server = HttpServer(token="right")
+    server.start()
+    try:
+        async with MCPClientPool([server.config(health_check=None)], **FAST) as p:
+            (status,) = p.status()
+    finally:
+        server.stop()
+    assert status.auth_required
+    assert status.last_error == (
+        "authorization required for server 'web': the server answered HTTP 401; "
+        "configure 'oauth' (or 'auth_token') for it"
+    )
