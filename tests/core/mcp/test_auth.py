@@ -44,7 +44,7 @@ async def test_sign_in_then_reuse_the_stored_tokens(
         assert first.session("secure").healthy, first.status()
         client_id = (await first.call_tool("secure", "whoami", {})).content[0].text
     record = json.loads((tmp_path / "tokens.json").read_text())["secure"]
-    assert record["resource"] == "http://127.0.0.1:%d/mcp" % oauth_server.port
+    assert record["resource"] == f"{oauth_server.url}/mcp"
     assert record["client"]["client_id"] == client_id  # registered dynamically
     assert record["tokens"]["access_token"] and record["tokens"]["refresh_token"]
     assert oauth_server.stats()["authorizations"] == 1
