@@ -118,9 +118,8 @@ def test_aiops_run_asks_a_servers_question_on_the_terminal(tmp_path, monkeypatch
     import json
     import sys
 
-    from tests.mcp_servers.support import SERVERS
-
     from aiops_core.cli import main
+    from tests.mcp_servers.support import SERVERS
 
     config = tmp_path / "aiops.toml"
     config.write_text(
