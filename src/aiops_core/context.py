@@ -34,6 +34,10 @@ class RunContext:
         approved_calls: tool call ids a person approved (see the ``tool_approval`` middleware).
         model_call: the run's model call through its middleware chain (set by the agent; MCP
             sampling requests made during the run's tool calls use it).
+        input_answers: answers a person gave to servers' questions (elicitation), by the
+            question's :func:`~aiops_core.mcp.elicitation.fingerprint`, for a resumed turn.
+        pause_for_input: a server's question pauses this run (``InputRequired``) instead of
+            going to the pool's elicitation handler.
     """
 
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
@@ -48,6 +52,8 @@ class RunContext:
     state: dict[str, Any] = field(default_factory=dict)
     approved_calls: set[str] = field(default_factory=set)
     model_call: ModelHandler | None = field(default=None, repr=False, compare=False)
+    input_answers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    pause_for_input: bool = False
 
     @property
     def scope(self) -> str:

@@ -37,7 +37,8 @@ Every error the engine raises derives from :class:`AiopsError`::
         └── MCPAuthorizationError  the server wants OAuth authorization first (HTTP 401)
 
 :class:`ApprovalRequired` is not an error: it is the control-flow signal a middleware raises to pause
-a run until a person approves a tool call.
+a run until a person approves a tool call. :class:`InputRequired`, its kind, pauses a run until a
+person answers a question an MCP server asked during a tool call (elicitation).
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ __all__ = [
     "ContentBlockedError",
     "ContextLengthError",
     "CorruptThreadError",
+    "InputRequired",
     "LimitError",
     "MCPAuthorizationError",
     "MCPConnectionError",
@@ -296,3 +298,18 @@ class ApprovalRequired(AiopsError):
     def __init__(self, reason: str = "approval required") -> None:
         self.reason = reason
         super().__init__(reason)
+
+
+class InputRequired(ApprovalRequired):
+    """Raised by a tool to pause the run until a person answers a server's question.
+
+    The paused turn is the same as for an approval; resuming it with an answer runs the call
+    again, and the answer is given to the server when it asks the same question.
+
+    Attributes:
+        request: the question, as JSON-able data (an MCP elicitation request's ``as_dict()``).
+    """
+
+    def __init__(self, request: dict[str, Any], reason: str = "") -> None:
+        self.request = request
+        super().__init__(reason or f"input required: {request.get('message', '')}".rstrip(": "))

@@ -21,7 +21,7 @@ import anyio.to_thread
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from .context import RunContext
-from .errors import UserError
+from .errors import ApprovalRequired, UserError
 from .messages import (
     ContentPart,
     DataPart,
@@ -321,7 +321,9 @@ def tool_error(call: ToolCall, message: str) -> ToolResultMessage:
 async def execute_tool(invocation: ToolInvocation) -> ToolResultMessage:
     """Run one tool call; every failure becomes an error result, never an exception.
 
-    Cancellation is the one exception that propagates, so a cancelled run stops at once.
+    Cancellation propagates, so a cancelled run stops at once; so does
+    :class:`~aiops_core.errors.ApprovalRequired` (e.g. an MCP tool whose server asked a person a
+    question), which pauses the run.
     """
     call, tool_ = invocation.call, invocation.tool
     if tool_ is None:
@@ -347,7 +349,7 @@ async def execute_tool(invocation: ToolInvocation) -> ToolResultMessage:
         )
     except TimeoutError:
         return tool_error(call, f"ToolTimeoutError: tool {call.name!r} timed out after {timeout}s")
-    except anyio.get_cancelled_exc_class():
+    except (anyio.get_cancelled_exc_class(), ApprovalRequired):
         raise
     except Exception as err:
         return tool_error(call, f"{type(err).__name__}: {err}")

@@ -13,10 +13,12 @@ from .callbacks import ClientFeatures, server_logger
 from .config import MCPServerConfig
 from .convert import convert_content, convert_result
 from .elicitation import (
+    PAUSE,
     ElicitationHandler,
     ElicitationRequest,
     ElicitationResponse,
     apply_defaults,
+    fingerprint,
     validate_content,
 )
 from .health import HealthResult, HealthSummary, check_health, probe
@@ -61,6 +63,7 @@ __all__ = [
     "MCPServerConfig",
     "MemoryTokenStore",
     "OAuthConfig",
+    "PAUSE",
     "PromptArgument",
     "PromptInfo",
     "PromptResult",
@@ -82,6 +85,7 @@ __all__ = [
     "convert_result",
     "discover_authorization_server",
     "exposed_names",
+    "fingerprint",
     "memory_transport",
     "open_transport",
     "probe",

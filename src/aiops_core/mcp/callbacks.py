@@ -15,15 +15,16 @@ request arriving during a call (elicitation, sampling) is answered in that run's
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import anyio
+
 from ..context import RunContext
-from .elicitation import ElicitationHandler, elicitation_callback
+from .elicitation import ElicitationHandler, ElicitationRequest, Pause, elicitation_callback
 from .sampling import SamplingApprover, sampling_callback
 from .tokens import MemoryTokenStore, TokenStore
 
@@ -66,7 +67,9 @@ class ClientFeatures:
     """What the client offers servers beyond calling their tools.
 
     Attributes:
-        elicitation: answers servers' questions to the user (``None``: elicitation off).
+        elicitation: answers servers' questions to the user; ``"pause"``: a question pauses the
+            agent run whose tool call it interrupts (declined outside runs); ``None``:
+            elicitation off.
         sampling_model: answers sampling requests made outside an agent run.
         sampling_approver: asks a person about sampling requests (servers with ``approve``).
         roots: directories or ``file://`` URIs offered to every server as roots.
@@ -75,7 +78,7 @@ class ClientFeatures:
             a server that needs one reports "authorization required").
     """
 
-    elicitation: ElicitationHandler | None = None
+    elicitation: ElicitationHandler | Pause | None = None
     sampling_model: ChatModel | None = None
     sampling_approver: SamplingApprover | None = None
     roots: Sequence[str] = ()
@@ -83,33 +86,45 @@ class ClientFeatures:
     authorizer: Authorizer | None = None
 
 
+@dataclass(eq=False)
+class CallSlot:
+    """One tool call in flight for a run; a server's question can interrupt it."""
+
+    context: RunContext | None
+    scope: anyio.CancelScope = field(default_factory=anyio.CancelScope)
+    question: ElicitationRequest | None = None
+    """Set when the call was stopped because its run pauses for this question."""
+
+
 class RunBinding:
     """The agent runs with tool calls in flight on one server."""
 
     def __init__(self) -> None:
-        self._runs: Counter[int] = Counter()
-        self._contexts: dict[int, RunContext] = {}
+        self._slots: list[CallSlot] = []
 
     @contextmanager
-    def bind(self, context: RunContext | None) -> Iterator[None]:
+    def bind(self, context: RunContext | None) -> Iterator[CallSlot]:
         """Mark ``context``'s run as having a call in flight for the ``with`` block."""
-        if context is None:
-            yield
-            return
-        key = id(context)
-        self._runs[key] += 1
-        self._contexts[key] = context
+        slot = CallSlot(context)
+        if context is not None:
+            self._slots.append(slot)
         try:
-            yield
+            yield slot
         finally:
-            self._runs[key] -= 1
-            if self._runs[key] <= 0:
-                del self._runs[key]
-                del self._contexts[key]
+            if context is not None:
+                self._slots.remove(slot)
 
     def current(self) -> RunContext | None:
         """The one run with calls in flight; ``None`` when there is none, or several."""
-        return next(iter(self._contexts.values())) if len(self._contexts) == 1 else None
+        runs = {id(s.context): s.context for s in self._slots}
+        return next(iter(runs.values())) if len(runs) == 1 else None
+
+    def interrupt(self, context: RunContext, question: ElicitationRequest) -> None:
+        """Stop ``context``'s calls here: its run pauses to ask a person ``question``."""
+        for slot in self._slots:
+            if slot.context is context and slot.question is None:
+                slot.question = question
+                slot.scope.cancel()
 
 
 def session_callbacks(
@@ -132,11 +147,12 @@ def session_callbacks(
     if features.elicitation is not None:
         handler = features.elicitation
 
-        def resolve_handler() -> tuple[ElicitationHandler | None, str | None]:
-            run = binding.current()
-            return handler, run.run_id if run is not None else None
+        def resolve_handler() -> tuple[ElicitationHandler | Pause | None, RunContext | None]:
+            return handler, binding.current()
 
-        kwargs["elicitation_callback"] = elicitation_callback(name, resolve_handler)
+        kwargs["elicitation_callback"] = elicitation_callback(
+            name, resolve_handler, binding.interrupt
+        )
 
     if config.sampling.enabled:
         fallback = features.sampling_model

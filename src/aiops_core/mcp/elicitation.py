@@ -7,12 +7,20 @@ cancel. On accept, missing fields get the defaults the schema declares (SEP-1034
 is validated against the requested schema before it is sent; content that does not fit raises
 :class:`~aiops_core.errors.UserError` saying which field is wrong.
 
-The client declares the elicitation capability only when a handler is configured; without one
-the server sees no capability and the SDK refuses its requests.
+Within an agent run, a question can instead pause the run, as a tool approval does: the pool's
+``elicitation="pause"`` (or the run's ``pause_for_input``) stops the tool call and raises
+:class:`~aiops_core.errors.InputRequired` with the question; the turn is resumed with the answer,
+the call runs again, and when the server asks the same question (same :func:`fingerprint`) the
+answer from ``RunContext.input_answers`` is given at once.
+
+The client declares the elicitation capability only when a handler (or ``"pause"``) is configured;
+without one the server sees no capability and the SDK refuses its requests.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
@@ -23,12 +31,17 @@ if TYPE_CHECKING:
     import mcp_types
     from mcp.client.session import ClientRequestContext, ElicitationFnT
 
+    from ..context import RunContext
+
 __all__ = [
     "ElicitationHandler",
     "ElicitationRequest",
     "ElicitationResponse",
+    "PAUSE",
     "apply_defaults",
     "elicitation_callback",
+    "fingerprint",
+    "to_result",
     "validate_content",
 ]
 
@@ -116,6 +129,17 @@ class ElicitationResponse:
 ElicitationHandler: TypeAlias = Callable[[ElicitationRequest], Awaitable[ElicitationResponse]]
 """``async handler(request) -> response``: asks a person and reports the answer."""
 
+Pause: TypeAlias = Literal["pause"]
+PAUSE: Pause = "pause"
+"""The pool's ``elicitation`` setting that pauses agent runs instead of asking a handler."""
+
+
+def fingerprint(request: ElicitationRequest | Mapping[str, Any]) -> str:
+    """Identifies a question across a paused turn and its resume: server, message, form, URL."""
+    data = request.as_dict() if isinstance(request, ElicitationRequest) else dict(request)
+    key = {k: data.get(k) for k in ("server", "message", "mode", "schema", "url")}
+    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:32]
+
 
 def apply_defaults(schema: Mapping[str, Any], content: Mapping[str, Value]) -> dict[str, Value]:
     """``content`` with every missing field that declares a ``default`` filled in (SEP-1034)."""
@@ -175,28 +199,38 @@ def to_result(request: ElicitationRequest, response: ElicitationResponse) -> mcp
 
 def elicitation_callback(
     server: str,
-    resolve: Callable[[], tuple[ElicitationHandler | None, str | None]],
+    resolve: Callable[[], tuple[ElicitationHandler | Pause | None, RunContext | None]],
+    interrupt: Callable[[RunContext, ElicitationRequest], None],
 ) -> ElicitationFnT:
     """The SDK's ``elicitation_callback`` for one server.
 
-    ``resolve()`` picks the handler for this moment (the bound run's, else the pool's) and the run
-    id. A handler that fails, or an answer that does not fit the schema, cancels the request: the
-    server is never left waiting.
+    ``resolve()`` gives the pool's handler (or ``"pause"``) and the agent run whose tool call the
+    question belongs to, if known. An answer the run already has (a resumed turn) is given at
+    once; a run that pauses for input is ``interrupt``-ed and the server gets ``cancel``; else the
+    handler asks. A handler that fails, or an answer that does not fit the schema, cancels the
+    request: the server is never left waiting.
     """
     import logging
 
     import mcp_types
 
-    log = logging.getLogger(f"aiops_core.mcp.{server}")
+    log = logging.getLogger("aiops_core.mcp")
 
     async def callback(
         context: ClientRequestContext, params: mcp_types.ElicitRequestParams
     ) -> mcp_types.ElicitResult | mcp_types.ErrorData:
-        handler, run_id = resolve()
-        request = _to_request(server, params, run_id)
-        if handler is None:
-            return mcp_types.ElicitResult(action="decline")
+        handler, run = resolve()
+        request = _to_request(server, params, run.run_id if run is not None else None)
         try:
+            if run is not None:
+                known = run.input_answers.get(fingerprint(request))
+                if known is not None:
+                    return to_result(request, ElicitationResponse(**known))
+                if handler == PAUSE or run.pause_for_input:
+                    interrupt(run, request)
+                    return mcp_types.ElicitResult(action="cancel")
+            if handler is None or handler == PAUSE:
+                return mcp_types.ElicitResult(action="decline")
             return to_result(request, await handler(request))
         except Exception as err:
             log.warning("elicitation from %r cancelled: %s", server, err)

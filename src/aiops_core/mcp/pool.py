@@ -26,7 +26,7 @@ from ..tools import Tool
 from .callbacks import ClientFeatures, server_logger
 from .config import MCPServerConfig
 from .convert import convert_result
-from .elicitation import ElicitationHandler
+from .elicitation import ElicitationHandler, Pause
 from .prompts import PromptInfo, PromptResult, get_prompt, list_prompts
 from .resource_tools import resource_tools as build_resource_tools
 from .resources import ResourceInfo, ResourceTemplateInfo, UpdateCallback
@@ -91,8 +91,10 @@ class MCPClientPool:
         ping_interval: seconds between keep-alive pings on idle sessions (``None``: off).
         transport_factory: opens transports (tests pass :func:`memory_transport`).
         client_name: the client name sent to servers.
-        elicitation: answers servers' requests for user input (``None``: the client declares
-            no elicitation capability and servers cannot ask).
+        elicitation: answers servers' requests for user input; ``"pause"``: such a request
+            pauses the agent run whose tool call it interrupts, like a tool approval (see
+            :mod:`~aiops_core.mcp.elicitation`); ``None``: the client declares no elicitation
+            capability and servers cannot ask.
         sampling_model: answers sampling requests made outside an agent run (``"provider:model"``
             or a chat model); within a run, the run's model and middleware answer. Sampling is
             off unless a server's ``sampling.enabled`` is set.
@@ -115,7 +117,7 @@ class MCPClientPool:
         ping_interval: float | None = 60.0,
         transport_factory: TransportFactory | None = None,
         client_name: str = "aiops",
-        elicitation: ElicitationHandler | None = None,
+        elicitation: ElicitationHandler | Pause | None = None,
         sampling_model: ChatModel | str | None = None,
         sampling_approver: SamplingApprover | None = None,
         roots: Iterable[str] = (),

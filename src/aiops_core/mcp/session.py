@@ -24,6 +24,7 @@ import anyio
 
 from ..context import RunContext
 from ..errors import (
+    InputRequired,
     MCPAuthorizationError,
     MCPConnectionError,
     MCPError,
@@ -475,6 +476,8 @@ class ServerSession:
 
         Raises:
             MCPAuthorizationError: the server wants (new) authorization.
+            InputRequired: the server asked a question and ``context``'s run pauses for it (the
+                call was cancelled; see :mod:`aiops_core.mcp.elicitation`).
             MCPConnectionError: the server is down, or the connection died during the call.
             MCPTimeoutError: no answer within ``call_timeout`` (default: the server's ``timeout``).
             MCPToolError: the tool returned an error result.
@@ -486,10 +489,12 @@ class ServerSession:
         session, conn = self._live()
         limit = call_timeout or self.config.timeout
         try:
-            with self.binding.bind(context):
+            with self.binding.bind(context) as slot, slot.scope:
                 result = await session.call_tool(
                     name, arguments, read_timeout_seconds=limit, progress_callback=progress
                 )
+            if slot.question is not None:  # the run pauses until a person answers
+                raise InputRequired(slot.question.as_dict())
         except SdkError as err:
             if self._auth is not None and self._auth.challenged:
                 raise self._auth_error() from err

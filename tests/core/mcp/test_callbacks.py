@@ -72,7 +72,7 @@ async def test_cancelling_a_call_cancels_it_on_the_server(features):
     assert features.server.state["finished"] == 1
 
 
-def test_a_binding_names_the_one_run_in_flight():
+async def test_a_binding_names_the_one_run_in_flight():
     binding = RunBinding()
     first, second = RunContext(), RunContext()
     assert binding.current() is None

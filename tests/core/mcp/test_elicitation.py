@@ -6,8 +6,16 @@ import json
 
 import pytest
 
-from aiops_core.errors import MCPError, UserError
-from aiops_core.mcp import ElicitationRequest, ElicitationResponse, apply_defaults, validate_content
+from aiops_core.context import RunContext
+from aiops_core.errors import InputRequired, MCPError, UserError
+from aiops_core.mcp import (
+    PAUSE,
+    ElicitationRequest,
+    ElicitationResponse,
+    apply_defaults,
+    fingerprint,
+    validate_content,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -134,3 +142,59 @@ async def test_the_capability_is_declared_only_with_a_handler(features):
         offered = json.loads((await pool.call_tool("feat", "capabilities", {})).content[0].text)
     assert "elicitation" not in plain
     assert offered["elicitation"] == {"form": {}, "url": {}}
+
+
+async def test_in_pause_mode_a_question_stops_the_runs_call_with_input_required(features):
+    run = RunContext()
+    async with features(elicitation=PAUSE) as pool:
+        with pytest.raises(InputRequired) as caught:
+            await pool.call_tool("feat", "ask", {"question": "Who is on call?"}, context=run)
+        question = caught.value.request
+        assert (question["server"], question["message"], question["run_id"]) == (
+            "feat",
+            "Who is on call?",
+            run.run_id,
+        )
+        assert question["schema"]["required"] == ["name"]
+        assert caught.value.reason == "input required: Who is on call?"
+
+        # The resumed turn carries the answer; the call runs again and the server gets it.
+        resumed = RunContext(
+            input_answers={fingerprint(question): {"action": "accept", "content": {"name": "Ada"}}}
+        )
+        result = await pool.call_tool(
+            "feat", "ask", {"question": "Who is on call?"}, context=resumed
+        )
+        assert json.loads(result.content[0].text) == {
+            "action": "accept",
+            "data": {"name": "Ada", "team": "netops", "pager": True, "level": 2},
+        }
+        # A different question is not answered by that answer: it pauses again.
+        with pytest.raises(InputRequired):
+            await pool.call_tool("feat", "ask", {"question": "Who else?"}, context=resumed)
+        # Outside a run nobody can answer: the server hears "decline".
+        assert await ask(pool) == {"action": "decline", "data": None}
+        assert pool.session("feat").healthy
+
+
+async def test_a_run_may_ask_to_pause_even_where_the_pool_has_a_handler(features):
+    asked: list[ElicitationRequest] = []
+
+    async def person(request: ElicitationRequest) -> ElicitationResponse:
+        asked.append(request)
+        return ElicitationResponse.decline()
+
+    async with features(elicitation=person) as pool:
+        with pytest.raises(InputRequired):
+            await pool.call_tool(
+                "feat", "ask", {"question": "?"}, context=RunContext(pause_for_input=True)
+            )
+        assert await ask(pool) == {"action": "decline", "data": None}
+    assert len(asked) == 1  # only the call outside the pausing run reached the handler
+
+
+def test_fingerprints_ignore_the_run_and_the_ids():
+    a = ElicitationRequest("feat", "Who?", schema=SCHEMA, run_id="r1", elicitation_id="e1")
+    b = ElicitationRequest("feat", "Who?", schema=SCHEMA, run_id="r2", elicitation_id="e2")
+    assert fingerprint(a) == fingerprint(b) == fingerprint(a.as_dict())
+    assert fingerprint(a) != fingerprint(ElicitationRequest("other", "Who?", schema=SCHEMA))
