@@ -113,12 +113,13 @@ async def test_the_async_forms_run_in_a_thread():
     assert await terminal.approve_sampling(SamplingRequest("lab", [], 10)) is True
 
 
-def test_aiops_run_asks_a_servers_question_on_the_terminal(tmp_path, monkeypatch, capsys):
+def test_aiops_run_asks_a_servers_question_on_the_terminal(tmp_path):
     """``aiops run``: the model calls a tool, the server elicits, the person answers at the prompt."""
     import json
+    import os
+    import subprocess
     import sys
 
-    from aiops_core.cli import main
     from tests.mcp_servers.support import SERVERS
 
     config = tmp_path / "aiops.toml"
@@ -132,13 +133,17 @@ args = [{json.dumps(str(SERVERS / "features_stdio.py"))}]
 allow_tools = ["ask"]
 """
     )
-    # accept, name, team (default), pager (default), level
-    monkeypatch.setattr("sys.stdin", io.StringIO("y\nAda\n\n\n3\n"))
-    monkeypatch.setenv("AIOPS_TOKEN_FILE", str(tmp_path / "tokens.json"))
-    assert main(["run", "who is on call?", "--config", str(config)]) == 0
-    out = capsys.readouterr().out
-    assert "Answer now? [y]es / [n]o / [c]ancel" in out
-    assert (
-        '{"action": "accept", "data": {"name": "Ada", "team": "netops", "pager": true, "level": 3}}'
-        in out.replace("\\", "")
+    done = subprocess.run(
+        [sys.executable, "-m", "aiops_core.cli", "run", "who is on call?", "--config", str(config)],
+        input="y\nAda\n\n\n3\n",  # accept, name, team (default), pager (default), level
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "AIOPS_TOKEN_FILE": str(tmp_path / "tokens.json")},
     )
+    assert done.returncode == 0, done.stderr
+    assert "Answer now? [y]es / [n]o / [c]ancel" in done.stdout
+    answer = (
+        '{"action": "accept", "data": {"name": "Ada", "team": "netops", "pager": true, "level": 3}}'
+    )
+    assert answer in done.stdout.replace("\\", "")
