@@ -48,6 +48,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "PAUSE",
     "AuthWatch",
     "Authorizer",
     "Backoff",
@@ -63,7 +64,6 @@ __all__ = [
     "MCPServerConfig",
     "MemoryTokenStore",
     "OAuthConfig",
-    "PAUSE",
     "PromptArgument",
     "PromptInfo",
     "PromptResult",

@@ -16,6 +16,7 @@ adds what an application needs around it:
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Protocol
@@ -66,6 +67,7 @@ class _QuietAuthorizationRequired(logging.Filter):
 _QUIET = _QuietAuthorizationRequired()
 
 
+@functools.cache
 def _sdk_providers() -> dict[str, type[Any]]:
     """The SDK provider classes, each with the stored-expiry fix mixed in (imported lazily)."""
     from mcp.client.auth import OAuthClientProvider

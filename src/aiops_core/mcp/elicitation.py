@@ -34,10 +34,10 @@ if TYPE_CHECKING:
     from ..context import RunContext
 
 __all__ = [
+    "PAUSE",
     "ElicitationHandler",
     "ElicitationRequest",
     "ElicitationResponse",
-    "PAUSE",
     "apply_defaults",
     "elicitation_callback",
     "fingerprint",

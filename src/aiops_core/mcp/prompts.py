@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..messages import AssistantMessage, Message, TextPart, UserMessage, content_text
 from .convert import convert_content
-from .resources import request
+from .resources import paginate, request
 
 if TYPE_CHECKING:
     from .session import ServerSession
@@ -71,20 +71,10 @@ class PromptResult:
 
 async def list_prompts(owner: ServerSession) -> list[PromptInfo]:
     """Every page of ``prompts/list`` (``[]`` when the server has no prompts)."""
-    import mcp_types
-
     session, _ = owner._live()
     if session.server_capabilities is None or session.server_capabilities.prompts is None:
         return []
-    items: list[Any] = []
-    cursor: str | None = None
-    while True:
-        params = mcp_types.PaginatedRequestParams(cursor=cursor) if cursor else None
-        result = await request(owner, session.list_prompts(params=params), "list prompts")
-        items.extend(result.prompts)
-        cursor = result.next_cursor
-        if not cursor:
-            break
+    items = await paginate(owner, session.list_prompts, "prompts", "list prompts")
     return [
         PromptInfo(
             owner.name,

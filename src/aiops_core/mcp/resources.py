@@ -84,20 +84,10 @@ class ServerResources:
 
     async def available(self) -> list[ResourceInfo]:
         """Every page of ``resources/list`` (``[]`` when the server has no resources)."""
-        import mcp_types
-
         if not self.offered:
             return []
         session = self._session()
-        items: list[Any] = []
-        cursor: str | None = None
-        while True:
-            params = mcp_types.PaginatedRequestParams(cursor=cursor) if cursor else None
-            result = await self._request(session.list_resources(params=params), "list resources")
-            items.extend(result.resources)
-            cursor = result.next_cursor
-            if not cursor:
-                break
+        items = await paginate(self._owner, session.list_resources, "resources", "list resources")
         name = self._owner.name
         return [
             ResourceInfo(name, str(r.uri), r.name, r.title, r.description, r.mime_type, r.size)
@@ -106,22 +96,15 @@ class ServerResources:
 
     async def templates(self) -> list[ResourceTemplateInfo]:
         """Every page of ``resources/templates/list``."""
-        import mcp_types
-
         if not self.offered:
             return []
         session = self._session()
-        items: list[Any] = []
-        cursor: str | None = None
-        while True:
-            params = mcp_types.PaginatedRequestParams(cursor=cursor) if cursor else None
-            result = await self._request(
-                session.list_resource_templates(params=params), "list resource templates"
-            )
-            items.extend(result.resource_templates)
-            cursor = result.next_cursor
-            if not cursor:
-                break
+        items = await paginate(
+            self._owner,
+            session.list_resource_templates,
+            "resource_templates",
+            "list resource templates",
+        )
         name = self._owner.name
         return [
             ResourceTemplateInfo(name, t.uri_template, t.name, t.title, t.description, t.mime_type)
@@ -229,6 +212,23 @@ async def request(owner: ServerSession, call: Awaitable[Any], what: str) -> Any:
         ) from None
     except SdkError as err:
         raise MCPError(f"could not {what}: {err.message}", server=owner.name) from err
+
+
+async def paginate(
+    owner: ServerSession, listing: Callable[..., Awaitable[Any]], field: str, what: str
+) -> list[Any]:
+    """Every page of a paginated listing (``listing(params=...)``), items from ``field``."""
+    import mcp_types
+
+    items: list[Any] = []
+    cursor: str | None = None
+    while True:
+        params = mcp_types.PaginatedRequestParams(cursor=cursor) if cursor else None
+        result = await request(owner, listing(params=params), what)
+        items.extend(getattr(result, field))
+        cursor = result.next_cursor
+        if not cursor:
+            return items
 
 
 def _capability(owner: ServerSession, name: str) -> Any:

@@ -20,14 +20,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..messages import (
     AssistantMessage,
-    ContentPart,
-    ImagePart,
     Message,
     SystemMessage,
     TextPart,
     UserMessage,
     content_text,
 )
+from .convert import convert_content
 
 if TYPE_CHECKING:
     import mcp_types
@@ -93,22 +92,13 @@ ModelResolver: TypeAlias = "Callable[[], tuple[ModelHandler | None, str | None, 
 """Returns the model handler to use now, its model name, and the run's context (or ``None``)."""
 
 
-def _content(block: Any) -> ContentPart:
-    kind = getattr(block, "type", None)
-    if kind == "text":
-        return TextPart(text=block.text)
-    if kind == "image":
-        return ImagePart(data=block.data, media_type=block.mime_type or "image/png")
-    return TextPart(text=f"[{kind} content omitted]")
-
-
 def to_messages(params: mcp_types.CreateMessageRequestParams) -> list[Message]:
     """The request's conversation as aiops messages (system prompt first)."""
     messages: list[Message] = []
     if params.system_prompt:
         messages.append(SystemMessage(content=params.system_prompt))
     for message in params.messages:
-        parts = [_content(b) for b in message.content_as_list]
+        parts = [convert_content(b) for b in message.content_as_list]
         if message.role == "assistant":
             text = "".join(p.text for p in parts if isinstance(p, TextPart))
             messages.append(AssistantMessage(content=text))

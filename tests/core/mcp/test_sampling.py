@@ -106,13 +106,10 @@ async def test_outside_a_run_without_a_model_the_request_is_refused(features):
 
 
 class Tagging(Middleware):
-    """Counts model calls of the run and tags their answers."""
-
-    calls: list[str] = []
+    """Tags the answers of the run's model calls."""
 
     async def wrap_model_call(self, request, call_next):
         response = await call_next(request)
-        Tagging.calls.append(request.messages[-1].text if request.messages else "")
         message = response.message.model_copy(
             update={"content": f"[tagged] {response.message.content}"}
         )
@@ -121,7 +118,6 @@ class Tagging(Middleware):
 
 async def test_during_a_run_the_runs_model_and_middleware_answer(features):
     """The agent calls the server's tool; the server samples; the run's chain answers it."""
-    Tagging.calls = []
     run_model = Recorder()
     fallback = Recorder()
     async with features({"sampling": {"enabled": True}}, sampling_model=fallback.model) as pool:
