@@ -363,12 +363,19 @@ class AuthWatch(httpx2.Auth):
     ``challenged`` is true while the endpoint's latest answer was 401 (or a 403 asking for more
     scope); ``error`` holds an exception an OAuth flow raised. The pool reads both to report
     "authorization required" instead of a generic HTTP failure.
+
+    ``url_check``, when given, sees the URL of every request an OAuth flow makes on its own
+    (metadata discovery, registration, token endpoints: hosts the server names, not the operator)
+    before it is sent, and refuses it by raising.
     """
 
     requires_response_body = True
 
-    def __init__(self, inner: httpx2.Auth | None = None) -> None:
+    def __init__(
+        self, inner: httpx2.Auth | None = None, url_check: Callable[[str], None] | None = None
+    ) -> None:
         self.inner = inner
+        self.url_check = url_check
         self.challenged = False
         self.error: BaseException | None = None
 
@@ -393,6 +400,8 @@ class AuthWatch(httpx2.Auth):
         try:
             outgoing = await flow.__anext__()
             while True:
+                if outgoing is not request and self.url_check is not None:
+                    self.url_check(str(outgoing.url))
                 last = yield outgoing
                 outgoing = await flow.asend(last)
         except StopAsyncIteration:

@@ -15,7 +15,7 @@ request arriving during a call (elicitation, sampling) is answered in that run's
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,6 +76,8 @@ class ClientFeatures:
         token_store: OAuth tokens and client registrations (default: in memory).
         authorizer: brings a person through an OAuth sign-in (``None``: no interactive sign-in;
             a server that needs one reports "authorization required").
+        url_check: called with every URL an OAuth flow contacts on its own (the authorization
+            server's metadata, registration and token endpoints); raises to refuse it.
     """
 
     elicitation: ElicitationHandler | Pause | None = None
@@ -84,6 +86,7 @@ class ClientFeatures:
     roots: Sequence[str] = ()
     token_store: TokenStore = field(default_factory=MemoryTokenStore)
     authorizer: Authorizer | None = None
+    url_check: Callable[[str], None] | None = None
 
 
 @dataclass(eq=False)

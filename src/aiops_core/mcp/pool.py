@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -105,6 +105,9 @@ class MCPClientPool:
         authorizer: brings a person through an OAuth sign-in (the CLI's serves the callback on
             127.0.0.1); ``None``: servers that need a sign-in report "authorization required".
         resource_tools: offer the model two tools to list and read the servers' resources.
+        oauth_url_check: ``check(url)``, called with every URL an OAuth flow is about to contact
+            on its own (the authorization server's metadata, registration and token endpoints);
+            raise to refuse (an application's outbound URL policy).
     """
 
     def __init__(
@@ -124,6 +127,7 @@ class MCPClientPool:
         token_store: TokenStore | None = None,
         authorizer: Authorizer | None = None,
         resource_tools: bool = False,
+        oauth_url_check: Callable[[str], None] | None = None,
     ) -> None:
         if tool_cache_ttl < 0 or startup_timeout <= 0:
             raise UserError("tool_cache_ttl must be >= 0 and startup_timeout > 0")
@@ -141,6 +145,7 @@ class MCPClientPool:
             sampling_approver=sampling_approver,
             roots=tuple(roots),
             authorizer=authorizer,
+            url_check=oauth_url_check,
         )
         if token_store is not None:
             self.features.token_store = token_store

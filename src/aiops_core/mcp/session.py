@@ -397,7 +397,7 @@ class ServerSession:
                     storage,
                     _Signing(self, authorizer) if authorizer is not None else None,
                 )
-            self._auth = AuthWatch(inner)
+            self._auth = AuthWatch(inner, self.features.url_check)
         self._auth.challenged, self._auth.error = False, None
         return self._auth
 

@@ -117,3 +117,24 @@ async def test_a_401_without_oauth_settings_says_authorization_required():
         "authorization required for server 'web': the server answered HTTP 401; "
         "configure 'oauth' (or 'auth_token') for it"
     )
+
+
+async def test_an_outbound_url_check_sees_and_can_refuse_the_oauth_flows_requests(oauth_server):
+    seen: list[str] = []
+
+    def check(url: str) -> None:
+        seen.append(url)
+        if "/register" in url:
+            raise PermissionError(f"{url} is not an allowed destination")
+
+    async with pool(oauth_server.config(), oauth_url_check=check) as p:
+        (status,) = p.status()
+    base = oauth_server.url
+    assert seen == [
+        f"{base}/.well-known/oauth-protected-resource/mcp",
+        f"{base}/.well-known/oauth-authorization-server",
+        f"{base}/register",
+    ]
+    assert status.auth_required
+    assert f"PermissionError: {base}/register is not an allowed destination" in status.last_error
+    assert oauth_server.stats()["registrations"] == 0
