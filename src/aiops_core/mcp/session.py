@@ -415,6 +415,8 @@ class ServerSession:
 
     def _auth_error(self) -> MCPAuthorizationError:
         watch = self._auth
+        if watch is not None and isinstance(watch.error, MCPAuthorizationError):
+            return watch.error
         if self.config.oauth is None:
             return MCPAuthorizationError(
                 self.name,
@@ -496,7 +498,7 @@ class ServerSession:
             if slot.question is not None:  # the run pauses until a person answers
                 raise InputRequired(slot.question.as_dict())
         except SdkError as err:
-            if self._auth is not None and self._auth.challenged:
+            if self._auth is not None and (self._auth.challenged or self._auth.error):
                 raise self._auth_error() from err
             if err.code == CONNECTION_CLOSED:
                 conn.kill(f"connection lost during a call to {name!r}")

@@ -138,3 +138,15 @@ async def test_an_outbound_url_check_sees_and_can_refuse_the_oauth_flows_request
     assert status.auth_required
     assert f"PermissionError: {base}/register is not an allowed destination" in status.last_error
     assert oauth_server.stats()["registrations"] == 0
+
+
+async def test_a_slow_person_is_not_a_handshake_timeout(oauth_server):
+    async def slow_browser(server: str, url: str) -> None:
+        await anyio.sleep(2.5)  # longer than the startup timeout below
+        await browser(server, url)
+
+    options = {**FAST, "startup_timeout": 1.0}
+    async with MCPClientPool(
+        [oauth_server.config()], authorizer=LoopbackAuthorizer(slow_browser), **options
+    ) as p:
+        assert p.session("secure").healthy, p.status()
