@@ -188,7 +188,7 @@ class MCPClientPool:
                 await session.first_attempt.wait()
         # A person signing in is not a slow server: wait for them (the sign-in has its own limit).
         for session in enabled:
-            if session.authorizing:
+            if session.auth.authorizing:
                 await session.first_attempt.wait()
         return self
 

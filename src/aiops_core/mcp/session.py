@@ -25,7 +25,6 @@ import anyio
 from ..context import RunContext
 from ..errors import (
     InputRequired,
-    MCPAuthorizationError,
     MCPConnectionError,
     MCPError,
     MCPTimeoutError,
@@ -35,6 +34,7 @@ from .callbacks import ClientFeatures, RunBinding, session_callbacks
 from .config import MCPServerConfig
 from .convert import error_text
 from .resources import ServerResources
+from .session_auth import SessionAuth
 from .status import Backoff, ServerState, ServerStatus
 from .transport import TransportFactory, open_transport
 
@@ -44,7 +44,6 @@ if TYPE_CHECKING:
     from mcp.client.session import MessageHandlerFnT
     from mcp.shared.dispatcher import ProgressFnT
 
-    from .auth import AuthWatch
 
 __all__ = ["ServerSession", "describe_error"]
 
@@ -145,7 +144,7 @@ class ServerSession:
         self.name = config.name
         self._factory = transport_factory or open_transport
         self._ttl = tool_cache_ttl
-        self._startup_timeout = startup_timeout
+        self.startup_timeout = startup_timeout
         self._backoff = backoff or Backoff()
         self._ping_interval = ping_interval
         self._client_name = client_name
@@ -171,11 +170,8 @@ class ServerSession:
         """Agent runs with tool calls in flight here (elicitation and sampling answer for them)."""
         self.resources = ServerResources(self)
         """This server's resources and the client's subscriptions to them."""
-        self.authorizing = False
-        """A person is signing in to this server right now."""
-        self.auth_required = False
-        """The last attempt failed because the server wants authorization."""
-        self._auth: AuthWatch | None = None
+        self.auth = SessionAuth(self)
+        """OAuth and 401 handling of this server."""
 
     def __repr__(self) -> str:
         return f"ServerSession(name={self.name!r}, state={self.state.value!r})"
@@ -204,7 +200,7 @@ class ServerSession:
             last_check=self.last_check,
             failures=self.failures,
             connected_since=self.connected_since if self.healthy else None,
-            auth_required=self.auth_required,
+            auth_required=self.auth.required,
         )
 
     def offered_tools(self) -> list[mcp_types.Tool]:
@@ -262,7 +258,7 @@ class ServerSession:
             except Exception as err:
                 if not conn.recorded:
                     conn.recorded = True
-                    self._record_failure(conn.dead_reason or self._failure(err))
+                    self._record_failure(conn.dead_reason or self.auth.describe_failure(err))
             finally:
                 self._conn = None
                 self.first_attempt.set()
@@ -277,7 +273,7 @@ class ServerSession:
         from mcp import ClientSession, Implementation
 
         async with AsyncExitStack() as stack:
-            watch = self._auth_watch(conn)
+            watch = self.auth.watch()
             transport = (
                 self._factory(self.config)
                 if watch is None
@@ -297,7 +293,7 @@ class ServerSession:
             tools: list[mcp_types.Tool] = []
             with anyio.CancelScope() as conn.startup:
                 conn.deadline = anyio.CancelScope(
-                    deadline=anyio.current_time() + self._startup_timeout
+                    deadline=anyio.current_time() + self.startup_timeout
                 )
                 with conn.deadline:
                     await session.initialize()
@@ -305,14 +301,14 @@ class ServerSession:
                     await self._after_handshake(session)
                 if conn.deadline.cancelled_caught:
                     raise MCPConnectionError(
-                        f"no answer to the handshake within {self._startup_timeout}s",
+                        f"no answer to the handshake within {self.startup_timeout}s",
                         server=self.name,
                     )
             conn.startup = conn.deadline = None
             if conn.dead_reason is not None:
                 raise MCPConnectionError(conn.dead_reason, server=self.name)
             conn.session = session
-            self.auth_required = False
+            self.auth.required = False
             self._tools, self._tools_at, self._tools_stale = tools, anyio.current_time(), False
             self.failures, self.last_error, self.last_check = 0, None, _now()
             self.connected_since = self.last_check
@@ -370,62 +366,6 @@ class ServerSession:
                 await self.resources.notify(message)
 
         return handle
-
-    # ------------------------------------------------------------------ authorization
-    def _auth_watch(self, conn: _Connection) -> AuthWatch | None:
-        """The HTTP auth of this server (OAuth provider, if configured, inside a 401 watch).
-
-        Built once per server, so what the SDK discovered and the tokens it holds survive
-        reconnections. A person signing in does not count against the handshake timeout.
-        """
-        if self.config.transport == "stdio":
-            return None
-        from .auth import AuthWatch, build_auth
-        from .tokens import ServerTokenStorage
-
-        if self._auth is None:
-            inner = None
-            if self.config.oauth is not None:
-                storage = ServerTokenStorage(
-                    self.features.token_store, self.name, self.config.endpoint
-                )
-                authorizer = self.features.authorizer
-                inner = build_auth(
-                    self.name,
-                    self.config.endpoint,
-                    self.config.oauth,
-                    storage,
-                    _Signing(self, authorizer) if authorizer is not None else None,
-                )
-            self._auth = AuthWatch(inner, self.features.url_check)
-        self._auth.challenged, self._auth.error = False, None
-        return self._auth
-
-    def _failure(self, err: BaseException) -> str:
-        """Why a connection attempt failed, naming an authorization problem as such."""
-        auth = _find(err, MCPAuthorizationError)
-        watch = self._auth
-        if auth is None and watch is not None:
-            if isinstance(watch.error, MCPAuthorizationError):
-                auth = watch.error
-            elif watch.challenged or watch.error is not None:
-                auth = self._auth_error()
-        self.auth_required = auth is not None
-        return str(auth) if auth is not None else describe_error(err)
-
-    def _auth_error(self) -> MCPAuthorizationError:
-        watch = self._auth
-        if watch is not None and isinstance(watch.error, MCPAuthorizationError):
-            return watch.error
-        if self.config.oauth is None:
-            return MCPAuthorizationError(
-                self.name,
-                "the server answered HTTP 401; configure 'oauth' (or 'auth_token') for it",
-            )
-        detail = describe_error(watch.error) if watch is not None and watch.error else ""
-        return MCPAuthorizationError(
-            self.name, f"the sign-in did not succeed ({detail})" if detail else "sign in again"
-        )
 
     # ------------------------------------------------------------------ tools
     async def tools(self) -> list[mcp_types.Tool]:
@@ -498,8 +438,8 @@ class ServerSession:
             if slot.question is not None:  # the run pauses until a person answers
                 raise InputRequired(slot.question.as_dict())
         except SdkError as err:
-            if self._auth is not None and (self._auth.challenged or self._auth.error):
-                raise self._auth_error() from err
+            if self.auth.failed:
+                raise self.auth.error() from err
             if err.code == CONNECTION_CLOSED:
                 conn.kill(f"connection lost during a call to {name!r}")
                 raise MCPConnectionError(
@@ -523,13 +463,18 @@ class ServerSession:
             raise MCPToolError(f"tool {name!r} failed: {error_text(result)}", server=self.name)
         return result
 
+    def startup_deadline(self) -> anyio.CancelScope | None:
+        """The handshake deadline of the connection being set up, if one is."""
+        conn = self._conn
+        return conn.deadline if conn is not None else None
+
     def _live(self) -> tuple[ClientSession, _Connection]:
         """The live session, or :class:`MCPConnectionError` (:class:`MCPAuthorizationError`)."""
         conn = self._conn
         session = conn.session if conn is not None else None
         if conn is None or session is None or conn.dead_reason is not None:
-            if self.auth_required and self.last_error:
-                raise MCPAuthorizationError(self.name, self.last_error.split(": ", 1)[-1])
+            if self.auth.required and self.auth.last is not None:
+                raise self.auth.last
             why = f" ({self.last_error})" if self.last_error else ""
             raise MCPConnectionError(f"not connected{why}; try again later", server=self.name)
         return session, conn
@@ -560,47 +505,6 @@ async def _list_all_tools(session: ClientSession) -> list[mcp_types.Tool]:
         result = await session.list_tools(params=PaginatedRequestParams(cursor=result.next_cursor))
         tools.extend(result.tools)
     return tools
-
-
-class _Signing:
-    """Wraps the authorizer: while a person signs in, the handshake timeout is suspended."""
-
-    def __init__(self, session: ServerSession, inner: Any) -> None:
-        self._session = session
-        self._inner = inner
-
-    async def authorize(self, server: str, url: str) -> Any:
-        session = self._session
-        conn: _Connection | None = session._conn
-        scope = conn.deadline if conn is not None else None
-        if scope is not None:
-            scope.deadline = float("inf")
-        session.authorizing = True
-        try:
-            return await self._inner.authorize(server, url)
-        finally:
-            session.authorizing = False
-            if scope is not None:
-                scope.deadline = anyio.current_time() + session._startup_timeout
-
-
-def _find(
-    err: BaseException | None, kind: type[MCPAuthorizationError]
-) -> MCPAuthorizationError | None:
-    """The first exception of ``kind`` in ``err``, its causes and exception groups."""
-    seen: set[int] = set()
-    stack = [err]
-    while stack:
-        item = stack.pop()
-        if item is None or id(item) in seen:
-            continue
-        seen.add(id(item))
-        if isinstance(item, kind):
-            return item
-        if isinstance(item, BaseExceptionGroup):
-            stack.extend(item.exceptions)
-        stack.extend((item.__cause__, item.__context__))
-    return None
 
 
 def describe_error(err: BaseException) -> str:
