@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
+import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -31,16 +31,19 @@ class RunContext:
         usage: usage so far in this run.
         warnings: operator-facing warnings (skipped middleware, degraded store).
         state: scratch space for middleware that must share state within one run.
-        approved_calls: tool call ids a person approved (see the ``tool_approval`` middleware).
         model_call: the run's model call through its middleware chain (set by the agent; MCP
             sampling requests made during the run's tool calls use it).
         input_answers: answers a person gave to servers' questions (elicitation), by the
             question's :func:`~aiops_core.mcp.elicitation.fingerprint`, for a resumed turn.
         pause_for_input: a server's question pauses this run (``InputRequired``) instead of
             going to the pool's elicitation handler.
+
+    Approvals are not kept here: each approved call carries its own
+    :class:`~aiops_core.approval.Approval` (see :attr:`ToolInvocation.approved
+    <aiops_core.tools.ToolInvocation.approved>`), valid for that call on that resume only.
     """
 
-    run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    run_id: str = field(default_factory=lambda: os.urandom(16).hex())
     thread_id: str | None = None
     user: str | None = None
     tenant: str | None = None
@@ -50,7 +53,6 @@ class RunContext:
     usage: Usage = field(default_factory=Usage)
     warnings: list[str] = field(default_factory=list)
     state: dict[str, Any] = field(default_factory=dict)
-    approved_calls: set[str] = field(default_factory=set)
     model_call: ModelHandler | None = field(default=None, repr=False, compare=False)
     input_answers: dict[str, dict[str, Any]] = field(default_factory=dict)
     pause_for_input: bool = False

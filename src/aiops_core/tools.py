@@ -20,6 +20,7 @@ import anyio
 import anyio.to_thread
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
+from .approval import Approval
 from .context import RunContext
 from .errors import ApprovalRequired, UserError
 from .messages import (
@@ -30,6 +31,7 @@ from .messages import (
     ToolCall,
     ToolResultMessage,
 )
+from .truncation import truncate_content, truncate_text
 
 __all__ = [
     "Tool",
@@ -117,13 +119,26 @@ class Tool:
 
 @dataclass(slots=True)
 class ToolInvocation:
-    """One tool call on its way through the middleware chain."""
+    """One tool call on its way through the middleware chain.
+
+    ``approval`` is set only on the invocation a person approved, on the resume of the paused
+    run it belongs to (see :mod:`aiops_core.approval`); :attr:`approved` checks that it covers
+    this very call. ``max_result_chars`` caps the result :func:`execute_tool` returns (see
+    :mod:`aiops_core.truncation`; ``None``: no cap).
+    """
 
     call: ToolCall
     tool: Tool | None
     context: RunContext
     timeout: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    approval: Approval | None = None
+    max_result_chars: int | None = None
+
+    @property
+    def approved(self) -> bool:
+        """Whether a person approved this call (same id, tool and arguments), for this run."""
+        return self.approval is not None and self.approval.covers(self.call)
 
 
 class ToolArgumentsError(Exception):
@@ -292,25 +307,36 @@ def tool(
 # ---------------------------------------------------------------- execution
 
 
+_COMPACT_JSON = json.JSONEncoder(
+    separators=(",", ":")
+)  # one instance: json.dumps builds one per call
+
+
 def to_content(value: Any) -> str | list[ContentPart]:
     """Turn a tool's return value into tool-result content."""
+    return _content(value)[0]
+
+
+def _content(value: Any) -> tuple[str | list[ContentPart], int | None]:
+    """:func:`to_content`, and its :func:`~aiops_core.truncation.content_size` when known."""
     if isinstance(value, str):
-        return value
+        return value, len(value)
     if isinstance(value, TextPart | ImagePart | DataPart):
-        return [value]
+        return [value], None
     if (
         isinstance(value, list)
         and value
         and all(isinstance(v, TextPart | ImagePart | DataPart) for v in value)
     ):
-        return list(value)
+        return list(value), None
     if isinstance(value, BaseModel):
-        return [DataPart(data=value.model_dump(mode="json"))]
+        return [DataPart(data=value.model_dump(mode="json"))], None
     try:
-        json.dumps(value)
+        text = _COMPACT_JSON.encode(value)  # also proves it is JSON-compatible
     except (TypeError, ValueError):
-        return str(value)
-    return [DataPart(data=value)]
+        text = str(value)
+        return text, len(text)
+    return [DataPart(data=value)], len(text)
 
 
 def tool_error(call: ToolCall, message: str) -> ToolResultMessage:
@@ -323,7 +349,8 @@ async def execute_tool(invocation: ToolInvocation) -> ToolResultMessage:
 
     Cancellation propagates, so a cancelled run stops at once; so does
     :class:`~aiops_core.errors.ApprovalRequired` (e.g. an MCP tool whose server asked a person a
-    question), which pauses the run.
+    question), which pauses the run. A result longer than ``invocation.max_result_chars`` is
+    truncated with a marker saying so.
     """
     call, tool_ = invocation.call, invocation.tool
     if tool_ is None:
@@ -351,9 +378,15 @@ async def execute_tool(invocation: ToolInvocation) -> ToolResultMessage:
         return tool_error(call, f"ToolTimeoutError: tool {call.name!r} timed out after {timeout}s")
     except (anyio.get_cancelled_exc_class(), ApprovalRequired):
         raise
-    except Exception as err:
-        return tool_error(call, f"{type(err).__name__}: {err}")
-    return ToolResultMessage(tool_call_id=call.id, name=call.name, content=to_content(value))
+    except Exception as err:  # its text may be anything (an MCP server's error text): capped too
+        message = f"{type(err).__name__}: {err}"
+        limit = invocation.max_result_chars
+        return tool_error(call, message if limit is None else truncate_text(message, limit))
+    content, size = _content(value)
+    limit = invocation.max_result_chars
+    if limit is not None and (size is None or size > limit):
+        content = truncate_content(content, limit, size)
+    return ToolResultMessage(tool_call_id=call.id, name=call.name, content=content)
 
 
 @runtime_checkable

@@ -3,7 +3,8 @@
 ``python tests/mcp_servers/stdio_server.py MODE_FILE``; the file holds one word, read at start:
 
 - ``normal``: a working server with tools ``pid``, ``echo``, ``sleep`` (answers from a thread, so
-  calls overlap), ``crash`` (exits mid-call) and ``garble`` (answers with a line that is not JSON);
+  calls overlap), ``crash`` (exits mid-call), ``garble`` (answers with a line that is not JSON),
+  ``flood`` (a result of ``chars`` characters) and ``flood_error`` (an error result that long);
 - ``silent``: reads its input and never answers (a handshake that never completes);
 - ``garbage``: answers every line with text that is not JSON.
 """
@@ -36,6 +37,16 @@ TOOLS = [
         "inputSchema": {"type": "object", "properties": {"seconds": {"type": "number"}}},
     },
     {"name": "crash", "description": "Exit mid-call.", "inputSchema": {"type": "object"}},
+    {
+        "name": "flood",
+        "description": "A huge result.",
+        "inputSchema": {"type": "object", "properties": {"chars": {"type": "integer"}}},
+    },
+    {
+        "name": "flood_error",
+        "description": "A huge error.",
+        "inputSchema": {"type": "object", "properties": {"chars": {"type": "integer"}}},
+    },
     {"name": "garble", "description": "Answer garbage.", "inputSchema": {"type": "object"}},
 ]
 
@@ -67,6 +78,12 @@ def call(request_id: Any, name: str, arguments: dict[str, Any]) -> None:
         os._exit(3)
     elif name == "garble":
         write("garbled output, not JSON")
+    elif name in ("flood", "flood_error"):
+        chars = int(arguments.get("chars", 1_000_000))
+        line = "interface Ethernet1/1 is up, line protocol is up\n"
+        body = (line * (chars // len(line) + 1))[:chars]
+        result = {"content": [{"type": "text", "text": body}], "isError": name == "flood_error"}
+        reply(request_id, result)
     else:
         reply(
             request_id,

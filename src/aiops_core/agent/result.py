@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ..approval import arguments_digest
 from ..messages import AssistantMessage, Message, ToolCall, Usage, dump_message, load_message
 
 __all__ = ["PendingApproval", "RunResult"]
@@ -16,6 +17,18 @@ class PendingApproval:
 
     It holds the turn so far (not yet in the thread's history) and the calls awaiting a
     decision. It serialises to plain JSON (:meth:`to_dict`) so stores can keep it.
+
+    Attributes:
+        calls: the calls awaiting a decision.
+        messages: the turn so far.
+        reasons: call id -> why it needs approval.
+        steps: model calls made so far.
+        usage: usage so far.
+        pause_id: this paused run's id: a resume may name it (``resume(pause_id=...)``) so that
+            its decisions apply to this pause and no other.
+        thread_id: the thread it belongs to, if any.
+        digests: call id -> :func:`~aiops_core.approval.arguments_digest` of the call as the
+            model made it; a call whose name or arguments changed since is refused.
     """
 
     calls: list[ToolCall]
@@ -23,6 +36,11 @@ class PendingApproval:
     reasons: dict[str, str] = field(default_factory=dict)
     steps: int = 0
     usage: Usage = field(default_factory=Usage)
+    pause_id: str = ""
+    thread_id: str | None = None
+    digests: dict[str, str] = field(default_factory=dict)
+    claimed: bool = field(default=False, repr=False, compare=False)
+    """Set when a resume without a store took this object (it is then used up)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -31,6 +49,9 @@ class PendingApproval:
             "reasons": dict(self.reasons),
             "steps": self.steps,
             "usage": self.usage.model_dump(),
+            "pause_id": self.pause_id,
+            "thread_id": self.thread_id,
+            "digests": dict(self.digests),
         }
 
     @classmethod
@@ -41,7 +62,18 @@ class PendingApproval:
             reasons=dict(data.get("reasons", {})),
             steps=int(data.get("steps", 0)),
             usage=Usage.model_validate(data.get("usage", {})),
+            pause_id=str(data.get("pause_id", "")),
+            thread_id=data.get("thread_id"),
+            digests=dict(data.get("digests", {})),
         )
+
+    def same_pause(self, other: PendingApproval) -> bool:
+        """Whether ``other`` is this pause, with the same calls (ids, tools, arguments)."""
+
+        def calls(pending: PendingApproval) -> list[tuple[str, str, str]]:
+            return [(c.id, c.name, arguments_digest(c)) for c in pending.calls]
+
+        return self.pause_id == other.pause_id and calls(self) == calls(other)
 
 
 @dataclass(slots=True)

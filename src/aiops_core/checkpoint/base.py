@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
-from ..errors import ThreadAccessError, UserError
+from ..errors import ConflictError, ThreadAccessError, UserError
 from ..messages import Message
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "Thread",
     "ThreadInfo",
     "ThreadPage",
+    "check_expected_metadata",
     "check_owner",
     "check_thread_id",
     "decode_cursor",
@@ -124,8 +125,12 @@ class CheckpointStore(Protocol):
 
     Appends are atomic and ordered: concurrent appends to one thread all land, in the order the
     store commits them. With ``expected_count`` an append fails with
-    :class:`~aiops_core.errors.ConflictError` if the thread changed since it was loaded. An append
-    writes only the new messages, so its cost does not grow with the thread's length.
+    :class:`~aiops_core.errors.ConflictError` if the thread changed since it was loaded; with
+    ``expected_metadata`` it fails the same way unless each given metadata key still holds the
+    value given (``None``: the key is absent). Both are checked atomically with the write, so of
+    two writers that loaded the same state exactly one succeeds: the agent claims a paused run
+    this way. An append writes only the new messages, so its cost does not grow with the
+    thread's length.
 
     Failures: an unreachable backend raises :class:`~aiops_core.errors.StoreUnavailableError`; a
     thread whose records cannot be read raises :class:`~aiops_core.errors.CorruptThreadError`
@@ -150,12 +155,15 @@ class CheckpointStore(Protocol):
         model: str | None = None,
         metadata: Mapping[str, Any] | None = None,
         expected_count: int | None = None,
+        expected_metadata: Mapping[str, Any] | None = None,
     ) -> ThreadInfo:
         """Append one turn's messages, creating the thread.
 
         ``title`` and ``model`` replace the stored ones when given; ``metadata`` is merged into
         the stored metadata, and keys set to ``None`` are removed. An empty ``messages`` list
-        only updates the metadata.
+        only updates the metadata. ``expected_count`` and ``expected_metadata`` are the
+        preconditions described in the class docstring (a thread that does not exist yet has
+        0 messages and no metadata); values are compared as JSON values.
         """
         ...
 
@@ -214,6 +222,18 @@ def check_owner(info: ThreadInfo, owner: str | None) -> None:
     """Refuse access to another owner's thread (an unowned thread is open to everyone)."""
     if owner is not None and info.owner is not None and info.owner != owner:
         raise ThreadAccessError(f"Thread {info.thread_id!r} belongs to another user")
+
+
+def check_expected_metadata(
+    thread_id: str, current: Mapping[str, Any], expected: Mapping[str, Any] | None
+) -> None:
+    """Raise :class:`ConflictError` unless each expected key holds its value (``None``: absent)."""
+    for key, value in (expected or {}).items():
+        if current.get(key) != value or (value is None and key in current):
+            raise ConflictError(
+                f"Thread {thread_id!r} changed concurrently: its {key!r} metadata is not what "
+                "was loaded; reload and retry"
+            )
 
 
 def merge_metadata(current: Mapping[str, Any], update: Mapping[str, Any] | None) -> dict[str, Any]:

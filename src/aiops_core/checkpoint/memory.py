@@ -14,6 +14,7 @@ from .base import (
     Thread,
     ThreadInfo,
     ThreadPage,
+    check_expected_metadata,
     check_owner,
     check_thread_id,
     decode_cursor,
@@ -120,6 +121,7 @@ class MemoryStore:
         model: str | None = None,
         metadata: Mapping[str, Any] | None = None,
         expected_count: int | None = None,
+        expected_metadata: Mapping[str, Any] | None = None,
     ) -> ThreadInfo:
         """Append one turn's messages, creating the thread when it is new."""
         check_thread_id(thread_id)
@@ -137,6 +139,9 @@ class MemoryStore:
                     f"Thread {thread_id!r} changed concurrently: expected {expected_count} "
                     f"messages, found {found}; reload and retry"
                 )
+            if expected_metadata:
+                current = {} if entry is None else decode_metadata(thread_id, entry.metadata)
+                check_expected_metadata(thread_id, current, expected_metadata)
             if entry is None:
                 entry = _Entry(owner=owner, created=now, updated=now)
                 self._threads[thread_id] = entry

@@ -271,8 +271,13 @@ class RedisStore:
         model: str | None = None,
         metadata: Mapping[str, Any] | None = None,
         expected_count: int | None = None,
+        expected_metadata: Mapping[str, Any] | None = None,
     ) -> ThreadInfo:
-        """Append one turn's messages atomically, creating the thread when it is new."""
+        """Append one turn's messages atomically, creating the thread when it is new.
+
+        ``expected_metadata`` values are compared by their JSON encoding (pass values as they
+        were loaded).
+        """
         check_thread_id(thread_id)
         records = encode_messages(messages)
         meta_set: list[str] = []
@@ -282,6 +287,9 @@ class RedisStore:
                 meta_del.append(key)
             else:
                 meta_set += [key, encode_metadata(value)]
+        expect: list[str] = []
+        for key, value in (expected_metadata or {}).items():
+            expect += [key, "" if value is None else encode_metadata(value)]
         args = [
             thread_id,
             owner or "",
@@ -294,6 +302,8 @@ class RedisStore:
             len(meta_del),
             len(records),
             uuid.uuid4().hex,  # one id per call: a resend by the client is applied once
+            len(expect) // 2,
+            *expect,
             *meta_set,
             *meta_del,
             *records,
@@ -307,6 +317,12 @@ class RedisStore:
             raise ConflictError(
                 f"Thread {thread_id!r} changed concurrently: expected {expected_count} "
                 f"messages, found {int(reply[1])}; reload and retry"
+            )
+        if status == "metadata":
+            key = reply[1].decode()
+            raise ConflictError(
+                f"Thread {thread_id!r} changed concurrently: its {key!r} metadata is not what "
+                "was loaded; reload and retry"
             )
         info = self._info(thread_id, reply[2])
         info.message_count = int(reply[1])

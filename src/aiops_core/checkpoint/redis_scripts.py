@@ -19,7 +19,8 @@ OPS_MS = 300_000
 # KEYS: info, messages, ops
 # ARGV: thread_id, owner, title, model, expected ('' = any), ttl_ms ('' = none),
 #       index prefix ('' = caller maintains indexes), n_meta_set, n_meta_del, n_records,
-#       operation id, then meta set pairs, meta del keys, records
+#       operation id, n_meta_expected, then expected meta pairs (key, JSON value or '' for
+#       "absent"), meta set pairs, meta del keys, records
 # The ops hash remembers recent operation ids for OPS_MS, so a client that resends an append
 # after losing the reply (redis-py retries on connection errors) does not store the turn twice.
 APPEND = """
@@ -51,6 +52,16 @@ end
 if expected ~= '' and tonumber(expected) ~= found then
   return {'conflict', found}
 end
+local n_exp = tonumber(ARGV[12])
+local pos = 13
+for i = 1, n_exp do
+  local have = redis.call('HGET', info, 'm:' .. ARGV[pos])
+  local want = ARGV[pos + 1]
+  if (want == '' and have) or (want ~= '' and have ~= want) then
+    return {'metadata', ARGV[pos]}
+  end
+  pos = pos + 2
+end
 local updated = now
 if cur[2] and tonumber(cur[2]) >= now then updated = tonumber(cur[2]) + 1 end
 if not cur[2] then
@@ -59,7 +70,6 @@ end
 redis.call('HSET', info, 'updated', updated)
 if title ~= '' then redis.call('HSET', info, 'title', title) end
 if model ~= '' then redis.call('HSET', info, 'model', model) end
-local pos = 12
 for i = 1, n_set do
   redis.call('HSET', info, 'm:' .. ARGV[pos], ARGV[pos + 1])
   pos = pos + 2

@@ -34,6 +34,7 @@ from .base import (
     Thread,
     ThreadInfo,
     ThreadPage,
+    check_expected_metadata,
     check_owner,
     check_thread_id,
     decode_cursor,
@@ -274,6 +275,7 @@ class SQLStore:
         model: str | None = None,
         metadata: Mapping[str, Any] | None = None,
         expected_count: int | None = None,
+        expected_metadata: Mapping[str, Any] | None = None,
     ) -> ThreadInfo:
         """Append one turn's messages in one transaction, creating the thread when it is new."""
         check_thread_id(thread_id)
@@ -281,15 +283,9 @@ class SQLStore:
         meta = dict(metadata) if metadata else None
         if meta:
             encode_metadata(meta)  # refuse unserialisable metadata before touching the database
+        expected = _Expected(expected_count, dict(expected_metadata or {}))
         return await self._run(
-            self._append,
-            thread_id,
-            records,
-            owner,
-            title or None,
-            model or None,
-            meta,
-            expected_count,
+            self._append, thread_id, records, owner, title or None, model or None, meta, expected
         )
 
     def _append(
@@ -300,11 +296,12 @@ class SQLStore:
         title: str | None,
         model: str | None,
         metadata: dict[str, Any] | None,
-        expected_count: int | None,
+        expected: _Expected,
     ) -> ThreadInfo:
         now, count = now_micros(), len(records)
-        if not self._sqlite and self._ttl is None and not metadata:
-            info = self._append_postgres(thread_id, records, owner, title, model, expected_count)
+        expected_count = expected.count
+        if not self._sqlite and self._ttl is None and not metadata and expected.only_absent:
+            info = self._append_postgres(thread_id, records, owner, title, model, expected)
             if info is not None:
                 return info
         lock = self._write_lock or _NO_LOCK
@@ -323,6 +320,7 @@ class SQLStore:
                     f"Thread {thread_id!r} changed concurrently: expected {expected_count} "
                     f"messages, found {found}; reload and retry"
                 )
+            check_expected_metadata(thread_id, info.metadata, expected.metadata)
             if records:
                 conn.execute(
                     self._sql.add_messages,
@@ -344,9 +342,14 @@ class SQLStore:
         owner: str | None,
         title: str | None,
         model: str | None,
-        expected_count: int | None,
+        expected: _Expected,
     ) -> ThreadInfo | None:
-        """One statement, one round trip; ``None`` sends the caller to the general path."""
+        """One statement, one round trip; ``None`` sends the caller to the general path.
+
+        Only for appends whose metadata preconditions all say "absent" (what every agent turn
+        asks), which the statement checks on the locked row.
+        """
+        expected_count = expected.count
         params = {
             "tid": thread_id,
             "owner": owner,
@@ -355,6 +358,7 @@ class SQLStore:
             "now": now_micros(),
             "n": len(records),
             "expected": expected_count,
+            "absent": list(expected.metadata),
             "records": records,
         }
         with self._autocommit.connect() as conn:
@@ -448,6 +452,17 @@ class SQLStore:
 
         await anyio.to_thread.run_sync(self._guard(drop))
         self._ready = False
+
+
+class _Expected:
+    """An append's preconditions: the message count and metadata values it expects."""
+
+    __slots__ = ("count", "metadata", "only_absent")
+
+    def __init__(self, count: int | None, metadata: dict[str, Any]) -> None:
+        self.count = count
+        self.metadata = metadata
+        self.only_absent = all(v is None for v in metadata.values())
 
 
 class _NoLock:

@@ -84,8 +84,8 @@ class Statements:
         quote = postgresql.dialect().identifier_preparer  # type: ignore[no-untyped-call]
         prefix = f"{quote.quote_schema(schema)}." if schema else ""
         thread, message = f"{prefix}{THREAD.name}", f"{prefix}{MESSAGE.name}"
-        # An owner or count mismatch makes the conflict branch skip the row: no row comes back,
-        # nothing is written, and the caller reads the thread to say why.
+        # An owner, count or metadata-key mismatch makes the conflict branch skip the row: no
+        # row comes back, nothing is written, and the caller reads the thread to say why.
         # Every parameter is cast where it appears: PostgreSQL must deduce one type for each.
         tid, owner, now = "CAST(:tid AS VARCHAR)", "CAST(:owner AS VARCHAR)", "CAST(:now AS BIGINT)"
         n, expected = "CAST(:n AS INTEGER)", "CAST(:expected AS INTEGER)"
@@ -106,6 +106,7 @@ class Statements:
                     model = COALESCE(excluded.model, t.model)
                 WHERE ({owner} IS NULL OR t.owner IS NULL OR t.owner = {owner})
                     AND ({expected} IS NULL OR t.message_count = {expected})
+                    AND NOT (CAST(t.metadata_json AS JSONB) ?| CAST(:absent AS TEXT[]))
                 RETURNING {_INFO}
             ), added AS (
                 INSERT INTO {message} (thread_id, seq, data)

@@ -133,6 +133,71 @@ async def _probe_mcp(
     return None
 
 
+def _seen(error: str | None) -> Health:
+    return "healthy" if error is None else "unhealthy"
+
+
+@dataclass(slots=True)
+class _Round:
+    """One health-check round: how to probe, how many re-checks confirm a change."""
+
+    rechecks: int
+    recheck_delay: float
+    probe_timeout: float
+    limiter: anyio.CapacityLimiter
+    http_client: httpx2.AsyncClient | None
+    transport_factory: TransportFactory | None
+
+    async def probe(self, config: MCPServerConfig) -> str | None:
+        async with self.limiter:
+            return await probe(
+                config,
+                probe_timeout=self.probe_timeout,
+                http_client=self.http_client,
+                transport_factory=self.transport_factory,
+            )
+
+    async def check(self, config: MCPServerConfig, before: str | None) -> HealthResult:
+        """Probe one server; a change from ``before`` counts only once the re-checks agree."""
+        error = await self.probe(config)
+        seen = _seen(error)
+        status, changed = seen, False
+        if before is not None and seen != before:
+            changed, error = await self.confirm(config, seen, error)
+            if not changed:
+                status = "healthy" if before == "healthy" else "unhealthy"
+        return HealthResult(
+            name=config.name,
+            status=status,
+            previous=before,
+            changed=changed,
+            error=error,
+            checked_at=datetime.now(UTC),
+        )
+
+    async def confirm(
+        self, config: MCPServerConfig, seen: Health, error: str | None
+    ) -> tuple[bool, str | None]:
+        """Whether every re-check sees ``seen`` too, and the last probe's error."""
+        for _ in range(self.rechecks):
+            await anyio.sleep(self.recheck_delay)
+            error = await self.probe(config)
+            if _seen(error) != seen:
+                return False, error
+        return True, error
+
+
+def _refresh_pool(pool: MCPClientPool, changed: Iterable[HealthResult]) -> None:
+    """Drop the tool caches of changed servers and reconnect those that came back."""
+    for result in changed:
+        if result.name not in pool.servers:
+            continue
+        session = pool.session(result.name)
+        session.invalidate()
+        if result.status == "healthy" and not session.healthy:
+            session.request_reconnect()
+
+
 async def check_health(
     configs: Iterable[MCPServerConfig | Mapping[str, Any]],
     *,
@@ -165,50 +230,20 @@ async def check_health(
         A :class:`HealthSummary`: servers checked, statuses changed, servers failing, and
         whether a pool cache was cleared.
     """
-    servers = [MCPServerConfig.from_dict(c) for c in configs]
-    servers = [c for c in servers if c.enabled]
+    servers = [c for c in map(MCPServerConfig.from_dict, configs) if c.enabled]
     previous = {k: v.lower() for k, v in (current or {}).items()}
-    limiter = anyio.CapacityLimiter(max(1, concurrency))
+    checks = _Round(
+        rechecks=rechecks,
+        recheck_delay=recheck_delay,
+        probe_timeout=probe_timeout,
+        limiter=anyio.CapacityLimiter(max(1, concurrency)),
+        http_client=http_client,
+        transport_factory=transport_factory,
+    )
     results: dict[str, HealthResult] = {}
 
     async def check(config: MCPServerConfig) -> None:
-        async with limiter:
-            error = await probe(
-                config,
-                probe_timeout=probe_timeout,
-                http_client=http_client,
-                transport_factory=transport_factory,
-            )
-        before = previous.get(config.name)
-        seen: Health = "healthy" if error is None else "unhealthy"
-        status, changed = seen, False
-        if before is not None and seen != before:
-            # A change is believed only when every re-check sees it too.
-            confirmed = True
-            for _ in range(rechecks):
-                await anyio.sleep(recheck_delay)
-                async with limiter:
-                    error = await probe(
-                        config,
-                        probe_timeout=probe_timeout,
-                        http_client=http_client,
-                        transport_factory=transport_factory,
-                    )
-                if ("healthy" if error is None else "unhealthy") != seen:
-                    confirmed = False
-                    break
-            if confirmed:
-                changed = True
-            else:
-                status = "healthy" if before == "healthy" else "unhealthy"
-        results[config.name] = HealthResult(
-            name=config.name,
-            status=status,
-            previous=before,
-            changed=changed,
-            error=error,
-            checked_at=datetime.now(UTC),
-        )
+        results[config.name] = await checks.check(config, previous.get(config.name))
 
     async with anyio.create_task_group() as tg:
         for config in servers:
@@ -218,13 +253,7 @@ async def check_health(
     changed = [r for r in ordered if r.changed]
     cache_cleared = False
     if changed and pool is not None and pool.is_open:
-        for result in changed:
-            if result.name not in pool.servers:
-                continue
-            session = pool.session(result.name)
-            session.invalidate()
-            if result.status == "healthy" and not session.healthy:
-                session.request_reconnect()
+        _refresh_pool(pool, changed)
         cache_cleared = True
     return HealthSummary(
         checked=len(ordered),

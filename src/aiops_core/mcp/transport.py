@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any, TextIO, TypeAlias
 
+from ..errors import UserError
 from .config import MCPServerConfig
 
 if TYPE_CHECKING:
@@ -36,60 +37,49 @@ def _errlog() -> TextIO:
     return sys.stderr
 
 
-@asynccontextmanager
-async def open_transport(
+def open_transport(
     config: MCPServerConfig, *, auth: httpx2.Auth | None = None
-) -> AsyncIterator[TransportStreams]:
+) -> AbstractAsyncContextManager[TransportStreams]:
     """Open the transport described by ``config`` (stdio, streamable HTTP or SSE).
 
     ``auth`` (HTTP only) authenticates every request, e.g. an OAuth provider.
     """
     if config.transport == "stdio":
-        from mcp.client.stdio import StdioServerParameters, stdio_client
+        return _stdio(config)
+    return _OPENERS[config.transport](config, auth)
 
-        assert config.command is not None  # checked by the config validator
-        params = StdioServerParameters(
-            command=config.command,
-            args=list(config.args),
-            env=config.environment() or None,
-            cwd=config.cwd,
-        )
-        errlog = _errlog()
-        try:
-            async with stdio_client(params, errlog=errlog) as streams:
-                yield streams
-        finally:
-            if errlog is not sys.stderr:
-                errlog.close()
-        return
 
-    import httpx2
+@asynccontextmanager
+async def _stdio(config: MCPServerConfig) -> AsyncIterator[TransportStreams]:
+    """A local server process, spoken to over its stdin and stdout."""
+    from mcp.client.stdio import StdioServerParameters, stdio_client
 
-    timeout = httpx2.Timeout(config.timeout, read=max(config.timeout, 300.0))
-    if config.transport == "sse":
-        from mcp.client.sse import sse_client
-
-        def factory(
-            headers: Mapping[str, str] | None = None,
-            timeout: httpx2.Timeout | None = None,
-            auth: httpx2.Auth | None = None,
-        ) -> httpx2.AsyncClient:
-            return httpx2.AsyncClient(
-                headers=dict(headers or {}), timeout=timeout, auth=auth, verify=config.verify_tls
-            )
-
-        async with sse_client(
-            config.endpoint,
-            headers=config.request_headers(),
-            timeout=config.timeout,
-            httpx_client_factory=factory,
-            auth=auth,
-        ) as streams:
+    if not config.command:  # the config validator refuses this; a hand-built config may not
+        raise UserError(f"MCP server {config.name!r} uses stdio but names no command")
+    params = StdioServerParameters(
+        command=config.command,
+        args=list(config.args),
+        env=config.environment() or None,
+        cwd=config.cwd,
+    )
+    errlog = _errlog()
+    try:
+        async with stdio_client(params, errlog=errlog) as streams:
             yield streams
-        return
+    finally:
+        if errlog is not sys.stderr:
+            errlog.close()
 
+
+@asynccontextmanager
+async def _streamable_http(
+    config: MCPServerConfig, auth: httpx2.Auth | None
+) -> AsyncIterator[TransportStreams]:
+    """Streamable HTTP: one client for the session, with a long read timeout for streams."""
+    import httpx2
     from mcp.client.streamable_http import streamable_http_client
 
+    timeout = httpx2.Timeout(config.timeout, read=max(config.timeout, 300.0))
     async with (
         httpx2.AsyncClient(
             headers=config.request_headers(), timeout=timeout, verify=config.verify_tls, auth=auth
@@ -97,6 +87,36 @@ async def open_transport(
         streamable_http_client(config.endpoint, http_client=client) as streams,
     ):
         yield streams
+
+
+@asynccontextmanager
+async def _sse(
+    config: MCPServerConfig, auth: httpx2.Auth | None
+) -> AsyncIterator[TransportStreams]:
+    """The legacy HTTP + server-sent events transport."""
+    import httpx2
+    from mcp.client.sse import sse_client
+
+    def client_factory(
+        headers: Mapping[str, str] | None = None,
+        timeout: httpx2.Timeout | None = None,
+        auth: httpx2.Auth | None = None,
+    ) -> httpx2.AsyncClient:
+        return httpx2.AsyncClient(
+            headers=dict(headers or {}), timeout=timeout, auth=auth, verify=config.verify_tls
+        )
+
+    async with sse_client(
+        config.endpoint,
+        headers=config.request_headers(),
+        timeout=config.timeout,
+        httpx_client_factory=client_factory,
+        auth=auth,
+    ) as streams:
+        yield streams
+
+
+_OPENERS: dict[str, TransportFactory] = {"http": _streamable_http, "sse": _sse}
 
 
 def memory_transport(servers: Mapping[str, Any]) -> TransportFactory:

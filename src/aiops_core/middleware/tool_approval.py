@@ -4,8 +4,11 @@ A call needs approval when its tool name matches one of ``tools`` (shell-style g
 ``"*_create"`` or ``"nautobot.*"``) or, with ``writes=True``, when the tool is labelled
 ``metadata={"writes": True}``. Such a call raises :class:`~aiops_core.errors.ApprovalRequired`;
 the agent stores the turn and returns ``RunResult(status="pending_approval", pending=...)``.
-``await agent.resume(thread_id=..., approve=[ids], reject=[ids])`` then runs the approved calls
-(their ids are in ``RunContext.approved_calls``) and continues; rejected calls become tool errors.
+``await agent.resume(thread_id=..., approve=[ids], reject=[ids])`` then claims the paused run
+(once: a second resume of it fails), runs the approved calls and continues; rejected calls become
+tool errors. An approval covers exactly the call that was approved, on that resume
+(``invocation.approved``): a later call that reuses its id, or one with other arguments, asks
+again.
 """
 
 from __future__ import annotations
@@ -63,8 +66,6 @@ class ToolApprovalMiddleware(Middleware):
     async def wrap_tool_call(
         self, invocation: ToolInvocation, call_next: ToolHandler
     ) -> ToolResultMessage:
-        if invocation.call.id not in invocation.context.approved_calls and self.needs_approval(
-            invocation
-        ):
+        if not invocation.approved and self.needs_approval(invocation):
             raise ApprovalRequired(self.config.reason.format(tool=invocation.call.name))
         return await call_next(invocation)

@@ -18,7 +18,7 @@ from ..errors import ProviderError, RateLimitError, ServerError
 from ..messages import AssistantMessage, Usage
 from ._errors import error_for_status, scrub
 from ._model import SDKChatModel
-from ._openai_wire import _arguments_text, build_request
+from ._openai_wire import OpenAIConfig, arguments_text, build_request
 from .base import (
     ModelRequest,
     ModelResponse,
@@ -32,8 +32,6 @@ from .base import (
 
 if TYPE_CHECKING:
     import httpx2
-
-    from .openai import OpenAIConfig
 
 __all__ = ["OpenAILeanChatModel", "iter_sse_data", "read_completion"]
 
@@ -97,7 +95,7 @@ def read_completion(data: Mapping[str, Any], request_id: str | None) -> ModelRes
     message = choice["message"]
     calls = [
         parse_arguments(
-            call["id"], call["function"]["name"], _arguments_text(call["function"]["arguments"])
+            call["id"], call["function"]["name"], arguments_text(call["function"]["arguments"])
         )
         for call in message.get("tool_calls") or ()
     ]
@@ -270,7 +268,7 @@ class OpenAILeanChatModel(SDKChatModel["httpx2.AsyncClient"]):
                             call.get("index") or 0,
                             call.get("id") or None,
                             fn.get("name") or None,
-                            _arguments_text(fn.get("arguments")),
+                            arguments_text(fn.get("arguments")),
                         )
                         acc.add(call_event)
                         yield call_event

@@ -1,5 +1,8 @@
 """The OpenAI Chat Completions wire mapping, shared by ``openai``, ``azure_openai`` and ``huggingface``.
 
+It also holds what both transports of the ``openai`` handler share (its config, the argument
+text helper), so the SDK module and the lean module import this one and not each other.
+
 Requests are built as plain dicts (no per-call SDK model building); responses and stream chunks
 are read by attribute, which works for the ``openai`` SDK's models and for ``huggingface_hub``'s
 dataclasses alike.
@@ -10,18 +13,24 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncIterable, AsyncIterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import Field
 
 from ..messages import (
     AssistantMessage,
     DataPart,
     ImagePart,
     Message,
+    SystemMessage,
     TextPart,
     ToolCall,
+    ToolResultMessage,
     Usage,
+    UserMessage,
     content_text,
 )
+from ._config import ChatConfig
 from .base import (
     ModelRequest,
     ModelResponse,
@@ -39,6 +48,8 @@ if TYPE_CHECKING:
     from ..tools import ToolDefinition
 
 __all__ = [
+    "OpenAIConfig",
+    "arguments_text",
     "build_request",
     "openai_messages",
     "openai_tool_choice",
@@ -49,6 +60,19 @@ __all__ = [
 ]
 
 _KNOWN = frozenset({"temperature", "top_p", "stop", "seed"})
+
+
+class OpenAIConfig(ChatConfig):
+    """Config of the ``openai`` handler (both transports: the SDK and the lean one)."""
+
+    organization: str | None = Field(None, description="OpenAI organization id")
+    project: str | None = Field(None, description="OpenAI project id")
+    transport: Literal["sdk", "lean"] = Field(
+        "sdk",
+        description='"sdk": the openai SDK; "lean": direct httpx2 requests, less client CPU',
+    )
+
+
 _NAME = re.compile(r"[^A-Za-z0-9_-]")
 
 
@@ -77,43 +101,41 @@ def _user_content(content: str | Sequence[Any]) -> str | list[dict[str, Any]]:
 
 def _call_arguments(call: ToolCall) -> str:
     if call.invalid_arguments is not None:
-        return (
-            call.invalid_arguments
-        )  # send back what the model wrote, so its correction makes sense
+        return call.invalid_arguments  # what the model wrote, so its correction makes sense
     return json.dumps(call.arguments)
+
+
+def _tool_call(call: ToolCall) -> dict[str, Any]:
+    return {
+        "id": call.id,
+        "type": "function",
+        "function": {"name": call.name, "arguments": _call_arguments(call)},
+    }
+
+
+def _openai_message(message: Message) -> dict[str, Any]:
+    """One message in Chat Completions form."""
+    match message:
+        case SystemMessage():
+            return {"role": "system", "content": message.content}
+        case UserMessage():
+            return {"role": "user", "content": _user_content(message.content)}
+        case AssistantMessage():
+            item: dict[str, Any] = {"role": "assistant", "content": message.content or None}
+            if message.tool_calls:
+                item["tool_calls"] = [_tool_call(call) for call in message.tool_calls]
+            return item
+        case ToolResultMessage():
+            return {
+                "role": "tool",
+                "tool_call_id": message.tool_call_id,
+                "content": content_text(message.content),
+            }
 
 
 def openai_messages(messages: Sequence[Message]) -> list[dict[str, Any]]:
     """Messages in Chat Completions form."""
-    out: list[dict[str, Any]] = []
-    for message in messages:
-        role = message.role
-        if role == "assistant":
-            item: dict[str, Any] = {"role": "assistant", "content": message.content or None}
-            calls = message.tool_calls  # type: ignore[union-attr]
-            if calls:
-                item["tool_calls"] = [
-                    {
-                        "id": call.id,
-                        "type": "function",
-                        "function": {"name": call.name, "arguments": _call_arguments(call)},
-                    }
-                    for call in calls
-                ]
-            out.append(item)
-        elif role == "tool":
-            out.append(
-                {
-                    "role": "tool",
-                    "tool_call_id": message.tool_call_id,  # type: ignore[union-attr]
-                    "content": content_text(message.content),
-                }
-            )
-        elif role == "user":
-            out.append({"role": "user", "content": _user_content(message.content)})
-        else:
-            out.append({"role": "system", "content": message.content})
-    return out
+    return [_openai_message(message) for message in messages]
 
 
 def openai_tools(tools: Sequence[ToolDefinition]) -> list[dict[str, Any]]:
@@ -153,7 +175,7 @@ def build_request(
             kwargs[max_tokens_key] = value
         elif key == "tool_choice":
             if has_tools:  # the API rejects tool_choice without tools
-                kwargs["tool_choice"] = openai_tool_choice(value)  # type: ignore[arg-type]
+                kwargs["tool_choice"] = openai_tool_choice(str(value))
         elif key == "parallel_tool_calls":
             if has_tools:
                 kwargs["parallel_tool_calls"] = value
@@ -191,7 +213,8 @@ def read_usage(usage: Any) -> Usage:
     )
 
 
-def _arguments_text(arguments: Any) -> str:
+def arguments_text(arguments: Any) -> str:
+    """A tool call's streamed or returned arguments as JSON text (some servers send objects)."""
     if arguments is None:
         return ""
     if isinstance(arguments, str):
@@ -241,7 +264,7 @@ async def read_stream(
                         call.index or 0,
                         call.id or None,
                         (fn.name or None) if fn is not None else None,
-                        _arguments_text(fn.arguments) if fn is not None else "",
+                        arguments_text(fn.arguments) if fn is not None else "",
                     )
                     acc.add(call_event)
                     yield call_event

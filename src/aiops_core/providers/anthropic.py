@@ -8,12 +8,23 @@ role are merged; structured output is a forced tool call whose input becomes the
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from pydantic import Field
 
-from ..messages import AssistantMessage, DataPart, ImagePart, Message, TextPart, ToolCall, Usage
+from ..messages import (
+    AssistantMessage,
+    DataPart,
+    ImagePart,
+    Message,
+    SystemMessage,
+    TextPart,
+    ToolCall,
+    ToolResultMessage,
+    Usage,
+    UserMessage,
+)
 from ._config import ChatConfig, resolve_secret
 from ._model import SDKChatModel
 from ._openai_wire import schema_name
@@ -70,45 +81,52 @@ def _part_blocks(content: str | Sequence[Any]) -> list[dict[str, Any]]:
     return blocks
 
 
+def _blocks(message: UserMessage | AssistantMessage | ToolResultMessage) -> list[dict[str, Any]]:
+    """The content blocks of one non-system message."""
+    match message:
+        case UserMessage():
+            return _part_blocks(message.content)
+        case AssistantMessage():
+            blocks: list[dict[str, Any]] = []
+            if message.content:
+                blocks.append({"type": "text", "text": message.content})
+            blocks.extend(
+                {"type": "tool_use", "id": c.id, "name": c.name, "input": c.arguments}
+                for c in message.tool_calls
+            )
+            return blocks
+        case ToolResultMessage():
+            content = message.content
+            block: dict[str, Any] = {
+                "type": "tool_result",
+                "tool_use_id": message.tool_call_id,
+                "content": content if isinstance(content, str) else _part_blocks(content),
+            }
+            if message.is_error:
+                block["is_error"] = True
+            return [block]
+
+
 def anthropic_messages(messages: Sequence[Message]) -> tuple[str | None, list[dict[str, Any]]]:
-    """``(system, messages)`` in Messages API form, with tool results paired and roles merged."""
+    """``(system, messages)`` in Messages API form, with tool results paired and roles merged.
+
+    Tool results travel as ``user`` blocks, so the results of one assistant turn (and any user
+    text after them) merge into one user message, as the API requires.
+    """
     system: list[str] = []
     out: list[dict[str, Any]] = []
-
-    def push(role: str, blocks: list[dict[str, Any]]) -> None:
+    for message in messages:
+        if isinstance(message, SystemMessage):
+            system.append(message.content)
+            continue
+        blocks = _blocks(message)
         if not blocks:
-            return
+            continue
+        role = "assistant" if isinstance(message, AssistantMessage) else "user"
         if out and out[-1]["role"] == role:
             out[-1]["content"].extend(blocks)
         else:
             out.append({"role": role, "content": blocks})
-
-    for message in messages:
-        role = message.role
-        if role == "system":
-            system.append(message.content)  # type: ignore[arg-type]
-        elif role == "user":
-            push("user", _part_blocks(message.content))
-        elif role == "assistant":
-            msg = cast(AssistantMessage, message)
-            blocks: list[dict[str, Any]] = (
-                [{"type": "text", "text": msg.content}] if msg.content else []
-            )
-            blocks.extend(
-                {"type": "tool_use", "id": c.id, "name": c.name, "input": c.arguments}
-                for c in msg.tool_calls
-            )
-            push("assistant", blocks)
-        else:
-            content = message.content
-            block: dict[str, Any] = {
-                "type": "tool_result",
-                "tool_use_id": message.tool_call_id,  # type: ignore[union-attr]
-                "content": content if isinstance(content, str) else _part_blocks(content),
-            }
-            if message.is_error:  # type: ignore[union-attr]
-                block["is_error"] = True
-            push("user", [block])
     return ("\n\n".join(system) if system else None), out
 
 
@@ -225,15 +243,9 @@ class AnthropicChatModel(SDKChatModel["AsyncAnthropic"]):
         finish = _FINISH.get(response.stop_reason or "", response.stop_reason)
         if output is not None and not calls:
             text, finish = [output], "stop"
-        usage = response.usage
         return ModelResponse(
             message=AssistantMessage(content="".join(text), tool_calls=calls),
-            usage=Usage(
-                input_tokens=usage.input_tokens,
-                output_tokens=usage.output_tokens,
-                cached_tokens=usage.cache_read_input_tokens or 0,
-                requests=1,
-            ),
+            usage=_usage(response.usage),
             finish_reason=finish,
             model=response.model,
             request_id=response._request_id,
@@ -244,80 +256,117 @@ class AnthropicChatModel(SDKChatModel["AsyncAnthropic"]):
     ) -> AsyncIterator[ModelStreamEvent]:
         kwargs, output_name, wrapped = self._kwargs(request)
         stream = await client.messages.create(**kwargs, stream=True)
-        acc = StreamAccumulator()
-        calls: dict[int, int] = {}  # content block index -> tool call index
-        output_block: int | None = None
-        output_parts: list[str] = []
-        input_tokens = output_tokens = cached = 0
-        stop_reason: str | None = None
-        model: str | None = None
+        reader = _StreamReader(output_name, wrapped)
         async with stream:
             request_id = stream.response.headers.get("request-id")
             async for event in stream:
-                kind = event.type
-                if kind == "content_block_delta":
-                    delta = event.delta
-                    if delta.type == "text_delta":
-                        text_event = TextDelta(delta.text)
-                        acc.add(text_event)
-                        yield text_event
-                    elif delta.type == "input_json_delta":
-                        if event.index == output_block:
-                            output_parts.append(delta.partial_json)
-                            if not wrapped and delta.partial_json:
-                                yield TextDelta(delta.partial_json)
-                        elif event.index in calls:
-                            call_event = ToolCallDelta(
-                                calls[event.index], arguments=delta.partial_json
-                            )
-                            acc.add(call_event)
-                            yield call_event
-                elif kind == "content_block_start":
-                    block = event.content_block
-                    if block.type == "tool_use":
-                        if block.name == output_name:
-                            output_block = event.index
-                        else:
-                            calls[event.index] = len(calls)
-                            call_event = ToolCallDelta(calls[event.index], block.id, block.name)
-                            acc.add(call_event)
-                            yield call_event
-                    elif block.type == "text" and block.text:
-                        text_event = TextDelta(block.text)
-                        acc.add(text_event)
-                        yield text_event
-                elif kind == "message_start":
-                    message = event.message
-                    model = message.model
-                    input_tokens = message.usage.input_tokens or 0
-                    cached = message.usage.cache_read_input_tokens or 0
-                    output_tokens = message.usage.output_tokens or 0
-                elif kind == "message_delta":
-                    stop_reason = event.delta.stop_reason or stop_reason
-                    output_tokens = event.usage.output_tokens or output_tokens
-        finish = _FINISH.get(stop_reason or "", stop_reason)
-        message_out = acc.message()
-        if output_block is not None and not message_out.tool_calls:
-            raw = "".join(output_parts)
+                for out in reader.read(event):
+                    yield out
+        yield ResponseDone(reader.response(request_id))
+
+
+def _usage(usage: Any) -> Usage:
+    """Token counts of a Messages API ``usage`` object."""
+    return Usage(
+        input_tokens=usage.input_tokens or 0,
+        output_tokens=usage.output_tokens or 0,
+        cached_tokens=usage.cache_read_input_tokens or 0,
+        requests=1,
+    )
+
+
+_NOTHING: tuple[ModelStreamEvent, ...] = ()
+
+
+class _StreamReader:
+    """Reads one Messages API event stream: one method per event type, state in one place.
+
+    Text and tool-call deltas are passed on (and accumulated); the structured-output tool's JSON
+    is collected apart and becomes the answer text; usage, stop reason and model are noted.
+    """
+
+    def __init__(self, output_name: str | None, wrapped: bool) -> None:
+        self.output_name = output_name
+        self.wrapped = wrapped
+        self.acc = StreamAccumulator()
+        self.calls: dict[int, int] = {}  # content block index -> tool call index
+        self.output_block: int | None = None
+        self.output_parts: list[str] = []
+        self.usage = Usage(requests=1)
+        self.stop_reason: str | None = None
+        self.model: str | None = None
+        self._handlers: dict[str, Callable[[Any], Sequence[ModelStreamEvent]]] = {
+            "message_start": self._message_start,
+            "content_block_start": self._block_start,
+            "content_block_delta": self._block_delta,
+            "message_delta": self._message_delta,
+        }
+
+    def read(self, event: Any) -> Sequence[ModelStreamEvent]:
+        """The stream events one API event produces (most produce none or one)."""
+        handler = self._handlers.get(event.type)
+        return _NOTHING if handler is None else handler(event)
+
+    def _message_start(self, event: Any) -> Sequence[ModelStreamEvent]:
+        self.model = event.message.model
+        self.usage = _usage(event.message.usage)
+        return _NOTHING
+
+    def _block_start(self, event: Any) -> Sequence[ModelStreamEvent]:
+        block = event.content_block
+        if block.type == "text":
+            return self._add(TextDelta(block.text)) if block.text else _NOTHING
+        if block.type != "tool_use":
+            return _NOTHING
+        if block.name == self.output_name:
+            self.output_block = event.index
+            return _NOTHING
+        index = self.calls[event.index] = len(self.calls)
+        return self._add(ToolCallDelta(index, block.id, block.name))
+
+    def _block_delta(self, event: Any) -> Sequence[ModelStreamEvent]:
+        delta = event.delta
+        if delta.type == "text_delta":
+            return self._add(TextDelta(delta.text))
+        if delta.type != "input_json_delta":
+            return _NOTHING
+        if event.index == self.output_block:
+            self.output_parts.append(delta.partial_json)
+            # A wrapped answer's JSON is not the answer's text; an unwrapped one is.
+            show = not self.wrapped and delta.partial_json
+            return (TextDelta(delta.partial_json),) if show else _NOTHING
+        index = self.calls.get(event.index)
+        if index is None:
+            return _NOTHING
+        return self._add(ToolCallDelta(index, arguments=delta.partial_json))
+
+    def _message_delta(self, event: Any) -> Sequence[ModelStreamEvent]:
+        self.stop_reason = event.delta.stop_reason or self.stop_reason
+        output_tokens = event.usage.output_tokens or self.usage.output_tokens
+        self.usage = self.usage.model_copy(update={"output_tokens": output_tokens})
+        return _NOTHING
+
+    def _add(self, event: TextDelta | ToolCallDelta) -> Sequence[ModelStreamEvent]:
+        self.acc.add(event)
+        return (event,)
+
+    def response(self, request_id: str | None) -> ModelResponse:
+        """The assembled response, once the stream has ended."""
+        finish = _FINISH.get(self.stop_reason or "", self.stop_reason)
+        message = self.acc.message()
+        if self.output_block is not None and not message.tool_calls:
+            raw = "".join(self.output_parts)
             try:
-                text = _output_json(json.loads(raw or "null"), wrapped)
+                text = _output_json(json.loads(raw or "null"), self.wrapped)
             except ValueError:
                 text = raw  # the agent reports the invalid JSON back to the model
-            message_out = AssistantMessage(content=text)
-            finish = "stop"
-        yield ResponseDone(
-            ModelResponse(
-                message=message_out,
-                usage=Usage(
-                    input_tokens=input_tokens,
-                    output_tokens=output_tokens,
-                    cached_tokens=cached,
-                    requests=1,
-                ),
-                finish_reason=finish,
-                model=model,
-                request_id=request_id,
-            )
+            message, finish = AssistantMessage(content=text), "stop"
+        return ModelResponse(
+            message=message,
+            usage=self.usage,
+            finish_reason=finish,
+            model=self.model,
+            request_id=request_id,
         )
 
 

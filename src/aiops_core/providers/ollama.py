@@ -16,7 +16,18 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 from pydantic import Field, SecretStr
 
 from ..errors import MessageError
-from ..messages import AssistantMessage, DataPart, ImagePart, Message, TextPart, ToolCall, Usage
+from ..messages import (
+    AssistantMessage,
+    DataPart,
+    ImagePart,
+    Message,
+    SystemMessage,
+    TextPart,
+    ToolCall,
+    ToolResultMessage,
+    Usage,
+    UserMessage,
+)
 from ._config import ChatConfig
 from ._model import SDKChatModel
 from .base import (
@@ -73,32 +84,28 @@ def _user(content: str | Sequence[Any]) -> dict[str, Any]:
     return item
 
 
+def _ollama_message(message: Message) -> dict[str, Any]:
+    """One message in ``/api/chat`` form (tool-call arguments as objects)."""
+    match message:
+        case SystemMessage():
+            return {"role": "system", "content": message.content}
+        case UserMessage():
+            return _user(message.content)
+        case AssistantMessage():
+            item: dict[str, Any] = {"role": "assistant", "content": message.content}
+            if message.tool_calls:
+                item["tool_calls"] = [
+                    {"function": {"name": c.name, "arguments": c.arguments}}
+                    for c in message.tool_calls
+                ]
+            return item
+        case ToolResultMessage():
+            return {"role": "tool", "content": message.text, "tool_name": message.name}
+
+
 def ollama_messages(messages: Sequence[Message]) -> list[dict[str, Any]]:
     """Messages in ``/api/chat`` form (tool-call arguments as objects)."""
-    out: list[dict[str, Any]] = []
-    for message in messages:
-        role = message.role
-        if role == "assistant":
-            msg = cast(AssistantMessage, message)
-            item: dict[str, Any] = {"role": "assistant", "content": msg.content}
-            if msg.tool_calls:
-                item["tool_calls"] = [
-                    {"function": {"name": c.name, "arguments": c.arguments}} for c in msg.tool_calls
-                ]
-            out.append(item)
-        elif role == "tool":
-            out.append(
-                {
-                    "role": "tool",
-                    "content": message.text,  # type: ignore[union-attr]
-                    "tool_name": message.name,  # type: ignore[union-attr]
-                }
-            )
-        elif role == "user":
-            out.append(_user(message.content))
-        else:
-            out.append({"role": "system", "content": message.content})
-    return out
+    return [_ollama_message(message) for message in messages]
 
 
 def _call_id() -> str:

@@ -9,14 +9,12 @@ path (see :mod:`._openai_lean`).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
-
-from pydantic import Field
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from ..errors import UserError
-from ._config import ChatConfig, resolve_secret
+from ._config import resolve_secret
 from ._model import SDKChatModel
-from ._openai_wire import build_request, read_response, read_stream
+from ._openai_wire import OpenAIConfig, build_request, read_response, read_stream
 from .base import ModelRequest, ModelResponse, ModelStreamEvent
 from .registry import ProviderConfig, ProviderHandler
 
@@ -24,17 +22,6 @@ if TYPE_CHECKING:
     from openai import AsyncOpenAI
 
 __all__ = ["OpenAIChatModel", "OpenAIConfig", "OpenAIHandler"]
-
-
-class OpenAIConfig(ChatConfig):
-    """Config of the ``openai`` handler."""
-
-    organization: str | None = Field(None, description="OpenAI organization id")
-    project: str | None = Field(None, description="OpenAI project id")
-    transport: Literal["sdk", "lean"] = Field(
-        "sdk",
-        description='"sdk": the openai SDK; "lean": direct httpx2 requests, less client CPU',
-    )
 
 
 class OpenAIChatModel(SDKChatModel["AsyncOpenAI"]):

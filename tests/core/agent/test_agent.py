@@ -247,10 +247,7 @@ class Approval(Middleware):
     name = "approve_writes"
 
     async def wrap_tool_call(self, invocation, call_next):
-        if (
-            invocation.call.name.startswith("set_")
-            and invocation.call.id not in invocation.context.approved_calls
-        ):
+        if invocation.call.name.startswith("set_") and not invocation.approved:
             raise ApprovalRequired(f"{invocation.call.name} changes the network")
         return await call_next(invocation)
 

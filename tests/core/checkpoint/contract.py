@@ -54,6 +54,8 @@ from aiops_core.messages import (
 )
 from aiops_core.providers import FunctionModel, ModelRequest
 
+from .races import AgentRaces
+
 SRC = str(Path(__file__).resolve().parents[3] / "src")
 
 StoreFactory = Callable[..., CheckpointStore]
@@ -95,8 +97,11 @@ def turn(label: str) -> list[Message]:
     return [UserMessage(content=f"q {label}"), AssistantMessage(content=f"a {label}")]
 
 
-class StoreContract:
-    """Behaviour every :class:`~aiops_core.checkpoint.CheckpointStore` must show."""
+class StoreContract(AgentRaces):
+    """Behaviour every :class:`~aiops_core.checkpoint.CheckpointStore` must show.
+
+    It includes :class:`~tests.core.checkpoint.races.AgentRaces`: agent runs racing on a thread.
+    """
 
     pytestmark = pytest.mark.anyio
 
@@ -235,6 +240,64 @@ class StoreContract:
         with pytest.raises(ConflictError):
             await store.append("new", turn("1"), expected_count=3)
         assert await store.load("new") is None
+
+    async def test_expected_metadata_is_checked_with_the_write(
+        self, store: CheckpointStore
+    ) -> None:
+        claim = {"calls": [{"id": "c1", "name": "set_vlan"}], "pause": "p1", "n": 1.5, "ü": True}
+        # A thread that does not exist has no metadata: "absent" holds, a value does not.
+        with pytest.raises(ConflictError, match="'lock' metadata"):
+            await store.append("t1", turn("x"), expected_metadata={"lock": "mine"})
+        assert await store.load("t1") is None
+        await store.append(
+            "t1", turn("1"), metadata={"lock": claim}, expected_metadata={"lock": None}
+        )
+        loaded = await store.load("t1")
+        assert loaded is not None
+        held = loaded.info.metadata["lock"]
+        for stale in (None, {**held, "pause": "p0"}, "something else"):
+            with pytest.raises(ConflictError, match="t1"):
+                await store.append(
+                    "t1", turn("no"), metadata={"lock": None}, expected_metadata={"lock": stale}
+                )
+        with pytest.raises(ConflictError, match="t1"):  # a turn alone, as the agent saves one
+            await store.append("t1", turn("no"), expected_metadata={"lock": None})
+        # A precondition that fails writes nothing, metadata included.
+        thread = await store.load("t1")
+        assert thread is not None and len(thread.messages) == 2
+        assert thread.info.metadata == {"lock": claim}
+        # The value as loaded claims it: exactly once.
+        await store.append(
+            "t1", [], metadata={"lock": None}, expected_metadata={"lock": held}, expected_count=2
+        )
+        with pytest.raises(ConflictError):
+            await store.append("t1", [], metadata={"lock": None}, expected_metadata={"lock": held})
+        await store.append("t1", turn("2"), expected_metadata={"lock": None}, expected_count=2)
+        thread = await store.load("t1")
+        assert thread is not None and len(thread.messages) == 4 and thread.info.metadata == {}
+
+    async def test_of_concurrent_claims_on_one_value_exactly_one_wins(
+        self, store: CheckpointStore
+    ) -> None:
+        await store.append("t1", turn("1"), metadata={"lock": {"pause": "p1"}})
+        loaded = await store.load("t1")
+        assert loaded is not None
+        held = loaded.info.metadata["lock"]
+        outcomes: list[str] = []
+
+        async def claim() -> None:
+            try:
+                await store.append(
+                    "t1", [], metadata={"lock": None}, expected_metadata={"lock": held}
+                )
+                outcomes.append("won")
+            except ConflictError:
+                outcomes.append("conflict")
+
+        async with anyio.create_task_group() as group:
+            for _ in range(8):
+                group.start_soon(claim)
+        assert sorted(outcomes) == ["conflict"] * 7 + ["won"]
 
     async def test_fifty_concurrent_appends_to_one_thread_all_land(
         self, store: CheckpointStore

@@ -135,7 +135,7 @@ async def test_a_resent_append_is_stored_once(redis_url_factory: Callable[[int],
         await store.append("t1", turn("1"))
         # What redis-py does after losing a reply: send the very same EVALSHA again.
         keys = store._keys("t1")
-        args = ["t1", "", "", "", "", "", store._index, 0, 0, 2, "op-1", "r1", "r2"]
+        args = ["t1", "", "", "", "", "", store._index, 0, 0, 2, "op-1", 0, "r1", "r2"]
         first = await store._script(module._APPEND, keys, args)
         again = await store._script(module._APPEND, keys, args)
         assert int(first[1]) == int(again[1]) == 4

@@ -48,9 +48,9 @@ def test_list_shows_state_and_tools_of_each_server(config_file, capsys):
         "LAST",
         "ERROR",
     ]
-    assert lines[1].split()[:6] == ["lab", "stdio", "healthy", "5", "0", "0"]
+    assert lines[1].split()[:6] == ["lab", "stdio", "healthy", "7", "0", "0"]
     assert lines[2].split()[:6] == ["gone", "http", "unhealthy", "0", "0", "0"]
-    assert "lab: crash, echo, garble, pid, sleep" in out
+    assert "lab: crash, echo, flood, flood_error, garble, pid, sleep" in out
 
 
 def test_list_json(config_file, capsys):

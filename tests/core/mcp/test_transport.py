@@ -13,8 +13,8 @@ from tests.mcp_servers.support import (
     stdio_config,
 )
 
-from aiops_core.errors import MCPConnectionError, MCPTimeoutError, MCPToolError
-from aiops_core.mcp import MCPClientPool, MCPServerConfig, ServerState
+from aiops_core.errors import MCPConnectionError, MCPTimeoutError, MCPToolError, UserError
+from aiops_core.mcp import MCPClientPool, MCPServerConfig, ServerState, open_transport
 from aiops_core.messages import ImagePart, TextPart
 
 pytestmark = pytest.mark.anyio
@@ -121,3 +121,11 @@ async def test_server_everything_over_streamable_http(everything_http):
         assert await tools["echo"].invoke({"message": "web"}, None) == [TextPart(text="Echo: web")]
         links = await tools["get-resource-links"].invoke({"count": 2}, None)
         assert [p.data["type"] for p in links if hasattr(p, "data")] == ["resource_link"] * 2
+
+
+async def test_a_stdio_config_without_a_command_is_refused_by_the_transport_too():
+    # The validator refuses it; a config built past the validator meets a clear error, not assert.
+    config = MCPServerConfig.model_construct(name="local", transport="stdio", command=None)
+    with pytest.raises(UserError, match="'local' uses stdio but names no command"):
+        async with open_transport(config):
+            pass

@@ -93,6 +93,38 @@ async def test_pause_then_approve_runs_the_write_and_finishes() -> None:
     assert thread is not None and "pending_approval" not in thread.info.metadata
 
 
+async def test_a_call_reusing_an_approved_id_later_in_the_resumed_run_pauses_again() -> None:
+    # Models number their calls per response, so "call_0" comes back: an approval is not an id.
+    def write(description: str) -> AssistantMessage:
+        arguments = {"device": "sw1", "description": description}
+        return AssistantMessage(
+            tool_calls=[
+                ToolCall(id="call_0", name="set_interface_description", arguments=arguments)
+            ]
+        )
+
+    script = Script(write("uplink"), write("uplink"), write("downlink"), "done")
+    store = MemoryStore()
+    agent = Agent(
+        script.model, tools=[set_interface_description], store=store, middleware=[approval()]
+    )
+    first = await agent.run("label it", thread_id="t")
+    assert first.pending is not None and [c.id for c in first.pending.calls] == ["call_0"]
+    again = await agent.resume(thread_id="t", approve=["call_0"])
+    # The approved call ran once; the same id with the same arguments, one step later, asks again.
+    assert CHANGES == ["sw1:uplink"]
+    assert again.status == "pending_approval" and again.pending is not None
+    assert again.pending.pause_id != first.pending.pause_id
+    third = await agent.resume(thread_id="t", approve=["call_0"], pause_id=again.pending.pause_id)
+    assert CHANGES == ["sw1:uplink", "sw1:uplink"]
+    assert third.status == "pending_approval"  # and with other arguments, too
+    assert third.pending is not None
+    assert third.pending.calls[0].arguments["description"] == "downlink"
+    done = await agent.resume(thread_id="t", approve=["call_0"])
+    assert done.status == "completed" and done.output == "done"
+    assert CHANGES == ["sw1:uplink", "sw1:uplink", "sw1:downlink"]
+
+
 async def test_pause_then_reject_tells_the_model() -> None:
     store = MemoryStore()
     agent = Agent(

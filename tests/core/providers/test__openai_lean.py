@@ -187,6 +187,22 @@ async def test_the_sdk_is_not_imported(server: LLMServer) -> None:
     assert out.stdout.decode().splitlines() == ["no sdk", "no sdk", "[]"]
 
 
+def test_the_transports_share_the_wire_module_not_each_other() -> None:
+    import ast
+
+    from aiops_core.providers import _openai_lean, openai
+
+    def imported(module: Any) -> set[str]:
+        tree = ast.parse(pathlib.Path(module.__file__).read_text(encoding="utf-8"))
+        return {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+
+    assert "openai" not in imported(
+        _openai_lean
+    )  # no `from .openai import ...`, not even for types
+    assert "_openai_wire" in imported(_openai_lean) and "_openai_wire" in imported(openai)
+    assert _openai_lean.OpenAIConfig is openai.OpenAIConfig
+
+
 def test_readme_example_runs() -> None:
     readme = (pathlib.Path(__file__).parents[3] / "README.md").read_text(encoding="utf-8")
     match = re.search(r"<!-- lean-transport -->\n```python\n(.*?)```", readme, re.S)

@@ -1,0 +1,51 @@
+"""Running one step's tool calls through the middleware chain, concurrently."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import anyio
+
+from ..errors import ApprovalRequired
+from ..messages import ToolResultMessage
+from ..tools import ToolInvocation
+
+if TYPE_CHECKING:
+    from .._types import ToolHandler
+
+__all__ = ["run_calls"]
+
+
+async def run_calls(
+    handler: ToolHandler, invocations: Sequence[ToolInvocation]
+) -> tuple[dict[str, ToolResultMessage], dict[str, str]]:
+    """Run the invocations concurrently.
+
+    Returns:
+        The results by call id, and the calls a middleware paused for approval (call id ->
+        reason). The first exception a handler raised (not a tool's own failure, which is a
+        result) is raised once all calls have ended.
+    """
+    results: dict[str, ToolResultMessage] = {}
+    pending: dict[str, str] = {}
+    errors: list[Exception] = []
+
+    async def one(invocation: ToolInvocation) -> None:
+        call_id = invocation.call.id
+        try:
+            results[call_id] = await handler(invocation)
+        except ApprovalRequired as signal:
+            pending[call_id] = signal.reason
+        except Exception as err:
+            errors.append(err)
+
+    if len(invocations) == 1:
+        await one(invocations[0])
+    else:
+        async with anyio.create_task_group() as group:
+            for invocation in invocations:
+                group.start_soon(one, invocation)
+    if errors:
+        raise errors[0]
+    return results, pending

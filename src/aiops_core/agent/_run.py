@@ -1,0 +1,491 @@
+"""One run of the agent loop, as a few named steps.
+
+A run walks a small state machine, in the spirit of pydantic-ai's agent graph::
+
+    start / resume ──► Request ──► CallTools ──► Request ──► ... ──► Answer ──► End
+                                      │                                │
+                                      └──► End (paused for approval)   └──► Request (one
+                                                                            output retry)
+
+Each step is a coroutine that returns the next step. :meth:`Run._drive` walks the steps and
+yields the events (text deltas, tool calls) as they happen; :meth:`Run._guard` is the one place
+an error becomes a :class:`~aiops_core.agent.events.RunError`; :meth:`Run._result` is the one
+place a :class:`~aiops_core.agent.result.RunResult` is built; :meth:`Run._save` the one place a
+turn is written to the store (expecting the thread as it was loaded), and :meth:`Run._claim` the
+one place a paused run is taken for a resume.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import anyio
+from pydantic import ValidationError
+
+from ..approval import Approval, arguments_digest
+from ..context import RunContext
+from ..errors import (
+    AiopsError,
+    ApprovalStateError,
+    ConflictError,
+    MaxStepsExceeded,
+    OutputValidationError,
+    StoreUnavailableError,
+)
+from ..messages import (
+    AssistantMessage,
+    Message,
+    SystemMessage,
+    ToolCall,
+    ToolResultMessage,
+    Usage,
+    UserMessage,
+)
+from ..middleware.chain import MiddlewareChain, build_chain
+from ..providers.base import ModelRequest, ModelResponse, ResponseDone, TextDelta
+from ..tools import Tool, ToolInvocation, execute_tool, tool_error
+from ._calls import run_calls
+from ._resume import check_decisions, choose_pending
+from ._steps import REQUEST, Answer, CallTools, End, Request, Step
+from .events import AgentEvent, FinalResult, RunError, ToolCallFinished, ToolCallStarted
+from .result import PendingApproval, RunResult
+
+if TYPE_CHECKING:
+    from .._types import ModelHandler, StreamHandler, ToolHandler
+    from ..checkpoint.base import CheckpointStore, Thread
+    from ..tools import ToolDefinition
+    from .agent import Agent
+
+__all__ = ["PENDING_KEY", "Run"]
+
+log = logging.getLogger("aiops_core.agent")
+
+PENDING_KEY = "pending_approval"
+"""Thread metadata key of a run paused for approval."""
+
+
+_RETRY = object()
+_NOT_PAUSED = {PENDING_KEY: None}
+
+
+class Run:
+    """State of one run. Created per call; never shared."""
+
+    def __init__(
+        self,
+        agent: Agent,
+        thread_id: str | None,
+        user: str | None,
+        tenant: str | None,
+        metadata: Mapping[str, Any] | None,
+        *,
+        streaming: bool,
+    ) -> None:
+        self.agent = agent
+        self.streaming = streaming
+        self.ctx = RunContext(
+            thread_id=thread_id,
+            user=user,
+            tenant=tenant,
+            model=agent.model.name,
+            metadata=dict(metadata or {}),
+        )
+        self.store: CheckpointStore | None = agent.store if thread_id is not None else None
+        self.thread: Thread | None = None
+        self.history: list[Message] = []
+        self.loaded_count = 0  # messages in the thread when loaded: every write expects it
+        self.new: list[Message] = []
+        self.steps = 0
+        self.usage = Usage()
+        self.output_retry_used = False
+        # Set once per run by _start_loop.
+        self.chain: MiddlewareChain
+        self.tools: dict[str, Tool] = {}
+        self._definitions: list[ToolDefinition] = []
+        self._prefix: list[Message] = []
+        self._call_model: ModelHandler
+        self._stream_model: StreamHandler | None = None
+        self._call_tool: ToolHandler
+
+    # ---------------------------------------------------------------------- entry points
+    def events(self, user_message: UserMessage) -> AsyncIterator[AgentEvent]:
+        """The events of a new turn."""
+        return self._guard(self._start(user_message))
+
+    def resume_events(
+        self,
+        pending: PendingApproval | None,
+        pause_id: str | None,
+        approve: set[str],
+        reject: set[str],
+        reason: str,
+    ) -> AsyncIterator[AgentEvent]:
+        """The events of a paused turn continued with a decision for each pending call."""
+        return self._guard(self._resume(pending, pause_id, approve, reject, reason))
+
+    async def _guard(self, start: Awaitable[Step]) -> AsyncIterator[AgentEvent]:
+        """The one error guard around the set-up and every step.
+
+        A failure is reported as a ``RunError`` event, then raised.
+        """
+        try:
+            async for event in self._drive(await start):
+                yield event
+        except Exception as err:
+            yield RunError(err)
+            raise
+
+    async def _start(self, user_message: UserMessage) -> Step:
+        """Set up a new turn; its first step asks the model."""
+        chain = await self._open()
+        if self.thread is not None and PENDING_KEY in self.thread.info.metadata:
+            raise ApprovalStateError(
+                f"Thread {self.ctx.thread_id!r} has tool calls awaiting approval: "
+                "call agent.resume(...) with a decision for each first"
+            )
+        self.new.append(user_message)
+        await chain.before_run(self.ctx)
+        await self._start_loop(chain)
+        return REQUEST
+
+    async def _resume(
+        self,
+        given: PendingApproval | None,
+        pause_id: str | None,
+        approve: set[str],
+        reject: set[str],
+        reason: str,
+    ) -> Step:
+        """Set up a paused turn: claim it, then run the approved calls and refuse the others."""
+        chain = await self._open()
+        pending, stored = self._paused_run(given, pause_id)
+        check_decisions(pending, approve, reject)
+        self.new = list(pending.messages)
+        self.steps, self.usage = pending.steps, pending.usage
+        self.ctx.usage = self.usage
+        await chain.before_run(self.ctx)
+        await self._start_loop(chain)
+        await self._claim(pending, stored)
+        await self._decide(pending, approve, reason)
+        return REQUEST
+
+    def _paused_run(
+        self, given: PendingApproval | None, pause_id: str | None
+    ) -> tuple[PendingApproval, Any]:
+        """The paused run to continue, and its state as stored (``None`` without a store)."""
+        if self.store is None and self.agent.store is not None and self.ctx.thread_id is not None:
+            raise StoreUnavailableError(
+                f"Cannot resume thread {self.ctx.thread_id!r}: its checkpoint store is unreachable"
+            )
+        stored = self.thread.info.metadata.get(PENDING_KEY) if self.thread else None
+        thread_id, from_store = self.ctx.thread_id, self.store is not None
+        pending = choose_pending(thread_id, stored, given, pause_id, from_store=from_store)
+        return pending, stored
+
+    async def _claim(self, pending: PendingApproval, stored: Any) -> None:
+        """Take the paused run, once: of two resumes of it, one gets here and one fails.
+
+        With a store, the pending state is removed from the thread only if it is still exactly
+        what this run loaded (and the thread has not grown since); otherwise
+        :class:`ConflictError`. Without a store, the ``PendingApproval`` object is used up.
+        """
+        store, thread_id = self.store, self.ctx.thread_id
+        if store is None or thread_id is None:
+            if pending.claimed:
+                raise ApprovalStateError("This paused run was resumed already")
+            pending.claimed = True
+            return
+        try:
+            await store.append(
+                thread_id,
+                [],
+                owner=self.ctx.user,
+                metadata={PENDING_KEY: None},
+                expected_count=self.loaded_count,
+                expected_metadata={PENDING_KEY: stored},
+            )
+        except ConflictError:
+            raise ConflictError(
+                f"The paused run of thread {thread_id!r} was resumed by another request, or the "
+                "thread changed since it was loaded; reload it"
+            ) from None
+
+    async def _decide(self, pending: PendingApproval, approve: set[str], reason: str) -> None:
+        """Run the approved calls (each with its approval) and answer the rejected ones."""
+        approved = [c for c in pending.calls if c.id in approve]
+        results = {
+            c.id: tool_error(c, f"Tool call {reason}.")
+            for c in pending.calls
+            if c.id not in approve
+        }
+        if approved:
+            thread_id, pause = self.ctx.thread_id, pending.pause_id
+            approvals = {
+                c.id: Approval.of(c, thread_id=thread_id, pause_id=pause) for c in approved
+            }
+            done, still = await self._run_tools(approved, approvals)
+            if still:
+                raise ApprovalStateError(
+                    f"Approved calls asked for approval again: {sorted(still)}"
+                )
+            results.update(done)
+        # The assistant message that made the calls is the last assistant message of the turn.
+        last = next(m for m in reversed(self.new) if isinstance(m, AssistantMessage))
+        answered = {m.tool_call_id for m in self.new if isinstance(m, ToolResultMessage)}
+        self.new.extend(results[c.id] for c in last.tool_calls if c.id not in answered)
+
+    # ---------------------------------------------------------------------- set-up
+    async def _open(self) -> MiddlewareChain:
+        """Build this run's middleware and load the thread's history."""
+        chain = build_chain(self.agent._middleware, self.ctx)
+        store, thread_id = self.store, self.ctx.thread_id
+        if store is None or thread_id is None:
+            return chain
+        try:
+            self.thread = await store.load(thread_id, owner=self.ctx.user)
+        except StoreUnavailableError as err:
+            if not self.agent.degrade:
+                raise
+            self.store = None
+            self._warn(f"checkpoint store unavailable, running without history: {err}")
+        if self.thread is not None:
+            self.history = self.thread.messages
+            self.loaded_count = len(self.history)
+        return chain
+
+    async def _start_loop(self, chain: MiddlewareChain) -> None:
+        """Compose the handlers and fetch the tools, once per run."""
+        agent = self.agent
+        self.chain = chain
+        self._call_model = chain.model_handler(agent.model.complete)
+        self.ctx.model_call = self._call_model  # MCP sampling during this run's tool calls
+        if self.streaming:
+            self._stream_model = chain.stream_handler(agent.model.stream)
+        self._call_tool = chain.tool_handler(execute_tool)
+        if agent._toolsets:
+            self.tools = {t.name: t for t in await agent.list_tools(self.ctx.warnings)}
+            self._definitions = [t.definition() for t in self.tools.values()]
+        else:  # the agent's own tools only: fixed since it was built
+            self.tools, self._definitions = agent._tools, agent._definitions
+        if agent.system_prompt:
+            self._prefix = [SystemMessage(content=agent.system_prompt)]
+
+    # ---------------------------------------------------------------------- the steps
+    async def _drive(self, step: Step) -> AsyncIterator[AgentEvent]:
+        """Walk the steps from ``step`` until one ends the run, yielding events as they happen.
+
+        The steps are coroutines that return the next step; only the events live here, so a
+        run nobody streams pays for no event plumbing.
+        """
+        streaming = self.streaming
+        while True:
+            match step:
+                case Request():
+                    request = self._next_request()
+                    stream_model = self._stream_model
+                    if stream_model is None:
+                        response: ModelResponse | None = await self._call_model(request)
+                    else:
+                        response = None
+                        async for event in stream_model(request):
+                            if isinstance(event, TextDelta):
+                                yield event
+                            elif isinstance(event, ResponseDone):
+                                response = event.response
+                    step = self._received(response)
+                case CallTools(message):
+                    calls = message.tool_calls
+                    if streaming:
+                        for call in calls:
+                            yield ToolCallStarted(call)
+                    step = await self._call_tools(calls)
+                    if streaming and isinstance(step, Request):
+                        for call, result in zip(calls, step.results, strict=True):
+                            yield ToolCallFinished(call, result)
+                case Answer(message):
+                    step = await self._answer(message)
+                case End(result):
+                    yield FinalResult(result)
+                    return
+
+    def _next_request(self) -> ModelRequest:
+        """Count the step (within ``max_steps``) and build its model request."""
+        agent = self.agent
+        if self.steps >= agent.max_steps:
+            raise MaxStepsExceeded(
+                f"The run made {agent.max_steps} model calls without a final answer; "
+                "raise max_steps or give the model fewer tools to chase"
+            )
+        self.steps += 1
+        self.ctx.step = self.steps
+        return ModelRequest(
+            messages=[*self._prefix, *self.history, *self.new],
+            tools=self._definitions,
+            settings=agent.model_settings,
+            output_schema=agent._output_schema,
+            context=self.ctx,
+        )
+
+    def _received(self, response: ModelResponse | None) -> CallTools | Answer:
+        """Take the model's answer into the turn; tool calls or a final answer come next."""
+        if response is None:
+            raise AiopsError(f"model {self.agent.model.name!r} stream ended without a response")
+        # Models report their own requests: a cache hit or a limit message costs none.
+        self.usage = self.usage + response.usage
+        self.ctx.usage = self.usage
+        message = response.message
+        self.new.append(message)
+        return CallTools(message) if message.tool_calls else Answer(message)
+
+    async def _call_tools(self, calls: Sequence[ToolCall]) -> Request | End:
+        """Run the tool calls (up to the per-step cap); pause the run when one needs approval."""
+        cap = self.agent.max_tool_calls_per_step
+        results, pending = await self._run_tools(calls[:cap])
+        for call in calls[cap:]:  # answered, not dropped: every call needs its result
+            results[call.id] = tool_error(
+                call,
+                f"Not run: at most {cap} tool calls are run per step (max_tool_calls_per_step). "
+                "Call it again in a later step if you still need it.",
+            )
+        if pending:
+            return End(await self._pause(calls, results, pending))
+        ordered = [results[c.id] for c in calls]
+        self.new.extend(ordered)
+        return Request(ordered)
+
+    async def _answer(self, message: AssistantMessage) -> Request | End:
+        """Validate the output (one retry), save the turn and finish."""
+        output = self._final_output(message)
+        if output is _RETRY:
+            return REQUEST
+        await self._save(self.new)
+        await self.chain.after_run(self.ctx, output)
+        return End(self._result(output))
+
+    # ---------------------------------------------------------------------- step parts
+    def _final_output(self, message: AssistantMessage) -> Any:
+        adapter, schema = self.agent._output_adapter, self.agent._output_schema
+        if adapter is None or schema is None:
+            return message.content
+        try:
+            return adapter.validate_json(message.content)
+        except ValidationError as err:
+            problem = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'output'}: {e['msg']}"
+                for e in err.errors()[:5]
+            )
+            if self.output_retry_used:
+                raise OutputValidationError(
+                    f"The model's output does not match {schema.name}: {problem}"
+                ) from None
+            self.output_retry_used = True
+            self.new.append(
+                UserMessage(
+                    content=f"Your answer did not match the required JSON schema ({problem}). "
+                    "Reply again with only a JSON value that matches the schema."
+                )
+            )
+            return _RETRY
+
+    async def _run_tools(
+        self, calls: Sequence[ToolCall], approvals: Mapping[str, Approval] | None = None
+    ) -> tuple[dict[str, ToolResultMessage], dict[str, str]]:
+        """Run calls concurrently; returns results by call id and calls awaiting approval.
+
+        ``approvals`` holds the approvals of this resume, by call id: each is handed to its one
+        invocation and to no other.
+        """
+        tools, timeout, limit = (
+            self.tools,
+            self.agent.tool_timeout,
+            self.agent.max_tool_result_chars,
+        )
+        approvals = approvals or {}
+        invocations = [
+            ToolInvocation(
+                call,
+                tools.get(call.name),
+                self.ctx,
+                timeout,
+                approval=approvals.get(call.id),
+                max_result_chars=limit,
+            )
+            for call in calls
+        ]
+        return await run_calls(self._call_tool, invocations)
+
+    async def _pause(
+        self,
+        calls: Sequence[ToolCall],
+        results: dict[str, ToolResultMessage],
+        pending: dict[str, str],
+    ) -> RunResult:
+        # Keep finished results in the turn, in call order; pending ones get theirs on resume.
+        self.new.extend(results[c.id] for c in calls if c.id in results)
+        waiting = [c for c in calls if c.id in pending]
+        paused = PendingApproval(
+            calls=waiting,
+            messages=list(self.new),
+            reasons=pending,
+            steps=self.steps,
+            usage=self.usage,
+            pause_id=secrets.token_hex(16),
+            thread_id=self.ctx.thread_id,
+            digests={c.id: arguments_digest(c) for c in waiting},
+        )
+        await self._save([], {PENDING_KEY: paused.to_dict()})
+        return self._result(None, paused)
+
+    def _result(self, output: Any, pending: PendingApproval | None = None) -> RunResult:
+        """The one place a run's result is built."""
+        return RunResult(
+            output=output,
+            messages=self.new,
+            usage=self.usage,
+            steps=self.steps,
+            thread_id=self.ctx.thread_id,
+            run_id=self.ctx.run_id,
+            model=self.agent.model.name,
+            status="completed" if pending is None else "pending_approval",
+            pending=pending,
+            warnings=self.ctx.warnings,
+        )
+
+    async def _save(self, messages: list[Message], metadata: dict[str, Any] | None = None) -> None:
+        """Write the turn (or only the metadata) to the thread; nothing without a store.
+
+        The write expects the thread as this run loaded it (same message count, no paused run):
+        of two runs that raced on one thread, the later write fails with ``ConflictError`` and
+        stores nothing.
+        """
+        store, thread_id = self.store, self.ctx.thread_id
+        if store is None or thread_id is None:
+            return
+        title = None
+        if self.thread is None or not self.thread.info.title:
+            first = next((m for m in messages if isinstance(m, UserMessage)), None)
+            title = first.text[:80] if first else None
+        # A turn is stored whole or not at all: a cancellation must not cut the write short.
+        with anyio.CancelScope(shield=True):
+            try:
+                await store.append(
+                    thread_id,
+                    messages,
+                    owner=self.ctx.user,
+                    title=title,
+                    model=self.agent.model.name,
+                    metadata=metadata,
+                    expected_count=self.loaded_count,
+                    expected_metadata=_NOT_PAUSED,
+                )
+            except StoreUnavailableError as err:
+                if not self.agent.degrade:
+                    raise
+                self._warn(f"checkpoint store unavailable, this turn was not saved: {err}")
+
+    def _warn(self, warning: str) -> None:
+        log.warning(warning)
+        self.ctx.warnings.append(warning)

@@ -1,0 +1,25 @@
+"""The runnable examples of docs/user/ run and print what the page says they print."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import pathlib
+import re
+
+DOCS = pathlib.Path(__file__).parents[2] / "docs" / "user"
+
+
+def test_approvals_example_prints_what_the_page_shows() -> None:
+    page = (DOCS / "approvals-and-limits.md").read_text(encoding="utf-8")
+    match = re.search(
+        r"<!-- approvals-example -->\n```python\n(.*?)```\n\nIt prints:\n\n```text\n(.*?)```",
+        page,
+        re.S,
+    )
+    assert match, "approvals-and-limits.md lost its example"
+    code, expected = match.groups()
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code, "approvals-and-limits.md", "exec"), {"__name__": "docs"})
+    assert out.getvalue() == expected
