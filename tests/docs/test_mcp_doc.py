@@ -38,7 +38,9 @@ def run(marker: str) -> str:
     return out.getvalue()
 
 
-@pytest.mark.parametrize("marker", ["mcp-elicitation", "mcp-sampling", "mcp-resources"])
+@pytest.mark.parametrize(
+    "marker", ["mcp-elicitation", "mcp-pause", "mcp-sampling", "mcp-resources"]
+)
 def test_examples_print_what_the_page_shows(marker: str) -> None:
     assert run(marker) == printed_after(marker)
 

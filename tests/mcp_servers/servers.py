@@ -116,6 +116,12 @@ class Contact(BaseModel):
     level: int = 2
 
 
+class Confirm(BaseModel):
+    """A yes/no question."""
+
+    go: bool
+
+
 def features_server(name: str = "feat") -> MCPServer:
     """A server that uses the client's side of the protocol.
 
@@ -137,6 +143,18 @@ def features_server(name: str = "feat") -> MCPServer:
         result = await ctx.elicit(question, Contact)
         data = result.data.model_dump() if result.action == "accept" and result.data else None
         return json.dumps({"action": result.action, "data": data})
+
+    @server.tool()
+    async def change(device: str, ctx: Context) -> str:
+        """Ask who approves, then confirm: two questions in one call."""
+        who = await ctx.elicit(f"Who approves the change on {device}?", Contact)
+        if who.action != "accept" or who.data is None:
+            return f"no approver ({who.action})"
+        sure = await ctx.elicit(f"{who.data.name}: really change {device} now?", Confirm)
+        if sure.action != "accept" or sure.data is None or not sure.data.go:
+            return "not changed"
+        state["changes"] = int(state.get("changes", 0)) + 1  # type: ignore[call-overload]
+        return f"{device} changed, approved by {who.data.name}"
 
     @server.tool()
     async def ask_url(ctx: Context) -> str:

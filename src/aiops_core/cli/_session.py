@@ -126,8 +126,17 @@ async def render_stream(events: Any, out: TextIO = sys.stdout) -> RunResult:
     if result is None:  # pragma: no cover - the stream raises instead of ending without a result
         raise RuntimeError("the run ended without a result")
     if result.status == "pending_approval" and result.pending:
-        names = ", ".join(f"{c.name} ({c.id})" for c in result.pending.calls)
-        out.write(f"[waiting for approval: {names}]\n")
+        questions = result.pending.questions
+        names = ", ".join(
+            f"{c.name} ({c.id})" for c in result.pending.calls if c.id not in questions
+        )
+        if names:
+            out.write(f"[waiting for approval: {names}]\n")
+        for call_id, question in questions.items():
+            out.write(
+                f"[waiting for an answer: {question.get('server')} asks "
+                f"{question.get('message')!r} ({call_id})]\n"
+            )
     for warning in result.warnings:
         out.write(f"[warning] {warning}\n")
     out.flush()

@@ -33,6 +33,7 @@ from ..errors import (
 from .callbacks import ClientFeatures, RunBinding, session_callbacks
 from .config import MCPServerConfig
 from .convert import error_text
+from .elicitation import fingerprint
 from .resources import ServerResources
 from .session_auth import SessionAuth
 from .status import Backoff, ServerState, ServerStatus
@@ -436,7 +437,8 @@ class ServerSession:
                     name, arguments, read_timeout_seconds=limit, progress_callback=progress
                 )
             if slot.question is not None:  # the run pauses until a person answers
-                raise InputRequired(slot.question.as_dict())
+                question = slot.question
+                raise InputRequired({**question.as_dict(), "key": fingerprint(question)})
         except SdkError as err:
             if self.auth.failed:
                 raise self.auth.error() from err
