@@ -7,11 +7,11 @@ loaded on first use.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from .._lazy import lazy_exports
 from .callbacks import ClientFeatures, server_logger
 from .config import MCPServerConfig
-from .convert import convert_content, convert_result
 from .elicitation import (
     PAUSE,
     ElicitationHandler,
@@ -24,7 +24,7 @@ from .elicitation import (
 from .health import HealthResult, HealthSummary, check_health, probe
 from .loopback import LoopbackAuthorizer
 from .oauth import OAuthConfig
-from .pool import MCPClientPool, exposed_names
+from .pool import MCPClientPool
 from .prompts import PromptArgument, PromptInfo, PromptResult
 from .resources import ResourceInfo, ResourceTemplateInfo
 from .sampling import SamplingApprover, SamplingPolicy, SamplingRequest
@@ -33,19 +33,17 @@ from .status import Backoff, ServerState, ServerStatus
 from .tokens import FileTokenStore, MemoryTokenStore, ServerTokenStorage, TokenStore
 from .transport import TransportFactory, memory_transport, open_transport
 
-if TYPE_CHECKING:
-    from .auth import Authorizer, AuthWatch, build_auth, discover_authorization_server
+_LAZY = {
+    name: "aiops_core.mcp.auth"
+    for name in ("AuthWatch", "Authorizer", "build_auth", "discover_authorization_server")
+}
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
 
-_LAZY = {"AuthWatch", "Authorizer", "build_auth", "discover_authorization_server"}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        from . import auth
-
-        return getattr(auth, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
+if TYPE_CHECKING:  # the lazy names for type checkers ("X as X": an explicit re-export)
+    from .auth import Authorizer as Authorizer
+    from .auth import AuthWatch as AuthWatch
+    from .auth import build_auth as build_auth
+    from .auth import discover_authorization_server as discover_authorization_server
 
 __all__ = [
     "PAUSE",
@@ -81,10 +79,7 @@ __all__ = [
     "apply_defaults",
     "build_auth",
     "check_health",
-    "convert_content",
-    "convert_result",
     "discover_authorization_server",
-    "exposed_names",
     "fingerprint",
     "memory_transport",
     "open_transport",

@@ -137,6 +137,17 @@ class OAuthConfig(BaseModel):
             raise ValueError("client_secret needs client_id")
         return self
 
+    def secret_values(self) -> list[str]:
+        """The secrets these settings hold, revealed (for scrubbing messages only)."""
+        secrets = (
+            self.client_secret,
+            self.private_key,
+            self.idp_client_secret,
+            self.id_token,
+            self.assertion,
+        )
+        return [s.get_secret_value() for s in secrets if s is not None]
+
     def auth_method(self) -> Literal["client_secret_basic", "client_secret_post", "none"]:
         """The token endpoint authentication of a pre-registered client."""
         if self.token_endpoint_auth_method is not None:

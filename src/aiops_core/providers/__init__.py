@@ -26,6 +26,8 @@ from .registry import (
     get_chat_model,
     get_provider,
     list_providers,
+    provider_names,
+    provider_registry,
     register_provider,
 )
 from .test import TestModel
@@ -49,5 +51,7 @@ __all__ = [
     "get_chat_model",
     "get_provider",
     "list_providers",
+    "provider_names",
+    "provider_registry",
     "register_provider",
 ]

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from ..errors import ProviderError, RateLimitError, ServerError
 from ..messages import AssistantMessage, Usage
-from ._errors import error_for_status, scrub
+from ._errors import error_for_status
 from ._model import SDKChatModel
 from ._openai_wire import OpenAIConfig, arguments_text, build_request
 from .base import (
@@ -180,7 +180,7 @@ class OpenAILeanChatModel(SDKChatModel["httpx2.AsyncClient"]):
         message = _error_message(decoded) or content.decode(errors="replace")[:500]
         return error_for_status(
             status,
-            scrub(message or f"HTTP {status}", self._secret),
+            self._scrub(message or f"HTTP {status}"),
             provider=self.provider,
             request_id=headers.get("x-request-id"),
             headers=headers,
@@ -285,9 +285,7 @@ class OpenAILeanChatModel(SDKChatModel["httpx2.AsyncClient"]):
 
     def _reported_error(self, error: Any, request_id: str | None) -> ProviderError:
         """An error in a successful answer (a stream's error event): the provider's side failed."""
-        message = scrub(
-            _error_message({"error": error}) or "error event in the stream", self._secret
-        )
+        message = self._scrub(_error_message({"error": error}) or "error event in the stream")
         kind = error.get("type") if isinstance(error, Mapping) else None
         if kind == "rate_limit_error":
             return RateLimitError(message, provider=self.provider, request_id=request_id)

@@ -74,3 +74,13 @@ def test_oauth_belongs_to_http_servers_and_excludes_a_static_token():
         MCPServerConfig.from_dict(
             {"name": "s", "transport": "http", "url": "http://h", "auth_token": "t", "oauth": {}}
         )
+
+
+def test_oauth_secrets_are_scrubbed_from_messages():
+    server = MCPServerConfig(
+        name="s",
+        transport="http",
+        url="https://mcp.example",
+        oauth={"grant": "client_credentials", "client_id": "c", "client_secret": "cs-123456"},
+    )
+    assert "cs-123456" not in server.scrub("token request with cs-123456 refused")
