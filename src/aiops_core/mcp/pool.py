@@ -10,6 +10,7 @@ Every description starts with ``[server]`` so the model knows where a tool runs.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
@@ -386,16 +387,15 @@ def _make_tool(session: ServerSession, spec: mcp_types.Tool, exposed: str) -> To
     schema.setdefault("type", "object")
     schema.pop("title", None)
     server_name, tool_name = session.name, spec.name
+    logger = server_logger(server_name)
 
     async def on_progress(progress: float, total: float | None, message: str | None) -> None:
-        server_logger(server_name).debug(
-            "%s: progress %s/%s %s", tool_name, progress, total, message or ""
-        )
+        logger.debug("%s: progress %s/%s %s", tool_name, progress, total, message or "")
 
     async def handler(arguments: dict[str, Any], context: RunContext) -> str | list[ContentPart]:
-        result = await session.call_tool(
-            tool_name, arguments, progress=on_progress, context=context
-        )
+        # Asking for progress costs a token per call: only when someone reads it.
+        progress = on_progress if logger.isEnabledFor(logging.DEBUG) else None
+        result = await session.call_tool(tool_name, arguments, progress=progress, context=context)
         return convert_result(result) or ""
 
     return Tool(
