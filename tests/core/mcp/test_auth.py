@@ -150,3 +150,23 @@ async def test_a_slow_person_is_not_a_handshake_timeout(oauth_server):
         [oauth_server.config()], authorizer=LoopbackAuthorizer(slow_browser), **options
     ) as p:
         assert p.session("secure").healthy, p.status()
+
+
+async def test_health_checks_use_stored_tokens_and_name_a_missing_sign_in(oauth_server, tmp_path):
+    from aiops_core.mcp import check_health
+
+    store = FileTokenStore(tmp_path / "tokens.json")
+    config = oauth_server.config()
+    unsigned = await check_health([config], token_store=store, rechecks=0)
+    (result,) = unsigned.results
+    assert result.status == "unhealthy"
+    assert result.error == (
+        "authorization required for server 'secure': the server wants a person to sign in and "
+        "no sign-in is possible here (CLI: run `aiops mcp login secure`)"
+    )
+    async with pool(config, token_store=store, authorizer=LoopbackAuthorizer(browser)):
+        pass  # signed in once; the tokens are in the store now
+    signed = await check_health([config], token_store=store, rechecks=0)
+    assert signed.results[0].status == "healthy", signed.results[0].error
+    without = await check_health([config], rechecks=0)  # no store: no token to show
+    assert without.results[0].error.startswith("authorization required for server 'secure'")
