@@ -7,6 +7,7 @@ again, so a subscriber keeps getting ``notifications/resources/updated`` for its
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -45,7 +46,7 @@ class ResourceInfo:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-friendly form (the CLI, the REST API)."""
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+        return dataclasses.asdict(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +62,7 @@ class ResourceTemplateInfo:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-friendly form (the CLI, the REST API)."""
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+        return dataclasses.asdict(self)
 
 
 class ServerResources:
