@@ -39,11 +39,19 @@ class TerminalPrompter:
     Args:
         ask: reads one line after showing a prompt (default :func:`input`).
         out: where questions are written.
+        before: called before each question (the CLI stops its spinner).
     """
 
-    def __init__(self, ask: Callable[[str], str] = input, out: TextIO | None = None) -> None:
+    def __init__(
+        self,
+        ask: Callable[[str], str] = input,
+        out: TextIO | None = None,
+        *,
+        before: Callable[[], None] | None = None,
+    ) -> None:
         self._ask = ask
         self._out = out
+        self._before = before
 
     def _say(self, text: str) -> None:
         out = self._out or sys.stdout
@@ -66,6 +74,8 @@ class TerminalPrompter:
 
     def elicit_sync(self, request: ElicitationRequest) -> ElicitationResponse:
         """:meth:`elicit`, blocking (runs in a worker thread)."""
+        if self._before is not None:
+            self._before()
         self._say(f"\n[{request.server}] {request.message}")
         try:
             if request.mode == "url":
@@ -142,6 +152,8 @@ class TerminalPrompter:
 
     def approve_sampling_sync(self, request: SamplingRequest) -> bool:
         """:meth:`approve_sampling`, blocking (runs in a worker thread)."""
+        if self._before is not None:
+            self._before()
         self._say(
             f"\n[{request.server}] asks the model to answer (up to {request.max_tokens} tokens):"
         )

@@ -12,15 +12,11 @@ from __future__ import annotations
 
 import argparse
 import json
-from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any
 
-import anyio
-
-from ..errors import UserError
-from .config import load_config
-
 if TYPE_CHECKING:
+    from contextlib import AsyncExitStack
+
     from ..mcp import MCPClientPool, MCPServerConfig
 
 __all__ = ["register"]
@@ -118,12 +114,17 @@ def _common(
 
 def _sync(func: Any) -> Any:
     def run(args: argparse.Namespace) -> int:
+        import anyio
+
         return int(anyio.run(func, args))
 
     return run
 
 
 def _configs(path: str, only: str | None = None) -> list[MCPServerConfig]:
+    from ..errors import UserError
+    from .config import load_config
+
     configs = load_config(path).mcp_server_configs()
     if not configs:
         raise UserError(f"Config file {path!r} has no [[mcp_servers]] entries")
@@ -161,6 +162,8 @@ async def _pool(
 
 
 async def _list(args: argparse.Namespace) -> int:
+    from contextlib import AsyncExitStack
+
     async with AsyncExitStack() as stack:
         pool = await _pool(stack, args)
         tools = await pool.list_tools()
@@ -222,6 +225,7 @@ async def _check(args: argparse.Namespace) -> int:
 
 
 async def _login(args: argparse.Namespace) -> int:
+    from ..errors import UserError
     from ..mcp import MCPClientPool
     from ._mcp import pool_options
 
@@ -259,6 +263,8 @@ async def _logout(args: argparse.Namespace) -> int:
 
 
 async def _resources(args: argparse.Namespace) -> int:
+    from contextlib import AsyncExitStack
+
     async with AsyncExitStack() as stack:
         pool = await _pool(stack, args, args.server)
         items = await pool.list_resources(args.server)
@@ -282,6 +288,8 @@ async def _resources(args: argparse.Namespace) -> int:
 
 
 async def _read(args: argparse.Namespace) -> int:
+    from contextlib import AsyncExitStack
+
     from ..messages import TextPart
 
     async with AsyncExitStack() as stack:
@@ -299,6 +307,9 @@ async def _read(args: argparse.Namespace) -> int:
 
 
 async def _prompts(args: argparse.Namespace) -> int:
+
+    from contextlib import AsyncExitStack
+
     async with AsyncExitStack() as stack:
         pool = await _pool(stack, args, args.server)
         items = await pool.list_prompts(args.server)
@@ -320,6 +331,10 @@ async def _prompts(args: argparse.Namespace) -> int:
 
 
 async def _prompt(args: argparse.Namespace) -> int:
+    from contextlib import AsyncExitStack
+
+    from ..errors import UserError
+
     values: dict[str, str] = {}
     for item in args.arguments:
         key, sep, value = item.partition("=")

@@ -2,27 +2,25 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 
 import pytest
 
-from aiops_core.cli import providers as command
-from aiops_core.errors import UnknownNameError
-
-
-def parse(*argv: str) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="aiops")
-    command.register(parser.add_subparsers(dest="command"))
-    return parser.parse_args(["providers", *argv])
+from aiops_core.cli import main
 
 
 def test_table_lists_every_handler(capsys: pytest.CaptureFixture[str]) -> None:
-    args = parse()
-    assert args.func(args) == 0
+    assert main(["providers"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split()[:3] == ["PROVIDER", "SDK", "INSTALLED"]
-    rows = {line.split()[0]: line for line in lines[1:]}
+    rows: dict[str, str] = {}
+    name = ""
+    for line in lines[1:]:  # the last column wraps onto indented lines
+        if line.startswith(" "):
+            rows[name] += " " + line.strip()
+        else:
+            name = line.split()[0]
+            rows[name] = line
     assert {
         "anthropic",
         "azure_openai",
@@ -38,15 +36,28 @@ def test_table_lists_every_handler(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_json_prints_schemas(capsys: pytest.CaptureFixture[str]) -> None:
-    args = parse("openai", "--json")
-    assert args.func(args) == 0
+    assert main(["providers", "openai", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert list(data) == ["openai"]
     assert data["openai"]["installed"] is True
     assert data["openai"]["config_schema"]["properties"]["max_retries"]["default"] == 0
 
 
-def test_unknown_name() -> None:
-    args = parse("opnai")
-    with pytest.raises(UnknownNameError, match="Did you mean 'openai'"):
-        args.func(args)
+def test_unknown_name(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["providers", "opnai"]) == 2
+    assert "Did you mean 'openai'" in capsys.readouterr().err
+
+
+def test_one_provider_shows_keys_defaults_and_environment(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Issue 15: ``providers NAME`` as a readable table with defaults, descriptions and variables."""
+    assert main(["providers", "azure_openai"]) == 0
+    out = capsys.readouterr().out
+    assert "provider azure_openai  (model: azure_openai:<model>)" in out
+    assert "SDK       openai (installed)" in out
+    for variable in ("AZURE_OPENAI_API_KEY", "AZURE_OPENAI_ENDPOINT", "OPENAI_API_VERSION"):
+        assert f"\n{variable}" in out
+    rows = {line.split()[0]: line.split(None, 3) for line in out.splitlines() if line}
+    assert rows["timeout"][:3] == ["timeout", "number", "60.0"]
+    assert rows["max_retries"][3].startswith("SDK-level retries")
