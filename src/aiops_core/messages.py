@@ -78,12 +78,18 @@ ContentPart = Annotated[TextPart | ImagePart | DataPart, Field(discriminator="ty
 
 
 class Usage(BaseModel):
-    """Token and request counts; add two with ``+``."""
+    """Token and request counts; add two with ``+``.
+
+    ``reasoning_tokens`` are the part of ``output_tokens`` the model spent thinking, where the
+    provider reports it (OpenAI ``reasoning_tokens``, Anthropic ``thinking_tokens``); they are
+    already counted in ``output_tokens``.
+    """
 
     model_config = ConfigDict(frozen=True)
     input_tokens: int = 0
     output_tokens: int = 0
     cached_tokens: int = 0
+    reasoning_tokens: int = 0
     requests: int = 0
 
     @property
@@ -95,6 +101,7 @@ class Usage(BaseModel):
             input_tokens=self.input_tokens + other.input_tokens,
             output_tokens=self.output_tokens + other.output_tokens,
             cached_tokens=self.cached_tokens + other.cached_tokens,
+            reasoning_tokens=self.reasoning_tokens + other.reasoning_tokens,
             requests=self.requests + other.requests,
         )
 

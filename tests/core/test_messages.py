@@ -119,11 +119,13 @@ def test_valid_history_passes():
 
 
 def test_usage_adds_up():
-    total = Usage(input_tokens=3, output_tokens=4, requests=1) + Usage(
+    total = Usage(input_tokens=3, output_tokens=4, reasoning_tokens=3, requests=1) + Usage(
         input_tokens=10, output_tokens=1, cached_tokens=2, requests=1
     )
-    assert total == Usage(input_tokens=13, output_tokens=5, cached_tokens=2, requests=2)
-    assert total.total_tokens == 18
+    assert total == Usage(
+        input_tokens=13, output_tokens=5, cached_tokens=2, reasoning_tokens=3, requests=2
+    )
+    assert total.total_tokens == 18  # reasoning tokens are part of the output tokens
 
 
 def test_content_text_flattens_parts():
