@@ -16,6 +16,7 @@ from .base import (
     ResponseDone,
     StreamAccumulator,
     TextDelta,
+    ThinkingDelta,
     ToolCallDelta,
 )
 from .function import FunctionModel
@@ -45,6 +46,7 @@ __all__ = [
     "StreamAccumulator",
     "TestModel",
     "TextDelta",
+    "ThinkingDelta",
     "ToolCallDelta",
     "get_chat_model",
     "get_provider",
