@@ -168,19 +168,21 @@ def response_events(response: ModelResponse) -> list[ModelStreamEvent]:
     return events
 
 
-def parse_arguments(call_id: str, name: str, raw: str | dict[str, Any] | None) -> ToolCall:
+def parse_arguments(
+    call_id: str, name: str, raw: str | dict[str, Any] | None, *, item_id: str | None = None
+) -> ToolCall:
     """Build a :class:`ToolCall` from raw arguments; malformed JSON is kept for a tool error."""
     if isinstance(raw, dict):
-        return ToolCall(id=call_id, name=name, arguments=raw)
+        return ToolCall(id=call_id, name=name, arguments=raw, item_id=item_id)
     if not raw or not raw.strip():
-        return ToolCall(id=call_id, name=name)
+        return ToolCall(id=call_id, name=name, item_id=item_id)
     try:
         value = json.loads(raw)
     except ValueError:
-        return ToolCall(id=call_id, name=name, invalid_arguments=raw)
+        return ToolCall(id=call_id, name=name, invalid_arguments=raw, item_id=item_id)
     if not isinstance(value, dict):
-        return ToolCall(id=call_id, name=name, invalid_arguments=raw)
-    return ToolCall(id=call_id, name=name, arguments=value)
+        return ToolCall(id=call_id, name=name, invalid_arguments=raw, item_id=item_id)
+    return ToolCall(id=call_id, name=name, arguments=value, item_id=item_id)
 
 
 class StreamAccumulator:
@@ -231,9 +233,7 @@ class StreamAccumulator:
     def thinking(self) -> list[ThinkingPart]:
         """The thinking parts so far, in index order."""
         return [
-            ThinkingPart(
-                text="".join(parts), provider=self._provider, model=self._model, **fields
-            )
+            ThinkingPart(text="".join(parts), provider=self._provider, model=self._model, **fields)
             for _, (parts, fields) in sorted(self._thinking.items())
         ]
 
