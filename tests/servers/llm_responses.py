@@ -42,6 +42,7 @@ _PARAMETERS = {
     "service_tier",
     "prompt_cache_key",
     "background",
+    "top_logprobs",
 }
 _MESSAGE_KEYS = {"type", "role", "content", "id", "status"}
 _ENCRYPTED = "reasoning.encrypted_content"
