@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
+import textwrap
 
 import pytest
 
@@ -57,3 +59,30 @@ def postgres_url() -> str:
     """A SQLAlchemy-style URL of the ``test`` database, after checking PostgreSQL answers."""
     require_service("PostgreSQL", "127.0.0.1", 5432)
     return POSTGRES_URL
+
+
+@pytest.fixture
+def install_distribution(tmp_path, monkeypatch):
+    """``install_distribution(package, source, entry_points)``: a real installed distribution.
+
+    Writes ``package/__init__.py`` with ``source`` and a ``.dist-info`` declaring
+    ``entry_points`` (``{group: {name: "module:attr"}}``) under ``tmp_path``, and puts it on
+    ``sys.path`` for the test, so ``importlib.metadata`` finds it as it finds any plug-in.
+    """
+
+    def install(package: str, source: str, entry_points: dict[str, dict[str, str]]) -> None:
+        (tmp_path / package).mkdir()
+        (tmp_path / package / "__init__.py").write_text(textwrap.dedent(source))
+        dist = tmp_path / f"{package}-1.0.dist-info"
+        dist.mkdir()
+        name = package.replace("_", "-")
+        (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+        lines = [
+            f"[{group}]\n" + "".join(f"{key} = {value}\n" for key, value in entries.items())
+            for group, entries in entry_points.items()
+        ]
+        (dist / "entry_points.txt").write_text("\n".join(lines))
+        monkeypatch.syspath_prepend(str(tmp_path))
+        monkeypatch.delitem(sys.modules, package, raising=False)
+
+    return install

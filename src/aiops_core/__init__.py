@@ -6,17 +6,21 @@ a provider SDK, Redis or SQLAlchemy until they are used.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ._lazy import lazy_exports
 
 __version__ = "0.1.0"
 
+# The public names, each with the module that defines it: the one list of the package surface.
+# ``__all__`` derives from it; the TYPE_CHECKING imports below repeat it for type checkers, and
+# tests/core/test_package.py checks that they agree.
 _EXPORTS: dict[str, str] = {
     # agent
     "Agent": "aiops_core.agent",
-    "RunResult": "aiops_core.agent",
     "PendingApproval": "aiops_core.agent",
     "RunContext": "aiops_core.context",
+    "RunResult": "aiops_core.agent",
     # messages
     "AssistantMessage": "aiops_core.messages",
     "DataPart": "aiops_core.messages",
@@ -42,6 +46,7 @@ _EXPORTS: dict[str, str] = {
     "register_provider": "aiops_core.providers",
     # middleware
     "Middleware": "aiops_core.middleware",
+    "MiddlewareConfig": "aiops_core.middleware",
     "MiddlewareSpec": "aiops_core.middleware",
     "register_middleware": "aiops_core.middleware",
     # mcp
@@ -58,86 +63,45 @@ _EXPORTS: dict[str, str] = {
     "UserError": "aiops_core.errors",
 }
 
-__all__ = [
-    "Agent",
-    "AiopsError",
-    "AssistantMessage",
-    "ChatModel",
-    "CheckpointStore",
-    "DataPart",
-    "FunctionModel",
-    "ImagePart",
-    "MCPClientPool",
-    "MCPServerConfig",
-    "MemoryStore",
-    "Middleware",
-    "MiddlewareSpec",
-    "ModelRequest",
-    "ModelResponse",
-    "PendingApproval",
-    "ProviderHandler",
-    "RedisStore",
-    "RunContext",
-    "RunResult",
-    "SQLStore",
-    "SystemMessage",
-    "TestModel",
-    "TextPart",
-    "Tool",
-    "ToolCall",
-    "ToolResultMessage",
-    "Usage",
-    "UserError",
-    "UserMessage",
-    "get_chat_model",
-    "list_providers",
-    "open_store",
-    "register_middleware",
-    "register_provider",
-    "tool",
-]
+__all__ = sorted(_EXPORTS)
 
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'aiops_core' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
-
-
-if TYPE_CHECKING:
-    from .agent import Agent, PendingApproval, RunResult
-    from .checkpoint import CheckpointStore, MemoryStore, RedisStore, SQLStore, open_store
-    from .context import RunContext
-    from .errors import AiopsError, UserError
-    from .mcp import MCPClientPool, MCPServerConfig
-    from .messages import (
-        AssistantMessage,
-        DataPart,
-        ImagePart,
-        SystemMessage,
-        TextPart,
-        ToolCall,
-        ToolResultMessage,
-        Usage,
-        UserMessage,
-    )
-    from .middleware import Middleware, MiddlewareSpec, register_middleware
-    from .providers import (
-        ChatModel,
-        FunctionModel,
-        ModelRequest,
-        ModelResponse,
-        ProviderHandler,
-        TestModel,
-        get_chat_model,
-        list_providers,
-        register_provider,
-    )
-    from .tools import Tool, tool
+if TYPE_CHECKING:  # the same names for type checkers ("X as X": an explicit re-export)
+    from .agent import Agent as Agent
+    from .agent import PendingApproval as PendingApproval
+    from .agent import RunResult as RunResult
+    from .checkpoint import CheckpointStore as CheckpointStore
+    from .checkpoint import MemoryStore as MemoryStore
+    from .checkpoint import RedisStore as RedisStore
+    from .checkpoint import SQLStore as SQLStore
+    from .checkpoint import open_store as open_store
+    from .context import RunContext as RunContext
+    from .errors import AiopsError as AiopsError
+    from .errors import UserError as UserError
+    from .mcp import MCPClientPool as MCPClientPool
+    from .mcp import MCPServerConfig as MCPServerConfig
+    from .messages import AssistantMessage as AssistantMessage
+    from .messages import DataPart as DataPart
+    from .messages import ImagePart as ImagePart
+    from .messages import SystemMessage as SystemMessage
+    from .messages import TextPart as TextPart
+    from .messages import ToolCall as ToolCall
+    from .messages import ToolResultMessage as ToolResultMessage
+    from .messages import Usage as Usage
+    from .messages import UserMessage as UserMessage
+    from .middleware import Middleware as Middleware
+    from .middleware import MiddlewareConfig as MiddlewareConfig
+    from .middleware import MiddlewareSpec as MiddlewareSpec
+    from .middleware import register_middleware as register_middleware
+    from .providers import ChatModel as ChatModel
+    from .providers import FunctionModel as FunctionModel
+    from .providers import ModelRequest as ModelRequest
+    from .providers import ModelResponse as ModelResponse
+    from .providers import ProviderHandler as ProviderHandler
+    from .providers import TestModel as TestModel
+    from .providers import get_chat_model as get_chat_model
+    from .providers import list_providers as list_providers
+    from .providers import register_provider as register_provider
+    from .tools import Tool as Tool
+    from .tools import tool as tool

@@ -5,6 +5,7 @@ Every error the engine raises derives from :class:`AiopsError`::
     AiopsError
     ├── UserError                  a configuration mistake; the message says what to change
     │   ├── UnknownNameError       unknown provider / middleware / store scheme (suggests the closest)
+    │   ├── RegistryLoadError      a registered provider / middleware type cannot be imported
     │   ├── ApprovalStateError     a thread awaits approval, or a resume's decisions do not fit
     │   └── MessageError           an invalid message or history
     ├── ProviderError              the LLM provider failed (keeps message, status, request id; never the key)
@@ -37,13 +38,19 @@ Every error the engine raises derives from :class:`AiopsError`::
 
 :class:`ApprovalRequired` is not an error: it is the control-flow signal a middleware raises to pause
 a run until a person approves a tool call.
+
+:func:`format_validation_error` turns a pydantic ``ValidationError`` into the one-line
+``loc: msg; loc: msg`` text that every configuration error uses.
 """
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 __all__ = [
     "AiopsError",
@@ -70,6 +77,7 @@ __all__ = [
     "ProviderError",
     "ProviderTimeoutError",
     "RateLimitError",
+    "RegistryLoadError",
     "ServerError",
     "StoreError",
     "StoreUnavailableError",
@@ -79,7 +87,39 @@ __all__ = [
     "UnknownNameError",
     "UsageLimitExceeded",
     "UserError",
+    "format_validation_error",
 ]
+
+MAX_LISTED_PROBLEMS = 10
+"""Problems :func:`format_validation_error` names before it counts the rest."""
+
+
+def format_validation_error(err: ValidationError, *, root: str = "value") -> str:
+    """Every problem of a pydantic ``ValidationError`` on one line: ``loc: msg; loc: msg``.
+
+    ``loc`` is the dotted path of the bad field (``root`` when the whole value is wrong); an
+    unknown key reads ``unknown key``. The input values are never shown (they may be secrets).
+    Past :data:`MAX_LISTED_PROBLEMS` problems, the rest are counted.
+
+    >>> from pydantic import BaseModel, ConfigDict
+    >>> class Limits(BaseModel):
+    ...     model_config = ConfigDict(extra="forbid")
+    ...     steps: int
+    >>> try:
+    ...     Limits.model_validate({"steps": "many", "colour": "red"})
+    ... except Exception as err:
+    ...     print(format_validation_error(err))
+    steps: Input should be a valid integer, unable to parse string as an integer; colour: unknown key
+    """
+    problems = err.errors(include_url=False, include_input=False)
+    parts = []
+    for item in problems[:MAX_LISTED_PROBLEMS]:
+        where = ".".join(str(part) for part in item["loc"]) or root
+        why = "unknown key" if item["type"] == "extra_forbidden" else item["msg"]
+        parts.append(f"{where}: {why}")
+    if len(problems) > MAX_LISTED_PROBLEMS:
+        parts.append(f"and {len(problems) - MAX_LISTED_PROBLEMS} more")
+    return "; ".join(parts)
 
 
 class AiopsError(Exception):
@@ -102,6 +142,13 @@ class UnknownNameError(UserError, LookupError):
         super().__init__(
             f"Unknown {kind} {name!r}.{hint} Known {kind}s: {', '.join(self.known) or '(none)'}."
         )
+
+
+class RegistryLoadError(UserError, ImportError):
+    """A registered entry (provider handler, middleware type) cannot be imported.
+
+    An :class:`ImportError` too, so callers that skip unloadable entries keep working.
+    """
 
 
 class ApprovalStateError(UserError):

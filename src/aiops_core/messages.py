@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from .errors import MessageError
+from .errors import MessageError, format_validation_error
 
 __all__ = [
     "FORMAT_VERSION",
@@ -253,7 +253,6 @@ def content_text(content: str | Sequence[TextPart | ImagePart | DataPart]) -> st
 
 def _explain(err: ValidationError) -> str:
     first = err.errors()[0]
-    where = ".".join(str(p) for p in first["loc"]) or "message"
     if first["type"] == "union_tag_not_found":
         return "a message needs a 'role' of system, user, assistant or tool"
     if first["type"] == "union_tag_invalid":
@@ -261,7 +260,7 @@ def _explain(err: ValidationError) -> str:
             f"unknown role {first.get('input', {}).get('role')!r}; "
             "use system, user, assistant or tool"
         )
-    return f"{where}: {first['msg']}"
+    return format_validation_error(err, root="message")
 
 
 def parse_message(data: Any) -> Message:

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from .approval import Approval
 from .context import RunContext
-from .errors import UserError
+from .errors import UserError, format_validation_error
 from .messages import (
     ContentPart,
     DataPart,
@@ -233,7 +233,7 @@ def _build(
         try:
             validated = model.model_validate(arguments)
         except ValidationError as err:
-            raise ToolArgumentsError(_explain_arguments(err)) from None
+            raise ToolArgumentsError(format_validation_error(err, root="arguments")) from None
         kwargs = {n: getattr(validated, n) for n in field_names}
         if context_param:
             kwargs[context_param] = context
@@ -249,14 +249,6 @@ def _build(
         timeout=timeout,
         metadata=metadata,
     )
-
-
-def _explain_arguments(err: ValidationError) -> str:
-    problems = []
-    for item in err.errors()[:5]:
-        where = ".".join(str(p) for p in item["loc"]) or "arguments"
-        problems.append(f"{where}: {item['msg']}")
-    return "; ".join(problems)
 
 
 @overload

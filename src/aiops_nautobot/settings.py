@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from aiops_core.errors import UserError
+from aiops_core.masking import mask_url
 
 __all__ = ["ENVIRONMENTS", "AiopsSettings", "get_settings"]
 
@@ -45,7 +46,7 @@ class AiopsSettings:
             f"AiopsSettings(environment={self.environment!r}, max_steps={self.max_steps}, "
             f"request_timeout_seconds={self.request_timeout_seconds}, "
             f"chat_session_ttl_minutes={self.chat_session_ttl_minutes}, "
-            f"checkpoint_url={_mask_url(self.checkpoint_url)!r})"
+            f"checkpoint_url={mask_url(self.checkpoint_url)!r})"
         )
 
 
@@ -108,12 +109,3 @@ def default_checkpoint_url() -> str:
         location = parse_redis_connection(redis_database=CHECKPOINT_REDIS_DB)
     parts = urlsplit(str(location))
     return urlunsplit(parts._replace(path=f"/{CHECKPOINT_REDIS_DB}"))
-
-
-def _mask_url(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))

@@ -18,6 +18,7 @@ def test_quick_run_returns_well_formed_tables() -> None:
         assert table["rows"]
 
 
+@pytest.mark.slow
 def test_thread_memory_measures_every_way_of_keeping_threads() -> None:
     memory = bench_scale.thread_memory(20)
 
@@ -32,6 +33,7 @@ def test_conversations_have_twenty_messages_unique_per_thread() -> None:
     assert first[0][0].content != second[0][0].content
 
 
+@pytest.mark.slow
 def test_rss_probe_reports_its_own_peak_not_the_parents() -> None:
     from benchmarks._server import serve_openai
 

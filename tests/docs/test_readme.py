@@ -7,9 +7,7 @@ import io
 import pathlib
 import re
 
-import pytest
-
-from aiops_core.middleware import registry
+from aiops_core.middleware import middleware_registry
 
 README = (pathlib.Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
 
@@ -20,10 +18,9 @@ def snippet(marker: str) -> str:
     return match.group(1)
 
 
-def test_custom_middleware_example_refuses_write_tools(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(registry, "_registered", dict(registry._registered))
+def test_custom_middleware_example_refuses_write_tools() -> None:
     out = io.StringIO()
-    with contextlib.redirect_stdout(out):
+    with middleware_registry.override(), contextlib.redirect_stdout(out):
         exec(compile(snippet("custom-middleware"), "README.md", "exec"), {"__name__": "readme"})
     assert (
         "- shutdown_interface (error): Read-only mode: propose the change instead."

@@ -10,7 +10,6 @@ kept between runs (``--reuse-db`` in pyproject); later runs only apply new migra
 from __future__ import annotations
 
 import os
-from unittest import mock
 
 import django
 import pytest
@@ -69,12 +68,11 @@ def django_db_setup(django_test_environment: None, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
-def test_middleware_types():
+def _registered_test_middleware():
     """Registers the ``aiops_test_*`` middleware types for the duration of one Nautobot test."""
-    from aiops_core.middleware import registry
+    from aiops_core.middleware import middleware_registry
 
     from .sample_data import TEST_MIDDLEWARE
 
-    registry._known()  # load entry points outside the patch, so they outlive it
-    with mock.patch.dict(registry._registered, TEST_MIDDLEWARE):
+    with middleware_registry.override(TEST_MIDDLEWARE):
         yield

@@ -39,14 +39,18 @@ def time_server(status: str = "healthy", name: str = "time") -> MCPServer:
     )
 
 
-def load_thread(thread_id: str) -> Any:
-    """The thread as the engine's store holds it (``None`` when absent)."""
+def checkpoint_store() -> Any:
+    """The engine's checkpoint store for the configured URL (the engine keeps it open)."""
     engine = get_engine_loop()
     url = get_settings().checkpoint_url
 
-    async def load() -> Any:
+    async def lease() -> Any:
         async with AsyncExitStack() as stack:
-            store = await open_checkpoint_store(engine, url, store_ttl(), stack)
-            return await store.load(thread_id)
+            return await open_checkpoint_store(engine, url, store_ttl(), stack)
 
-    return engine.run(load(), timeout=30)
+    return engine.run(lease(), timeout=30)
+
+
+def load_thread(thread_id: str) -> Any:
+    """The thread as the engine's store holds it (``None`` when absent)."""
+    return get_engine_loop().run(checkpoint_store().load(thread_id), timeout=30)

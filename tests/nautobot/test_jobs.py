@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-import time
 from datetime import timedelta
 from unittest import mock
 
@@ -14,10 +13,11 @@ from nautobot.apps.testing import TestCase, run_job_for_testing
 from nautobot.extras.choices import JobResultStatusChoices
 from nautobot.extras.models import Job
 
+from aiops_core.checkpoint.base import now_micros
 from aiops_nautobot.models import Conversation, MCPServer
 from aiops_nautobot.services.chat import prepare_chat, run_chat
 
-from .engine_fixtures import load_thread, offline_model, time_server
+from .engine_fixtures import checkpoint_store, load_thread, offline_model, time_server
 
 # Job logs normally go through a second connection ("job_logs") so that they survive a rollback;
 # inside a test transaction that connection cannot see the JobResult row. Log on "default".
@@ -77,11 +77,12 @@ class ConversationCleanupTest(TestCase):
     def test_prunes_idle_conversations_and_keeps_recent_ones(self):
         offline_model()
         user = get_user_model().objects.create_user(username="operator")
-        real_time_ns = time.time_ns
-        day_ns = 86_400 * 10**9
-        # The store stamps threads with time.time_ns(): write the old thread a day ago.
-        with mock.patch("time.time_ns", lambda: real_time_ns() - day_ns):
+        store, day = checkpoint_store(), 86_400 * 10**6
+        store.clock = lambda: now_micros() - day  # the store's clock seam: write it a day ago
+        try:
             old = self.chat(user, "yesterday's question")
+        finally:
+            store.clock = now_micros
         Conversation.objects.filter(thread_id=old).update(
             last_activity=timezone.now() - timedelta(days=1)
         )

@@ -34,6 +34,7 @@ from ..errors import (
     MaxStepsExceeded,
     OutputValidationError,
     StoreUnavailableError,
+    format_validation_error,
 )
 from ..messages import (
     AssistantMessage,
@@ -373,10 +374,7 @@ class Run:
         try:
             return adapter.validate_json(message.content)
         except ValidationError as err:
-            problem = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or 'output'}: {e['msg']}"
-                for e in err.errors()[:5]
-            )
+            problem = format_validation_error(err, root="output")
             if self.output_retry_used:
                 raise OutputValidationError(
                     f"The model's output does not match {schema.name}: {problem}"

@@ -8,9 +8,9 @@ when first used.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from .._lazy import lazy_exports
 from .base import CheckpointStore, Thread, ThreadInfo, ThreadPage
 from .memory import MemoryStore
 
@@ -26,18 +26,15 @@ __all__ = [
     "open_store",
 ]
 
-_LAZY = {
-    "SQLStore": "aiops_core.checkpoint.sql",
-    "RedisStore": "aiops_core.checkpoint.redis",
-    "default_store_url": "aiops_core.checkpoint.url",
-    "open_store": "aiops_core.checkpoint.url",
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'aiops_core.checkpoint' has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "SQLStore": "aiops_core.checkpoint.sql",
+        "RedisStore": "aiops_core.checkpoint.redis",
+        "default_store_url": "aiops_core.checkpoint.url",
+        "open_store": "aiops_core.checkpoint.url",
+    },
+)
 
 
 if TYPE_CHECKING:

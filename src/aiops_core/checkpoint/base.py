@@ -5,10 +5,10 @@ from __future__ import annotations
 import base64
 import binascii
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeAlias, runtime_checkable
 
 from ..errors import ConflictError, ThreadAccessError, UserError
 from ..messages import Message
@@ -16,6 +16,7 @@ from ..messages import Message
 __all__ = [
     "MAX_THREAD_ID_LENGTH",
     "CheckpointStore",
+    "Clock",
     "Thread",
     "ThreadInfo",
     "ThreadPage",
@@ -44,6 +45,14 @@ def utcnow() -> datetime:
 def now_micros() -> int:
     """The current time in microseconds since the Unix epoch (how stores keep timestamps)."""
     return time.time_ns() // 1000
+
+
+Clock: TypeAlias = Callable[[], int]
+"""A store's time source: microseconds since the Unix epoch (default :func:`now_micros`).
+
+Stores that keep time themselves (``MemoryStore``, ``SQLStore``) take one as ``clock=``, so tests
+can age a thread without waiting or patching ``time``. ``RedisStore`` uses the server's time.
+"""
 
 
 def to_micros(moment: datetime) -> int:

@@ -11,6 +11,7 @@ from typing import Any
 from ..errors import ConflictError
 from ..messages import Message
 from .base import (
+    Clock,
     Thread,
     ThreadInfo,
     ThreadPage,
@@ -62,9 +63,12 @@ class MemoryStore:
     Args:
         ttl: forget threads idle longer than this (a ``timedelta`` or seconds); ``None`` keeps
             them until :meth:`delete` or :meth:`prune`.
+        clock: the time source (microseconds since the epoch); tests pass a fake one. The
+            ``clock`` attribute may be replaced while the store is idle.
     """
 
-    def __init__(self, *, ttl: timedelta | float | None = None) -> None:
+    def __init__(self, *, ttl: timedelta | float | None = None, clock: Clock = now_micros) -> None:
+        self.clock = clock
         self._ttl = ttl_micros(ttl)
         self._threads: dict[str, _Entry] = {}
         self._lock = threading.Lock()
@@ -103,7 +107,7 @@ class MemoryStore:
     async def load(self, thread_id: str, *, owner: str | None = None) -> Thread | None:
         """The thread, or ``None`` if it does not exist (or expired)."""
         with self._lock:
-            entry = self._live(thread_id, now_micros())
+            entry = self._live(thread_id, self.clock())
             if entry is None:
                 return None
             info = entry.info(thread_id)
@@ -129,7 +133,7 @@ class MemoryStore:
         if metadata:
             encode_metadata(metadata)  # refuse what cannot be serialised before changing anything
         with self._lock:
-            now = now_micros()
+            now = self.clock()
             entry = self._live(thread_id, now)
             if entry is not None:
                 check_owner(entry.info(thread_id), owner)
@@ -161,7 +165,7 @@ class MemoryStore:
         """Threads newest first (by last update), optionally one owner's only."""
         after = decode_cursor(cursor) if cursor else None
         with self._lock:
-            self._expire(now_micros())
+            self._expire(self.clock())
             keys = [
                 (e.updated, t)
                 for t, e in self._threads.items()
@@ -178,7 +182,7 @@ class MemoryStore:
     async def delete(self, thread_id: str, *, owner: str | None = None) -> bool:
         """Delete a thread; ``False`` if it did not exist."""
         with self._lock:
-            entry = self._live(thread_id, now_micros())
+            entry = self._live(thread_id, self.clock())
             if entry is None:
                 return False
             check_owner(entry.info(thread_id), owner)
@@ -188,12 +192,12 @@ class MemoryStore:
     async def prune(self, older_than: timedelta) -> int:
         """Delete threads idle longer than ``older_than``; returns how many."""
         with self._lock:
-            return self._drop_older(now_micros() - int(older_than.total_seconds() * 1_000_000))
+            return self._drop_older(self.clock() - int(older_than.total_seconds() * 1_000_000))
 
     async def count(self, *, owner: str | None = None) -> int:
         """How many threads (of one owner, when given)."""
         with self._lock:
-            self._expire(now_micros())
+            self._expire(self.clock())
             if owner is None:
                 return len(self._threads)
             return sum(1 for e in self._threads.values() if e.owner == owner)

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from ..errors import UserError
+from ..masking import mask_url
 
 __all__ = [
     "DEFAULT_DB",
@@ -114,7 +115,7 @@ def parse_redis_url(url: str) -> RedisTarget:
         password = unquote(secret) if colon else None
         if not colon:  # redis://secret@host is redis-py's password-only form
             username, password = None, unquote(user) or None
-    safe = f"{scheme}://{'***@' if at else ''}{tail}"
+    safe = mask_url(f"{scheme}://{rest}")
     parts = urlsplit(f"{scheme}://{tail}")
     query = dict(parse_qsl(parts.query))
     tls = scheme.startswith("rediss")

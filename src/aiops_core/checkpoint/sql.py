@@ -31,6 +31,7 @@ from ..errors import (
 )
 from ..messages import Message
 from .base import (
+    Clock,
     Thread,
     ThreadInfo,
     ThreadPage,
@@ -91,6 +92,8 @@ class SQLStore:
             lose the last fraction of a second of turns, never corrupt or reorder them. Appends
             get several times faster on busy disks.
         engine_options: extra keyword arguments for ``sqlalchemy.create_engine``.
+        clock: the time source of the stored timestamps and the TTL (microseconds since the
+            epoch); tests pass a fake one.
 
     The password in ``url`` never appears in ``repr()``, logs or error messages.
     """
@@ -105,7 +108,9 @@ class SQLStore:
         pool_size: int = 10,
         durable: bool = True,
         engine_options: Mapping[str, Any] | None = None,
+        clock: Clock = now_micros,
     ) -> None:
+        self.clock = clock
         self.url = normalise_url(url)
         self._sqlite = self.url.get_backend_name() == "sqlite"
         if schema is not None and self._sqlite:
@@ -224,7 +229,7 @@ class SQLStore:
             CheckpointThread.metadata.create_all(conn, tables=_TABLES, checkfirst=True)
 
     def _cutoff(self) -> int | None:
-        return None if self._ttl is None else now_micros() - self._ttl
+        return None if self._ttl is None else self.clock() - self._ttl
 
     # ------------------------------------------------------------------ protocol
     async def load(self, thread_id: str, *, owner: str | None = None) -> Thread | None:
@@ -236,34 +241,30 @@ class SQLStore:
             return self._load_postgres(thread_id, owner)
         with self._engine.connect() as conn:
             row = conn.execute(self._sql.info, {"tid": thread_id}).first()
-            cutoff = self._cutoff()
-            if row is None or (cutoff is not None and row.updated < cutoff):
+            info = self._live_info(thread_id, row, owner)
+            if info is None:
                 return None
-            info = _info(thread_id, row)
-            check_owner(info, owner)
             # Rows past the count belong to a turn committed after the thread row was read.
-            params = {"tid": thread_id, "count": row.message_count}
+            params = {"tid": thread_id, "count": info.message_count}
             records = conn.execute(self._sql.messages, params).scalars().all()
-        if len(records) != row.message_count:
-            raise CorruptThreadError(
-                thread_id, f"{row.message_count} messages recorded, {len(records)} found"
-            )
-        return Thread(info, decode_messages(thread_id, records))
+        return _thread(info, records)
 
     def _load_postgres(self, thread_id: str, owner: str | None) -> Thread | None:
         with self._autocommit.connect() as conn:
             row = conn.execute(self._sql.pg_load, {"tid": thread_id}).first()
+        info = self._live_info(thread_id, row, owner)
+        if row is None or info is None:
+            return None
+        return _thread(info, row.records)
+
+    def _live_info(self, thread_id: str, row: Any, owner: str | None) -> ThreadInfo | None:
+        """The thread's info from its row; ``None`` when absent or expired; the owner checked."""
         cutoff = self._cutoff()
         if row is None or (cutoff is not None and row.updated < cutoff):
             return None
         info = _info(thread_id, row)
         check_owner(info, owner)
-        records = row.records
-        if len(records) != row.message_count:
-            raise CorruptThreadError(
-                thread_id, f"{row.message_count} messages recorded, {len(records)} found"
-            )
-        return Thread(info, decode_messages(thread_id, records))
+        return info
 
     async def append(
         self,
@@ -298,7 +299,7 @@ class SQLStore:
         metadata: dict[str, Any] | None,
         expected: _Expected,
     ) -> ThreadInfo:
-        now, count = now_micros(), len(records)
+        now, count = self.clock(), len(records)
         expected_count = expected.count
         if not self._sqlite and self._ttl is None and not metadata and expected.only_absent:
             info = self._append_postgres(thread_id, records, owner, title, model, expected)
@@ -355,7 +356,7 @@ class SQLStore:
             "owner": owner,
             "title": title,
             "model": model,
-            "now": now_micros(),
+            "now": self.clock(),
             "n": len(records),
             "expected": expected_count,
             "absent": list(expected.metadata),
@@ -417,7 +418,7 @@ class SQLStore:
 
     async def prune(self, older_than: timedelta) -> int:
         """Delete threads idle longer than ``older_than``; returns how many."""
-        cutoff = now_micros() - int(older_than.total_seconds() * 1_000_000)
+        cutoff = self.clock() - int(older_than.total_seconds() * 1_000_000)
         return await self._run(self._prune, cutoff)
 
     def _prune(self, cutoff: int) -> int:
@@ -489,6 +490,15 @@ def _info(
         message_count=row.message_count,
         metadata=decode_metadata(thread_id, row.metadata_json) if metadata is None else metadata,
     )
+
+
+def _thread(info: ThreadInfo, records: Sequence[bytes | str]) -> Thread:
+    """A loaded thread, refusing one whose message rows do not match its count."""
+    if len(records) != info.message_count:
+        raise CorruptThreadError(
+            info.thread_id, f"{info.message_count} messages recorded, {len(records)} found"
+        )
+    return Thread(info, decode_messages(info.thread_id, records))
 
 
 def _listed_info(thread_id: str, row: Row[*tuple[Any, ...]]) -> ThreadInfo:

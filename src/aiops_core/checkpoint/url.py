@@ -24,11 +24,12 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from ..errors import UnknownNameError, UserError
+from ..masking import mask_url
 from .base import CheckpointStore
 from .memory import MemoryStore
 from .redis_url import SCHEMES
 
-__all__ = ["default_store_url", "mask_url", "open_store"]
+__all__ = ["default_store_url", "open_store"]
 
 _SQL = ("sqlite", "postgresql", "postgres")
 _REDIS = SCHEMES
@@ -43,17 +44,6 @@ def default_store_url() -> str:
         return os.environ["AIOPS_STORE"]
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return f"sqlite:///{Path(base) / 'aiops' / 'threads.db'}"
-
-
-def mask_url(url: str) -> str:
-    """The URL with any password replaced by ``***`` (safe for logs and errors)."""
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        return url
-    authority, slash, tail = rest.partition("/")
-    if "@" in authority:
-        authority = "***@" + authority.rpartition("@")[2]
-    return f"{scheme}://{authority}{slash}{tail}"
 
 
 def _pop_options(url: str, names: tuple[str, ...]) -> tuple[str, dict[str, str]]:

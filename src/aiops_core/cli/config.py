@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..errors import UserError
+from ..errors import UserError, format_validation_error
 from ..middleware.base import MiddlewareSpec
 
 if TYPE_CHECKING:
@@ -71,9 +71,8 @@ class AppConfig(BaseModel):
             try:
                 out.append(MCPServerConfig.model_validate(entry))
             except ValidationError as err:
-                item = err.errors()[0]
-                where = ".".join(str(p) for p in item["loc"])
-                raise UserError(f"mcp_servers[{index}].{where}: {item['msg']}") from None
+                problems = format_validation_error(err, root="entry")
+                raise UserError(f"Config file: mcp_servers[{index}]: {problems}") from None
         return out
 
 
@@ -91,7 +90,5 @@ def load_config(path: str | Path | None) -> AppConfig:
     try:
         return AppConfig.model_validate(data)
     except ValidationError as err:
-        item = err.errors()[0]
-        where = ".".join(str(p) for p in item["loc"]) or "file"
-        why = "unknown key" if item["type"] == "extra_forbidden" else item["msg"]
-        raise UserError(f"Config file {str(file)!r}: {where}: {why}") from None
+        problems = format_validation_error(err, root="file")
+        raise UserError(f"Config file {str(file)!r}: {problems}") from None

@@ -7,9 +7,8 @@ connects or a health check runs.
 from __future__ import annotations
 
 from .config import MCPServerConfig
-from .convert import convert_content, convert_result
 from .health import HealthResult, HealthSummary, check_health, probe
-from .pool import MCPClientPool, exposed_names
+from .pool import MCPClientPool
 from .session import ServerSession
 from .status import Backoff, ServerState, ServerStatus
 from .transport import TransportFactory, memory_transport, open_transport
@@ -25,9 +24,6 @@ __all__ = [
     "ServerStatus",
     "TransportFactory",
     "check_health",
-    "convert_content",
-    "convert_result",
-    "exposed_names",
     "memory_transport",
     "open_transport",
     "probe",

@@ -3,7 +3,8 @@
 The Nautobot app builds these from database rows, the CLI from the ``[[mcp_servers]]`` tables of
 its TOML file. Secrets (the auth token, secret-looking headers, environment values) are masked in
 ``repr`` and in ``model_dump(mode="json")``; :meth:`MCPServerConfig.request_headers` is the one
-place that reveals them, to the HTTP transport.
+place that reveals them, to the HTTP transport, and :meth:`MCPServerConfig.scrub` removes them
+(every header value included) from error text.
 """
 
 from __future__ import annotations
@@ -24,25 +25,17 @@ from pydantic import (
     model_validator,
 )
 
-from ..errors import UserError
+from ..errors import UserError, format_validation_error
+from ..masking import MASK, Scrubber, is_secret_name
 
-__all__ = ["MASK", "MCPServerConfig", "is_secret_header"]
+__all__ = ["MCPServerConfig"]
 
-MASK = "**********"
-"""What a secret looks like in reprs, logs and dumps."""
-
-_SECRET_HEADER = re.compile(r"authorization|token|secret|api[-_]?key|cookie|password", re.I)
 _TRANSPORT_ALIASES = {
     "streamable_http": "http",
     "streamable-http": "http",
     "streamablehttp": "http",
     "https": "http",
 }
-
-
-def is_secret_header(name: str) -> bool:
-    """Whether a header's value must never be shown (``Authorization``, ``X-API-Key``, ...)."""
-    return bool(_SECRET_HEADER.search(name))
 
 
 class MCPServerConfig(BaseModel):
@@ -130,10 +123,7 @@ class MCPServerConfig(BaseModel):
             return cls.model_validate(dict(data))
         except ValidationError as err:
             name = data.get("name", "?") if isinstance(data, Mapping) else "?"
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or 'config'}: {e['msg']}"
-                for e in err.errors()[:5]
-            )
+            problems = format_validation_error(err, root="config")
             raise UserError(f"Invalid MCP server configuration {name!r}: {problems}") from None
 
     # ------------------------------------------------------------------ derived values
@@ -173,14 +163,45 @@ class MCPServerConfig(BaseModel):
             return True
         return any(fnmatch.fnmatchcase(tool_name, pattern) for pattern in self.allow_tools)
 
+    def secret_values(self) -> list[str]:
+        """Values that must never reach a message: the auth token, env values, every header value.
+
+        Header values count whatever their name: the Nautobot app reads them all from a Secret.
+        """
+        values = [value.get_secret_value() for value in self.env.values()]
+        values.extend(self.headers.values())
+        if self.auth_token is not None:
+            values.append(self.auth_token.get_secret_value())
+        return values
+
+    def scrub(self, text: str) -> str:
+        """``text`` (an error message) with every secret value of this server masked."""
+        return Scrubber(self.secret_values())(text)
+
     # ------------------------------------------------------------------ secrets stay hidden
     @field_serializer("headers")
     def _dump_headers(self, headers: dict[str, str]) -> dict[str, str]:
-        return {k: MASK if is_secret_header(k) else v for k, v in headers.items()}
+        return _masked_headers(headers)
+
+    @field_serializer("env", when_used="json")
+    def _dump_env(self, env: dict[str, SecretStr]) -> dict[str, str]:
+        return dict.fromkeys(env, MASK)
+
+    @field_serializer("auth_token", when_used="json")
+    def _dump_token(self, token: SecretStr | None) -> str | None:
+        return None if token is None else MASK
 
     def __repr_args__(self) -> Any:
         for key, value in super().__repr_args__():
             if key == "headers" and isinstance(value, dict):
-                yield key, {k: MASK if is_secret_header(k) else v for k, v in value.items()}
+                yield key, _masked_headers(value)
+            elif key == "env" and isinstance(value, dict):
+                yield key, dict.fromkeys(value, MASK)
+            elif key == "auth_token" and value is not None:
+                yield key, MASK
             else:
                 yield key, value
+
+
+def _masked_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    return {k: MASK if is_secret_name(k) else v for k, v in headers.items()}

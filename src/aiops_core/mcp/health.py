@@ -100,7 +100,7 @@ async def probe(
     except TimeoutError:
         return f"no answer within {probe_timeout}s"
     except Exception as err:
-        return describe_error(err)
+        return config.scrub(describe_error(err))
 
 
 async def _probe_http(

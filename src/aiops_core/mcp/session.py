@@ -219,6 +219,7 @@ class ServerSession:
         self._signal()
 
     def _record_failure(self, reason: str) -> None:
+        reason = self.config.scrub(reason)  # header values and tokens never reach last_error
         self.failures += 1
         self.last_error = reason
         self.last_check = _now()
@@ -377,7 +378,8 @@ class ServerSession:
                 raise MCPTimeoutError(
                     f"tool {name!r} did not answer within {limit}s", server=self.name
                 ) from err
-            raise MCPError(f"tool {name!r}: {err.message}", server=self.name) from err
+            message = self.config.scrub(err.message)
+            raise MCPError(f"tool {name!r}: {message}", server=self.name) from err
         except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as err:
             conn.kill(f"transport failed during a call to {name!r}: {describe_error(err)}")
             raise MCPConnectionError(
@@ -402,7 +404,7 @@ class ServerSession:
         except Exception as err:
             conn.kill(f"ping failed: {describe_error(err)}")
             raise MCPConnectionError(
-                f"ping failed: {describe_error(err)}", server=self.name
+                f"ping failed: {self.config.scrub(describe_error(err))}", server=self.name
             ) from err
         self.last_check = _now()
 

@@ -3,36 +3,110 @@
 Each pattern has a name (the type a user turns on or off) and, where only part of a match is
 secret, a ``keep`` group: the keyword before the secret stays readable
 (``snmp-server community [REDACTED:password] RO``).
+
+Every pattern runs in time linear in the length of the text: they run on user input, tool results
+and model answers, on the event loop. Bounded windows and possessive quantifiers keep the regexes
+from backtracking over a whole text; the two shapes that a backtracking regex cannot find in
+linear time (an e-mail address: the local part is found only at its ``@``; a private key: its
+``-----END`` line may never come) are small scanners. ``tests/core/middleware/test__patterns.py``
+checks each on adversarial inputs.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 __all__ = ["PATTERNS", "SECRET_TYPES", "Pattern", "luhn_ok", "redact"]
 
+Span = tuple[int, int, int]
+"""``(start, keep_end, end)``: ``text[start:keep_end]`` stays visible, ``[keep_end:end]`` goes."""
+
 
 @dataclass(frozen=True, slots=True)
 class Pattern:
-    """A named regex; group ``keep`` (when present) is left visible, the rest is replaced."""
+    """A named kind of sensitive data and how to find it.
+
+    ``regex`` finds the matches (group ``keep``, when present, is left visible, the rest is
+    replaced) unless ``scan`` is set; then ``regex`` only marks where a match may be (it must
+    match wherever ``scan`` finds one) and ``scan`` yields the ``(start, end)`` of each match.
+    """
 
     type: str
     regex: re.Pattern[str]
+    scan: Callable[[str], Iterator[tuple[int, int]]] | None = None
+
+    def spans(self, text: str) -> Iterator[Span]:
+        """Every match in ``text``, left to right, not overlapping."""
+        if self.scan is not None:
+            for start, end in self.scan(text):
+                yield start, start, end
+            return
+        keep = "keep" in self.regex.groupindex
+        for match in self.regex.finditer(text):
+            yield match.start(), match.end("keep") if keep else match.start(), match.end()
 
 
 def _p(type_: str, regex: str, flags: int = 0) -> Pattern:
     return Pattern(type_, re.compile(regex, flags))
 
 
+# --------------------------------------------------------------------------- scanners
+_PEM_BEGIN = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")
+_PEM_END = re.compile(r"-----END [A-Z ]*PRIVATE KEY-----")
+
+
+def _private_keys(text: str) -> Iterator[tuple[int, int]]:
+    """PEM private-key blocks: from a ``BEGIN`` line to the first ``END`` line after it."""
+    pos = 0
+    while (begin := _PEM_BEGIN.search(text, pos)) is not None:
+        end = _PEM_END.search(text, begin.end())
+        if end is None:
+            return  # no END after this BEGIN, so none after a later one either
+        yield begin.start(), end.end()
+        pos = end.end()
+
+
+_EMAIL_LOCAL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._%+-")
+_EMAIL_DOMAIN = re.compile(r"[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}\b")
+
+
+def _is_word(text: str, index: int) -> bool:
+    r"""Whether ``text[index]`` is a regex word character (``\w``); outside the text it is not."""
+    return 0 <= index < len(text) and (text[index].isalnum() or text[index] == "_")
+
+
+def _emails(text: str) -> Iterator[tuple[int, int]]:
+    r"""E-mail addresses, found from their ``@``.
+
+    The matches of the regex ``\b[A-Za-z0-9._%+\-]+@`` followed by the domain, which would try
+    every start in a long run of local-part characters and scan the run again from each.
+    """
+    last = 0
+    at = text.find("@")
+    while at != -1:
+        start = at
+        while start > last and text[start - 1] in _EMAIL_LOCAL:
+            start -= 1
+        # The address starts at the first word boundary of the local part (the regex's \b).
+        first = next(
+            (i for i in range(start, at) if _is_word(text, i - 1) != _is_word(text, i)), None
+        )
+        domain = _EMAIL_DOMAIN.match(text, at + 1) if first is not None else None
+        if first is not None and domain is not None:
+            yield first, domain.end()
+            last = domain.end()
+            at = text.find("@", last)
+        else:
+            at = text.find("@", at + 1)
+
+
 _CFG = re.IGNORECASE | re.MULTILINE
 PATTERNS: tuple[Pattern, ...] = (
     # credentials
-    _p(
-        "private_key", r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----"
-    ),
+    Pattern("private_key", _PEM_BEGIN, _private_keys),
     _p(
         "api_key",
         r"\b(?:sk-(?:proj-|ant-)?[A-Za-z0-9_\-]{16,}|AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{30,}"
@@ -77,7 +151,7 @@ PATTERNS: tuple[Pattern, ...] = (
         re.IGNORECASE,
     ),
     # personal data
-    _p("email", r"\b[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}\b"),
+    Pattern("email", re.compile(r"[A-Za-z0-9._%+\-]@[A-Za-z0-9\-]"), _emails),
     _p("credit_card", r"\b(?:\d[ \-]?){12,18}\d\b"),
     _p(
         "phone",
@@ -142,13 +216,15 @@ def redact(
     for pattern in PATTERNS:
         if pattern.type not in wanted or not pattern.regex.search(text):
             continue
-
-        def sub(match: re.Match[str], pattern: Pattern = pattern) -> str:
-            if pattern.type == "credit_card" and not luhn_ok(match.group(0)):
-                return match.group(0)
+        replacement = placeholder.format(type=pattern.type)
+        pieces: list[str] = []
+        done = 0
+        for start, keep_end, end in pattern.spans(text):
+            if pattern.type == "credit_card" and not luhn_ok(text[start:end]):
+                continue
             found.append(pattern.type)
-            keep = match.groupdict().get("keep") or ""
-            return keep + placeholder.format(type=pattern.type)
-
-        text = pattern.regex.sub(sub, text)
+            pieces += (text[done:keep_end], replacement)
+            done = end
+        if pieces:
+            text = "".join(pieces) + text[done:]
     return text, found

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import replace
 
@@ -14,9 +15,18 @@ from ..messages import (
     UserMessage,
     content_text,
 )
-from ..providers.base import ModelStreamEvent, ResponseDone, TextDelta
+from ..providers.base import ModelResponse, ModelStreamEvent, ResponseDone, TextDelta
 
-__all__ = ["check_template", "estimate_tokens", "map_content", "message_text", "rewrite_stream"]
+__all__ = [
+    "estimate_tokens",
+    "map_content",
+    "message_text",
+    "rewrite_response",
+    "rewrite_stream",
+]
+
+_PEM_BEGIN = "-----BEGIN "
+_PEM_MARK = re.compile(r"\n|-----BEGIN |-----END ")
 
 
 def message_text(message: Message) -> str:
@@ -50,43 +60,51 @@ async def rewrite_stream(
 
     Text is held back until a newline (or the end of the answer), so a pattern that fits on one
     line is never split across two deltas; an open ``-----BEGIN ...`` block is held back until its
-    ``-----END`` line, so a streamed private key is redacted whole. The final response's content is rewritten whole, so
-    it equals the concatenated deltas for line-local patterns.
+    ``-----END`` line, so a streamed private key is redacted whole. The final response's content
+    is rewritten whole, so it equals the concatenated deltas for line-local patterns.
+
+    Each character is scanned once, however long a line or a held-back block grows.
     """
-    pending = ""
+    pending = ""  # text not yet passed on
+    lines_end = 0  # pending[:lines_end] is whole lines, already scanned for PEM markers
+    held = -1  # start of the line of the first open "-----BEGIN " in pending[:lines_end]
     async for event in events:
         if isinstance(event, TextDelta):
             pending += event.text
-            head, sep, _ = pending.rpartition("\n")
-            if not sep:
+            last = pending.rfind("\n", lines_end)
+            if last == -1:
                 continue
-            ready = len(head) + 1
-            begin = head.rfind("-----BEGIN ")
-            if begin != -1 and head.find("-----END ", begin) == -1:
-                # An open PEM block spans lines: hold it back until it ends (or the answer does).
-                ready = head.rfind("\n", 0, begin) + 1
+            # Markers hold no newline, so none straddles lines_end: scan only the new lines.
+            line_start = lines_end
+            for mark in _PEM_MARK.finditer(pending, lines_end, last + 1):
+                if mark[0] == "\n":
+                    line_start = mark.end()
+                elif mark[0] == _PEM_BEGIN:
+                    if held == -1:  # an open PEM block: hold it back until it ends
+                        held = line_start
+                else:
+                    held = -1
+            lines_end = last + 1
+            ready = lines_end if held == -1 else held
             if ready:
                 yield TextDelta(fn(pending[:ready]))
                 pending = pending[ready:]
+                lines_end -= ready
+                held = -1 if held == -1 else held - ready
         elif isinstance(event, ResponseDone):
             if pending:
                 yield TextDelta(fn(pending))
-                pending = ""
-            message = event.response.message
-            content = fn(message.content)
-            if content != message.content:
-                message = message.model_copy(update={"content": content})
-                event = ResponseDone(replace(event.response, message=message))
-            yield event
+                pending, lines_end, held = "", 0, -1
+            changed = rewrite_response(event.response, fn)
+            yield event if changed is None else ResponseDone(changed)
         else:
             yield event
 
 
-def check_template(value: str, **names: str) -> str:
-    """Validate a ``str.format`` template that may use only ``names`` (for config validators)."""
-    try:
-        value.format(**names)
-    except (KeyError, IndexError, ValueError) as err:
-        allowed = ", ".join("{" + n + "}" for n in names) or "no placeholders"
-        raise ValueError(f"invalid template {value!r} ({err!r}); it may use {allowed}") from None
-    return value
+def rewrite_response(response: ModelResponse, fn: Callable[[str], str]) -> ModelResponse | None:
+    """The response with ``fn`` applied to its text; ``None`` when that changes nothing."""
+    message = response.message
+    content = fn(message.content)
+    if content == message.content:
+        return None
+    return replace(response, message=message.model_copy(update={"content": content}))

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, cast, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict
+from typing_extensions import TypeVar
 
 from .._types import ModelHandler, StreamHandler, ToolHandler
 from ..errors import AiopsError, UserError
+from ..masking import mask_values
 from ..providers.base import (
     ModelRequest,
     ModelResponse,
@@ -28,7 +30,7 @@ if TYPE_CHECKING:
     from ..messages import ToolResultMessage
     from ..tools import ToolInvocation
 
-__all__ = ["Middleware", "MiddlewareConfig", "MiddlewareSpec", "response_events"]
+__all__ = ["ConfigT", "Middleware", "MiddlewareConfig", "MiddlewareSpec", "response_events"]
 
 
 class MiddlewareConfig(BaseModel):
@@ -36,30 +38,68 @@ class MiddlewareConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    def masked(self) -> dict[str, Any]:
+        """The config as JSON-like data with secret-looking values masked (for logs and CLIs)."""
+        masked: dict[str, Any] = mask_values(self.model_dump(mode="json"))
+        return masked
+
     def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
         # Reprs end up in logs and tracebacks: show secret-looking values masked.
-        from .registry import masked_config
-
-        yield from masked_config(self).items()
+        yield from self.masked().items()
 
 
-class Middleware:
+ConfigT = TypeVar("ConfigT", bound=MiddlewareConfig, default=MiddlewareConfig, covariant=True)
+"""The config schema of a middleware: ``class Retry(Middleware[RetryConfig])``."""
+
+
+class Middleware(Generic[ConfigT]):
     """Base class of all middleware.
+
+    Name the config schema as the type parameter, and ``self.config`` is typed as it::
+
+        class RetryMiddleware(Middleware[RetryConfig]):
+            name = "retry"
 
     Class attributes:
         name: the registry name (``"retry"``); used for ordering ties and in messages.
-        Config: the pydantic config schema; ``self.config`` is an instance of it.
+        Config: the pydantic config schema (the type parameter unless set explicitly);
+            ``self.config`` is an instance of it.
 
     A new instance is built for every run, with the run's :class:`RunContext`, so instance
-    attributes are private to one run of one conversation.
+    attributes are private to one run of one conversation. Prepare them in :meth:`setup`.
     """
 
     name: ClassVar[str] = ""
     Config: ClassVar[type[MiddlewareConfig]] = MiddlewareConfig
 
-    def __init__(self, config: MiddlewareConfig | None = None, context: RunContext | None = None):
-        self.config = config if config is not None else self.Config()
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "Config" in vars(cls):
+            return
+        for base in vars(cls).get("__orig_bases__", ()):  # this class's own bases only
+            args = get_args(base)
+            origin = get_origin(base)
+            if (
+                isinstance(origin, type)
+                and issubclass(origin, Middleware)
+                and args
+                and isinstance(args[0], type)
+                and issubclass(args[0], MiddlewareConfig)
+            ):
+                cls.Config = args[0]
+                return
+
+    def __init__(self, config: ConfigT | None = None, context: RunContext | None = None) -> None:
+        self.config: ConfigT = config if config is not None else cast("ConfigT", self.Config())
         self.context = context
+        self.setup()
+
+    def setup(self) -> None:
+        """Prepare this run's state from ``self.config``; called once, when the run builds it.
+
+        A failure here is a build failure: a critical middleware aborts the run, another one is
+        skipped with a warning.
+        """
 
     # -- whole run ---------------------------------------------------------------------------
     async def before_run(self, context: RunContext) -> None:

@@ -112,15 +112,12 @@ def _load(text: str) -> ModelResponse:
     )
 
 
-class CacheMiddleware(Middleware):
+class CacheMiddleware(Middleware[CacheConfig]):
     """Answers repeated model requests from a response cache (memory or Redis), scoped per user."""
 
     name = "cache"
-    Config = CacheConfig
-    config: CacheConfig
 
-    def __init__(self, config: Any = None, context: Any = None) -> None:
-        super().__init__(config, context)
+    def setup(self) -> None:
         cfg = self.config
         self.backend: CacheBackend = shared_cache_backend(
             cfg.backend, url=cfg.url, max_entries=cfg.max_entries

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Protocol
 
 from ._redis import redis_call
@@ -26,10 +27,18 @@ class CacheBackend(Protocol):
 
 
 class MemoryCacheBackend:
-    """An LRU dict with per-entry expiry, safe across threads and event loops."""
+    """An LRU dict with per-entry expiry, safe across threads and event loops.
 
-    def __init__(self, max_entries: int = 1000) -> None:
+    Args:
+        max_entries: entries kept; the least recently used go first.
+        clock: seconds of a monotonic clock (``time.monotonic``); tests pass a fake one.
+    """
+
+    def __init__(
+        self, max_entries: int = 1000, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.max_entries = max_entries
+        self.clock = clock
         self._data: OrderedDict[str, tuple[float, str]] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -39,7 +48,7 @@ class MemoryCacheBackend:
             if entry is None:
                 return None
             expires, value = entry
-            if expires <= time.monotonic():
+            if expires <= self.clock():
                 del self._data[key]
                 return None
             self._data.move_to_end(key)
@@ -47,7 +56,7 @@ class MemoryCacheBackend:
 
     async def set(self, key: str, value: str, ttl: float) -> None:
         with self._lock:
-            self._data[key] = (time.monotonic() + ttl, value)
+            self._data[key] = (self.clock() + ttl, value)
             self._data.move_to_end(key)
             while len(self._data) > self.max_entries:
                 self._data.popitem(last=False)

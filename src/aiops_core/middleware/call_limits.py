@@ -16,16 +16,16 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import AsyncIterator
-from typing import Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from .._types import ModelHandler, StreamHandler, ToolHandler
 from ..errors import UsageLimitExceeded
 from ..messages import AssistantMessage, ToolResultMessage, Usage
 from ..providers.base import ModelRequest, ModelResponse, ModelStreamEvent
 from ..tools import ToolInvocation, tool_error
-from ._text import check_template
+from ._fields import template
 from .base import Middleware, MiddlewareConfig, response_events
 
 __all__ = [
@@ -44,26 +44,18 @@ class ModelCallLimitConfig(MiddlewareConfig):
         None, ge=1, description="model calls per thread (None: no limit)"
     )
     on_limit: Literal["end", "raise"] = Field("end", description="end with `message`, or raise")
-    message: str = Field(
+    message: Annotated[str, template(scope="run")] = Field(
         "I have reached the limit of model calls for this {scope}, so I stop here.",
         description="final answer when ending; {scope} is 'run' or 'conversation'",
     )
 
-    @field_validator("message")
-    @classmethod
-    def _message_template(cls, value: str) -> str:
-        return check_template(value, scope="run")
 
-
-class ModelCallLimitMiddleware(Middleware):
+class ModelCallLimitMiddleware(Middleware[ModelCallLimitConfig]):
     """Limits model calls per run and per thread."""
 
     name = "model_call_limit"
-    Config = ModelCallLimitConfig
-    config: ModelCallLimitConfig
 
-    def __init__(self, config: Any = None, context: Any = None) -> None:
-        super().__init__(config, context)
+    def setup(self) -> None:
         self.calls = 0
 
     def _exceeded(self, request: ModelRequest) -> str | None:
@@ -123,15 +115,12 @@ class ToolCallLimitConfig(MiddlewareConfig):
     )
 
 
-class ToolCallLimitMiddleware(Middleware):
+class ToolCallLimitMiddleware(Middleware[ToolCallLimitConfig]):
     """Limits tool calls per run and per thread, overall or per tool."""
 
     name = "tool_call_limit"
-    Config = ToolCallLimitConfig
-    config: ToolCallLimitConfig
 
-    def __init__(self, config: Any = None, context: Any = None) -> None:
-        super().__init__(config, context)
+    def setup(self) -> None:
         self.run_calls: Counter[str] = Counter()
         self.history_calls: Counter[str] | None = None
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from .._types import ModelHandler, StreamHandler, ToolHandler
 from ..context import RunContext
@@ -19,11 +19,13 @@ from .base import (
     wraps_stream,
     wraps_tool,
 )
-from .registry import masked_config, parse_middleware_config
+from .registry import parse_middleware_config
 
 __all__ = ["MiddlewareChain", "ResolvedSpec", "build_chain", "resolve_specs"]
 
 log = logging.getLogger("aiops_core.middleware")
+
+H = TypeVar("H", ModelHandler, StreamHandler, ToolHandler)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,24 +76,22 @@ class MiddlewareChain:
         self.middleware = [m for _, m in entries]
 
     def model_handler(self, innermost: ModelHandler) -> ModelHandler:
-        handler = innermost
-        for mw in reversed(self.middleware):
-            if wraps_model(type(mw)):
-                handler = partial(mw.wrap_model_call, call_next=handler)
-        return handler
+        return self._compose(innermost, wraps_model, "wrap_model_call")
 
     def stream_handler(self, innermost: StreamHandler) -> StreamHandler:
-        handler = innermost
-        for mw in reversed(self.middleware):
-            if wraps_stream(type(mw)):
-                handler = partial(mw.wrap_model_stream, call_next=handler)
-        return handler
+        return self._compose(innermost, wraps_stream, "wrap_model_stream")
 
     def tool_handler(self, innermost: ToolHandler) -> ToolHandler:
+        return self._compose(innermost, wraps_tool, "wrap_tool_call")
+
+    def _compose(
+        self, innermost: H, takes_part: Callable[[type[Middleware]], bool], method: str
+    ) -> H:
+        """``innermost`` wrapped by ``method`` of each middleware that takes part, outermost first."""
         handler = innermost
         for mw in reversed(self.middleware):
-            if wraps_tool(type(mw)):
-                handler = partial(mw.wrap_tool_call, call_next=handler)
+            if takes_part(type(mw)):
+                handler = cast("H", partial(getattr(mw, method), call_next=handler))
         return handler
 
     async def before_run(self, context: RunContext) -> None:
@@ -129,7 +129,7 @@ class MiddlewareChain:
                 "priority": r.spec.priority,
                 "type": r.name,
                 "critical": r.spec.critical,
-                "config": masked_config(r.config),
+                "config": r.config.masked(),
             }
             for i, (r, _) in enumerate(self.entries, 1)
         ]

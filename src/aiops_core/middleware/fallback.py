@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field, field_validator
 
@@ -52,15 +52,12 @@ class ModelFallbackConfig(MiddlewareConfig):
         return value
 
 
-class ModelFallbackMiddleware(Middleware):
+class ModelFallbackMiddleware(Middleware[ModelFallbackConfig]):
     """On provider errors, tries the next "provider:model" in a list."""
 
     name = "model_fallback"
-    Config = ModelFallbackConfig
-    config: ModelFallbackConfig
 
-    def __init__(self, config: Any = None, context: Any = None) -> None:
-        super().__init__(config, context)
+    def setup(self) -> None:
         self.used: str | None = None
 
     def _switches(self, err: ProviderError) -> bool:

@@ -46,15 +46,12 @@ def _fmt(fields: dict[str, Any]) -> str:
     return " ".join(f"{k}={v}" for k, v in fields.items() if v is not None)
 
 
-class LoggingMiddleware(Middleware):
+class LoggingMiddleware(Middleware[LoggingConfig]):
     """One structured log line per model call and tool call; bodies only at DEBUG."""
 
     name = "logging"
-    Config = LoggingConfig
-    config: LoggingConfig
 
-    def __init__(self, config: Any = None, context: Any = None) -> None:
-        super().__init__(config, context)
+    def setup(self) -> None:
         self.log = logging.getLogger(self.config.logger)
         self.level = _LEVELS[self.config.level]
 

@@ -15,17 +15,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import replace
-from typing import Any
+from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from .._types import StreamHandler, ToolHandler
 from ..messages import Message, ToolResultMessage, UserMessage
 from ..providers.base import ModelRequest, ModelResponse, ModelStreamEvent
 from ..tools import ToolInvocation
+from ._fields import template
 from ._patterns import redact
-from ._text import check_template, map_content, rewrite_stream
+from ._text import map_content, rewrite_response, rewrite_stream
 from .base import Middleware, MiddlewareConfig
 
 __all__ = ["PIIRedactionConfig", "PIIRedactionMiddleware"]
@@ -47,7 +47,9 @@ class PIIRedactionConfig(MiddlewareConfig):
     redact_input: bool = Field(True, description="user messages sent to the model")
     redact_tool_results: bool = Field(True, description="tool results (also as stored)")
     redact_output: bool = Field(True, description="the model's answer")
-    placeholder: str = Field("[REDACTED:{type}]", description="replacement; {type} is the type")
+    placeholder: Annotated[str, template(type="x")] = Field(
+        "[REDACTED:{type}]", description="replacement; {type} is the type"
+    )
 
     def enabled_types(self) -> list[str]:
         names = (
@@ -62,21 +64,13 @@ class PIIRedactionConfig(MiddlewareConfig):
         )
         return [n for n in names if getattr(self, n)]
 
-    @field_validator("placeholder")
-    @classmethod
-    def _placeholder_template(cls, value: str) -> str:
-        return check_template(value, type="x")
 
-
-class PIIRedactionMiddleware(Middleware):
+class PIIRedactionMiddleware(Middleware[PIIRedactionConfig]):
     """Redacts personal data and secrets (device-config passwords too) from input, tool results and output."""
 
     name = "pii_redaction"
-    Config = PIIRedactionConfig
-    config: PIIRedactionConfig
 
-    def __init__(self, config: Any = None, context: Any = None) -> None:
-        super().__init__(config, context)
+    def setup(self) -> None:
         self.types = self.config.enabled_types()
         self.redacted = 0
         self._seen: dict[int, tuple[Message, Message]] = {}
@@ -116,10 +110,7 @@ class PIIRedactionMiddleware(Middleware):
     ) -> ModelResponse | None:
         if not self.config.redact_output or not self.types:
             return None
-        content = self.redact(response.message.content)
-        if content == response.message.content:
-            return None
-        return replace(response, message=response.message.model_copy(update={"content": content}))
+        return rewrite_response(response, self.redact)
 
     async def wrap_model_stream(
         self, request: ModelRequest, call_next: StreamHandler

@@ -19,15 +19,16 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any, Literal, cast
+from typing import Annotated, Literal, cast
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from .._types import ToolHandler
 from ..errors import ContentBlockedError
 from ..messages import Message, ToolResultMessage, UserMessage
 from ..providers.base import ModelRequest
 from ..tools import ToolInvocation, tool_error
+from ._fields import names_from
 from ._text import map_content
 from .base import Middleware, MiddlewareConfig
 
@@ -77,7 +78,9 @@ CATEGORIES: dict[str, tuple[re.Pattern[str], ...]] = {
         ),
         re.compile(r"\[/?(?:INST|SYS)\]|<</?SYS>>|</?(?:system|instructions?)>", _I),
         re.compile(
-            r"^[ \t]*(?:#{2,}|-{3,}|={3,})?[ \t]*(?:system|assistant)[ \t]*:", _I | re.MULTILINE
+            # Possessive: two optional runs of blanks must not trade characters (cubic time).
+            r"^[ \t]*+(?:(?:#{2,}+|-{3,}+|={3,}+)[ \t]*+)?(?:system|assistant)[ \t]*+:",
+            _I | re.MULTILINE,
         ),
         re.compile(r"```\s*system\b", _I),
     ),
@@ -106,28 +109,17 @@ class PromptInjectionConfig(MiddlewareConfig):
     )
     check_user_input: bool = True
     check_tool_results: bool = True
-    categories: list[str] = Field(
+    categories: Annotated[list[str], names_from(CATEGORIES, "categories")] = Field(
         default_factory=lambda: list(CATEGORIES), description="heuristics used"
     )
 
-    @field_validator("categories")
-    @classmethod
-    def _known(cls, value: list[str]) -> list[str]:
-        unknown = sorted(set(value) - set(CATEGORIES))
-        if unknown:
-            raise ValueError(f"unknown categories {unknown}; known: {', '.join(CATEGORIES)}")
-        return value
 
-
-class PromptInjectionMiddleware(Middleware):
+class PromptInjectionMiddleware(Middleware[PromptInjectionConfig]):
     """Blocks, flags or strips prompt-injection attempts in user input and tool results."""
 
     name = "prompt_injection"
-    Config = PromptInjectionConfig
-    config: PromptInjectionConfig
 
-    def __init__(self, config: Any = None, context: Any = None) -> None:
-        super().__init__(config, context)
+    def setup(self) -> None:
         # id(original) -> (original, what the model sees); the original is kept so ids stay unique.
         self._seen: dict[int, tuple[Message, Message]] = {}
 

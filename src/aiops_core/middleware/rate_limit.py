@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from typing import Any, Literal
+from typing import Literal
 
 import anyio
 from pydantic import Field, model_validator
@@ -59,15 +59,12 @@ class RateLimitConfig(MiddlewareConfig):
         return self
 
 
-class RateLimitMiddleware(Middleware):
+class RateLimitMiddleware(Middleware[RateLimitConfig]):
     """Token buckets for requests and tokens per minute, per user or model (memory or Redis)."""
 
     name = "rate_limit"
-    Config = RateLimitConfig
-    config: RateLimitConfig
 
-    def __init__(self, config: Any = None, context: Any = None) -> None:
-        super().__init__(config, context)
+    def setup(self) -> None:
         self.buckets: BucketBackend = shared_bucket_backend(self.config.backend, self.config.url)
         self.waited = 0.0
         self._warned = False

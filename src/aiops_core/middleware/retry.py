@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import AsyncIterator
-from typing import Any
 
 import anyio
 from pydantic import Field, model_validator
@@ -50,15 +49,12 @@ class RetryConfig(MiddlewareConfig):
         return self
 
 
-class RetryMiddleware(Middleware):
+class RetryMiddleware(Middleware[RetryConfig]):
     """Retries retryable provider errors with exponential backoff and jitter."""
 
     name = "retry"
-    Config = RetryConfig
-    config: RetryConfig
 
-    def __init__(self, config: Any = None, context: Any = None) -> None:
-        super().__init__(config, context)
+    def setup(self) -> None:
         self.retries = 0
 
     def _delay(self, attempt: int, err: ProviderError) -> float:

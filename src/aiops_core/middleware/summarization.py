@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Sequence
-from typing import Any
 
 from pydantic import Field, field_validator
 
@@ -96,15 +95,12 @@ def _transcript(messages: Sequence[Message]) -> str:
     return "\n".join(lines)
 
 
-class SummarizationMiddleware(Middleware):
+class SummarizationMiddleware(Middleware[SummarizationConfig]):
     """Summarises older messages when a request passes a token threshold."""
 
     name = "summarization"
-    Config = SummarizationConfig
-    config: SummarizationConfig
 
-    def __init__(self, config: Any = None, context: Any = None) -> None:
-        super().__init__(config, context)
+    def setup(self) -> None:
         # (number of conversation messages summarised, summary text) for this run
         self._summary: tuple[int, str] | None = None
         self.summaries = 0

@@ -31,12 +31,10 @@ class TimeoutConfig(MiddlewareConfig):
     tool_timeout: float | None = Field(60.0, gt=0, description="seconds per tool call")
 
 
-class TimeoutMiddleware(Middleware):
+class TimeoutMiddleware(Middleware[TimeoutConfig]):
     """Deadlines for each model call and each tool call."""
 
     name = "timeout"
-    Config = TimeoutConfig
-    config: TimeoutConfig
 
     def _error(self, request: ModelRequest) -> ProviderTimeoutError:
         ctx = request.context or self.context

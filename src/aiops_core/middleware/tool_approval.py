@@ -14,14 +14,15 @@ again.
 from __future__ import annotations
 
 from fnmatch import fnmatchcase
+from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from .._types import ToolHandler
 from ..errors import ApprovalRequired
 from ..messages import ToolResultMessage
 from ..tools import ToolInvocation
-from ._text import check_template
+from ._fields import template
 from .base import Middleware, MiddlewareConfig
 
 __all__ = ["ToolApprovalConfig", "ToolApprovalMiddleware"]
@@ -35,22 +36,15 @@ class ToolApprovalConfig(MiddlewareConfig):
     exempt: list[str] = Field(
         default_factory=list, description="tool-name globs that never need it"
     )
-    reason: str = Field(
+    reason: Annotated[str, template(tool="x")] = Field(
         "Tool {tool!r} changes data and needs approval", description="shown to the approver; {tool}"
     )
 
-    @field_validator("reason")
-    @classmethod
-    def _reason_template(cls, value: str) -> str:
-        return check_template(value, tool="x")
 
-
-class ToolApprovalMiddleware(Middleware):
+class ToolApprovalMiddleware(Middleware[ToolApprovalConfig]):
     """Pauses the run until a person approves tool calls that write."""
 
     name = "tool_approval"
-    Config = ToolApprovalConfig
-    config: ToolApprovalConfig
 
     def needs_approval(self, invocation: ToolInvocation) -> bool:
         """Whether this call must be approved by a person before it runs."""

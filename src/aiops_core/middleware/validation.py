@@ -13,8 +13,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import AsyncIterator
-from dataclasses import replace
-from typing import Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
@@ -22,8 +21,9 @@ from .._types import StreamHandler
 from ..errors import ContentBlockedError
 from ..messages import ImagePart, UserMessage
 from ..providers.base import ModelRequest, ModelResponse, ModelStreamEvent
+from ._fields import names_from, template
 from ._patterns import PATTERNS, redact
-from ._text import check_template, rewrite_stream
+from ._text import rewrite_response, rewrite_stream
 from .base import Middleware, MiddlewareConfig
 
 __all__ = ["ValidationConfig", "ValidationMiddleware"]
@@ -56,7 +56,7 @@ class ValidationConfig(MiddlewareConfig):
     output_action: Literal["redact", "block", "off"] = Field(
         "redact", description="what to do when the answer holds sensitive data"
     )
-    output_types: list[str] = Field(
+    output_types: Annotated[list[str], names_from(_KNOWN_TYPES, "types")] = Field(
         default_factory=lambda: ["api_key", "password", "private_key"],
         description="built-in sensitive-data types checked in the answer: "
         + ", ".join(_KNOWN_TYPES),
@@ -64,7 +64,7 @@ class ValidationConfig(MiddlewareConfig):
     output_patterns: list[str] = Field(
         default_factory=list, description="extra regexes checked in the answer"
     )
-    replacement: str = Field(
+    replacement: Annotated[str, template(type="x")] = Field(
         "[REDACTED:{type}]", description="replacement text; {type} is the type"
     )
 
@@ -74,29 +74,13 @@ class ValidationConfig(MiddlewareConfig):
         _compile(value, "pattern")
         return value
 
-    @field_validator("output_types")
-    @classmethod
-    def _types(cls, value: list[str]) -> list[str]:
-        unknown = sorted(set(value) - set(_KNOWN_TYPES))
-        if unknown:
-            raise ValueError(f"unknown types {unknown}; known: {', '.join(_KNOWN_TYPES)}")
-        return value
 
-    @field_validator("replacement")
-    @classmethod
-    def _replacement_template(cls, value: str) -> str:
-        return check_template(value, type="x")
-
-
-class ValidationMiddleware(Middleware):
+class ValidationMiddleware(Middleware[ValidationConfig]):
     """Input checks (empty, length, deny patterns) and output checks (redact or block secrets)."""
 
     name = "validation"
-    Config = ValidationConfig
-    config: ValidationConfig
 
-    def __init__(self, config: Any = None, context: Any = None) -> None:
-        super().__init__(config, context)
+    def setup(self) -> None:
         self.deny = _compile(self.config.deny_patterns, "deny_patterns")
         self.extra = _compile(self.config.output_patterns, "output_patterns")
         self._checked: UserMessage | None = None
@@ -154,10 +138,7 @@ class ValidationMiddleware(Middleware):
     async def after_model(
         self, request: ModelRequest, response: ModelResponse
     ) -> ModelResponse | None:
-        content = self.check_output(response.message.content)
-        if content == response.message.content:
-            return None
-        return replace(response, message=response.message.model_copy(update={"content": content}))
+        return rewrite_response(response, self.check_output)
 
     async def wrap_model_stream(
         self, request: ModelRequest, call_next: StreamHandler

@@ -27,6 +27,8 @@ from .registry import (
     get_chat_model,
     get_provider,
     list_providers,
+    provider_names,
+    provider_registry,
     register_provider,
 )
 from .test import TestModel
@@ -51,5 +53,7 @@ __all__ = [
     "get_chat_model",
     "get_provider",
     "list_providers",
+    "provider_names",
+    "provider_registry",
     "register_provider",
 ]

@@ -3,7 +3,8 @@
 Handlers call :func:`map_error` at their boundary: it understands the Stainless-generated SDKs
 (``openai``, ``anthropic``: ``APIStatusError``, ``APITimeoutError``, ``APIConnectionError``), plain
 ``httpx``/``httpx2`` transport errors and HTTP status errors (``huggingface_hub``), and Ollama's
-``ResponseError``. Messages keep the provider's text and request id; the API key is scrubbed.
+``ResponseError``. Messages keep the provider's text and request id; the API key (in every quoted
+form: see :class:`~aiops_core.masking.Scrubber`) is scrubbed.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ from ..errors import (
     RateLimitError,
     ServerError,
 )
+from ..masking import Scrubber
 
-__all__ = ["error_for_status", "map_error", "parse_retry_after", "scrub"]
+__all__ = ["error_for_status", "map_error", "parse_retry_after"]
 
 _CONTEXT_HINTS = (
     "context length",
@@ -45,13 +47,6 @@ _SDK_ERROR_NAMES = frozenset(
     {"APIError", "OpenAIError", "AnthropicError", "ResponseError", "TextGenerationError"}
 )
 """SDK errors without an HTTP error status: error events inside a stream, invalid responses."""
-
-
-def scrub(text: str, secret: str | None) -> str:
-    """``text`` with every occurrence of ``secret`` replaced by ``***``."""
-    if secret and len(secret) >= 4 and secret in text:
-        return text.replace(secret, "***")
-    return text
 
 
 def parse_retry_after(headers: Mapping[str, str] | None) -> float | None:
@@ -151,12 +146,13 @@ def _class_names(err: BaseException) -> set[str]:
 
 
 def map_error(
-    err: BaseException, *, provider: str, secret: str | None = None
+    err: BaseException, *, provider: str, scrub: Scrubber | None = None
 ) -> ProviderError | None:
     """The typed error for a foreign exception, or ``None`` when it is not a provider failure.
 
-    ``secret`` (the API key) is scrubbed from the message should the provider echo it.
+    ``scrub`` removes the credentials (the API key) from the message should it quote them.
     """
+    scrub = scrub or Scrubber()
     names = _class_names(err)
     response = getattr(err, "response", None)
     status = getattr(err, "status_code", None)
@@ -175,7 +171,7 @@ def map_error(
         )
         return error_for_status(
             status,
-            scrub(message, secret),
+            scrub(message),
             provider=provider,
             request_id=request_id,
             headers=headers,
@@ -183,7 +179,7 @@ def map_error(
     if names & _TIMEOUT_NAMES:
         return ProviderTimeoutError(f"no answer in time ({type(err).__name__})", provider=provider)
     if names & _CONNECTION_NAMES:
-        detail = scrub(str(err) or type(err).__name__, secret)
+        detail = scrub(str(err) or type(err).__name__)
         return ProviderConnectionError(f"connection failed: {detail}", provider=provider)
     if names & _SDK_ERROR_NAMES:
         # The HTTP exchange succeeded but the provider reported a failure inside it (a stream's
@@ -193,7 +189,7 @@ def map_error(
             (b for b in (getattr(err, "body", None), getattr(err, "error", None), first) if b),
             None,
         )
-        message = scrub(_body_message(body) or str(err) or type(err).__name__, secret)
+        message = scrub(_body_message(body) or str(err) or type(err).__name__)
         if _error_kind(body) == "rate_limit_error":
             return RateLimitError(message, provider=provider)
         return ServerError(message, provider=provider, request_id=getattr(err, "request_id", None))

@@ -8,6 +8,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 from pydantic import SecretStr
 
 from ..errors import ProviderError, UserError
+from ..masking import Scrubber, is_secret_name
 from ._clients import LoopClients
 from ._config import ChatConfig
 from ._errors import map_error
@@ -28,7 +29,8 @@ class SDKChatModel(Generic[C]):
     Args:
         model: the provider's model (or Azure deployment) name.
         config: the handler's validated config.
-        secret: the API key (kept out of reprs and scrubbed from errors).
+        secret: the API key (kept out of reprs and scrubbed from errors, as are the values of
+            secret-named ``extra_headers``).
         http_client: an injected HTTP client.
     """
 
@@ -47,6 +49,8 @@ class SDKChatModel(Generic[C]):
         self.model = model
         self.config = config
         self._key = SecretStr(secret) if secret else None  # masked in vars() and debuggers
+        headers = config.extra_headers.items()
+        self._scrub = Scrubber([secret, *(v for k, v in headers if is_secret_name(k))])
         self._http_client = http_client
         self._defaults: ModelSettings = config.model_settings()
         self._clients: LoopClients[C] = LoopClients(self._new_client, self._close_client)
@@ -101,11 +105,7 @@ class SDKChatModel(Generic[C]):
         """The typed error for a foreign one; ``None`` when ``err`` should pass unchanged."""
         if isinstance(err, (ProviderError, UserError)):
             return None
-        return map_error(err, provider=self.provider, secret=self._secret)
-
-    def _echoes_key(self, err: Exception) -> bool:
-        secret = self._secret
-        return secret is not None and secret in str(err)
+        return map_error(err, provider=self.provider, scrub=self._scrub)
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
         """One request, one complete answer."""
@@ -131,7 +131,7 @@ class SDKChatModel(Generic[C]):
         mapped = self._translate(err)
         if mapped is None:
             return
-        if self._echoes_key(err):
+        if self._scrub.leaks(err):
             raise mapped from None  # do not chain an error that carries the key
         raise mapped from err
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from ..errors import ProviderError, RateLimitError, ServerError
 from ..messages import AssistantMessage, ThinkingPart, Usage
-from ._errors import error_for_status, scrub
+from ._errors import error_for_status
 from ._model import SDKChatModel
 from ._openai_responses import ResponsesStreamReader, build_responses_request, read_responses
 from ._openai_wire import (
@@ -196,7 +196,7 @@ class OpenAILeanChatModel(SDKChatModel["httpx2.AsyncClient"]):
         message = _error_message(decoded) or content.decode(errors="replace")[:500]
         return error_for_status(
             status,
-            scrub(message or f"HTTP {status}", self._secret),
+            self._scrub(message or f"HTTP {status}"),
             provider=self.provider,
             request_id=headers.get("x-request-id"),
             headers=headers,
@@ -325,9 +325,7 @@ class OpenAILeanChatModel(SDKChatModel["httpx2.AsyncClient"]):
 
     def _reported_error(self, error: Any, request_id: str | None) -> ProviderError:
         """An error in a successful answer (a stream's error event): the provider's side failed."""
-        message = scrub(
-            _error_message({"error": error}) or "error event in the stream", self._secret
-        )
+        message = self._scrub(_error_message({"error": error}) or "error event in the stream")
         kind = error.get("type") if isinstance(error, Mapping) else None
         if kind == "rate_limit_error":
             return RateLimitError(message, provider=self.provider, request_id=request_id)

@@ -7,16 +7,15 @@ Handlers are looked up by name. Built-ins are listed as lazy import paths so tha
 
 from __future__ import annotations
 
-import importlib
 import importlib.util
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from ..errors import UnknownNameError, UserError
+from .._registry import Registry
+from ..errors import UserError, format_validation_error
 from .base import ChatModel
 
 __all__ = [
@@ -27,22 +26,11 @@ __all__ = [
     "get_provider",
     "list_providers",
     "provider_names",
+    "provider_registry",
     "register_provider",
 ]
 
 ENTRY_POINT_GROUP = "aiops_core.providers"
-
-_BUILTIN: dict[str, str] = {
-    "test": "aiops_core.providers.test:TestHandler",
-    "function": "aiops_core.providers.function:FunctionHandler",
-    "openai": "aiops_core.providers.openai:OpenAIHandler",
-    "azure_openai": "aiops_core.providers.azure_openai:AzureOpenAIHandler",
-    "anthropic": "aiops_core.providers.anthropic:AnthropicHandler",
-    "ollama": "aiops_core.providers.ollama:OllamaHandler",
-    "huggingface": "aiops_core.providers.huggingface:HuggingFaceHandler",
-}
-_registered: dict[str, type[ProviderHandler] | str] = {}
-_entry_points_loaded = False
 
 
 class ProviderConfig(BaseModel):
@@ -82,61 +70,51 @@ class ProviderHandler:
         try:
             return cls.Config.model_validate(dict(values))
         except ValidationError as err:
-            raise UserError(f"Invalid {cls.name or 'provider'} config: {explain(err)}") from None
+            problems = format_validation_error(err, root="config")
+            raise UserError(f"Invalid {cls.name or 'provider'} config: {problems}") from None
 
     def create(self, model: str, config: ProviderConfig, **options: Any) -> ChatModel:
         """Build a chat model for ``model`` with a validated config."""
         raise NotImplementedError
 
 
-def explain(err: ValidationError) -> str:
-    """One line naming each invalid field and why."""
-    parts = []
-    for item in err.errors()[:5]:
-        where = ".".join(str(p) for p in item["loc"]) or "value"
-        msg = "unknown key" if item["type"] == "extra_forbidden" else item["msg"]
-        parts.append(f"{where}: {msg}")
-    return "; ".join(parts)
-
-
-def _load_entry_points() -> None:
-    global _entry_points_loaded
-    if _entry_points_loaded:
-        return
-    _entry_points_loaded = True
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        _registered.setdefault(ep.name, ep.value)
+provider_registry: Registry[ProviderHandler] = Registry(
+    "provider",
+    base=ProviderHandler,
+    group=ENTRY_POINT_GROUP,
+    builtins={
+        "test": "aiops_core.providers.test:TestHandler",
+        "function": "aiops_core.providers.function:FunctionHandler",
+        "openai": "aiops_core.providers.openai:OpenAIHandler",
+        "azure_openai": "aiops_core.providers.azure_openai:AzureOpenAIHandler",
+        "anthropic": "aiops_core.providers.anthropic:AnthropicHandler",
+        "ollama": "aiops_core.providers.ollama:OllamaHandler",
+        "huggingface": "aiops_core.providers.huggingface:HuggingFaceHandler",
+    },
+    forbidden=":",
+)
+"""Provider handlers by name: built-ins, the ``aiops_core.providers`` entry points, and
+:func:`register_provider` (tests: ``with provider_registry.override({...}):``)."""
 
 
 def register_provider(name: str, handler: type[ProviderHandler] | str) -> None:
     """Register a handler class (or a ``"module:Class"`` path) under ``name``."""
-    if not name or ":" in name:
-        raise UserError(f"Provider name {name!r} is invalid: use a non-empty name without ':'")
-    _registered[name] = handler
-
-
-def _known() -> dict[str, type[ProviderHandler] | str]:
-    _load_entry_points()
-    return {**_BUILTIN, **_registered}
+    provider_registry.register(name, handler)
 
 
 def get_provider(name: str) -> type[ProviderHandler]:
-    """The handler class registered under ``name``."""
-    known = _known()
-    if name not in known:
-        raise UnknownNameError("provider", name, known)
-    entry = known[name]
-    if isinstance(entry, str):
-        module, _, attr = entry.partition(":")
-        entry = getattr(importlib.import_module(module), attr)
-        if name in _registered:
-            _registered[name] = entry
-    return entry
+    """The handler class registered under ``name``.
+
+    Raises:
+        UnknownNameError: no such provider (the message suggests the closest).
+        RegistryLoadError: the handler's module cannot be imported.
+    """
+    return provider_registry.get(name)
 
 
 def provider_names() -> list[str]:
     """Names of every registered handler, without importing any of them."""
-    return sorted(_known())
+    return provider_registry.names()
 
 
 @dataclass(frozen=True)
@@ -151,13 +129,10 @@ class HandlerInfo:
 
 def list_providers() -> list[HandlerInfo]:
     """Every registered handler with whether its SDK is installed and its config schema."""
-    rows = []
-    for name in sorted(_known()):
-        handler = get_provider(name)
-        rows.append(
-            HandlerInfo(name, handler.sdk_installed(), handler.sdk, handler.config_schema())
-        )
-    return rows
+    return [
+        HandlerInfo(name, handler.sdk_installed(), handler.sdk, handler.config_schema())
+        for name, handler in provider_registry.load_all().items()
+    ]
 
 
 def get_chat_model(spec: str | ChatModel, **options: Any) -> ChatModel:

@@ -35,6 +35,7 @@ import pytest
 
 from aiops_core import Agent
 from aiops_core.checkpoint import CheckpointStore
+from aiops_core.checkpoint.base import now_micros
 from aiops_core.errors import (
     ConflictError,
     CorruptThreadError,
@@ -111,6 +112,30 @@ def turn(label: str) -> list[Message]:
     return [UserMessage(content=f"q {label}"), AssistantMessage(content=f"a {label}")]
 
 
+class ManualClock:
+    """A store clock (microseconds since the epoch) that a test moves by hand.
+
+    Each reading moves it on by a microsecond, as a real clock would between two writes.
+    """
+
+    def __init__(self) -> None:
+        self.now = now_micros()
+
+    def __call__(self) -> int:
+        self.now += 1
+        return self.now
+
+    async def advance(self, seconds: float) -> None:
+        self.now += int(seconds * 1_000_000)
+
+
+class ServerClock:
+    """For stores that take time from their server: :meth:`advance` really waits."""
+
+    async def advance(self, seconds: float) -> None:
+        await anyio.sleep(seconds)
+
+
 class StoreContract(AgentRaces):
     """Behaviour every :class:`~aiops_core.checkpoint.CheckpointStore` must show.
 
@@ -122,6 +147,9 @@ class StoreContract(AgentRaces):
     store_url: str | None = None
     """URL a new process opens with ``open_store`` to reach the same data (``None``: skip)."""
 
+    server_time = False
+    """Whether the store takes time from its server (no ``clock=`` seam: TTL tests wait)."""
+
     async def corrupt(self, store: CheckpointStore, thread_id: str) -> None:
         """Make one stored message record of ``thread_id`` unreadable."""
         raise NotImplementedError
@@ -129,6 +157,19 @@ class StoreContract(AgentRaces):
     @pytest.fixture
     def store(self, store_factory: StoreFactory) -> CheckpointStore:
         return store_factory()
+
+    @pytest.fixture
+    def clock(self) -> ManualClock | ServerClock:
+        return ServerClock() if self.server_time else ManualClock()
+
+    @pytest.fixture
+    def timed_store_factory(
+        self, store_factory: StoreFactory, clock: ManualClock | ServerClock
+    ) -> StoreFactory:
+        """Stores that read ``clock`` (the server's time, for a store that uses it)."""
+        if isinstance(clock, ServerClock):
+            return store_factory
+        return lambda **options: store_factory(clock=clock, **options)
 
     # ---------------------------------------------------------------- basics
     async def test_is_a_checkpoint_store(self, store: CheckpointStore) -> None:
@@ -391,10 +432,13 @@ class StoreContract(AgentRaces):
         thread = await store.load("t1")
         assert thread is not None and [m.content for m in thread.messages] == ["q fresh", "a fresh"]
 
-    async def test_prune_deletes_idle_threads_and_counts_them(self, store: CheckpointStore) -> None:
+    async def test_prune_deletes_idle_threads_and_counts_them(
+        self, timed_store_factory: StoreFactory, clock: ManualClock | ServerClock
+    ) -> None:
+        store = timed_store_factory()
         for i in range(5):
             await store.append(f"old-{i}", turn("1"), owner="alice")
-        await anyio.sleep(0.3)
+        await clock.advance(0.3)
         for i in range(3):
             await store.append(f"new-{i}", turn("1"), owner="alice")
         assert await store.prune(timedelta(seconds=0.15)) == 5
@@ -407,14 +451,14 @@ class StoreContract(AgentRaces):
         assert await store.prune(timedelta(hours=1)) == 0
 
     async def test_ttl_forgets_idle_threads_and_writes_refresh_it(
-        self, store_factory: StoreFactory
+        self, timed_store_factory: StoreFactory, clock: ManualClock | ServerClock
     ) -> None:
-        store = store_factory(ttl=timedelta(seconds=0.6))
+        store = timed_store_factory(ttl=timedelta(seconds=0.6))
         await store.append("idle", turn("1"), owner="alice")
         await store.append("busy", turn("1"), owner="alice")
-        await anyio.sleep(0.4)
+        await clock.advance(0.4)
         await store.append("busy", turn("2"), owner="alice")  # refreshes busy's TTL
-        await anyio.sleep(0.4)
+        await clock.advance(0.4)
         assert await store.load("idle") is None
         busy = await store.load("busy")
         assert busy is not None and len(busy.messages) == 4

@@ -33,6 +33,7 @@ async def _delete_prefix(url: str, prefix: str) -> None:
 
 class TestRedisStore(StoreContract):
     cluster_indexing = False
+    server_time = True
 
     @pytest.fixture(autouse=True)
     def _url(self, redis_url_factory: Callable[[int], str]) -> Iterator[None]:

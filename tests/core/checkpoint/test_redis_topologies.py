@@ -166,6 +166,7 @@ async def _wipe(store: RedisStore) -> None:
 
 class _Topology(StoreContract):
     url: str
+    server_time = True
 
     @pytest.fixture
     async def store_factory(self) -> AsyncIterator[StoreFactory]:

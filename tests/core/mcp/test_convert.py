@@ -15,8 +15,7 @@ from mcp_types import (
     TextResourceContents,
 )
 
-from aiops_core.mcp import convert_content, convert_result
-from aiops_core.mcp.convert import error_text
+from aiops_core.mcp.convert import convert_content, convert_result, error_text
 from aiops_core.messages import DataPart, ImagePart, TextPart
 
 PNG = base64.b64encode(b"\x89PNG fake").decode()

@@ -10,7 +10,8 @@ from tests.mcp_servers.support import FAST, eventually
 from aiops_core import Agent
 from aiops_core.context import RunContext
 from aiops_core.errors import MCPConnectionError, UserError
-from aiops_core.mcp import MCPClientPool, ServerState, exposed_names, memory_transport
+from aiops_core.mcp import MCPClientPool, ServerState, memory_transport
+from aiops_core.mcp.pool import exposed_names
 from aiops_core.messages import DataPart, ImagePart, TextPart, ToolCall
 from aiops_core.providers import TestModel
 from aiops_core.tools import Tool, ToolInvocation, Toolset, execute_tool

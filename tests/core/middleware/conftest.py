@@ -8,8 +8,13 @@ from typing import Any
 import pytest
 
 from aiops_core.messages import AssistantMessage, ToolCall
-from aiops_core.providers import FunctionModel, ModelRequest, ProviderConfig, ProviderHandler
-from aiops_core.providers import registry as provider_registry
+from aiops_core.providers import (
+    FunctionModel,
+    ModelRequest,
+    ProviderConfig,
+    ProviderHandler,
+    provider_registry,
+)
 
 
 class Script:
@@ -45,7 +50,7 @@ def call(tool_name: str, call_id: str = "c1", /, **arguments: Any) -> AssistantM
 
 
 @pytest.fixture
-def scripted_provider(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Script]]:
+def scripted_provider() -> Iterator[dict[str, Script]]:
     """Registers provider ``scripted``: ``get_chat_model("scripted:NAME")`` answers from
     ``scripts[NAME]`` (fill the returned dict)."""
     scripts: dict[str, Script] = {}
@@ -58,5 +63,5 @@ def scripted_provider(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Scr
         def create(self, model: str, config: ProviderConfig, **options: Any) -> FunctionModel:
             return scripts[model].model
 
-    monkeypatch.setitem(provider_registry._registered, "scripted", ScriptedHandler)
-    yield scripts
+    with provider_registry.override({"scripted": ScriptedHandler}):
+        yield scripts

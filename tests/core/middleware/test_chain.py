@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import AsyncIterator
-from importlib.metadata import EntryPoint
 from typing import Any, ClassVar
 
 import anyio
@@ -24,10 +23,12 @@ from aiops_core.middleware import (
     config_schema,
     get_middleware_type,
     list_middleware_types,
+    middleware_registry,
+    middleware_type_names,
     register_middleware,
     resolve_specs,
 )
-from aiops_core.middleware import registry as mw_registry
+from aiops_core.middleware.registry import ENTRY_POINT_GROUP, MiddlewareLoadError
 from aiops_core.providers import FunctionModel, ModelRequest, ModelResponse, ResponseDone, TextDelta
 
 from .conftest import Script
@@ -120,29 +121,32 @@ def test_every_builtin_has_a_schema_with_working_defaults() -> None:
         build_chain(resolve_specs([MiddlewareSpec(name, critical=True)]), RunContext())
 
 
-def test_entry_point_group_registers_third_party_types(monkeypatch: pytest.MonkeyPatch) -> None:
-    ep = EntryPoint("third_party", f"{__name__}:ThirdParty", mw_registry.ENTRY_POINT_GROUP)
-    monkeypatch.setattr(
-        mw_registry, "entry_points", lambda group: [ep] if group == ep.group else []
+def test_entry_point_group_registers_third_party_types(install_distribution: Any) -> None:
+    install_distribution(
+        "aiops_mw_demo",
+        f"from {__name__} import ThirdParty",
+        {ENTRY_POINT_GROUP: {"third_party": "aiops_mw_demo:ThirdParty"}},
     )
-    monkeypatch.setattr(mw_registry, "_entry_points_loaded", False)
-    monkeypatch.setattr(mw_registry, "_registered", {})
-    assert get_middleware_type("third_party") is ThirdParty
-    assert "third_party" in list_middleware_types()
+    with middleware_registry.override(reread_entry_points=True):
+        assert get_middleware_type("third_party") is ThirdParty
+        assert "third_party" in list_middleware_types()
+    assert "third_party" not in middleware_type_names()
 
 
 class ThirdParty(Middleware):
     name = "third_party"
 
 
-def test_register_middleware_in_code(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(mw_registry, "_registered", {})
-    register_middleware("mine", ThirdParty)
-    assert get_middleware_type("mine") is ThirdParty
-    register_middleware("broken", "no_such_module:Nope")
-    with pytest.raises(UserError, match="cannot be loaded") as info:
-        get_middleware_type("broken")
-    assert isinstance(info.value, ImportError)  # callers that skip unloadable entries still can
+def test_register_middleware_in_code() -> None:
+    with middleware_registry.override():
+        register_middleware("mine", ThirdParty)
+        assert get_middleware_type("mine") is ThirdParty
+        register_middleware("broken", "no_such_module:Nope")
+        with pytest.raises(MiddlewareLoadError, match="cannot be loaded") as info:
+            get_middleware_type("broken")
+        assert isinstance(info.value, ImportError)  # callers that skip unloadable entries can
+        assert "broken" not in middleware_registry.available()
+    assert "mine" not in middleware_type_names()
 
 
 # -- ordering ------------------------------------------------------------------------------------
@@ -432,3 +436,32 @@ async def test_stream_only_middleware_takes_part_in_complete_calls() -> None:
     result = await Agent(Script("hey").model, middleware=[Shout]).run("x")
     assert result.output == "hey!"
     assert await _stream_text(Agent(Script("hey").model, middleware=[Shout])) == "hey!"
+
+
+def test_the_type_parameter_is_the_config_schema_and_setup_prepares_each_instance() -> None:
+    class LimitConfig(MiddlewareConfig):
+        limit: int = 3
+
+    class OtherConfig(LimitConfig):
+        other: bool = True
+
+    class Limit(Middleware[LimitConfig]):
+        def setup(self) -> None:
+            self.left = self.config.limit
+
+    class Explicit(Limit):
+        Config = OtherConfig
+
+    class Inherited(Explicit):
+        pass
+
+    class Plain(Middleware):
+        pass
+
+    assert Limit.Config is LimitConfig and Limit().left == 3
+    assert Limit(LimitConfig(limit=5)).left == 5
+    assert Explicit.Config is Inherited.Config is OtherConfig
+    assert Plain.Config is MiddlewareConfig
+    assert resolve_specs([MiddlewareSpec(Limit, config={"limit": 7})])[0].config == LimitConfig(
+        limit=7
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -494,6 +495,21 @@ async def test_key_never_leaks(
     # The key did reach the server, as a header.
     headers = server.requests[-1].headers
     assert any(KEY in value for value in headers.values())
+    await model.aclose()
+
+
+async def test_a_key_with_a_trailing_newline_never_leaks(
+    provider: str, server: LLMServer, make_model: Callable[..., ChatModel]
+):
+    """A key read from a file keeps its newline: the HTTP layer refuses it as an illegal header
+    value and quotes it escaped (``b'Bearer sk-...\\n'``), in the message or a chained cause."""
+    key = "sk-test-secret\n"
+    server.script(Reply(text="never reached"))
+    model = make_model(provider, api_key=key)
+    with pytest.raises(ProviderError) as info:
+        await model.complete(ask())
+    shown = "".join(traceback.format_exception(info.value))
+    assert "sk-test-secret" not in shown, shown
     await model.aclose()
 
 

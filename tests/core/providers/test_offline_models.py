@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
+from jsonschema import Draft202012Validator, FormatChecker
 from pydantic import BaseModel, TypeAdapter
 
 from aiops_core import Agent, get_chat_model, tool
@@ -85,25 +88,37 @@ async def test_test_model_streams_text_and_tool_call_deltas_that_reassemble():
     assert final.message.content.startswith("(test model) I called 1 tool")
 
 
+FORMATS = FormatChecker()
+
+
+@FORMATS.checks("date-time", raises=ValueError)
+def _date_time(value: object) -> bool:
+    return not isinstance(value, str) or bool(datetime.fromisoformat(value))
+
+
 @pytest.mark.parametrize(
-    "schema",
+    ("schema", "adapter"),
     [
-        Target.model_json_schema(),
-        TypeAdapter(list[Target]).json_schema(),
-        TypeAdapter(dict[str, int]).json_schema(),
-        {
-            "type": "object",
-            "properties": {"d": {"type": "string", "format": "date-time"}},
-            "required": ["d"],
-        },
-        {"enum": ["a", "b"]},
+        (Target.model_json_schema(), TypeAdapter(Target)),
+        (TypeAdapter(list[Target]).json_schema(), TypeAdapter(list[Target])),
+        (TypeAdapter(dict[str, int]).json_schema(), TypeAdapter(dict[str, int])),
+        (
+            {
+                "type": "object",
+                "properties": {"d": {"type": "string", "format": "date-time"}},
+                "required": ["d"],
+            },
+            None,
+        ),
+        ({"enum": ["a", "b"]}, None),
     ],
+    ids=["model", "list-of-models", "dict", "date-time", "enum"],
 )
-def test_generated_examples_validate_against_their_schema(schema):
+def test_generated_examples_validate_against_their_schema(schema, adapter):
     value = example_from_schema(schema)
-    if "properties" in schema and "title" in schema:
-        Target.model_validate(value)
-    assert value is not None
+    Draft202012Validator(schema, format_checker=FORMATS).validate(value)
+    if adapter is not None:  # the type the schema came from accepts the example too
+        adapter.validate_python(value)
 
 
 @pytest.mark.anyio

@@ -8,13 +8,22 @@ import os
 import re
 import subprocess
 import sys
-import textwrap
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from aiops_core.errors import UnknownNameError, UserError
-from aiops_core.providers import ProviderHandler, get_chat_model, list_providers, registry
+from aiops_core.providers import (
+    ProviderHandler,
+    get_chat_model,
+    get_provider,
+    list_providers,
+    provider_names,
+    provider_registry,
+    register_provider,
+)
 from tests.servers.llm import LLMServer, Reply
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -22,9 +31,10 @@ BUILTIN = {"anthropic", "azure_openai", "function", "huggingface", "ollama", "op
 
 
 @pytest.fixture
-def clean_registry(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(registry, "_registered", dict(registry._registered))
-    monkeypatch.setattr(registry, "_entry_points_loaded", False)
+def clean_registry() -> Iterator[None]:
+    """Registrations (and entry points installed) during the test are undone after it."""
+    with provider_registry.override(reread_entry_points=True):
+        yield
 
 
 def test_list_providers_shows_every_builtin_with_schema() -> None:
@@ -54,40 +64,41 @@ def test_missing_sdk_names_the_extra(clean_registry: None) -> None:
         sdk = "aiops_no_such_sdk_package"
         extra = "nosuch"
 
-    registry.register_provider("missing", Missing)
+    register_provider("missing", Missing)
     with pytest.raises(UserError, match=r"pip install 'aiops\[nosuch\]'"):
         get_chat_model("missing:model")
 
 
-def test_entry_point_registration(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_registry: None
-) -> None:
-    package = tmp_path / "aiops_ep_demo"
-    package.mkdir()
-    (package / "__init__.py").write_text(
-        textwrap.dedent(
-            """
-            from aiops_core.providers import ProviderHandler, TestModel
+def test_entry_point_registration(install_distribution: Any, clean_registry: None) -> None:
+    install_distribution(
+        "aiops_ep_demo",
+        """
+        from aiops_core.providers import ProviderHandler, TestModel
 
-            class DemoHandler(ProviderHandler):
-                name = "demo"
+        class DemoHandler(ProviderHandler):
+            name = "demo"
 
-                def create(self, model, config, **options):
-                    return TestModel(model, answer="from an entry point")
-            """
-        )
+            def create(self, model, config, **options):
+                return TestModel(model, answer="from an entry point")
+        """,
+        {"aiops_core.providers": {"demo": "aiops_ep_demo:DemoHandler"}},
     )
-    dist = tmp_path / "aiops_ep_demo-1.0.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: aiops-ep-demo\nVersion: 1.0\n")
-    (dist / "entry_points.txt").write_text(
-        "[aiops_core.providers]\ndemo = aiops_ep_demo:DemoHandler\n"
-    )
-    monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.delitem(sys.modules, "aiops_ep_demo", raising=False)
     assert "demo" in {row.name for row in list_providers()}
     model = get_chat_model("demo:label")
     assert model.name == "test:label"
+
+
+def test_override_is_scoped() -> None:
+    class Scoped(ProviderHandler):
+        name = "scoped"
+
+    with provider_registry.override({"scoped": Scoped}):
+        assert get_provider("scoped") is Scoped
+        register_provider("inside", Scoped)
+        assert {"inside", "scoped"} <= set(provider_names())
+    assert not {"inside", "scoped"} & set(provider_names())
+    with pytest.raises(UnknownNameError):
+        get_provider("scoped")
 
 
 def test_readme_custom_handler_runs_against_the_local_server(clean_registry: None) -> None:
