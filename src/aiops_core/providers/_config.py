@@ -11,12 +11,13 @@ import os
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field, SecretStr
+from pydantic_core import PydanticCustomError
 
 from ..errors import UserError
 from .base import ModelSettings
 from .registry import ProviderConfig
 
-__all__ = ["SETTING_KEYS", "ChatConfig", "resolve_secret"]
+__all__ = ["SETTING_KEYS", "ChatConfig", "resolve_secret", "setting_error"]
 
 SETTING_KEYS = (
     "temperature",
@@ -69,6 +70,11 @@ class ChatConfig(ProviderConfig):
             if value is not None:
                 values[key] = value
         return values  # type: ignore[return-value]
+
+
+def setting_error(message: str) -> PydanticCustomError:
+    """A config validator's error, shown as ``message`` alone (no "Value error," prefix)."""
+    return PydanticCustomError("invalid_setting", message)
 
 
 def resolve_secret(explicit: str | SecretStr | None, env_var: str, *, provider: str) -> str:

@@ -38,7 +38,7 @@ from ..messages import (
     UserMessage,
     content_text,
 )
-from ._config import SETTING_KEYS, ChatConfig
+from ._config import SETTING_KEYS, ChatConfig, setting_error
 from .base import (
     ModelRequest,
     ModelResponse,
@@ -110,15 +110,17 @@ class OpenAIAPIConfig(ChatConfig):
         if self.api == "responses":
             unsupported = [key for key in ("stop", "seed") if getattr(self, key) is not None]
             if unsupported:
-                raise ValueError(
+                raise setting_error(
                     f"the Responses API has no {' or '.join(unsupported)}: remove it or use "
                     'api="chat"'
                 )
             return self
         if self.reasoning_summary is not None:
-            raise ValueError('reasoning_summary needs api="responses" (Chat Completions has none)')
+            raise setting_error(
+                'reasoning_summary needs api="responses" (Chat Completions has none)'
+            )
         if self.store:
-            raise ValueError('store applies to api="responses"')
+            raise setting_error('store applies to api="responses"')
         return self
 
 

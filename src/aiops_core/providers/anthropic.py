@@ -23,7 +23,7 @@ from ._anthropic_wire import (
     output_tool,
     read_message,
 )
-from ._config import SETTING_KEYS, ChatConfig, resolve_secret
+from ._config import SETTING_KEYS, ChatConfig, resolve_secret, setting_error
 from ._model import SDKChatModel
 from .base import ModelRequest, ModelResponse, ModelSettings, ModelStreamEvent, ResponseDone
 from .registry import ProviderConfig, ProviderHandler
@@ -64,12 +64,14 @@ class AnthropicThinking(BaseModel):
     @model_validator(mode="after")
     def _budget(self) -> AnthropicThinking:
         if self.type == "enabled" and self.budget_tokens is None:
-            raise ValueError(
+            raise setting_error(
                 'thinking type "enabled" needs budget_tokens (at least 1024), '
                 'e.g. {"type": "enabled", "budget_tokens": 2048}'
             )
         if self.type != "enabled" and self.budget_tokens is not None:
-            raise ValueError(f'budget_tokens applies to thinking type "enabled", not {self.type!r}')
+            raise setting_error(
+                f'budget_tokens applies to thinking type "enabled", not {self.type!r}'
+            )
         return self
 
     @property
@@ -102,7 +104,7 @@ class AnthropicConfig(ChatConfig):
     @classmethod
     def _shorthand(cls, value: Any) -> Any:
         if isinstance(value, bool):
-            raise ValueError('give a budget (2048), "adaptive", "disabled" or an object')
+            raise setting_error('give a budget (2048), "adaptive", "disabled" or an object')
         if isinstance(value, int):
             return {"type": "enabled", "budget_tokens": value}
         if isinstance(value, str):
@@ -114,7 +116,7 @@ class AnthropicConfig(ChatConfig):
         thinking = self.thinking
         enabled = thinking is not None and thinking.type == "enabled"
         if self.interleaved_thinking and not enabled:
-            raise ValueError(
+            raise setting_error(
                 'interleaved_thinking needs thinking {"type": "enabled", "budget_tokens": ...} '
                 "(adaptive thinking interleaves by itself)"
             )
@@ -127,16 +129,16 @@ class AnthropicConfig(ChatConfig):
             and budget >= self.max_tokens
             and not self.interleaved_thinking
         ):
-            raise ValueError(
+            raise setting_error(
                 f"thinking budget_tokens ({budget}) must be less than max_tokens "
                 f"({self.max_tokens}): raise max_tokens or lower the budget"
             )
         if self.temperature is not None and self.temperature != 1:
-            raise ValueError("with thinking on, leave temperature unset (or 1)")
+            raise setting_error("with thinking on, leave temperature unset (or 1)")
         if self.top_p is not None and self.top_p < 0.95:
-            raise ValueError("with thinking on, top_p must be unset or at least 0.95")
+            raise setting_error("with thinking on, top_p must be unset or at least 0.95")
         if self.tool_choice not in (None, "auto", "none"):
-            raise ValueError('with thinking on, tool_choice may only be "auto" or "none"')
+            raise setting_error('with thinking on, tool_choice may only be "auto" or "none"')
         return self
 
 
