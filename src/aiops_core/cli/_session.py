@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from contextlib import AsyncExitStack
 from typing import Any, TextIO
@@ -14,6 +15,7 @@ from ..agent import (
     RunError,
     RunResult,
     TextDelta,
+    ThinkingDelta,
     ToolCallFinished,
     ToolCallStarted,
 )
@@ -46,6 +48,11 @@ def add_agent_arguments(parser: argparse.ArgumentParser) -> None:
         help="built-in example tools to offer the model (MCP tools come from --config)",
     )
     parser.add_argument("--max-steps", type=int, metavar="N", help="most model calls per turn")
+    parser.add_argument(
+        "--hide-thinking",
+        action="store_true",
+        help="do not print the model's thinking (shown dimmed by default)",
+    )
 
 
 def _open_store(url: str | None, needed: bool) -> CheckpointStore | None:
@@ -95,12 +102,45 @@ def _short(value: Any, limit: int = 100) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-async def render_stream(events: Any, out: TextIO = sys.stdout) -> RunResult:
-    """Print a streamed run: answer text as it arrives, tool calls on their own lines."""
+_DIM, _RESET = "\x1b[2m", "\x1b[0m"
+
+
+def _styled(out: TextIO) -> bool:
+    """Whether ``out`` is a terminal that may get ANSI styles (``NO_COLOR`` turns them off)."""
+    return out.isatty() and not os.environ.get("NO_COLOR")
+
+
+async def render_stream(
+    events: Any, out: TextIO = sys.stdout, *, show_thinking: bool = True
+) -> RunResult:
+    """Print a streamed run: answer text as it arrives, tool calls on their own lines.
+
+    The model's thinking is printed dimmed on a terminal (after ``[thinking]`` elsewhere), apart
+    from the answer; ``show_thinking=False`` leaves it out.
+    """
     result: RunResult | None = None
     at_line_start = True
+    thinking = False  # inside a block of thinking text
+    styled = _styled(out)
     event: AgentEvent
     async for event in events:
+        if isinstance(event, ThinkingDelta):
+            if not show_thinking:
+                continue
+            if not thinking:
+                if not at_line_start:
+                    out.write("\n")
+                out.write(_DIM if styled else "[thinking] ")
+                thinking = True
+            out.write(event.text)
+            at_line_start = event.text.endswith("\n")
+            out.flush()
+            continue
+        if thinking:  # the thinking ended: back to plain text on a line of its own
+            out.write(_RESET if styled else "")
+            if not at_line_start:
+                out.write("\n")
+            thinking, at_line_start = False, True
         if isinstance(event, TextDelta):
             out.write(event.text)
             at_line_start = event.text.endswith("\n")
@@ -134,7 +174,8 @@ async def render_stream(events: Any, out: TextIO = sys.stdout) -> RunResult:
 def usage_line(result: RunResult) -> str:
     """One line summarising a run's usage."""
     u = result.usage
+    reasoning = f" (reasoning {u.reasoning_tokens})" if u.reasoning_tokens else ""
     return (
         f"[{result.model} | steps {result.steps} | requests {u.requests} | "
-        f"tokens in {u.input_tokens} out {u.output_tokens}]"
+        f"tokens in {u.input_tokens} out {u.output_tokens}{reasoning}]"
     )

@@ -68,7 +68,10 @@ async def _main(args: argparse.Namespace) -> int:
                 continue
             sys.stdout.write("assistant> ")
             try:
-                result = await render_stream(agent.stream(text, thread_id=thread, user=args.user))
+                result = await render_stream(
+                    agent.stream(text, thread_id=thread, user=args.user),
+                    show_thinking=not args.hide_thinking,
+                )
             except AiopsError as err:
                 print(f"error: {err}", file=sys.stderr)
                 continue

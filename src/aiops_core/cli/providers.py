@@ -33,7 +33,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """List the handlers (the ``providers`` command)."""
+    """List the handlers (the ``providers`` command); one named handler with its keys."""
     from ..providers import list_providers
 
     rows = list_providers()
@@ -62,4 +62,34 @@ def run(args: argparse.Namespace) -> int:
             "  ".join(cell.ljust(width) for cell, width in zip(line[:3], widths, strict=True)),
             line[3],
         )
+    if args.name:
+        print()
+        print("\n".join(_key_lines(rows[0].config_schema)))
     return 0
+
+
+def _type_of(schema: dict[str, Any]) -> str:
+    """A short type description of one JSON Schema property (``null`` left out)."""
+    options = schema.get("anyOf", [schema])
+    kinds: list[str] = []
+    for option in options:
+        if "enum" in option:
+            kinds.append(" | ".join(str(v) for v in option["enum"]))
+        elif "$ref" in option:
+            kinds.append("object")
+        elif option.get("type") not in (None, "null"):
+            kinds.append(str(option["type"]))
+    return " | ".join(kinds) or "any"
+
+
+def _key_lines(schema: dict[str, Any]) -> list[str]:
+    """One line per config key: name, type, default (when set) and description."""
+    properties: dict[str, dict[str, Any]] = schema.get("properties", {})
+    width = max((len(key) for key in properties), default=0)
+    lines = []
+    for key, prop in properties.items():
+        default = prop.get("default")
+        shown = f" (default {json.dumps(default)})" if default not in (None, {}, []) else ""
+        about = prop.get("description", "")
+        lines.append(f"  {key.ljust(width)}  {_type_of(prop)}{shown}  {about}".rstrip())
+    return lines

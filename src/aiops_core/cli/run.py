@@ -55,7 +55,8 @@ async def _main(args: argparse.Namespace) -> int:
             )
             return 0
         result = await render_stream(
-            agent.stream(args.question, thread_id=args.thread, user=args.user)
+            agent.stream(args.question, thread_id=args.thread, user=args.user),
+            show_thinking=not args.hide_thinking,
         )
         print(usage_line(result), file=sys.stderr)
     return 0

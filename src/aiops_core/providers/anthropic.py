@@ -80,6 +80,16 @@ class AnthropicThinking(BaseModel):
         return self.type != "disabled"
 
 
+def _shorthand_schema(schema: dict[str, Any]) -> None:
+    """The shorthand forms of ``thinking`` are valid values too."""
+    schema.setdefault("anyOf", []).extend(
+        [
+            {"type": "integer", "minimum": 1024},
+            {"type": "string", "enum": ["adaptive", "disabled"]},
+        ]
+    )
+
+
 class AnthropicConfig(ChatConfig):
     """Config of the ``anthropic`` handler (``max_tokens`` is required by the API: default 4096)."""
 
@@ -90,6 +100,7 @@ class AnthropicConfig(ChatConfig):
         None,
         description='extended thinking: {"type": "enabled", "budget_tokens": 2048} (or just the '
         'budget, 2048), {"type": "adaptive"} (or "adaptive"), {"type": "disabled"}',
+        json_schema_extra=_shorthand_schema,
     )
     effort: Literal["low", "medium", "high", "xhigh", "max"] | None = Field(
         None, description="how much effort Claude spends (output_config.effort)"

@@ -105,3 +105,59 @@ def test_chat_keeps_history_and_starts_new_threads():
 def test_help_everywhere(command):
     out = aiops(*command, "--help")
     assert "usage: aiops" in out.stdout
+
+
+# --------------------------------------------------------------------------- thinking
+def _thinking_config(tmp_path, url: str) -> str:
+    path = tmp_path / "aiops.toml"
+    path.write_text(
+        f'model = "anthropic:claude-cli-test"\n[model_options]\nbase_url = "{url}"\n'
+        'api_key = "sk-ant-test"\nthinking = 2048\n',
+        encoding="utf-8",
+    )
+    return str(path)
+
+
+def test_run_shows_thinking_apart_and_can_hide_it(tmp_path):
+    from tests.servers.llm import LLMServer, Reply
+
+    with LLMServer() as server:
+        server.script(
+            Reply(text="core-sw-01 is up.", thinking="Check the status first.", reasoning_tokens=5),
+            Reply(text="core-sw-01 is up.", thinking="Check the status first."),
+        )
+        config = _thinking_config(tmp_path, server.url)
+        shown = aiops("run", "is core-sw-01 up?", "--config", config)
+        hidden = aiops("run", "is core-sw-01 up?", "--config", config, "--hide-thinking")
+    assert shown.stdout == "[thinking] Check the status first.\ncore-sw-01 is up.\n"
+    assert "(reasoning 5)" in shown.stderr
+    assert hidden.stdout == "core-sw-01 is up.\n"
+
+
+@pytest.mark.anyio
+async def test_thinking_is_dimmed_on_a_terminal(monkeypatch):
+    import io
+
+    from aiops_core.agent import FinalResult, TextDelta, ThinkingDelta
+    from aiops_core.agent.result import RunResult
+    from aiops_core.cli._session import render_stream
+    from aiops_core.messages import Usage
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    async def events():
+        yield ThinkingDelta("Check ")
+        yield ThinkingDelta("first.")
+        yield TextDelta("Up.")
+        yield FinalResult(RunResult(output="Up.", messages=[], usage=Usage(), steps=1))
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    out = Terminal()
+    await render_stream(events(), out)
+    assert out.getvalue() == "\x1b[2mCheck first.\x1b[0m\nUp.\n"
+    monkeypatch.setenv("NO_COLOR", "1")
+    plain = Terminal()
+    await render_stream(events(), plain)
+    assert plain.getvalue() == "[thinking] Check first.\nUp.\n"

@@ -50,3 +50,21 @@ def test_unknown_name() -> None:
     args = parse("opnai")
     with pytest.raises(UnknownNameError, match="Did you mean 'openai'"):
         args.func(args)
+
+
+def test_one_provider_lists_its_keys_with_types_and_descriptions(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    args = parse("anthropic")
+    assert args.func(args) == 0
+    lines = capsys.readouterr().out.splitlines()
+    keys = {line.split()[0]: line for line in lines[3:] if line.strip()}
+    assert "object | integer | adaptive | disabled" in keys["thinking"]
+    assert "budget_tokens" in keys["thinking"]
+    assert "low | medium | high | xhigh | max" in keys["effort"]
+    assert "(default 4096)" in keys["max_tokens"]
+    args = parse("openai")
+    args.func(args)
+    keys = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()[3:] if line}
+    assert 'chat | responses (default "chat")' in keys["api"]
+    assert "reasoning_effort" in keys and "reasoning_summary" in keys
