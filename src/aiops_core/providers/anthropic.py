@@ -145,7 +145,7 @@ class AnthropicConfig(ChatConfig):
                 f"({self.max_tokens}): raise max_tokens or lower the budget"
             )
         if self.temperature is not None and self.temperature != 1:
-            raise setting_error("with thinking on, leave temperature unset (or 1)")
+            raise setting_error("with thinking on, temperature must be 1 (or unset)")
         if self.top_p is not None and self.top_p < 0.95:
             raise setting_error("with thinking on, top_p must be unset or at least 0.95")
         if self.tool_choice not in (None, "auto", "none"):
