@@ -13,9 +13,9 @@ from benchmarks import bench_providers
 @pytest.mark.slow
 def test_quick_run_returns_well_formed_tables() -> None:
     tables = bench_providers.run(quick=True)
-    assert len(tables) == 1
-    table = tables[0]
-    assert set(table) == {"title", "columns", "rows", "notes"}
+    assert len(tables) == 2
+    table, responses = tables
+    assert set(table) == set(responses) == {"title", "columns", "rows", "notes"}
     assert [row[0] for row in table["rows"]] == [
         "openai",
         "openai (lean transport)",
@@ -26,4 +26,10 @@ def test_quick_run_returns_well_formed_tables() -> None:
     ]
     for row in table["rows"]:
         assert len(row) == len(table["columns"])
+        assert all(isinstance(value, (int, float)) for value in row[1:])
+    assert [row[0] for row in responses["rows"]] == [
+        label for label, _ in bench_providers.RESPONSES_VARIANTS
+    ]
+    for row in responses["rows"]:
+        assert len(row) == len(responses["columns"])
         assert all(isinstance(value, (int, float)) for value in row[1:])
