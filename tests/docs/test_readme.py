@@ -36,3 +36,13 @@ def test_quick_start_commands_are_the_documented_two() -> None:
     assert commands[0].endswith("aiops demo")
     ci = (pathlib.Path(__file__).parents[2] / ".ci" / "run").read_text(encoding="utf-8")
     assert commands[1] in ci
+
+
+def test_reasoning_models_example_builds_its_agents(monkeypatch) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-readme")  # building an agent contacts nothing
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-readme")
+    scope: dict[str, object] = {"__name__": "readme"}
+    exec(compile(snippet("reasoning-models"), "README.md", "exec"), scope)
+    assert scope["agent"].model.default_settings == {  # type: ignore[attr-defined]
+        "reasoning_effort": "medium"
+    }
