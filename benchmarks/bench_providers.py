@@ -152,7 +152,10 @@ def _openai_tools() -> list[dict[str, Any]]:
     ]
 
 
-def _raw_openai(provider: str, url: str) -> tuple[Turn, Callable[[], Awaitable[None]]]:
+def _raw_openai(
+    provider: str, url: str, **options: Any
+) -> tuple[Turn, Callable[[], Awaitable[None]]]:
+    """The raw SDK's chat.completions turn; ``options`` (a model, reasoning) go to each call."""
     from openai import AsyncAzureOpenAI, AsyncOpenAI
 
     if provider == "openai":
@@ -168,14 +171,14 @@ def _raw_openai(provider: str, url: str) -> tuple[Turn, Callable[[], Awaitable[N
             timeout=60,
         )
         model = "ops"
-    tools = _openai_tools()
+    options = {"model": model, "tools": _openai_tools(), **options}
 
     async def turn() -> str:
         messages: list[dict[str, Any]] = [
             {"role": "system", "content": SYSTEM},
             {"role": "user", "content": QUESTION},
         ]
-        first = await client.chat.completions.create(model=model, messages=messages, tools=tools)
+        first = await client.chat.completions.create(messages=messages, **options)
         call = first.choices[0].message.tool_calls[0]
         json.loads(call.function.arguments)
         messages.append(
@@ -195,7 +198,7 @@ def _raw_openai(provider: str, url: str) -> tuple[Turn, Callable[[], Awaitable[N
             }
         )
         messages.append({"role": "tool", "tool_call_id": call.id, "content": TOOL_RESULT})
-        second = await client.chat.completions.create(model=model, messages=messages, tools=tools)
+        second = await client.chat.completions.create(messages=messages, **options)
         return str(second.choices[0].message.content)
 
     return turn, client.close
@@ -417,47 +420,9 @@ def _raw_responses_turn(url: str) -> tuple[Turn, Callable[[], Awaitable[None]]]:
     return turn, client.close
 
 
-def _raw_reasoning_chat_turn(url: str) -> tuple[Turn, Callable[[], Awaitable[None]]]:
-    from openai import AsyncOpenAI
-
-    client = AsyncOpenAI(api_key=KEY, base_url=f"{url}/v1", max_retries=0, timeout=60)
-    tools: Any = _openai_tools()
-    options: dict[str, Any] = {"model": REASONING_MODEL, "tools": tools, "reasoning_effort": "low"}
-
-    async def turn() -> str:
-        messages: list[Any] = [
-            {"role": "system", "content": SYSTEM},
-            {"role": "user", "content": QUESTION},
-        ]
-        first = await client.chat.completions.create(messages=messages, **options)
-        call: Any = first.choices[0].message.tool_calls[0]  # type: ignore[index]
-        json.loads(call.function.arguments)
-        messages.append(
-            {
-                "role": "assistant",
-                "content": None,
-                "tool_calls": [
-                    {
-                        "id": call.id,
-                        "type": "function",
-                        "function": {
-                            "name": call.function.name,
-                            "arguments": call.function.arguments,
-                        },
-                    }
-                ],
-            }
-        )
-        messages.append({"role": "tool", "tool_call_id": call.id, "content": TOOL_RESULT})
-        second = await client.chat.completions.create(messages=messages, **options)
-        return str(second.choices[0].message.content)
-
-    return turn, client.close
-
-
 def _responses_variant(kind: str, url: str) -> tuple[Turn, Callable[[], Awaitable[None]]]:
     if kind == "raw-chat":
-        return _raw_reasoning_chat_turn(url)
+        return _raw_openai("openai", url, model=REASONING_MODEL, reasoning_effort="low")
     if kind == "raw-responses":
         return _raw_responses_turn(url)
     from aiops_core.messages import SystemMessage, ToolResultMessage, UserMessage

@@ -33,7 +33,7 @@ from ..messages import (
     UserMessage,
     content_text,
 )
-from ._openai_wire import schema_name, value_of
+from ._openai_wire import call_arguments, schema_name, value_of
 from ._thinking import own_thinking, turn_start
 from .base import (
     ModelRequest,
@@ -80,12 +80,6 @@ def _user_content(content: str | Sequence[Any]) -> str | list[dict[str, Any]]:
     return parts
 
 
-def _call_arguments(call: ToolCall) -> str:
-    return (
-        call.invalid_arguments if call.invalid_arguments is not None else json.dumps(call.arguments)
-    )
-
-
 def _assistant_items(
     message: AssistantMessage, thinking: list[ThinkingPart], store: bool
 ) -> list[dict[str, Any]]:
@@ -119,7 +113,7 @@ def _assistant_items(
             "type": "function_call",
             "call_id": call.id,
             "name": call.name,
-            "arguments": _call_arguments(call),
+            "arguments": call_arguments(call),
         }
         if with_ids and call.item_id:
             item["id"] = call.item_id

@@ -62,6 +62,7 @@ __all__ = [
     "ReasoningEffort",
     "arguments_text",
     "build_request",
+    "call_arguments",
     "openai_messages",
     "openai_tool_choice",
     "openai_tools",
@@ -161,7 +162,8 @@ def _user_content(content: str | Sequence[Any]) -> str | list[dict[str, Any]]:
     return parts
 
 
-def _call_arguments(call: ToolCall) -> str:
+def call_arguments(call: ToolCall) -> str:
+    """A tool call's arguments as the model wrote them (JSON text)."""
     if call.invalid_arguments is not None:
         return call.invalid_arguments  # what the model wrote, so its correction makes sense
     return json.dumps(call.arguments)
@@ -171,7 +173,7 @@ def _tool_call(call: ToolCall) -> dict[str, Any]:
     return {
         "id": call.id,
         "type": "function",
-        "function": {"name": call.name, "arguments": _call_arguments(call)},
+        "function": {"name": call.name, "arguments": call_arguments(call)},
     }
 
 
