@@ -36,6 +36,7 @@ from ..messages import (
 from ._openai_wire import call_arguments, schema_name, value_of
 from ._thinking import own_thinking, turn_start
 from .base import (
+    REASONING_KEYS,
     ModelRequest,
     ModelResponse,
     ModelSettings,
@@ -60,7 +61,10 @@ __all__ = [
 
 ENCRYPTED_REASONING = "reasoning.encrypted_content"
 _KNOWN = frozenset({"temperature", "top_p"})
-_DROPPED = frozenset({"stop", "seed"})  # the Responses API has neither
+# The Responses API has no stop and no seed; other handlers' reasoning keys are not for it.
+_DROPPED = frozenset({"stop", "seed"}) | (
+    REASONING_KEYS - {"reasoning_effort", "reasoning_summary"}
+)
 _REASONING = frozenset({"reasoning_effort", "reasoning_summary"})
 
 

@@ -40,6 +40,7 @@ from ..messages import (
 )
 from ._config import SETTING_KEYS, ChatConfig, setting_error
 from .base import (
+    REASONING_KEYS,
     ModelRequest,
     ModelResponse,
     ModelSettings,
@@ -75,7 +76,7 @@ __all__ = [
 ]
 
 _KNOWN = frozenset({"temperature", "top_p", "stop", "seed", "reasoning_effort"})
-_RESPONSES_ONLY = frozenset({"reasoning_summary"})
+_NOT_ON_CHAT = REASONING_KEYS - {"reasoning_effort"}
 
 ReasoningEffort = Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"]
 
@@ -235,7 +236,7 @@ def build_request(
     for key, value in settings.items():
         if key in _KNOWN:
             kwargs[key] = value
-        elif key in _RESPONSES_ONLY:
+        elif key in _NOT_ON_CHAT:
             continue
         elif key == "max_tokens":
             kwargs[max_tokens_key] = value

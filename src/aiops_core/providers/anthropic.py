@@ -25,7 +25,14 @@ from ._anthropic_wire import (
 )
 from ._config import SETTING_KEYS, ChatConfig, resolve_secret, setting_error
 from ._model import SDKChatModel
-from .base import ModelRequest, ModelResponse, ModelSettings, ModelStreamEvent, ResponseDone
+from .base import (
+    REASONING_KEYS,
+    ModelRequest,
+    ModelResponse,
+    ModelSettings,
+    ModelStreamEvent,
+    ResponseDone,
+)
 from .registry import ProviderConfig, ProviderHandler
 
 if TYPE_CHECKING:
@@ -229,8 +236,10 @@ class AnthropicChatModel(SDKChatModel["AsyncAnthropic"]):
                 choice = _choice(value)
             elif key == "parallel_tool_calls":
                 serial = value is False
-            elif key != "seed" and key not in _THINKING_KEYS:
-                extra[key] = value  # the Messages API has no seed; thinking keys are mapped
+            elif key != "seed" and key not in REASONING_KEYS:
+                extra[key] = (
+                    value  # no seed in the Messages API; reasoning keys: mapped or not ours
+                )
         output_name: str | None = None
         wrapped = False
         schema = request.output_schema

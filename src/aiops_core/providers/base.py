@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from ..tools import ToolDefinition
 
 __all__ = [
+    "REASONING_KEYS",
     "ChatModel",
     "ModelRequest",
     "ModelResponse",
@@ -52,6 +53,13 @@ class ModelSettings(TypedDict, total=False):
     reasoning_effort: str
     reasoning_summary: str
     think: bool | str
+
+
+REASONING_KEYS = frozenset(
+    {"thinking", "effort", "interleaved_thinking", "reasoning_effort", "reasoning_summary", "think"}
+)
+"""The reasoning settings of all handlers: each maps its own and drops the others' (another
+provider would refuse them, e.g. after a fallback between providers)."""
 
 
 @dataclass(frozen=True, slots=True)

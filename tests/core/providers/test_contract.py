@@ -643,3 +643,37 @@ async def test_thread_continued_on_another_provider_strips_foreign_thinking(
     assert set(providers) == {handler_name(first), handler_name(then)}  # both kept in the thread
     await one.aclose()
     await two.aclose()
+
+
+OWN_REASONING_KEYS = {
+    "anthropic": {"thinking", "effort", "interleaved_thinking"},
+    "openai": {"reasoning_effort", "reasoning_summary"},
+    "azure_openai": {"reasoning_effort", "reasoning_summary"},
+    "huggingface": {"reasoning_effort"},
+    "ollama": {"think"},
+}
+ALL_REASONING_SETTINGS = {
+    "thinking": {"type": "enabled", "budget_tokens": 2048},
+    "effort": "high",
+    "interleaved_thinking": True,
+    "reasoning_effort": "high",
+    "reasoning_summary": "auto",
+    "think": True,
+}
+
+
+async def test_other_handlers_reasoning_settings_never_reach_the_wire(
+    provider: str, server: LLMServer, make_model: Callable[..., ChatModel]
+):
+    # Request settings meant for another provider (a fallback between providers shares them).
+    own = OWN_REASONING_KEYS[handler_name(provider)]
+    foreign = {k: v for k, v in ALL_REASONING_SETTINGS.items() if k not in own}
+    server.script(Reply(text="ok"))
+    model = make_model(provider)
+    response = await model.complete(ask(settings=foreign))  # type: ignore[arg-type]
+    assert response.message.content == "ok"
+    assert server.rejected == []
+    sent = json.dumps(server.last.body)
+    for key in foreign:
+        assert f'"{key}"' not in sent
+    await model.aclose()
