@@ -1,4 +1,4 @@
-"""Developer tasks: ``nox -s tests`` (the whole suite), ``lint``, ``bench``, ``demo``."""
+"""Developer tasks: ``nox -s tests`` (the whole suite), ``lint``, ``docs``, ``bench``, ``demo``."""
 
 from __future__ import annotations
 
@@ -29,6 +29,13 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "check", "src", "tests", "benchmarks")
     session.run("ruff", "format", "--check", "src", "tests", "benchmarks")
     session.run("mypy")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the documentation site with warnings as errors (``mkdocs build --strict``)."""
+    session.install("-e", ".[docs]")
+    session.run("mkdocs", "build", "--strict", env={"NO_MKDOCS_2_WARNING": "1"})
 
 
 @nox.session

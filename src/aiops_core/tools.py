@@ -3,13 +3,15 @@
 ``@tool`` turns a typed function (sync or async) and its Google-style docstring into a
 :class:`Tool` with a name, a description and a JSON schema. Arguments are validated before the
 call; invalid arguments, exceptions and timeouts come back to the model as a tool error message
-(type and message, never a traceback), so a failing tool never crashes a run.
+(type and message, never a traceback), so a failing tool never crashes a run; the traceback of
+a tool's exception is logged (logger ``aiops_core.tools``, WARNING) for the developer.
 """
 
 from __future__ import annotations
 
 import inspect
 import json
+import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -43,6 +45,8 @@ __all__ = [
     "tool",
     "tool_error",
 ]
+
+log = logging.getLogger("aiops_core.tools")
 
 ToolHandlerFunc = Callable[[dict[str, Any], RunContext], Awaitable[Any]]
 
@@ -369,6 +373,8 @@ async def execute_tool(invocation: ToolInvocation) -> ToolResultMessage:
     except anyio.get_cancelled_exc_class():
         raise
     except Exception as err:  # its text may be anything (an MCP server's error text): capped too
+        # The model gets type and message only; the developer gets the traceback in the log.
+        log.warning("tool %r raised %s: %s", call.name, type(err).__name__, err, exc_info=True)
         message = f"{type(err).__name__}: {err}"
         limit = invocation.max_result_chars
         return tool_error(call, message if limit is None else truncate_text(message, limit))

@@ -1,4 +1,4 @@
-"""The Python examples of ``docs/dev/extending.md`` run as written."""
+"""The Python examples of ``docs/dev/internals.md`` run as written, printing what they show."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 from aiops_core.middleware import middleware_registry
 
-PAGE = pathlib.Path(__file__).parents[2] / "docs" / "dev" / "extending.md"
+PAGE = pathlib.Path(__file__).parents[2] / "docs" / "dev" / "internals.md"
 BLOCKS = re.findall(r"```python\n(.*?)```", PAGE.read_text(encoding="utf-8"), re.S)
 
 

@@ -1,27 +1,25 @@
-"""The README's runnable examples run (the custom provider one lives in the providers suite)."""
+"""The README: its quick start, and the named examples that moved to the documentation pages."""
 
 from __future__ import annotations
 
 import contextlib
 import io
-import pathlib
 import re
+
+import pytest
 
 from aiops_core.middleware import middleware_registry
 
-README = (pathlib.Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+from .examples import ROOT, example
 
-
-def snippet(marker: str) -> str:
-    match = re.search(rf"<!-- {marker} -->\n```python\n(.*?)```", README, re.S)
-    assert match, f"README lost its {marker} example"
-    return match.group(1)
+README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def test_custom_middleware_example_refuses_write_tools() -> None:
     out = io.StringIO()
+    block = example("custom-middleware")
     with middleware_registry.override(), contextlib.redirect_stdout(out):
-        exec(compile(snippet("custom-middleware"), "README.md", "exec"), {"__name__": "readme"})
+        exec(compile(block.code, block.where, "exec"), {"__name__": "readme"})
     assert (
         "- shutdown_interface (error): Read-only mode: propose the change instead."
         in out.getvalue()
@@ -34,15 +32,36 @@ def test_quick_start_commands_are_the_documented_two() -> None:
     commands = [line for line in block.group(1).splitlines() if line and not line.startswith("#")]
     assert len(commands) == 2
     assert commands[0].endswith("aiops demo")
-    ci = (pathlib.Path(__file__).parents[2] / ".ci" / "run").read_text(encoding="utf-8")
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert commands[1] in ci
+
+
+@pytest.mark.parametrize(
+    "section",
+    [
+        "## Quick start",
+        "## Configuration",
+        "## The `aiops` command",
+        "## Nautobot app",
+        "## Extending",
+        "## Performance",
+    ],
+)
+def test_readme_keeps_the_sections_the_project_requires(section: str) -> None:
+    assert section in README
+
+
+def test_readme_links_into_the_docs_resolve() -> None:
+    for target in re.findall(r"\]\(((?:docs/|CHANGELOG)[^)#]*)", README):
+        assert (ROOT / target).is_file(), target
 
 
 def test_reasoning_models_example_builds_its_agents(monkeypatch) -> None:
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-readme")  # building an agent contacts nothing
     monkeypatch.setenv("OPENAI_API_KEY", "sk-readme")
     scope: dict[str, object] = {"__name__": "readme"}
-    exec(compile(snippet("reasoning-models"), "README.md", "exec"), scope)
+    block = example("reasoning-models")
+    exec(compile(block.code, block.where, "exec"), scope)
     assert scope["agent"].model.default_settings == {  # type: ignore[attr-defined]
         "reasoning_effort": "medium"
     }

@@ -34,7 +34,7 @@ def test_reasoning_examples_run(monkeypatch) -> None:
         re.S,
     )
     assert settings and stream, "reasoning.md lost an example"
-    for variable in ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "AZURE_OPENAI_API_KEY"):
+    for variable in ("ANTHROPIC_API_KEY", "OPENAI_API_KEY"):
         monkeypatch.setenv(variable, "sk-docs-test")  # building models contacts nothing
     out = io.StringIO()
     with contextlib.redirect_stdout(out):

@@ -18,6 +18,7 @@ append whose reply it lost (redis-py retries on connection errors) the turn is s
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import uuid
 from collections.abc import AsyncGenerator, Mapping, Sequence
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
+from .._extras import missing_extra
 from ..errors import (
     ConflictError,
     CorruptThreadError,
@@ -97,6 +99,8 @@ class RedisStore:
         client: Redis | None = None,
         **connection_options: Any,
     ) -> None:
+        if client is None and importlib.util.find_spec("redis") is None:
+            raise missing_extra(ModuleNotFoundError(name="redis"), "RedisStore")
         self.target: RedisTarget = parse_redis_url(url)
         self.prefix = prefix
         self._ttl = ttl_micros(ttl)

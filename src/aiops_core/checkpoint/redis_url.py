@@ -121,6 +121,7 @@ def parse_redis_url(url: str) -> RedisTarget:
     tls = scheme.startswith("rediss")
 
     def target(kind: str, **fields: Any) -> RedisTarget:
+        _query_options({k: v for k, v in query.items() if k != "db"}, safe)
         return RedisTarget(
             kind,
             safe_url=safe,
@@ -158,6 +159,52 @@ def parse_redis_url(url: str) -> RedisTarget:
     return target("server", hosts=hosts, db=db)
 
 
+def _bool(text: str) -> bool:
+    lowered = text.lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(text)
+
+
+QUERY_OPTIONS: dict[str, Any] = {
+    "socket_timeout": float,
+    "socket_connect_timeout": float,
+    "timeout": float,
+    "health_check_interval": float,
+    "max_connections": int,
+    "socket_keepalive": _bool,
+    "retry_on_timeout": _bool,
+    "client_name": str,
+    "ssl_cert_reqs": str,
+    "ssl_ca_certs": str,
+    "ssl_certfile": str,
+    "ssl_keyfile": str,
+}
+"""Client options a Redis store URL may set in its query string, with their types."""
+
+
+def _query_options(query: dict[str, str], url: str) -> dict[str, Any]:
+    unknown = sorted(set(query) - set(QUERY_OPTIONS))
+    if unknown:
+        raise UserError(
+            f"Redis URL {url} has unknown query parameter(s) {', '.join(unknown)}; "
+            f"known: {', '.join(sorted(QUERY_OPTIONS))} (and ttl, prefix)"
+        )
+    values: dict[str, Any] = {}
+    for key, text in query.items():
+        convert = QUERY_OPTIONS[key]
+        try:
+            values[key] = convert(text)
+        except ValueError:
+            kind = {float: "a number", int: "a whole number", _bool: "true or false"}.get(
+                convert, "text"
+            )
+            raise UserError(f"Redis URL {url}: {key} must be {kind}, not {text!r}") from None
+    return values
+
+
 def client_options(target: RedisTarget, options: dict[str, Any] | None) -> dict[str, Any]:
     """Client keyword arguments: defaults, then the URL's query values, then ``options``."""
     kwargs: dict[str, Any] = {
@@ -165,13 +212,7 @@ def client_options(target: RedisTarget, options: dict[str, Any] | None) -> dict[
         "socket_connect_timeout": 5.0,
         "max_connections": MAX_CONNECTIONS,
     }
-    for key, value in target.options.items():
-        if key.endswith("timeout"):
-            kwargs[key] = float(value)
-        elif key == "max_connections":
-            kwargs[key] = int(value)
-        else:
-            kwargs[key] = value
+    kwargs.update(_query_options(target.options, target.safe_url))
     kwargs.update(options or {})
     return kwargs
 

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, Engine, make_url
 
+from .._extras import missing_extra
 from ..errors import (
     ConflictError,
     CorruptThreadError,
@@ -72,6 +73,12 @@ def normalise_url(url: str | URL) -> URL:
     if backend in ("postgres", "postgresql"):
         return parsed.set(drivername="postgresql+psycopg")
     if backend == "sqlite":
+        if parsed.host:  # sqlite://aiops.db: the file name landed in the host part
+            raise UserError(
+                f"Invalid SQLite URL 'sqlite://{parsed.host}{'/' + parsed.database if parsed.database else ''}': "
+                "use three slashes for a relative path (sqlite:///aiops.db) or four for an "
+                "absolute one (sqlite:////var/lib/aiops/threads.db)"
+            )
         return parsed
     raise UserError(f"SQLStore supports sqlite and postgresql URLs, not {backend!r}")
 
@@ -144,7 +151,12 @@ class SQLStore:
             options.setdefault("pool_size", pool_size)
             options.setdefault("max_overflow", 0)
             options.setdefault("pool_pre_ping", False)
-        engine = sa.create_engine(self.url, **options)
+        try:
+            engine = sa.create_engine(self.url, **options)
+        except ModuleNotFoundError as err:
+            raise missing_extra(err, f"The {self.url.get_backend_name()} store") from None
+        except sa_exc.ArgumentError as err:
+            raise UserError(f"{self!r}: {err}") from None
         if self.schema:
             engine = engine.execution_options(schema_translate_map={None: self.schema})
         if self._sqlite:

@@ -10,11 +10,6 @@ import argparse
 import json
 from typing import TYPE_CHECKING, Any
 
-import anyio
-
-from ..errors import UserError
-from .config import load_config
-
 if TYPE_CHECKING:
     from ..mcp import MCPServerConfig
 
@@ -67,6 +62,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def _configs(path: str) -> list[MCPServerConfig]:
+    from ..errors import UserError
+    from .config import load_config
+
     configs = load_config(path).mcp_server_configs()
     if not configs:
         raise UserError(f"Config file {path!r} has no [[mcp_servers]] entries")
@@ -82,6 +80,8 @@ def _table(rows: list[list[str]]) -> str:
 
 
 def _list(args: argparse.Namespace) -> int:
+    import anyio
+
     return anyio.run(_list_async, args)
 
 
@@ -114,6 +114,8 @@ async def _list_async(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    import anyio
+
     return anyio.run(_check_async, args)
 
 

@@ -4,17 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
-
-from ..context import RunContext
-from ..middleware import (
-    build_chain,
-    config_schema,
-    get_middleware_type,
-    list_middleware_types,
-    resolve_specs,
-)
-from .config import load_config
 
 __all__ = ["register"]
 
@@ -53,6 +42,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _show(args: argparse.Namespace) -> int:
+    from ..context import RunContext
+    from ..middleware import build_chain, resolve_specs
+    from ._fields import config_rows
+    from ._term import format_table
+    from .config import load_config
+
+    term = args.term
     config = load_config(args.config)
     specs = config.middleware_specs()
     context = RunContext()
@@ -66,26 +62,34 @@ def _show(args: argparse.Namespace) -> int:
             )
         )
         return 0
-    print(chain.describe_text())
+    if not chain.entries:
+        print("(no middleware)")
+    else:
+        print("Runs in this order around every model and tool call (1 = outermost); * = changed")
+    for order, (resolved, _) in enumerate(chain.entries, 1):
+        spec = resolved.spec
+        critical = "critical" if spec.critical else "not critical"
+        print()
+        print(
+            term.style(f"{order}. {resolved.name}", "bold")
+            + f"  priority {spec.priority}, {critical}"
+        )
+        rows = config_rows(type(resolved.config), resolved.config.masked())
+        table = format_table(("KEY", "VALUE", "DEFAULT", "DESCRIPTION"), rows, term.style)
+        print("\n".join(f"   {line}" for line in table.splitlines()))
     if inactive:
-        print(f"inactive: {', '.join(inactive)}")
+        print(f"\ninactive: {', '.join(inactive)}")
     for warning in context.warnings:
-        print(f"warning: {warning}")
+        term.warn(warning)
     return 0
 
 
-def _field_line(name: str, prop: dict[str, Any], required: bool, default: Any) -> str:
-    kind = prop.get("type") or " | ".join(
-        str(p.get("type", p.get("$ref", "?"))) for p in prop.get("anyOf", [])
-    )
-    if "enum" in prop:
-        kind = " | ".join(json.dumps(v) for v in prop["enum"])
-    shown = "(required)" if required else f"= {json.dumps(prop.get('default', default))}"
-    description = f"  {prop['description']}" if prop.get("description") else ""
-    return f"    {name}: {kind} {shown}{description}"
-
-
 def _types(args: argparse.Namespace) -> int:
+    from ..middleware import config_schema, get_middleware_type, list_middleware_types
+    from ._fields import config_rows
+    from ._term import format_table
+
+    term = args.term
     if args.name:
         get_middleware_type(args.name)  # unknown names fail with a suggestion
         print(json.dumps(config_schema(args.name), indent=2))
@@ -96,14 +100,12 @@ def _types(args: argparse.Namespace) -> int:
         return 0
     for name, cls in types.items():
         doc = (cls.__doc__ or "").strip().splitlines()
-        print(f"{name}  ({cls.__module__}.{cls.__qualname__})")
+        print(term.style(name, "bold") + f"  ({cls.__module__}.{cls.__qualname__})")
         if doc:
-            print(f"  {doc[0]}")
-        schema = config_schema(name)
-        required = set(schema.get("required", []))
-        fields = cls.Config.model_fields
-        for field, prop in schema.get("properties", {}).items():
-            info = fields.get(field)
-            default = info.get_default(call_default_factory=True) if info else None
-            print(_field_line(field, prop, field in required, default))
+            print(f"   {doc[0]}")
+        rows = config_rows(cls.Config)
+        if rows:
+            table = format_table(("KEY", "TYPE", "DEFAULT", "DESCRIPTION"), rows, term.style)
+            print("\n".join(f"   {line}" for line in table.splitlines()))
+        print()
     return 0

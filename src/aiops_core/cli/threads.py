@@ -12,14 +12,15 @@ import json
 import re
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
-from typing import Any, TypeVar
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import anyio
+from ._errors import ExitCode
+from ._session import add_agent_arguments
 
-from ..checkpoint.base import CheckpointStore, ThreadInfo
-from ..errors import UserError
-from ..messages import AssistantMessage, Message, ToolResultMessage, UserMessage, content_text
+if TYPE_CHECKING:
+    from ..checkpoint.base import CheckpointStore, ThreadInfo
+    from ..messages import Message
 
 __all__ = ["parse_duration", "register", "resolve_store_url"]
 
@@ -71,8 +72,43 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         required=True,
         type=parse_duration,
         metavar="AGE",
-        help="idle time such as 90s, 15m, 12h, 30d or 2w",
+        help="idle time such as 90s, 15m, 12h, 30d or 2w (more than 0)",
     )
+    prune.add_argument(
+        "--dry-run", action="store_true", help="list the threads that would go; delete nothing"
+    )
+    prune.add_argument(
+        "-y",
+        "--yes",
+        action="store_true",
+        help="do not ask for confirmation (needed when not on a terminal)",
+    )
+
+    for name, verb, other in (("approve", "approve", "reject"), ("reject", "reject", "approve")):
+        decide = commands.add_parser(
+            name,
+            help=f"{verb} tool calls of a paused thread and continue it",
+            description=(
+                f"{verb.capitalize()} tool calls that the tool_approval middleware paused, then "
+                "continue the thread's run. Every pending call needs a decision: list the calls "
+                f"to {verb} (all of them when none are listed) and add --{other}-rest for the "
+                "others. Pass the flags of the paused run again (--config, --tools) so the "
+                "approved calls can run; the model defaults to the thread's. Exit status 3 when "
+                "the run pauses again."
+            ),
+        )
+        decide.add_argument("thread_id", metavar="THREAD", help="thread id")
+        decide.add_argument("call_ids", nargs="*", metavar="CALL_ID", help="pending call ids")
+        decide.add_argument(
+            f"--{other}-rest", action="store_true", help=f"{other} the calls not listed"
+        )
+        decide.add_argument("--user", metavar="NAME", help="owner of the thread")
+        if name == "reject":
+            decide.add_argument(
+                "--reason", metavar="TEXT", help="why (the model sees it in the tool error)"
+            )
+        add_agent_arguments(decide)
+        decide.set_defaults(func=_decide, approving=name == "approve")
 
 
 def _help(parser: argparse.ArgumentParser) -> int:
@@ -81,13 +117,18 @@ def _help(parser: argparse.ArgumentParser) -> int:
 
 
 def parse_duration(text: str) -> timedelta:
-    """``90s``, ``15m``, ``12h``, ``30d``, ``2w`` (or plain seconds) as a timedelta."""
+    """``90s``, ``15m``, ``12h``, ``30d``, ``2w`` (or plain seconds) as a timedelta (> 0)."""
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*", text.lower())
     if not match:
         raise argparse.ArgumentTypeError(
             f"invalid duration {text!r}; use a number with s, m, h, d or w, such as 30d"
         )
-    return timedelta(seconds=float(match[1]) * _UNITS[match[2] or "s"])
+    age = timedelta(seconds=float(match[1]) * _UNITS[match[2] or "s"])
+    if age <= timedelta(0):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} would match every thread; give an idle time of more than 0, such as 30d"
+        )
+    return age
 
 
 def resolve_store_url(args: argparse.Namespace) -> str:
@@ -106,6 +147,8 @@ def resolve_store_url(args: argparse.Namespace) -> str:
 
 
 def _with_store(args: argparse.Namespace, work: Callable[[CheckpointStore], Awaitable[T]]) -> T:
+    import anyio
+
     from ..checkpoint.url import open_store
 
     url = resolve_store_url(args)
@@ -137,7 +180,16 @@ def _when(info: ThreadInfo) -> str:
     return info.updated_at.strftime("%Y-%m-%d %H:%M:%S")
 
 
+def _title(info: ThreadInfo) -> str:
+    from ._approval import PENDING_KEY
+
+    flag = "[awaiting approval] " if info.metadata.get(PENDING_KEY) else ""
+    return flag + (info.title or "")
+
+
 def _list(args: argparse.Namespace) -> int:
+    from ..errors import UserError
+
     if args.limit < 1:
         raise UserError("--limit must be at least 1")
     page = _with_store(
@@ -150,20 +202,18 @@ def _list(args: argparse.Namespace) -> int:
         print("no threads")
     else:
         rows = [
-            (i.thread_id, i.owner or "-", str(i.message_count), _when(i), i.title or "")
+            (i.thread_id, i.owner or "-", str(i.message_count), _when(i), _title(i))
             for i in page.threads
         ]
-        header = ("THREAD", "OWNER", "MESSAGES", "UPDATED (UTC)", "TITLE")
-        widths = [max(len(r[c]) for r in [header, *rows]) for c in range(4)]
-        for row in [header, *rows]:
-            cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
-            print("  ".join([*cells, row[4]]).rstrip())
+        args.term.table(("THREAD", "OWNER", "MESSAGES", "UPDATED (UTC)", "TITLE"), rows)
     if page.next_cursor:
         print(f"more: --cursor {page.next_cursor}", file=sys.stderr)
     return 0
 
 
 def _render(message: Message) -> str:
+    from ..messages import AssistantMessage, ToolResultMessage, UserMessage, content_text
+
     if isinstance(message, AssistantMessage):
         calls = [f"  -> {c.name}({json.dumps(c.arguments)})" for c in message.tool_calls]
         return "\n".join([f"assistant: {message.content}".rstrip(), *calls])
@@ -175,26 +225,56 @@ def _render(message: Message) -> str:
     return f"system: {message.content}"
 
 
-def _show(args: argparse.Namespace) -> int:
-    thread = _with_store(args, lambda s: s.load(args.thread_id, owner=args.owner))
+def _load(args: argparse.Namespace, owner: str | None) -> Any:
+    from ..errors import UserError
+
+    thread = _with_store(args, lambda s: s.load(args.thread_id, owner=owner))
     if thread is None:
         raise UserError(f"No thread {args.thread_id!r} in the store; see 'aiops threads list'")
+    return thread
+
+
+def _show(args: argparse.Namespace) -> int:
+    from ._approval import pending_of, show_pending
+
+    thread = _load(args, args.owner)
+    pending = pending_of(thread.info)
     if args.json:
         body = {
             **_info_json(thread.info),
             "messages": [m.model_dump(mode="json") for m in thread.messages],
+            "pending_approval": [
+                {
+                    "id": c.id,
+                    "name": c.name,
+                    "arguments": c.arguments,
+                    "reason": pending.reasons.get(c.id),
+                }
+                for c in pending.calls
+            ]
+            if pending
+            else [],
         }
+        body["metadata"] = {k: v for k, v in body["metadata"].items() if k != "pending_approval"}
         print(json.dumps(body, indent=2, default=str))
         return 0
     info = thread.info
     print(f"thread {info.thread_id}  owner {info.owner or '-'}  model {info.model or '-'}")
     print(f"title  {info.title or '-'}")
     print(f"{info.message_count} messages, updated {_when(info)} UTC")
-    if "pending_approval" in info.metadata:
-        print("tool calls await approval")
     print()
     for message in thread.messages:
         print(_render(message))
+    if pending is not None:
+        # The paused turn is not in the history yet: show it, then what awaits a decision.
+        for message in pending.messages:
+            print(_render(message))
+        print()
+        show_pending(args.term, pending)
+        print(
+            f"Decide with 'aiops threads approve {info.thread_id} CALL_ID ...' or "
+            f"'aiops threads reject {info.thread_id} CALL_ID ...'."
+        )
     return 0
 
 
@@ -207,7 +287,116 @@ def _delete(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _idle(store: CheckpointStore, age: timedelta) -> list[ThreadInfo]:
+    """Every thread idle for longer than ``age`` (what ``prune`` would delete)."""
+    cutoff = datetime.now(UTC) - age
+    found: list[ThreadInfo] = []
+    cursor = None
+    while True:
+        page = await store.list_threads(limit=200, cursor=cursor)
+        found.extend(i for i in page.threads if i.updated_at < cutoff)
+        cursor = page.next_cursor
+        if not cursor:
+            return found
+
+
 def _prune(args: argparse.Namespace) -> int:
+    from ..errors import UserError
+
+    term = args.term
+    if args.dry_run or not args.yes:
+        idle = _with_store(args, lambda s: _idle(s, args.older_than))
+        if args.dry_run:
+            rows = [(i.thread_id, i.owner or "-", _when(i), _title(i)) for i in idle]
+            if rows:
+                term.table(("THREAD", "OWNER", "UPDATED (UTC)", "TITLE"), rows)
+            count = len(idle)
+            plural = "s" if count != 1 else ""
+            print(f"would prune {count} thread{plural} idle for more than {args.older_than}")
+            return 0
+        if not idle:
+            print(f"no thread idle for more than {args.older_than}")
+            return 0
+        if not term.interactive:
+            raise UserError(
+                f"{len(idle)} thread(s) are idle for more than {args.older_than}: add --yes to "
+                "delete them without a terminal, or --dry-run to list them"
+            )
+        answer = input(f"Delete {len(idle)} thread(s) idle for more than {args.older_than}? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            print("nothing deleted")
+            return 1
     count = _with_store(args, lambda s: s.prune(args.older_than))
-    print(f"pruned {count} thread{'s' if count != 1 else ''} idle for more than {args.older_than}")
+    plural = "s" if count != 1 else ""
+    print(f"pruned {count} thread{plural} idle for more than {args.older_than}")
     return 0
+
+
+def _decide(args: argparse.Namespace) -> int:
+    import anyio
+
+    return int(anyio.run(_decide_async, args))
+
+
+async def _decide_async(args: argparse.Namespace) -> int:
+    from contextlib import AsyncExitStack
+
+    from ..errors import UserError
+    from ._approval import continue_flags, pending_of, resume, show_pending
+    from ._session import open_agent, usage_line
+
+    term = args.term
+    args.thread = args.thread_id
+    args.errors.thread = args.thread_id
+    async with AsyncExitStack() as stack:
+        store_url = resolve_store_url(args)
+        if not args.store:
+            args.store = store_url
+        from ..checkpoint.url import open_store
+
+        store = open_store(store_url)
+        stack.push_async_callback(store.aclose)
+        thread = await store.load(args.thread_id, owner=args.user)
+        if thread is None:
+            raise UserError(f"No thread {args.thread_id!r} in the store; see 'aiops threads list'")
+        pending = pending_of(thread.info)
+        if pending is None:
+            raise UserError(f"Nothing awaits approval in thread {args.thread_id!r}")
+        ids = [c.id for c in pending.calls]
+        unknown = [i for i in args.call_ids if i not in ids]
+        if unknown:
+            raise UserError(
+                f"No pending call {', '.join(unknown)} in thread {args.thread_id!r}; "
+                f"pending: {', '.join(ids)}"
+            )
+        chosen = args.call_ids or ids
+        others = [i for i in ids if i not in chosen]
+        rest_flag = "--reject-rest" if args.approving else "--approve-rest"
+        if others and not getattr(args, rest_flag[2:].replace("-", "_")):
+            raise UserError(
+                f"Every pending call needs a decision; undecided: {', '.join(others)}. "
+                f"List them too, or add {rest_flag}"
+            )
+        approve, reject = (chosen, others) if args.approving else (others, chosen)
+        args.default_model = thread.info.model
+        agent = await open_agent(args, stack)
+        result = await resume(
+            agent,
+            term,
+            thread_id=args.thread_id,
+            pending=pending,
+            approve=approve,
+            reject=reject,
+            user=args.user,
+            reason=getattr(args, "reason", None),
+        )
+        if result.status == "pending_approval" and result.pending is not None:
+            show_pending(term, result.pending)
+            flags = continue_flags(args)
+            term.note(
+                f"Decide with: aiops threads approve|reject {args.thread_id} CALL_ID ... {flags}",
+                "yellow",
+            )
+            return ExitCode.PENDING_APPROVAL
+        term.note(usage_line(result))
+    return ExitCode.OK

@@ -10,6 +10,7 @@ from typing import Any
 
 from ..messages import (
     AssistantMessage,
+    DataPart,
     Message,
     TextPart,
     ToolResultMessage,
@@ -51,13 +52,38 @@ def estimate_tokens(messages: Sequence[Message]) -> int:
     return sum(len(message_text(m)) // 4 + 4 for m in messages)
 
 
+def _map_data(part: DataPart, fn: Callable[[str], str]) -> DataPart | TextPart:
+    """``fn`` applied to structured data as the model reads it: its JSON text.
+
+    Patterns need the context around a value ("snmp-server community X", "password": "X"), so
+    the JSON text is rewritten whole; it stays data when the result still parses, else it
+    becomes text.
+    """
+    text = json.dumps(part.data, separators=(",", ":"), default=str)  # as content_text shows it
+    new = fn(text)
+    if new == text:
+        return part
+    try:
+        return DataPart(data=json.loads(new))
+    except ValueError:
+        return TextPart(text=new)
+
+
 def map_content(message: UserMessage | ToolResultMessage, fn: Callable[[str], str]) -> Message:
-    """The message with ``fn`` applied to its text parts; the same object when nothing changed."""
+    """The message with ``fn`` applied to its text and data parts; the same object when
+    nothing changed."""
     content = message.content
     if isinstance(content, str):
         new = fn(content)
         return message if new == content else message.model_copy(update={"content": new})
-    parts = [TextPart(text=fn(p.text)) if isinstance(p, TextPart) else p for p in content]
+    parts = [
+        TextPart(text=fn(p.text))
+        if isinstance(p, TextPart)
+        else _map_data(p, fn)
+        if isinstance(p, DataPart)
+        else p
+        for p in content
+    ]
     changed = any(a is not b and a != b for a, b in zip(parts, content, strict=True))
     return message.model_copy(update={"content": parts}) if changed else message
 

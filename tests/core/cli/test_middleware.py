@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -38,13 +39,22 @@ def write(tmp_path: Path, text: str) -> str:
 def test_show_prints_the_resolved_order_with_secrets_masked(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """Issue 15: a readable table per middleware, with values, defaults and descriptions."""
     assert main(["middleware", "show", "--config", write(tmp_path, CONFIG)]) == 0
     out = capsys.readouterr().out
-    lines = out.splitlines()
-    assert lines[0].split() == ["order", "priority", "type", "critical", "config"]
-    assert [line.split()[2] for line in lines[1:4]] == ["cache", "logging", "retry"]
-    assert "'max_attempts': 5" in lines[3]
-    assert "hunter2" not in out and "redis://***@cache.example:6379/3" in out
+    headings = [line for line in out.splitlines() if re.match(r"\d\. ", line)]
+    assert headings == [
+        "1. cache  priority 20, critical",
+        "2. logging  priority 20, not critical",
+        "3. retry  priority 30, not critical",
+    ]
+    rows = {
+        line.split()[0]: line.split(None, 4) for line in out.splitlines() if line.startswith("   ")
+    }
+    assert rows["max_attempts"][:4] == ["max_attempts", "5", "*", "3"]
+    assert rows["max_attempts"][4] == "calls in total, the first included"
+    assert rows["initial_delay"][:3] == ["initial_delay", "0.5", "0.5"]  # unchanged: no mark
+    assert "hunter2" not in out and '"redis://***@cache.example:6379/3" *' in out
     assert "inactive: pii_redaction" in out
 
 
@@ -81,8 +91,10 @@ def test_types_lists_every_type_with_its_config(capsys: pytest.CaptureFixture[st
     out = capsys.readouterr().out
     for name in ("logging", "cache", "retry", "rate_limit", "tool_approval"):
         assert f"\n{name}  (" in f"\n{out}"
-    assert "    max_attempts: integer = 3" in out
-    assert "    models: array = []" in out
+    rows = {line.split()[0]: line.split() for line in out.splitlines() if line.startswith("   ")}
+    assert rows["max_attempts"][:3] == ["max_attempts", "integer", "3"]
+    assert rows["models"][:3] == ["models", "list[string]", "[]"]
+    assert "   KEY" in out and "DESCRIPTION" in out
 
 
 def test_types_json_schema(capsys: pytest.CaptureFixture[str]) -> None:

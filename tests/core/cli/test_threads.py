@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -95,11 +96,31 @@ def test_delete_and_prune(url: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert "deleted thread 'ticket-2'" in capsys.readouterr().out
     assert main(["threads", "delete", "ticket-2", "--store", url]) == 1
     assert main(["threads", "prune", "--older-than", "1h", "--store", url]) == 0
-    assert "pruned 0 threads" in capsys.readouterr().out
-    assert main(["threads", "prune", "--older-than", "0s", "--store", url]) == 0
+    assert "no thread idle for more than 1:00:00" in capsys.readouterr().out
+    time.sleep(1.1)
+    assert main(["threads", "prune", "--older-than", "1s", "--store", url, "--yes"]) == 0
     assert "pruned 1 thread " in capsys.readouterr().out
     assert main(["threads", "list", "--store", url]) == 0
     assert capsys.readouterr().out.strip() == "no threads"
+
+
+def test_prune_never_deletes_everything_unasked(
+    url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 15: `prune --older-than 0s` deleted every thread, with no confirmation or dry run."""
+    with pytest.raises(SystemExit):
+        main(["threads", "prune", "--older-than", "0s", "--store", url])
+    assert "would match every thread" in capsys.readouterr().err
+    time.sleep(1.1)
+    assert main(["threads", "prune", "--older-than", "1s", "--store", url, "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "ticket-1" in out and "ticket-2" in out
+    assert "would prune 2 threads idle for more than 0:00:01" in out
+    # Not on a terminal (pytest's stdin): a deletion needs --yes.
+    assert main(["threads", "prune", "--older-than", "1s", "--store", url]) == 2
+    assert "2 thread(s) are idle for more than 0:00:01: add --yes" in capsys.readouterr().err
+    assert main(["threads", "list", "--store", url]) == 0
+    assert "ticket-1" in capsys.readouterr().out
 
 
 def test_store_from_config_then_environment_then_default(

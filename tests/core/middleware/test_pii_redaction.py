@@ -53,6 +53,26 @@ async def test_device_config_secrets_are_redacted_but_network_data_stays() -> No
     assert "10.10.0.1 255.255.255.0" in stored and "00:1a:2b:3c:4d:5e" in stored
 
 
+@tool
+async def device_record(name: str) -> dict[str, Any]:
+    """A device as structured data (a dict result becomes a DataPart)."""
+    return {"name": name, "snmp": "snmp-server community N0tPublic RO", "ip": "10.10.0.1"}
+
+
+async def test_secrets_in_structured_tool_results_never_reach_the_model() -> None:
+    """Found by the demo: a dict result's secrets went to the provider unredacted."""
+    script = Script(call("device_record", name="core-sw-01"), "done")
+    agent = Agent(script.model, tools=[device_record], middleware=[pii()])
+    result = await agent.run("show me the device")
+    stored = next(m for m in result.messages if isinstance(m, ToolResultMessage))
+    seen = script.requests[1].messages[-1]
+    assert isinstance(seen, ToolResultMessage)
+    for message in (stored, seen):
+        assert "N0tPublic" not in message.model_dump_json()
+        assert "snmp-server community [REDACTED:password] RO" in message.text
+        assert '"ip":"10.10.0.1"' in message.text.replace(" ", "")
+
+
 async def test_network_data_is_redacted_when_asked() -> None:
     script = Script(call("show_running_config", device="x"), "done")
     agent = Agent(

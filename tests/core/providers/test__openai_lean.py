@@ -10,7 +10,6 @@ import contextlib
 import io
 import json
 import pathlib
-import re
 import sys
 import textwrap
 from collections.abc import AsyncIterator
@@ -35,6 +34,7 @@ from aiops_core.providers import ModelRequest, OutputSchema, ResponseDone, get_c
 from aiops_core.providers._openai_lean import OpenAILeanChatModel, iter_sse_data
 from aiops_core.providers.openai import OpenAIChatModel
 from aiops_core.tools import ToolDefinition
+from tests.docs.examples import example
 from tests.servers.llm import LLMServer, Recorded, Reply
 
 from .conftest import KEY
@@ -203,16 +203,14 @@ def test_the_transports_share_the_wire_module_not_each_other() -> None:
     assert _openai_lean.OpenAIConfig is openai.OpenAIConfig
 
 
-def test_readme_example_runs() -> None:
-    readme = (pathlib.Path(__file__).parents[3] / "README.md").read_text(encoding="utf-8")
-    match = re.search(r"<!-- lean-transport -->\n```python\n(.*?)```", readme, re.S)
-    assert match, "README lost its lean-transport example"
+def test_docs_example_runs() -> None:
+    block = example("lean-transport")
     with LLMServer() as server:
         server.script(Reply(text="VLANs 10 and 20."))
-        code = match.group(1).replace("http://127.0.0.1:8000", server.url)
+        code = block.code.replace("http://127.0.0.1:8000", server.url)
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
-            exec(compile(code, "README.md", "exec"), {"__name__": "readme_example"})
+            exec(compile(code, block.where, "exec"), {"__name__": "docs_example"})
         assert out.getvalue().strip() == "VLANs 10 and 20."
         assert server.last.body["model"] == "Qwen/Qwen2.5-7B-Instruct"
         assert server.last.headers["authorization"] == "Bearer not-needed"

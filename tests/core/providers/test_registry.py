@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ from aiops_core.providers import (
     provider_registry,
     register_provider,
 )
+from tests.docs.examples import example
 from tests.servers.llm import LLMServer, Reply
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -101,18 +101,16 @@ def test_override_is_scoped() -> None:
         get_provider("scoped")
 
 
-def test_readme_custom_handler_runs_against_the_local_server(clean_registry: None) -> None:
-    pattern = re.compile(r"<!-- custom-handler -->\n```python\n(.*?)```", re.S)
-    block = pattern.search((ROOT / "README.md").read_text())
-    assert block is not None
-    code = block.group(1)
-    assert len(code.strip().splitlines()) < 30  # the promise in the README
+def test_docs_custom_handler_runs_against_the_local_server(clean_registry: None) -> None:
+    block = example("custom-handler")
+    code = block.code
+    assert len(code.strip().splitlines()) < 30  # a custom handler is a few lines
     with LLMServer() as server:
         server.script(Reply(text="VLANs 10, 20 and 30."))
         code = code.replace("http://127.0.0.1:8000", server.url)
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
-            exec(compile(code, "README.md", "exec"), {"__name__": "readme_example"})
+            exec(compile(code, block.where, "exec"), {"__name__": "docs_example"})
         assert out.getvalue().strip() == "VLANs 10, 20 and 30."
         assert server.last.path == "/v1/chat/completions"
         assert server.last.body["model"] == "Qwen/Qwen2.5-7B-Instruct"
