@@ -505,7 +505,9 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
                     "huggingface",
                 )
             ]
-            responses_rows = anyio.run(_compare_responses, url, turns, rounds)
+            # Six variants: the quick (smoke) run measures them on fewer turns.
+            few = (turns // 2, 2) if quick else (turns, rounds)
+            responses_rows = anyio.run(_compare_responses, url, *few)
     finally:
         proc.terminate()
         proc.wait(timeout=10)

@@ -11,6 +11,7 @@ from benchmarks import bench_providers
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(300)  # twelve variants, each against the server: minutes on a loaded machine
 def test_quick_run_returns_well_formed_tables() -> None:
     tables = bench_providers.run(quick=True)
     assert len(tables) == 2
