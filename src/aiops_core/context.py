@@ -26,6 +26,8 @@ class RunContext:
         user: the person the run acts for (cache and rate-limit scope, store owner).
         tenant: an optional wider scope than the user.
         model: ``provider:model`` label of the model in use.
+        model_settings: the model's configured parameters (temperature, thinking, reasoning
+            effort, ...), as its ``default_settings``; part of the response cache key.
         metadata: free-form values from the caller (for example a Nautobot request id).
         step: the current model step, starting at 1.
         usage: usage so far in this run.
@@ -48,6 +50,7 @@ class RunContext:
     user: str | None = None
     tenant: str | None = None
     model: str = ""
+    model_settings: dict[str, Any] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)
     step: int = 0
     usage: Usage = field(default_factory=Usage)

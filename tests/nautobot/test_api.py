@@ -74,6 +74,36 @@ class LLMModelAPITest(APIViewTestCases.APIViewTestCase):
         ]
         cls.bulk_update_data = {"temperature": 1.5, "environment": "NONPROD"}
 
+    def test_reasoning_config_is_validated_for_a_non_superuser(self):
+        self.add_permissions(
+            "aiops_nautobot.add_llmmodel",
+            "aiops_nautobot.change_llmmodel",
+            "aiops_nautobot.view_llmprovider",
+        )
+        anthropic = sample_data.provider("anthropic")
+        body = {"provider": anthropic.pk, "name": "claude-thinking", "temperature": 1.0}
+        response = self.client.post(
+            self._get_list_url(),
+            {**body, "config": {"thinking": 100}},
+            format="json",
+            **self.header,
+        )
+        self.assertHttpStatus(response, status.HTTP_400_BAD_REQUEST)
+        self.assertIn("thinking", str(response.json()["config"]))
+        thinking = {"thinking": {"type": "enabled", "budget_tokens": 2048}}
+        response = self.client.post(
+            self._get_list_url(), {**body, "config": thinking}, format="json", **self.header
+        )
+        self.assertHttpStatus(response, status.HTTP_201_CREATED)
+        response = self.client.patch(
+            self._get_detail_url(models.LLMModel.objects.get(name="claude-thinking")),
+            {"temperature": 0.2},
+            format="json",
+            **self.header,
+        )
+        self.assertHttpStatus(response, status.HTTP_400_BAD_REQUEST)
+        self.assertIn("temperature", str(response.json()))
+
 
 class MiddlewareTypeAPITest(APIViewTestCases.APIViewTestCase):
     model = models.MiddlewareType

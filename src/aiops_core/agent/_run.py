@@ -48,7 +48,7 @@ from ..messages import (
     UserMessage,
 )
 from ..middleware.chain import MiddlewareChain, build_chain
-from ..providers.base import ModelRequest, ModelResponse, ResponseDone, TextDelta
+from ..providers.base import ModelRequest, ModelResponse, ResponseDone, TextDelta, ThinkingDelta
 from ..tools import Tool, ToolInvocation, execute_tool, tool_error
 from ._calls import run_calls
 from ._resume import check_decisions, choose_pending
@@ -94,6 +94,7 @@ class Run:
             user=user,
             tenant=tenant,
             model=agent.model.name,
+            model_settings=dict(getattr(agent.model, "default_settings", None) or {}),
             metadata=dict(metadata or {}),
         )
         self.store: CheckpointStore | None = agent.store if thread_id is not None else None
@@ -312,7 +313,7 @@ class Run:
                     else:
                         response = None
                         async for event in stream_model(request):
-                            if isinstance(event, TextDelta):
+                            if isinstance(event, (TextDelta, ThinkingDelta)):
                                 yield event
                             elif isinstance(event, ResponseDone):
                                 response = event.response

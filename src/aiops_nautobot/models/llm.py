@@ -154,8 +154,11 @@ class LLMModel(PrimaryModel):
             return
         handler = engine_check("provider", lambda: provider_handler(self.provider.name))
         if handler is not None:
-            # Model settings override the provider's; the merged config is what the engine uses.
+            # Model settings override the provider's, and the temperature field goes in too: the
+            # merged config is what the engine uses (thinking, for one, rules out temperatures).
             merged = {**(self.provider.config or {}), **config}
+            if "temperature" in handler.Config.model_fields:
+                merged["temperature"] = self.temperature
             engine_check("config", lambda: handler.parse_config(merged))
 
     @property
