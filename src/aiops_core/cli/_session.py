@@ -90,13 +90,16 @@ async def _open_mcp(
     if not config.mcp_servers:
         return None
     from ..mcp import MCPClientPool
+    from ._mcp import pool_options
 
     servers = config.mcp_server_configs()
     for server in servers:
         errors.mcp_servers[server.name] = _mcp_target(server)
     names = ", ".join(s.name for s in servers)
     with term.spinning(f"starting MCP servers: {names}"):
-        pool = await stack.enter_async_context(MCPClientPool(servers))
+        pool = await stack.enter_async_context(
+            MCPClientPool(servers, **pool_options(spinner=term.spinner))
+        )
     for status in pool.status():
         if status.state == "healthy":
             term.note(f"MCP {status.name}: {status.tool_count} tools")
