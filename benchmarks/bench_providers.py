@@ -8,6 +8,11 @@ CPU is ``time.process_time()`` over many turns; the two sides are interleaved in
 fastest round of each is reported. The claim is the ratio (goal: under 1.05). The row
 ``openai (lean transport)`` is the ``openai`` handler with ``transport="lean"`` (no SDK on the
 request path) against the same raw ``openai`` SDK turn.
+
+A second table puts the OpenAI Responses API beside Chat Completions, with reasoning on (a
+reasoning model, ``reasoning_effort="low"``; on the Responses API ``store=False`` with encrypted
+reasoning items carried into the second call): the raw SDK on each API, and the ``openai``
+handler with ``api="chat"`` and ``api="responses"`` on both transports, interleaved in one run.
 """
 
 from __future__ import annotations
@@ -147,7 +152,10 @@ def _openai_tools() -> list[dict[str, Any]]:
     ]
 
 
-def _raw_openai(provider: str, url: str) -> tuple[Turn, Callable[[], Awaitable[None]]]:
+def _raw_openai(
+    provider: str, url: str, **options: Any
+) -> tuple[Turn, Callable[[], Awaitable[None]]]:
+    """The raw SDK's chat.completions turn; ``options`` (a model, reasoning) go to each call."""
     from openai import AsyncAzureOpenAI, AsyncOpenAI
 
     if provider == "openai":
@@ -163,14 +171,14 @@ def _raw_openai(provider: str, url: str) -> tuple[Turn, Callable[[], Awaitable[N
             timeout=60,
         )
         model = "ops"
-    tools = _openai_tools()
+    options = {"model": model, "tools": _openai_tools(), **options}
 
     async def turn() -> str:
         messages: list[dict[str, Any]] = [
             {"role": "system", "content": SYSTEM},
             {"role": "user", "content": QUESTION},
         ]
-        first = await client.chat.completions.create(model=model, messages=messages, tools=tools)
+        first = await client.chat.completions.create(messages=messages, **options)
         call = first.choices[0].message.tool_calls[0]
         json.loads(call.function.arguments)
         messages.append(
@@ -190,7 +198,7 @@ def _raw_openai(provider: str, url: str) -> tuple[Turn, Callable[[], Awaitable[N
             }
         )
         messages.append({"role": "tool", "tool_call_id": call.id, "content": TOOL_RESULT})
-        second = await client.chat.completions.create(model=model, messages=messages, tools=tools)
+        second = await client.chat.completions.create(messages=messages, **options)
         return str(second.choices[0].message.content)
 
     return turn, client.close
@@ -361,6 +369,125 @@ async def _compare(provider: str, url: str, turns: int, rounds: int) -> list[Any
     ]
 
 
+# ------------------------------------------------------------------------------ Responses API
+REASONING_MODEL = "gpt-5-mini"
+RESPONSES_VARIANTS = [
+    ("raw SDK, chat.completions", "raw-chat"),
+    ("raw SDK, responses", "raw-responses"),
+    ("aiops api=chat, sdk", "chat-sdk"),
+    ("aiops api=chat, lean", "chat-lean"),
+    ("aiops api=responses, sdk", "responses-sdk"),
+    ("aiops api=responses, lean", "responses-lean"),
+]
+
+
+def _raw_responses_turn(url: str) -> tuple[Turn, Callable[[], Awaitable[None]]]:
+    from openai import AsyncOpenAI
+
+    client = AsyncOpenAI(api_key=KEY, base_url=f"{url}/v1", max_retries=0, timeout=60)
+    tools: Any = [
+        {
+            "type": "function",
+            "name": "device_status",
+            "description": "Return the status of a device.",
+            "parameters": TOOL_SCHEMA,
+            "strict": False,
+        }
+    ]
+    options: dict[str, Any] = {
+        "model": REASONING_MODEL,
+        "tools": tools,
+        "reasoning": {"effort": "low"},
+        "store": False,
+        "include": ["reasoning.encrypted_content"],
+    }
+
+    async def turn() -> str:
+        items: list[Any] = [
+            {"role": "system", "content": SYSTEM},
+            {"role": "user", "content": QUESTION},
+        ]
+        first = await client.responses.create(input=items, **options)
+        call: Any = next(item for item in first.output if item.type == "function_call")
+        json.loads(call.arguments)
+        items += [item.model_dump(exclude_none=True) for item in first.output]
+        items.append(
+            {"type": "function_call_output", "call_id": call.call_id, "output": TOOL_RESULT}
+        )
+        second = await client.responses.create(input=items, **options)
+        return second.output_text
+
+    return turn, client.close
+
+
+def _responses_variant(kind: str, url: str) -> tuple[Turn, Callable[[], Awaitable[None]]]:
+    if kind == "raw-chat":
+        return _raw_openai("openai", url, model=REASONING_MODEL, reasoning_effort="low")
+    if kind == "raw-responses":
+        return _raw_responses_turn(url)
+    from aiops_core.messages import SystemMessage, ToolResultMessage, UserMessage
+    from aiops_core.providers import ModelRequest, get_chat_model
+    from aiops_core.tools import ToolDefinition
+
+    api, transport = kind.split("-")
+    model = get_chat_model(
+        f"openai:{REASONING_MODEL}",
+        api_key=KEY,
+        base_url=f"{url}/v1",
+        api=api,
+        transport=transport,
+        reasoning_effort="low",
+    )
+    tools = [ToolDefinition("device_status", "Return the status of a device.", TOOL_SCHEMA)]
+    start = [SystemMessage(content=SYSTEM), UserMessage(content=QUESTION)]
+
+    async def turn() -> str:
+        first = await model.complete(ModelRequest(list(start), tools=tools))
+        call = first.message.tool_calls[0]
+        result = ToolResultMessage(tool_call_id=call.id, name=call.name, content=TOOL_RESULT)
+        second = await model.complete(ModelRequest([*start, first.message, result], tools=tools))
+        return second.message.content
+
+    return turn, model.aclose
+
+
+async def _compare_responses(url: str, turns: int, rounds: int) -> list[list[Any]]:
+    variants = [(label, *_responses_variant(kind, url)) for label, kind in RESPONSES_VARIANTS]
+    try:
+        answers = {label: await turn() for label, turn, _ in variants}  # warm-up and check
+        if len(set(answers.values())) != 1 or not next(iter(answers.values())):
+            raise RuntimeError(f"Responses variants answer differently: {answers}")
+        for _ in range(3):
+            for _, turn, _ in variants:
+                await turn()
+        cpu: dict[str, list[float]] = {label: [] for label, _, _ in variants}
+        for index in range(rounds):
+            order = variants if index % 2 == 0 else list(reversed(variants))
+            for label, turn, _ in order:
+                cpu[label].append(await _cpu_per_turn(turn, turns))
+        calls = {label: await _calls_per_turn(turn, 10) for label, turn, _ in variants}
+    finally:
+        for _, _, close in variants:
+            await close()
+    best = {label: 1000 * min(values) for label, values in cpu.items()}
+    raw_chat, raw_responses = best["raw SDK, chat.completions"], best["raw SDK, responses"]
+    calls_chat, calls_responses = calls["raw SDK, chat.completions"], calls["raw SDK, responses"]
+    rows = []
+    for label, _, _ in variants:
+        same_api = "responses" in label
+        rows.append(
+            [
+                label,
+                round(best[label], 3),
+                round(best[label] / raw_chat, 3),
+                round(best[label] / raw_responses, 3),
+                round(calls[label]),
+                round(calls[label] / (calls_responses if same_api else calls_chat), 4),
+            ]
+        )
+    return rows
+
+
 def run(quick: bool = False) -> list[dict[str, Any]]:
     """Client CPU per agent turn through each handler vs the raw SDK."""
     turns, rounds = (20, 3) if quick else (60, 11)
@@ -378,6 +505,9 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
                     "huggingface",
                 )
             ]
+            # Six variants: the quick (smoke) run measures them on fewer turns.
+            few = (turns // 2, 2) if quick else (turns, rounds)
+            responses_rows = anyio.run(_compare_responses, url, *few)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -404,7 +534,29 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
                 "function calls per turn counted by cProfile over 10 turns, a deterministic "
                 "measure of client work that machine noise does not move."
             ),
-        }
+        },
+        {
+            "title": (
+                "OpenAI Responses API vs Chat Completions, reasoning on: client CPU per agent "
+                "turn (2 model calls)"
+            ),
+            "columns": [
+                "variant",
+                "CPU ms",
+                "CPU vs raw chat",
+                "CPU vs raw responses",
+                "calls",
+                "calls vs raw (same API)",
+            ],
+            "rows": responses_rows,
+            "notes": (
+                f"model {REASONING_MODEL}, reasoning_effort low; responses: store=False, "
+                "include reasoning.encrypted_content, the reasoning item and the function call "
+                "carried into the second call (the raw SDK side passes the output items back). "
+                f"{turns} turns x {rounds} interleaved rounds per variant, fastest round; "
+                "same server and client settings as the table above."
+            ),
+        },
     ]
 
 

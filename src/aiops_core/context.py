@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .messages import Usage
+
+if TYPE_CHECKING:
+    from ._types import ModelHandler
 
 __all__ = ["RunContext"]
 
@@ -23,11 +26,19 @@ class RunContext:
         user: the person the run acts for (cache and rate-limit scope, store owner).
         tenant: an optional wider scope than the user.
         model: ``provider:model`` label of the model in use.
+        model_settings: the model's configured parameters (temperature, thinking, reasoning
+            effort, ...), as its ``default_settings``; part of the response cache key.
         metadata: free-form values from the caller (for example a Nautobot request id).
         step: the current model step, starting at 1.
         usage: usage so far in this run.
         warnings: operator-facing warnings (skipped middleware, degraded store).
         state: scratch space for middleware that must share state within one run.
+        model_call: the run's model call through its middleware chain (set by the agent; MCP
+            sampling requests made during the run's tool calls use it).
+        input_answers: answers a person gave to servers' questions (elicitation), by the
+            question's :func:`~aiops_core.mcp.elicitation.fingerprint`, for a resumed turn.
+        pause_for_input: a server's question pauses this run (``InputRequired``) instead of
+            going to the pool's elicitation handler.
 
     Approvals are not kept here: each approved call carries its own
     :class:`~aiops_core.approval.Approval` (see :attr:`ToolInvocation.approved
@@ -39,11 +50,15 @@ class RunContext:
     user: str | None = None
     tenant: str | None = None
     model: str = ""
+    model_settings: dict[str, Any] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)
     step: int = 0
     usage: Usage = field(default_factory=Usage)
     warnings: list[str] = field(default_factory=list)
     state: dict[str, Any] = field(default_factory=dict)
+    model_call: ModelHandler | None = field(default=None, repr=False, compare=False)
+    input_answers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    pause_for_input: bool = False
 
     @property
     def scope(self) -> str:

@@ -34,10 +34,12 @@ Every error the engine raises derives from :class:`AiopsError`::
     └── MCPError                   an MCP server failed
         ├── MCPConnectionError
         ├── MCPTimeoutError        an MCP request did not finish in time
-        └── MCPToolError           an MCP tool returned an error result
+        ├── MCPToolError           an MCP tool returned an error result
+        └── MCPAuthorizationError  the server wants OAuth authorization first (HTTP 401)
 
 :class:`ApprovalRequired` is not an error: it is the control-flow signal a middleware raises to pause
-a run until a person approves a tool call.
+a run until a person approves a tool call. :class:`InputRequired`, its kind, pauses a run until a
+person answers a question an MCP server asked during a tool call (elicitation).
 
 :func:`format_validation_error` turns a pydantic ``ValidationError`` into the one-line
 ``loc: msg; loc: msg`` text that every configuration error uses.
@@ -62,7 +64,9 @@ __all__ = [
     "ContentBlockedError",
     "ContextLengthError",
     "CorruptThreadError",
+    "InputRequired",
     "LimitError",
+    "MCPAuthorizationError",
     "MCPConnectionError",
     "MCPError",
     "MCPTimeoutError",
@@ -321,9 +325,38 @@ class MCPToolError(MCPError):
     """An MCP tool returned an error result (``isError``); the message carries the server's text."""
 
 
+class MCPAuthorizationError(MCPError):
+    """An MCP server requires OAuth authorization that the client does not (yet) have.
+
+    The message reads ``authorization required for server 'X'`` followed by what to do; the
+    ``hint`` attribute holds that advice alone.
+    """
+
+    def __init__(self, server: str, hint: str = "") -> None:
+        self.hint = hint
+        text = f"authorization required for server {server!r}" + (f": {hint}" if hint else "")
+        Exception.__init__(self, text)
+        self.server = server
+
+
 class ApprovalRequired(AiopsError):
     """Raised by a middleware to pause the run until a person approves a tool call."""
 
     def __init__(self, reason: str = "approval required") -> None:
         self.reason = reason
         super().__init__(reason)
+
+
+class InputRequired(ApprovalRequired):
+    """Raised by a tool to pause the run until a person answers a server's question.
+
+    The paused turn is the same as for an approval; resuming it with an answer runs the call
+    again, and the answer is given to the server when it asks the same question.
+
+    Attributes:
+        request: the question, as JSON-able data (an MCP elicitation request's ``as_dict()``).
+    """
+
+    def __init__(self, request: dict[str, Any], reason: str = "") -> None:
+        self.request = request
+        super().__init__(reason or f"input required: {request.get('message', '')}".rstrip(": "))

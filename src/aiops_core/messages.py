@@ -1,8 +1,16 @@
 """Typed conversation messages, content parts and usage, with one JSON round trip.
 
 Every store, the CLI and the Nautobot app serialise messages with :func:`dump_message` /
-:func:`load_message` (or the list variants). Each record carries a format version ``v`` so that a
-later release can read what this one wrote.
+:func:`load_message` (or the list variants). Each record carries a format version ``v``: the
+lowest version that can read it, so a release that predates a feature still reads every record
+that does not use it.
+
+Format versions:
+
+1. system, user, assistant (text and tool calls) and tool-result messages.
+2. adds an assistant message's ``thinking`` parts and the provider's output-item ids
+   (``AssistantMessage.item_id``, ``ToolCall.item_id``). Only records that use them are
+   written as version 2.
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ __all__ = [
     "Message",
     "SystemMessage",
     "TextPart",
+    "ThinkingPart",
     "ToolCall",
     "ToolResultMessage",
     "Usage",
@@ -35,11 +44,12 @@ __all__ = [
     "load_message",
     "load_messages",
     "parse_message",
+    "record_version",
     "validate_history",
 ]
 
-FORMAT_VERSION = 1
-"""Version written into every serialised message record."""
+FORMAT_VERSION = 2
+"""The newest record format this release reads and writes (see the module docstring)."""
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
@@ -77,13 +87,53 @@ class DataPart(BaseModel):
 ContentPart = Annotated[TextPart | ImagePart | DataPart, Field(discriminator="type")]
 
 
+def _unset(value: Any) -> bool:
+    return value is None or value == [] or value is False
+
+
+class ThinkingPart(BaseModel):
+    """Reasoning the model did before answering, as its provider returned it.
+
+    Kept with the assistant message so that it can go back to the provider that wrote it, as
+    that provider requires (Anthropic: signed ``thinking`` and ``redacted_thinking`` blocks,
+    unmodified; OpenAI Responses: ``reasoning`` items with their encrypted content; Ollama: the
+    ``thinking`` text). Another provider never receives it.
+
+    Attributes:
+        text: the readable thinking (or its summary); empty when the provider withheld it.
+        signature: Anthropic's signature over ``text``.
+        encrypted: opaque reasoning the provider can read back (Anthropic ``redacted_thinking``
+            data, OpenAI ``encrypted_content``).
+        redacted: the provider withheld the text (``encrypted`` holds it).
+        provider: the handler that produced it (``anthropic``, ``openai``, ``ollama``, ...).
+        model: the model that produced it, as the handler was configured.
+        id: the provider's id of the reasoning item (OpenAI ``rs_...``).
+    """
+
+    model_config = _FROZEN
+    type: Literal["thinking"] = "thinking"
+    text: str = ""
+    signature: str | None = Field(default=None, exclude_if=_unset)
+    encrypted: str | None = Field(default=None, exclude_if=_unset)
+    redacted: bool = Field(default=False, exclude_if=_unset)
+    provider: str = Field(min_length=1)
+    model: str | None = Field(default=None, exclude_if=_unset)
+    id: str | None = Field(default=None, exclude_if=_unset)
+
+
 class Usage(BaseModel):
-    """Token and request counts; add two with ``+``."""
+    """Token and request counts; add two with ``+``.
+
+    ``reasoning_tokens`` are the part of ``output_tokens`` the model spent thinking, where the
+    provider reports it (OpenAI ``reasoning_tokens``, Anthropic ``thinking_tokens``); they are
+    already counted in ``output_tokens``.
+    """
 
     model_config = ConfigDict(frozen=True)
     input_tokens: int = 0
     output_tokens: int = 0
     cached_tokens: int = 0
+    reasoning_tokens: int = 0
     requests: int = 0
 
     @property
@@ -95,6 +145,7 @@ class Usage(BaseModel):
             input_tokens=self.input_tokens + other.input_tokens,
             output_tokens=self.output_tokens + other.output_tokens,
             cached_tokens=self.cached_tokens + other.cached_tokens,
+            reasoning_tokens=self.reasoning_tokens + other.reasoning_tokens,
             requests=self.requests + other.requests,
         )
 
@@ -132,15 +183,30 @@ class ToolCall(BaseModel):
     name: str = Field(min_length=1)
     arguments: dict[str, Any] = Field(default_factory=dict)
     invalid_arguments: str | None = None
+    item_id: str | None = Field(default=None, exclude_if=_unset)
+    """The provider's id of the output item that carried the call, when it has one apart from
+    the call id (OpenAI Responses ``fc_...``); sent back beside the reasoning it followed."""
 
 
 class AssistantMessage(BaseModel):
-    """The model's answer: text, tool calls, or both."""
+    """The model's answer: text, tool calls, or both, and the thinking that preceded them.
+
+    ``thinking`` parts come before the text and the tool calls, in the order the provider
+    returned them. ``item_id`` is the provider's id of the output item that carried the text
+    (OpenAI Responses ``msg_...``).
+    """
 
     model_config = _FROZEN
     role: Literal["assistant"] = "assistant"
     content: str = ""
     tool_calls: list[ToolCall] = Field(default_factory=list)
+    thinking: list[ThinkingPart] = Field(default_factory=list, exclude_if=_unset)
+    item_id: str | None = Field(default=None, exclude_if=_unset)
+
+    @property
+    def thinking_text(self) -> str:
+        """The readable thinking, parts separated by a blank line."""
+        return "\n\n".join(part.text for part in self.thinking if part.text)
 
 
 class ToolResultMessage(BaseModel):
@@ -209,16 +275,25 @@ def parse_message(data: Any) -> Message:
         raise MessageError(f"Invalid message: {_explain(err)}") from None
 
 
+def record_version(message: Message) -> int:
+    """The lowest format version that can read ``message``."""
+    if isinstance(message, AssistantMessage) and (
+        message.thinking or message.item_id or any(c.item_id for c in message.tool_calls)
+    ):
+        return 2
+    return 1
+
+
 def dump_message(message: Message) -> str:
-    """Serialise one message to a JSON object string carrying the format version."""
+    """Serialise one message to a JSON object string carrying its format version."""
     body = _adapter().dump_json(message).decode()
-    return f'{{"v":{FORMAT_VERSION},' + body[1:]
+    return f'{{"v":{record_version(message)},' + body[1:]
 
 
 def _from_record(data: Any) -> Message:
     if not isinstance(data, dict):
         raise MessageError("Invalid message record: expected a JSON object")
-    version = data.get("v", FORMAT_VERSION)
+    version = data.get("v", 1)
     if not isinstance(version, int) or version > FORMAT_VERSION:
         raise MessageError(
             f"Message format version {version!r} is newer than this release understands "

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from .approval import Approval
 from .context import RunContext
-from .errors import UserError, format_validation_error
+from .errors import ApprovalRequired, UserError, format_validation_error
 from .messages import (
     ContentPart,
     DataPart,
@@ -343,8 +343,10 @@ def tool_error(call: ToolCall, message: str) -> ToolResultMessage:
 async def execute_tool(invocation: ToolInvocation) -> ToolResultMessage:
     """Run one tool call; every failure becomes an error result, never an exception.
 
-    Cancellation is the one exception that propagates, so a cancelled run stops at once. A
-    result longer than ``invocation.max_result_chars`` is truncated with a marker saying so.
+    Cancellation propagates, so a cancelled run stops at once; so does
+    :class:`~aiops_core.errors.ApprovalRequired` (e.g. an MCP tool whose server asked a person a
+    question), which pauses the run. A result longer than ``invocation.max_result_chars`` is
+    truncated with a marker saying so.
     """
     call, tool_ = invocation.call, invocation.tool
     if tool_ is None:
@@ -370,7 +372,7 @@ async def execute_tool(invocation: ToolInvocation) -> ToolResultMessage:
         )
     except TimeoutError:
         return tool_error(call, f"ToolTimeoutError: tool {call.name!r} timed out after {timeout}s")
-    except anyio.get_cancelled_exc_class():
+    except (anyio.get_cancelled_exc_class(), ApprovalRequired):
         raise
     except Exception as err:  # its text may be anything (an MCP server's error text): capped too
         # The model gets type and message only; the developer gets the traceback in the log.

@@ -54,3 +54,14 @@ def test_readme_keeps_the_sections_the_project_requires(section: str) -> None:
 def test_readme_links_into_the_docs_resolve() -> None:
     for target in re.findall(r"\]\(((?:docs/|CHANGELOG)[^)#]*)", README):
         assert (ROOT / target).is_file(), target
+
+
+def test_reasoning_models_example_builds_its_agents(monkeypatch) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-readme")  # building an agent contacts nothing
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-readme")
+    scope: dict[str, object] = {"__name__": "readme"}
+    block = example("reasoning-models")
+    exec(compile(block.code, block.where, "exec"), scope)
+    assert scope["agent"].model.default_settings == {  # type: ignore[attr-defined]
+        "reasoning_effort": "medium"
+    }

@@ -114,3 +114,53 @@ def require_everything() -> None:
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(message)
     pytest.skip(message)
+
+
+class OAuthServer:
+    """``tests/mcp_servers/oauth_server.py`` (an OAuth-protected MCP server) in a subprocess."""
+
+    def __init__(self, *flags: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.flags = flags
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def stats(self) -> dict[str, int]:
+        import json
+
+        with urllib.request.urlopen(f"{self.url}/stats", timeout=2) as response:
+            return dict(json.loads(response.read()))
+
+    def _up(self) -> bool:
+        try:
+            self.stats()
+        except OSError:
+            return False
+        return True
+
+    def start(self) -> None:
+        args = [sys.executable, str(SERVERS / "oauth_server.py"), str(self.port), *self.flags]
+        self.process = subprocess.Popen(
+            args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT
+        )
+        wait_until(self._up)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            self.process = None
+
+    def config(self, name: str = "secure", **oauth) -> MCPServerConfig:
+        oauth.setdefault("redirect_uri", f"http://127.0.0.1:{free_port()}/callback")
+        return MCPServerConfig(
+            name=name, transport="http", url=self.url, health_check=None, oauth=oauth
+        )
+
+
+async def browser(server: str, url: str) -> None:
+    """A person's browser that consents: follow the authorization redirects to the callback."""
+    import httpx2
+
+    async with httpx2.AsyncClient(follow_redirects=True, timeout=20) as client:
+        await client.get(url)

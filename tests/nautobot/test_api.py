@@ -80,6 +80,36 @@ class LLMModelAPITest(APIViewTestCases.APIViewTestCase):
         # Binding a Secret (create_data[1]) needs the change permission on it (issue 11).
         self.add_permissions("extras.change_secret")
 
+    def test_reasoning_config_is_validated_for_a_non_superuser(self):
+        self.add_permissions(
+            "aiops_nautobot.add_llmmodel",
+            "aiops_nautobot.change_llmmodel",
+            "aiops_nautobot.view_llmprovider",
+        )
+        anthropic = sample_data.provider("anthropic")
+        body = {"provider": anthropic.pk, "name": "claude-thinking", "temperature": 1.0}
+        response = self.client.post(
+            self._get_list_url(),
+            {**body, "config": {"thinking": 100}},
+            format="json",
+            **self.header,
+        )
+        self.assertHttpStatus(response, status.HTTP_400_BAD_REQUEST)
+        self.assertIn("thinking", str(response.json()["config"]))
+        thinking = {"thinking": {"type": "enabled", "budget_tokens": 2048}}
+        response = self.client.post(
+            self._get_list_url(), {**body, "config": thinking}, format="json", **self.header
+        )
+        self.assertHttpStatus(response, status.HTTP_201_CREATED)
+        response = self.client.patch(
+            self._get_detail_url(models.LLMModel.objects.get(name="claude-thinking")),
+            {"temperature": 0.2},
+            format="json",
+            **self.header,
+        )
+        self.assertHttpStatus(response, status.HTTP_400_BAD_REQUEST)
+        self.assertIn("temperature", str(response.json()))
+
 
 class MiddlewareTypeAPITest(APIViewTestCases.APIViewTestCase):
     model = models.MiddlewareType

@@ -225,3 +225,65 @@ class ConversationTest(TestCase):
         llm.delete()
         row.refresh_from_db()
         self.assertIsNone(row.llm_model)
+
+
+class LLMModelReasoningConfigTest(TestCase):
+    """Reasoning settings in an ``LLMModel``'s JSON config are checked against the handler."""
+
+    def model(self, provider: str, config: dict, temperature: float = 1.0) -> models.LLMModel:
+        return models.LLMModel(
+            provider=sample_data.provider(provider),
+            name=f"{provider}-reasoner",
+            temperature=temperature,
+            config=config,
+        )
+
+    def assertInvalid(self, row: models.LLMModel, *words: str) -> None:
+        with self.assertRaises(ValidationError) as caught:
+            row.full_clean()
+        message = str(caught.exception.message_dict["config"])
+        for word in words:
+            self.assertIn(word, message)
+
+    def test_valid_reasoning_settings_of_every_handler(self):
+        for provider, config in [
+            ("anthropic", {"thinking": {"type": "enabled", "budget_tokens": 2048}}),
+            ("anthropic", {"thinking": "adaptive", "effort": "high"}),
+            ("anthropic", {"thinking": 8192, "interleaved_thinking": True}),
+            (
+                "openai",
+                {"api": "responses", "reasoning_effort": "high", "reasoning_summary": "auto"},
+            ),
+            ("openai", {"reasoning_effort": "low"}),
+            ("azure_openai", {"api": "responses", "reasoning_effort": "medium", "store": True}),
+            ("ollama", {"think": "high"}),
+            ("huggingface", {"reasoning_effort": "low"}),
+        ]:
+            with self.subTest(provider=provider, config=config):
+                row = self.model(provider, config)
+                row.full_clean()
+                row.save()
+                self.assertEqual(models.LLMModel.objects.get(pk=row.pk).config, config)
+                row.delete()
+
+    def test_invalid_reasoning_settings_name_the_problem(self):
+        self.assertInvalid(self.model("anthropic", {"thinking": 512}), "thinking", "1024")
+        self.assertInvalid(self.model("anthropic", {"thinking": 8192}), "less than max_tokens")
+        self.assertInvalid(self.model("openai", {"reasoning_summary": "auto"}), "responses")
+        self.assertInvalid(self.model("ollama", {"think": "max"}), "think")
+        self.assertInvalid(
+            self.model("openai", {"reasoning_effort": "enormous"}), "reasoning_effort"
+        )
+
+    def test_the_temperature_field_is_part_of_the_check(self):
+        # Claude thinks at temperature 1: the model's temperature field must agree.
+        row = self.model("anthropic", {"thinking": 2048}, temperature=0.0)
+        self.assertInvalid(row, "temperature must be 1")
+        row.temperature = 1.0
+        row.full_clean()
+
+    def test_provider_config_and_model_config_are_checked_together(self):
+        provider = sample_data.provider("anthropic")
+        provider.config = {"max_tokens": 16000}
+        provider.save()
+        self.model("anthropic", {"thinking": 8192}).full_clean()  # under the provider's max_tokens

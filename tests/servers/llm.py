@@ -4,9 +4,18 @@ One stdlib ``ThreadingHTTPServer`` on 127.0.0.1 (random port) answers:
 
 - OpenAI Chat Completions: ``POST /v1/chat/completions`` (JSON, or SSE when ``stream`` is true);
   HuggingFace's OpenAI-compatible route ``POST /v1/chat/completions`` is the same.
+- OpenAI Responses: ``POST /v1/responses`` (Azure: ``/openai/responses?api-version=...``), see
+  :mod:`tests.servers.llm_responses`.
 - Azure OpenAI: ``POST /openai/deployments/{deployment}/chat/completions?api-version=...``.
 - Anthropic Messages: ``POST /v1/messages`` (JSON, or SSE events when streaming).
 - Ollama: ``POST /api/chat`` (JSON, or NDJSON when streaming), ``GET /api/tags``, ``GET /api/version``.
+
+Requests are checked against each provider's rules before an answer is rendered
+(:mod:`tests.servers.llm_rules`): thinking signatures, reasoning items and parameters that the
+real APIs refuse get the real APIs' error answers. Reasoning (``Reply.thinking``) is rendered where
+the request turned it on: Anthropic ``thinking`` blocks (signed), ``reasoning_content`` on Chat
+Completions (as vLLM-style servers send it), Responses ``reasoning`` items (summaries, encrypted
+content) and Ollama's ``thinking``.
 
 Replies are scripted in a provider-neutral form (:class:`Reply`, :class:`Fail`, :class:`Hang`,
 :class:`Drop`) and rendered in the format of the route that was hit, so one test script runs
@@ -24,86 +33,30 @@ import socket
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import cycle
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from .llm_responses import ResponsesAPI
+from .llm_rules import (
+    Rejected,
+    Signer,
+    anthropic_thinking_on,
+    check_anthropic,
+    check_ollama,
+    check_openai_chat,
+    ollama_thinks,
+)
+from .llm_scripts import Drop, Fail, Hang, Recorded, Reply, Script, StreamError
+from .llm_scripts import args_text as _args_text
+from .llm_scripts import pieces as _pieces
+
 __all__ = ["Drop", "Fail", "Hang", "LLMServer", "Recorded", "Reply", "StreamError"]
 
 
-@dataclass
-class Reply:
-    """A model answer: text and/or tool calls (``(name, args)``; args a dict or raw text)."""
-
-    text: str = ""
-    tool_calls: list[tuple[str, dict[str, Any] | str]] = field(default_factory=list)
-    input_tokens: int = 11
-    output_tokens: int = 7
-    cached_tokens: int = 0
-    finish: str | None = None
-    request_id: str = "req-test-1"
-    chunk: int = 5
-    """Characters per streamed text or argument piece."""
-
-
-@dataclass
-class Fail:
-    """An HTTP error with the provider's error body."""
-
-    status: int
-    message: str = "something failed"
-    headers: dict[str, str] = field(default_factory=dict)
-    request_id: str = "req-fail-1"
-
-
-@dataclass
-class Hang:
-    """Wait ``seconds`` before answering with ``then`` (a client timeout should fire first)."""
-
-    seconds: float
-    then: Reply = field(default_factory=Reply)
-
-
-@dataclass
-class Drop:
-    """Close the connection without answering."""
-
-
-@dataclass
-class StreamError:
-    """Start a streamed answer with ``text``, then send the provider's in-stream error event."""
-
-    message: str = "the model is overloaded"
-    text: str = "partial "
-    kind: str = "overloaded_error"
-
-
-Script = Reply | Fail | Hang | Drop | StreamError
-
-
-@dataclass
-class Recorded:
-    """One request the server received."""
-
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    body: Any
-
-
-def _args_text(args: dict[str, Any] | str) -> str:
-    return args if isinstance(args, str) else json.dumps(args)
-
-
-def _pieces(text: str, size: int) -> list[str]:
-    return [text[i : i + size] for i in range(0, len(text), size)] or [""]
-
-
 # ------------------------------------------------------------------------------ renderers
-def _openai(reply: Reply, model: str) -> dict[str, Any]:
+def _openai(reply: Reply, model: str, reasoning: bool = False) -> dict[str, Any]:
     calls = [
         {
             "id": f"call_{i}",
@@ -113,6 +66,8 @@ def _openai(reply: Reply, model: str) -> dict[str, Any]:
         for i, (name, args) in enumerate(reply.tool_calls)
     ]
     message: dict[str, Any] = {"role": "assistant", "content": reply.text or None}
+    if reasoning and reply.thinking:
+        message["reasoning_content"] = reply.thinking
     if calls:
         message["tool_calls"] = calls
     return {
@@ -139,10 +94,11 @@ def _openai_usage(reply: Reply) -> dict[str, Any]:
         "completion_tokens": reply.output_tokens,
         "total_tokens": reply.input_tokens + reply.output_tokens,
         "prompt_tokens_details": {"cached_tokens": reply.cached_tokens},
+        "completion_tokens_details": {"reasoning_tokens": reply.reasoning_tokens},
     }
 
 
-def _openai_sse(reply: Reply, model: str, include_usage: bool) -> bytes:
+def _openai_sse(reply: Reply, model: str, include_usage: bool, reasoning: bool = False) -> bytes:
     base = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1700000000}
     base |= {"model": model, "system_fingerprint": "fp_test"}
 
@@ -152,6 +108,8 @@ def _openai_sse(reply: Reply, model: str, include_usage: bool) -> bytes:
         return f"data: {json.dumps(body)}\n\n"
 
     out = [chunk({"content": ""})]
+    if reasoning and reply.thinking:
+        out += [chunk({"reasoning_content": p}) for p in _pieces(reply.thinking, reply.chunk)]
     out += [chunk({"content": p}) for p in _pieces(reply.text, reply.chunk) if p]
     for i, (name, args) in enumerate(reply.tool_calls):
         head = {"index": i, "id": f"call_{i}", "type": "function"}
@@ -167,8 +125,14 @@ def _openai_sse(reply: Reply, model: str, include_usage: bool) -> bytes:
     return "".join(out).encode()
 
 
-def _anthropic_blocks(reply: Reply) -> list[dict[str, Any]]:
+def _anthropic_blocks(reply: Reply, signer: Signer | None = None) -> list[dict[str, Any]]:
+    """The content blocks of ``reply``; thinking blocks (signed) only when ``signer`` is given."""
     blocks: list[dict[str, Any]] = []
+    if signer is not None and reply.thinking:
+        text = reply.thinking
+        blocks.append({"type": "thinking", "thinking": text, "signature": signer.sign(text)})
+    if signer is not None and reply.redacted_thinking:
+        blocks.append({"type": "redacted_thinking", "data": signer.seal({"redacted": True})})
     if reply.text:
         blocks.append({"type": "text", "text": reply.text})
     for i, (name, args) in enumerate(reply.tool_calls):
@@ -181,25 +145,28 @@ def _anthropic_stop(reply: Reply) -> str:
     return reply.finish or ("tool_use" if reply.tool_calls else "end_turn")
 
 
-def _anthropic(reply: Reply, model: str) -> dict[str, Any]:
+def _anthropic(reply: Reply, model: str, signer: Signer | None = None) -> dict[str, Any]:
+    usage: dict[str, Any] = {
+        "input_tokens": reply.input_tokens,
+        "output_tokens": reply.output_tokens,
+        "cache_read_input_tokens": reply.cached_tokens,
+        "cache_creation_input_tokens": 0,
+    }
+    if signer is not None:
+        usage["output_tokens_details"] = {"thinking_tokens": reply.reasoning_tokens}
     return {
         "id": "msg_1",
         "type": "message",
         "role": "assistant",
         "model": model,
-        "content": _anthropic_blocks(reply),
+        "content": _anthropic_blocks(reply, signer),
         "stop_reason": _anthropic_stop(reply),
         "stop_sequence": None,
-        "usage": {
-            "input_tokens": reply.input_tokens,
-            "output_tokens": reply.output_tokens,
-            "cache_read_input_tokens": reply.cached_tokens,
-            "cache_creation_input_tokens": 0,
-        },
+        "usage": usage,
     }
 
 
-def _anthropic_sse(reply: Reply, model: str) -> bytes:
+def _anthropic_sse(reply: Reply, model: str, signer: Signer | None = None) -> bytes:
     def event(kind: str, data: dict[str, Any]) -> str:
         return f"event: {kind}\ndata: {json.dumps({'type': kind, **data})}\n\n"
 
@@ -207,30 +174,38 @@ def _anthropic_sse(reply: Reply, model: str) -> bytes:
     start |= {"content": [], "stop_reason": None}
     start["usage"]["cache_read_input_tokens"] = reply.cached_tokens
     out = [event("message_start", {"message": start})]
-    index = 0
-    if reply.text:
-        out.append(
-            event(
-                "content_block_start", {"index": 0, "content_block": {"type": "text", "text": ""}}
-            )
-        )
-        for piece in _pieces(reply.text, reply.chunk):
-            delta = {"type": "text_delta", "text": piece}
-            out.append(event("content_block_delta", {"index": 0, "delta": delta}))
-        out.append(event("content_block_stop", {"index": 0}))
-        index = 1
-    for i, (name, args) in enumerate(reply.tool_calls):
-        block = {"type": "tool_use", "id": f"toolu_{i}", "name": name, "input": {}}
-        out.append(event("content_block_start", {"index": index, "content_block": block}))
-        for piece in _pieces(_args_text(args), reply.chunk):
-            delta = {"type": "input_json_delta", "partial_json": piece}
-            out.append(event("content_block_delta", {"index": index, "delta": delta}))
-        out.append(event("content_block_stop", {"index": index}))
-        index += 1
+    for index, block in enumerate(_anthropic_blocks(reply, signer)):
+        kind = block["type"]
+        where = {"index": index}
+        if kind == "thinking":
+            empty = {"type": "thinking", "thinking": "", "signature": ""}
+            out.append(event("content_block_start", {**where, "content_block": empty}))
+            for piece in _pieces(block["thinking"], reply.chunk):
+                delta = {"type": "thinking_delta", "thinking": piece}
+                out.append(event("content_block_delta", {**where, "delta": delta}))
+            delta = {"type": "signature_delta", "signature": block["signature"]}
+            out.append(event("content_block_delta", {**where, "delta": delta}))
+        elif kind == "redacted_thinking":
+            out.append(event("content_block_start", {**where, "content_block": block}))
+        elif kind == "text":
+            empty = {"type": "text", "text": ""}
+            out.append(event("content_block_start", {**where, "content_block": empty}))
+            for piece in _pieces(block["text"], reply.chunk):
+                delta = {"type": "text_delta", "text": piece}
+                out.append(event("content_block_delta", {**where, "delta": delta}))
+        else:
+            _, args = reply.tool_calls[int(block["id"].split("_")[1])]
+            empty = {**block, "input": {}}
+            out.append(event("content_block_start", {**where, "content_block": empty}))
+            for piece in _pieces(_args_text(args), reply.chunk):
+                delta = {"type": "input_json_delta", "partial_json": piece}
+                out.append(event("content_block_delta", {**where, "delta": delta}))
+        out.append(event("content_block_stop", where))
     delta = {"stop_reason": _anthropic_stop(reply), "stop_sequence": None}
-    out.append(
-        event("message_delta", {"delta": delta, "usage": {"output_tokens": reply.output_tokens}})
-    )
+    usage: dict[str, Any] = {"output_tokens": reply.output_tokens}
+    if signer is not None:
+        usage["output_tokens_details"] = {"thinking_tokens": reply.reasoning_tokens}
+    out.append(event("message_delta", {"delta": delta, "usage": usage}))
     out.append(event("message_stop", {}))
     return "".join(out).encode()
 
@@ -242,8 +217,10 @@ def _ollama_calls(reply: Reply) -> list[dict[str, Any]]:
     ]
 
 
-def _ollama(reply: Reply, model: str) -> dict[str, Any]:
+def _ollama(reply: Reply, model: str, thinks: bool = False) -> dict[str, Any]:
     message: dict[str, Any] = {"role": "assistant", "content": reply.text}
+    if thinks and reply.thinking:
+        message["thinking"] = reply.thinking
     if reply.tool_calls:
         message["tool_calls"] = _ollama_calls(reply)
     return {
@@ -257,28 +234,25 @@ def _ollama(reply: Reply, model: str) -> dict[str, Any]:
     }
 
 
-def _ollama_ndjson(reply: Reply, model: str) -> bytes:
+def _ollama_ndjson(reply: Reply, model: str, thinks: bool = False) -> bytes:
+    def line(**message: Any) -> dict[str, Any]:
+        return {
+            "model": model,
+            "created_at": "2026-01-01T00:00:00Z",
+            "message": {"role": "assistant", "content": "", **message},
+            "done": False,
+        }
+
     lines = []
-    for piece in _pieces(reply.text, reply.chunk):
-        if piece:
-            msg = {"role": "assistant", "content": piece}
-            lines.append(
-                {
-                    "model": model,
-                    "created_at": "2026-01-01T00:00:00Z",
-                    "message": msg,
-                    "done": False,
-                }
-            )
+    if thinks and reply.thinking:
+        lines += [line(thinking=piece) for piece in _pieces(reply.thinking, reply.chunk)]
+    lines += [line(content=piece) for piece in _pieces(reply.text, reply.chunk) if piece]
     if reply.tool_calls:
-        msg = {"role": "assistant", "content": "", "tool_calls": _ollama_calls(reply)}
-        lines.append(
-            {"model": model, "created_at": "2026-01-01T00:00:00Z", "message": msg, "done": False}
-        )
+        lines.append(line(tool_calls=_ollama_calls(reply)))
     final = _ollama(reply, model)
     final["message"] = {"role": "assistant", "content": ""}
     lines.append(final)
-    return "".join(json.dumps(line) + "\n" for line in lines).encode()
+    return "".join(json.dumps(item) + "\n" for item in lines).encode()
 
 
 def _stream_error(route: str, item: StreamError, model: str) -> tuple[bytes, str]:
@@ -304,13 +278,15 @@ def _stream_error(route: str, item: StreamError, model: str) -> tuple[bytes, str
     return (head + f"data: {json.dumps(error)}\n\n").encode(), "text/event-stream"
 
 
-def _error_body(route: str, fail: Fail) -> dict[str, Any]:
+def _error_body(route: str, status: int, message: str) -> dict[str, Any]:
     if route == "anthropic":
-        kind = {401: "authentication_error", 429: "rate_limit_error"}.get(fail.status, "api_error")
-        return {"type": "error", "error": {"type": kind, "message": fail.message}}
+        kind = {401: "authentication_error", 429: "rate_limit_error"}.get(status, "api_error")
+        if status == 400:
+            kind = "invalid_request_error"
+        return {"type": "error", "error": {"type": kind, "message": message}}
     if route == "ollama":
-        return {"error": fail.message}
-    return {"error": {"message": fail.message, "type": "invalid_request_error", "code": None}}
+        return {"error": message}
+    return {"error": {"message": message, "type": "invalid_request_error", "code": None}}
 
 
 # ------------------------------------------------------------------------------ server
@@ -355,6 +331,8 @@ class _Handler(BaseHTTPRequestHandler):
         path = parts.path
         if path.endswith("/chat/completions"):
             route = "openai"
+        elif path.endswith("/responses"):
+            route = "responses"
         elif path.endswith("/v1/messages"):
             route = "anthropic"
         elif path == "/api/chat":
@@ -362,10 +340,33 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._send(404, b'{"error":"no such route"}', "application/json", {})
             return
-        self._answer(route, body if isinstance(body, dict) else {})
+        body = body if isinstance(body, dict) else {}
+        owner = self.server.owner
+        try:
+            self._check(route, body)
+        except Rejected as err:
+            owner.rejected.append((err.status, err.message))
+            payload = json.dumps(_error_body(route, err.status, err.message)).encode()
+            id_header = "request-id" if route == "anthropic" else "x-request-id"
+            self._send(err.status, payload, "application/json", {id_header: "req-rejected-1"})
+            return
+        self._answer(route, body)
+
+    def _check(self, route: str, body: dict[str, Any]) -> None:
+        owner = self.server.owner
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        if route == "anthropic":
+            check_anthropic(body, headers, owner.signer)
+        elif route == "openai":
+            check_openai_chat(body)
+        elif route == "responses":
+            owner.responses.check(body)
+        else:
+            check_ollama(body)
 
     def _answer(self, route: str, body: dict[str, Any]) -> None:
-        item = self.server.owner.next_script()
+        owner = self.server.owner
+        item = owner.next_script()
         if isinstance(item, Hang):
             time.sleep(item.seconds)
             item = item.then
@@ -376,39 +377,48 @@ class _Handler(BaseHTTPRequestHandler):
         id_header = "request-id" if route == "anthropic" else "x-request-id"
         if isinstance(item, Fail):
             headers = {id_header: item.request_id, **item.headers}
-            self._send(
-                item.status,
-                json.dumps(_error_body(route, item)).encode(),
-                "application/json",
-                headers,
-            )
+            payload = json.dumps(_error_body(route, item.status, item.message)).encode()
+            self._send(item.status, payload, "application/json", headers)
             return
         model = str(body.get("model", "unknown"))
         stream = bool(body.get("stream"))
         if isinstance(item, StreamError):
-            payload, content_type = _stream_error(route, item, model)
+            if route == "responses":
+                payload, content_type = (
+                    owner.responses.render_error(item, body),
+                    "text/event-stream",
+                )
+            else:
+                payload, content_type = _stream_error(route, item, model)
             self._send(200, payload, content_type, {id_header: "req-stream-1"})
             return
         headers = {id_header: item.request_id}
+        sse, ndjson = "text/event-stream", "application/x-ndjson"
         if route == "openai":
+            reasoning = "reasoning_effort" in body  # a reasoning server (vLLM-style) shows it
             if stream:
                 usage = bool((body.get("stream_options") or {}).get("include_usage"))
-                self._send(200, _openai_sse(item, model, usage), "text/event-stream", headers)
+                self._send(200, _openai_sse(item, model, usage, reasoning), sse, headers)
             else:
-                self._send(
-                    200, json.dumps(_openai(item, model)).encode(), "application/json", headers
-                )
-        elif route == "anthropic":
+                self._json(_openai(item, model, reasoning), headers)
+        elif route == "responses":
             if stream:
-                self._send(200, _anthropic_sse(item, model), "text/event-stream", headers)
+                self._send(200, owner.responses.render_sse(item, body), sse, headers)
             else:
-                self._send(
-                    200, json.dumps(_anthropic(item, model)).encode(), "application/json", headers
-                )
+                self._json(owner.responses.render(item, body), headers)
+        elif route == "anthropic":
+            signer = owner.signer if anthropic_thinking_on(body) else None
+            if stream:
+                self._send(200, _anthropic_sse(item, model, signer), sse, headers)
+            else:
+                self._json(_anthropic(item, model, signer), headers)
         elif stream:
-            self._send(200, _ollama_ndjson(item, model), "application/x-ndjson", {})
+            self._send(200, _ollama_ndjson(item, model, ollama_thinks(body)), ndjson, {})
         else:
-            self._send(200, json.dumps(_ollama(item, model)).encode(), "application/json", {})
+            self._json(_ollama(item, model, ollama_thinks(body)), {})
+
+    def _json(self, body: dict[str, Any], headers: dict[str, str]) -> None:
+        self._send(200, json.dumps(body).encode(), "application/json", headers)
 
 
 class _Server(ThreadingHTTPServer):
@@ -429,6 +439,10 @@ class LLMServer:
     def __init__(self, default: list[Script] | None = None, *, record: bool = True) -> None:
         self._queue: deque[Script] = deque()
         self._default = cycle(default) if default else None
+        self.signer = Signer()
+        self.responses = ResponsesAPI(self.signer)
+        self.rejected: list[tuple[int, str]] = []
+        """``(status, message)`` of every request refused by a provider rule."""
         self._lock = threading.Lock()
         self._record = record
         self.requests: list[Recorded] = []
@@ -492,10 +506,14 @@ class LLMServer:
 
 
 def main() -> None:
-    """Serve a two-step agent turn forever: a tool call, then a final answer."""
+    """Serve a two-step agent turn forever: a tool call, then a final answer.
+
+    Both steps carry thinking, rendered only to requests that turn reasoning on.
+    """
+    thinking = "The user asks about core-sw-01: check its status first, then answer."
     turn: list[Script] = [
-        Reply(tool_calls=[("device_status", {"name": "core-sw-01"})]),
-        Reply(text="core-sw-01 is up."),
+        Reply(tool_calls=[("device_status", {"name": "core-sw-01"})], thinking=thinking),
+        Reply(text="core-sw-01 is up.", thinking="The status says up."),
     ]
     server = LLMServer(turn, record=False).start()
     print(server.url.rsplit(":", 1)[1], flush=True)

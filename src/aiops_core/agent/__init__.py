@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from .agent import Agent
-from .events import AgentEvent, FinalResult, RunError, TextDelta, ToolCallFinished, ToolCallStarted
+from .events import (
+    AgentEvent,
+    FinalResult,
+    RunError,
+    TextDelta,
+    ThinkingDelta,
+    ToolCallFinished,
+    ToolCallStarted,
+)
 from .result import PendingApproval, RunResult
 
 __all__ = [
@@ -14,6 +22,7 @@ __all__ = [
     "RunError",
     "RunResult",
     "TextDelta",
+    "ThinkingDelta",
     "ToolCallFinished",
     "ToolCallStarted",
 ]

@@ -19,16 +19,17 @@ __all__ = ["run_calls"]
 
 async def run_calls(
     handler: ToolHandler, invocations: Sequence[ToolInvocation]
-) -> tuple[dict[str, ToolResultMessage], dict[str, str]]:
+) -> tuple[dict[str, ToolResultMessage], dict[str, ApprovalRequired]]:
     """Run the invocations concurrently.
 
     Returns:
-        The results by call id, and the calls a middleware paused for approval (call id ->
-        reason). The first exception a handler raised (not a tool's own failure, which is a
-        result) is raised once all calls have ended.
+        The results by call id, and the calls paused for a person (call id -> the signal: an
+        approval a middleware asks for, or a server's question, ``InputRequired``). The first
+        exception a handler raised (not a tool's own failure, which is a result) is raised once
+        all calls have ended.
     """
     results: dict[str, ToolResultMessage] = {}
-    pending: dict[str, str] = {}
+    pending: dict[str, ApprovalRequired] = {}
     errors: list[Exception] = []
 
     async def one(invocation: ToolInvocation) -> None:
@@ -36,7 +37,7 @@ async def run_calls(
         try:
             results[call_id] = await handler(invocation)
         except ApprovalRequired as signal:
-            pending[call_id] = signal.reason
+            pending[call_id] = signal
         except Exception as err:
             errors.append(err)
 

@@ -17,7 +17,7 @@ from ..errors import ApprovalStateError
 from ..messages import AssistantMessage
 from .result import PendingApproval
 
-__all__ = ["check_calls", "check_decisions", "choose_pending"]
+__all__ = ["check_answer", "check_calls", "check_decisions", "choose_pending"]
 
 
 def choose_pending(
@@ -75,12 +75,45 @@ def check_calls(pending: PendingApproval) -> None:
             )
 
 
-def check_decisions(pending: PendingApproval, approve: set[str], reject: set[str]) -> None:
-    """Exactly one decision for each pending call, and none for anything else."""
+def check_decisions(
+    pending: PendingApproval,
+    approve: set[str],
+    reject: set[str],
+    answers: Mapping[str, Mapping[str, Any]] | None = None,
+) -> None:
+    """Exactly one decision for each pending call, and none for anything else.
+
+    A decision is an approval, a rejection, or (for a call whose server asked a question) an
+    answer; an answer must be ``accept``, ``decline`` or ``cancel`` and fit the question's form.
+    """
+    answered = set(answers or {})
     ids = {c.id for c in pending.calls}
-    unknown = (approve | reject) - ids
-    if unknown or approve & reject or (approve | reject) != ids:
+    decided = approve | reject | answered
+    unknown = decided - ids
+    overlap = (approve & reject) | (answered & (approve | reject))
+    if unknown or overlap or decided != ids:
         raise ApprovalStateError(
-            "Give exactly one decision (approve or reject) for each pending call: "
+            "Give exactly one decision (approve, reject or an answer) for each pending call: "
             f"{sorted(ids)}" + (f"; unknown ids {sorted(unknown)}" if unknown else "")
         )
+    for call_id, answer in (answers or {}).items():
+        question = pending.questions.get(call_id)
+        if question is None:
+            raise ApprovalStateError(
+                f"Pending call {call_id!r} asked no question: approve or reject it instead"
+            )
+        check_answer(question, answer)
+
+
+def check_answer(question: Mapping[str, Any], answer: Mapping[str, Any]) -> None:
+    """Refuse an answer that is not accept / decline / cancel, or does not fit the form."""
+    from ..mcp.elicitation import apply_defaults, validate_content
+
+    action = answer.get("action")
+    if action not in ("accept", "decline", "cancel"):
+        raise ApprovalStateError(
+            f"An answer's action is 'accept', 'decline' or 'cancel', not {action!r}"
+        )
+    if action == "accept" and question.get("mode", "form") == "form":
+        schema = question.get("schema") or {}
+        validate_content(schema, apply_defaults(schema, answer.get("content") or {}))

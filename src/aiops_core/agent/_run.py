@@ -29,8 +29,10 @@ from ..approval import Approval, arguments_digest
 from ..context import RunContext
 from ..errors import (
     AiopsError,
+    ApprovalRequired,
     ApprovalStateError,
     ConflictError,
+    InputRequired,
     MaxStepsExceeded,
     OutputValidationError,
     StoreUnavailableError,
@@ -46,7 +48,7 @@ from ..messages import (
     UserMessage,
 )
 from ..middleware.chain import MiddlewareChain, build_chain
-from ..providers.base import ModelRequest, ModelResponse, ResponseDone, TextDelta
+from ..providers.base import ModelRequest, ModelResponse, ResponseDone, TextDelta, ThinkingDelta
 from ..tools import Tool, ToolInvocation, execute_tool, tool_error
 from ._calls import run_calls
 from ._resume import check_decisions, choose_pending
@@ -92,6 +94,7 @@ class Run:
             user=user,
             tenant=tenant,
             model=agent.model.name,
+            model_settings=dict(getattr(agent.model, "default_settings", None) or {}),
             metadata=dict(metadata or {}),
         )
         self.store: CheckpointStore | None = agent.store if thread_id is not None else None
@@ -123,9 +126,10 @@ class Run:
         approve: set[str],
         reject: set[str],
         reason: str,
+        answers: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> AsyncIterator[AgentEvent]:
         """The events of a paused turn continued with a decision for each pending call."""
-        return self._guard(self._resume(pending, pause_id, approve, reject, reason))
+        return self._guard(self._resume(pending, pause_id, approve, reject, reason, answers or {}))
 
     async def _guard(self, start: Awaitable[Step]) -> AsyncIterator[AgentEvent]:
         """The one error guard around the set-up and every step.
@@ -159,19 +163,23 @@ class Run:
         approve: set[str],
         reject: set[str],
         reason: str,
+        answers: Mapping[str, Mapping[str, Any]],
     ) -> Step:
-        """Set up a paused turn: claim it, then run the approved calls and refuse the others."""
+        """Set up a paused turn: claim it, then run the approved calls and refuse the others.
+
+        A call paused on a server's question runs again with the person's answer; should the
+        server then ask something else, the turn pauses again.
+        """
         chain = await self._open()
         pending, stored = self._paused_run(given, pause_id)
-        check_decisions(pending, approve, reject)
+        check_decisions(pending, approve, reject, answers)
         self.new = list(pending.messages)
         self.steps, self.usage = pending.steps, pending.usage
         self.ctx.usage = self.usage
         await chain.before_run(self.ctx)
         await self._start_loop(chain)
         await self._claim(pending, stored)
-        await self._decide(pending, approve, reason)
-        return REQUEST
+        return await self._decide(pending, approve, reason, answers)
 
     def _paused_run(
         self, given: PendingApproval | None, pause_id: str | None
@@ -214,21 +222,30 @@ class Run:
                 "thread changed since it was loaded; reload it"
             ) from None
 
-    async def _decide(self, pending: PendingApproval, approve: set[str], reason: str) -> None:
-        """Run the approved calls (each with its approval) and answer the rejected ones."""
-        approved = [c for c in pending.calls if c.id in approve]
+    async def _decide(
+        self,
+        pending: PendingApproval,
+        approve: set[str],
+        reason: str,
+        answers: Mapping[str, Mapping[str, Any]],
+    ) -> Step:
+        """Run the approved and answered calls (each with its approval), refuse the others."""
+        go = approve | set(answers)  # an answer to the call's question approves the call
+        approved = [c for c in pending.calls if c.id in go]
         results = {
-            c.id: tool_error(c, f"Tool call {reason}.")
-            for c in pending.calls
-            if c.id not in approve
+            c.id: tool_error(c, f"Tool call {reason}.") for c in pending.calls if c.id not in go
         }
+        self.ctx.input_answers.update(pending.answers)
+        for call_id, answer in answers.items():
+            self.ctx.input_answers[pending.questions[call_id]["key"]] = dict(answer)
+        still: dict[str, ApprovalRequired] = {}
         if approved:
             thread_id, pause = self.ctx.thread_id, pending.pause_id
             approvals = {
                 c.id: Approval.of(c, thread_id=thread_id, pause_id=pause) for c in approved
             }
             done, still = await self._run_tools(approved, approvals)
-            if still:
+            if any(not isinstance(s, InputRequired) for s in still.values()):
                 raise ApprovalStateError(
                     f"Approved calls asked for approval again: {sorted(still)}"
                 )
@@ -236,7 +253,11 @@ class Run:
         # The assistant message that made the calls is the last assistant message of the turn.
         last = next(m for m in reversed(self.new) if isinstance(m, AssistantMessage))
         answered = {m.tool_call_id for m in self.new if isinstance(m, ToolResultMessage)}
+        if still:  # a server asked another question: pause again, keeping the finished results
+            open_calls = [c for c in last.tool_calls if c.id not in answered]
+            return End(await self._pause(open_calls, results, still))
         self.new.extend(results[c.id] for c in last.tool_calls if c.id not in answered)
+        return REQUEST
 
     # ---------------------------------------------------------------------- set-up
     async def _open(self) -> MiddlewareChain:
@@ -262,6 +283,7 @@ class Run:
         agent = self.agent
         self.chain = chain
         self._call_model = chain.model_handler(agent.model.complete)
+        self.ctx.model_call = self._call_model  # MCP sampling during this run's tool calls
         if self.streaming:
             self._stream_model = chain.stream_handler(agent.model.stream)
         self._call_tool = chain.tool_handler(execute_tool)
@@ -291,7 +313,7 @@ class Run:
                     else:
                         response = None
                         async for event in stream_model(request):
-                            if isinstance(event, TextDelta):
+                            if isinstance(event, (TextDelta, ThinkingDelta)):
                                 yield event
                             elif isinstance(event, ResponseDone):
                                 response = event.response
@@ -389,8 +411,8 @@ class Run:
 
     async def _run_tools(
         self, calls: Sequence[ToolCall], approvals: Mapping[str, Approval] | None = None
-    ) -> tuple[dict[str, ToolResultMessage], dict[str, str]]:
-        """Run calls concurrently; returns results by call id and calls awaiting approval.
+    ) -> tuple[dict[str, ToolResultMessage], dict[str, ApprovalRequired]]:
+        """Run calls concurrently; returns results by call id and calls awaiting a person.
 
         ``approvals`` holds the approvals of this resume, by call id: each is handed to its one
         invocation and to no other.
@@ -418,7 +440,7 @@ class Run:
         self,
         calls: Sequence[ToolCall],
         results: dict[str, ToolResultMessage],
-        pending: dict[str, str],
+        pending: Mapping[str, ApprovalRequired],
     ) -> RunResult:
         # Keep finished results in the turn, in call order; pending ones get theirs on resume.
         self.new.extend(results[c.id] for c in calls if c.id in results)
@@ -426,7 +448,13 @@ class Run:
         paused = PendingApproval(
             calls=waiting,
             messages=list(self.new),
-            reasons=pending,
+            reasons={call_id: signal.reason for call_id, signal in pending.items()},
+            questions={
+                call_id: dict(signal.request)
+                for call_id, signal in pending.items()
+                if isinstance(signal, InputRequired)
+            },
+            answers=dict(self.ctx.input_answers),
             steps=self.steps,
             usage=self.usage,
             pause_id=secrets.token_hex(16),

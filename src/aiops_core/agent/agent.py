@@ -162,6 +162,7 @@ class Agent:
         tenant: str | None = None,
         metadata: Mapping[str, Any] | None = None,
         reason: str = "rejected by the operator",
+        answers: Mapping[str, Any] | None = None,
     ) -> RunResult:
         """Continue a run paused for approval, with a decision for every pending call.
 
@@ -184,9 +185,15 @@ class Agent:
             tenant: an optional wider scope than the user.
             metadata: free-form values for middleware.
             reason: what rejected calls tell the model.
+            answers: call id -> the person's answer to the question its MCP server asked
+                (:attr:`PendingApproval.questions`): an
+                :class:`~aiops_core.mcp.ElicitationResponse` or a dict with ``action``
+                (``accept``, ``decline``, ``cancel``) and ``content``. The call runs again and
+                its server gets the answer; an answer approves its call.
         """
         run = Run(self, thread_id, user, tenant, metadata, streaming=False)
-        events = run.resume_events(pending, pause_id, set(approve), set(reject), reason)
+        given = {call_id: _answer(a) for call_id, a in (answers or {}).items()}
+        events = run.resume_events(pending, pause_id, set(approve), set(reject), reason, given)
         return await _drain(events)
 
     def run_sync(self, prompt: Prompt, **kwargs: Any) -> RunResult:
@@ -251,3 +258,10 @@ async def _drain(events: AsyncIterator[AgentEvent]) -> RunResult:
     if result is None:  # pragma: no cover - a run always ends with FinalResult or raises
         raise AiopsError("run ended without a result")
     return result
+
+
+def _answer(answer: Any) -> dict[str, Any]:
+    """An answer to a server's question as a dict (``ElicitationResponse`` or a mapping)."""
+    if isinstance(answer, Mapping):
+        return {"action": answer.get("action"), "content": answer.get("content")}
+    return {"action": getattr(answer, "action", None), "content": getattr(answer, "content", None)}

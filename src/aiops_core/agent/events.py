@@ -1,8 +1,10 @@
 """Typed events yielded by :meth:`Agent.stream`.
 
-Order within a run: ``TextDelta``* per model step, then for a step with tool calls one
-``ToolCallStarted`` per call (call order) followed by one ``ToolCallFinished`` per call (call
-order); finally exactly one ``FinalResult`` or one ``RunError``.
+Order within a run: per model step, the model's ``ThinkingDelta`` and ``TextDelta`` events as
+they arrive (thinking usually first; show it apart from the answer, dimmed or collapsed, or not
+at all), then for a step with tool calls one ``ToolCallStarted`` per call (call order) followed
+by one ``ToolCallFinished`` per call (call order); finally exactly one ``FinalResult`` or one
+``RunError``.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..messages import ToolCall, ToolResultMessage
-from ..providers.base import TextDelta
+from ..providers.base import TextDelta, ThinkingDelta
 
 if TYPE_CHECKING:
     from .result import RunResult
@@ -21,6 +23,7 @@ __all__ = [
     "FinalResult",
     "RunError",
     "TextDelta",
+    "ThinkingDelta",
     "ToolCallFinished",
     "ToolCallStarted",
 ]
@@ -55,4 +58,4 @@ class RunError:
     error: BaseException
 
 
-AgentEvent = TextDelta | ToolCallStarted | ToolCallFinished | FinalResult | RunError
+AgentEvent = TextDelta | ThinkingDelta | ToolCallStarted | ToolCallFinished | FinalResult | RunError

@@ -13,10 +13,12 @@ __all__ = ["PendingApproval", "RunResult"]
 
 @dataclass(slots=True)
 class PendingApproval:
-    """A run paused until a person approves or rejects some tool calls.
+    """A run paused until a person approves or rejects some tool calls, or answers a question.
 
     It holds the turn so far (not yet in the thread's history) and the calls awaiting a
-    decision. It serialises to plain JSON (:meth:`to_dict`) so stores can keep it.
+    decision. It serialises to plain JSON (:meth:`to_dict`) so stores can keep it. A call whose
+    MCP server asked the person something (elicitation) has its question in ``questions``; it is
+    resumed with an answer instead of an approval.
 
     Attributes:
         calls: the calls awaiting a decision.
@@ -29,6 +31,10 @@ class PendingApproval:
         thread_id: the thread it belongs to, if any.
         digests: call id -> :func:`~aiops_core.approval.arguments_digest` of the call as the
             model made it; a call whose name or arguments changed since is refused.
+        questions: call id -> the question a server asked during the call (an
+            :class:`~aiops_core.mcp.ElicitationRequest` as a dict, with its ``key``).
+        answers: question ``key`` -> the answers given earlier in this turn (a call that asks
+            several questions gets them again when it runs again).
     """
 
     calls: list[ToolCall]
@@ -39,6 +45,8 @@ class PendingApproval:
     pause_id: str = ""
     thread_id: str | None = None
     digests: dict[str, str] = field(default_factory=dict)
+    questions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    answers: dict[str, dict[str, Any]] = field(default_factory=dict)
     claimed: bool = field(default=False, repr=False, compare=False)
     """Set when a resume without a store took this object (it is then used up)."""
 
@@ -52,6 +60,8 @@ class PendingApproval:
             "pause_id": self.pause_id,
             "thread_id": self.thread_id,
             "digests": dict(self.digests),
+            "questions": dict(self.questions),
+            "answers": dict(self.answers),
         }
 
     @classmethod
@@ -65,6 +75,8 @@ class PendingApproval:
             pause_id=str(data.get("pause_id", "")),
             thread_id=data.get("thread_id"),
             digests=dict(data.get("digests", {})),
+            questions=dict(data.get("questions", {})),
+            answers=dict(data.get("answers", {})),
         )
 
     def same_pause(self, other: PendingApproval) -> bool:

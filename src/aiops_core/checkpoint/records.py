@@ -58,11 +58,14 @@ def decode_messages(thread_id: str, records: Sequence[str | bytes]) -> list[Mess
         return []
     try:
         # One JSON parse and one validation of the whole thread: several times faster than a
-        # load_message() per record. Records of another format version take the general path.
+        # load_message() per record. Records without a readable version take the general path.
         joined = b",".join(r if isinstance(r, bytes) else r.encode() for r in records)
         items = json.loads(b"[" + joined + b"]")
         if len(items) == len(records) and all(
-            type(item) is dict and item.pop("v", None) == FORMAT_VERSION for item in items
+            type(item) is dict
+            and type(v := item.pop("v", None)) is int
+            and 1 <= v <= FORMAT_VERSION
+            for item in items
         ):
             return _MESSAGES.validate_python(items)
     except (ValueError, UnicodeError, ValidationError):

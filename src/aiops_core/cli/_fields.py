@@ -15,6 +15,8 @@ def type_text(prop: Mapping[str, Any]) -> str:
         return " | ".join(json.dumps(v) for v in prop["enum"])
     if "const" in prop:
         return json.dumps(prop["const"])
+    if "$ref" in prop:  # a nested settings object (anthropic's thinking)
+        return "table"
     if "anyOf" in prop:
         kinds = [type_text(p) for p in prop["anyOf"]]
         optional = "null" in kinds

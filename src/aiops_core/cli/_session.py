@@ -59,6 +59,11 @@ def add_agent_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-steps", type=positive_int, metavar="N", help="most model calls per turn (>= 1)"
     )
+    parser.add_argument(
+        "--hide-thinking",
+        action="store_true",
+        help="do not print the model's thinking (shown dimmed by default)",
+    )
 
 
 def _open_store(url: str | None, needed: bool) -> CheckpointStore | None:
@@ -85,13 +90,16 @@ async def _open_mcp(
     if not config.mcp_servers:
         return None
     from ..mcp import MCPClientPool
+    from ._mcp import pool_options
 
     servers = config.mcp_server_configs()
     for server in servers:
         errors.mcp_servers[server.name] = _mcp_target(server)
     names = ", ".join(s.name for s in servers)
     with term.spinning(f"starting MCP servers: {names}"):
-        pool = await stack.enter_async_context(MCPClientPool(servers))
+        pool = await stack.enter_async_context(
+            MCPClientPool(servers, **pool_options(spinner=term.spinner))
+        )
     for status in pool.status():
         if status.state == "healthy":
             term.note(f"MCP {status.name}: {status.tool_count} tools")
@@ -163,20 +171,50 @@ def _result_line(term: Term, name: str, is_error: bool, text: str) -> str:
     return f"{term.style(f'  <- {name}', 'cyan')} [{mark}] {term.style(_short(text), 'dim')}"
 
 
-async def render_stream(events: Any, term: Term, label: str = "") -> RunResult:
+async def render_stream(
+    events: Any, term: Term, label: str = "", *, show_thinking: bool = True
+) -> RunResult:
     """Print a streamed run: answer text as it arrives, tool calls on their own lines.
 
     ``label`` (such as ``"assistant> "``) is written before the first text. A spinner shows on
-    a terminal while the model or a tool is working.
+    a terminal while the model or a tool is working. The model's thinking is printed dimmed
+    where colour is on (after ``[thinking]`` elsewhere), on lines of its own before the answer;
+    ``show_thinking=False`` leaves it out.
     """
-    from ..agent import FinalResult, RunError, TextDelta, ToolCallFinished, ToolCallStarted
+    from ..agent import (
+        FinalResult,
+        RunError,
+        TextDelta,
+        ThinkingDelta,
+        ToolCallFinished,
+        ToolCallStarted,
+    )
 
     out = term.out
     result: RunResult | None = None
     at_line_start = True
     labelled = not label
+    thinking = False  # inside a block of thinking text
     term.spinner.start("thinking")
     async for event in events:
+        if isinstance(event, ThinkingDelta):
+            if not show_thinking:
+                continue
+            term.spinner.stop()
+            if not thinking:
+                if not at_line_start:
+                    out.write("\n")
+                if not term.colour_out:
+                    out.write("[thinking] ")
+                thinking = True
+            out.write(term.style(event.text, "dim"))
+            at_line_start = event.text.endswith("\n")
+            out.flush()
+            continue
+        if thinking:  # the thinking ended: what follows starts on a line of its own
+            if not at_line_start:
+                out.write("\n")
+            thinking, at_line_start = False, True
         if isinstance(event, TextDelta):
             term.spinner.stop()
             if not labelled:
@@ -232,9 +270,10 @@ def show_tool_results(result: RunResult, term: Term, skip: int = 0) -> None:
 def usage_line(result: RunResult) -> str:
     """One line summarising a run's usage."""
     u = result.usage
+    reasoning = f" (reasoning {u.reasoning_tokens})" if u.reasoning_tokens else ""
     return (
         f"[{result.model} | steps {result.steps} | requests {u.requests} | "
-        f"tokens in {u.input_tokens} out {u.output_tokens}]"
+        f"tokens in {u.input_tokens} out {u.output_tokens}{reasoning}]"
     )
 
 

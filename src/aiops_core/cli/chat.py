@@ -164,7 +164,8 @@ class _Chat:
         from ._session import render_stream
 
         stream = self.agent.stream(text, thread_id=self.thread, user=self.args.user)
-        return await render_stream(stream, self.term, label="assistant> ")
+        show = not self.args.hide_thinking
+        return await render_stream(stream, self.term, label="assistant> ", show_thinking=show)
 
     async def _load_pending(self) -> PendingApproval | None:
         from ._approval import pending_of

@@ -105,7 +105,9 @@ async def _main(args: argparse.Namespace, question: str) -> int:
                 return ExitCode.PENDING_APPROVAL
             return ExitCode.OK
         result = await render_stream(
-            agent.stream(question, thread_id=args.thread, user=args.user), term
+            agent.stream(question, thread_id=args.thread, user=args.user),
+            term,
+            show_thinking=not args.hide_thinking,
         )
         while result.status == "pending_approval" and result.pending is not None:
             show_pending(term, result.pending)

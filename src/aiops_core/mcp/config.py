@@ -27,6 +27,8 @@ from pydantic import (
 
 from ..errors import UserError, format_validation_error
 from ..masking import MASK, Scrubber, is_secret_name
+from .oauth import OAuthConfig
+from .sampling import SamplingPolicy
 
 __all__ = ["MCPServerConfig"]
 
@@ -59,6 +61,10 @@ class MCPServerConfig(BaseModel):
         type: ``internal`` (run by us) or ``external`` (a third party's); a label for operators.
         allow_tools: offer only these tools (names or ``fnmatch`` patterns); empty: all.
         deny_tools: never offer these tools (names or patterns); wins over ``allow_tools``.
+        oauth: http/sse: sign in with OAuth 2.1 (see :class:`~aiops_core.mcp.oauth.OAuthConfig`).
+        sampling: whether and how the server may ask the client's model for completions.
+        roots: directories or ``file://`` URIs offered to this server as roots.
+        log_level: ask the server to send log messages from this level up (``None``: its default).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -80,6 +86,13 @@ class MCPServerConfig(BaseModel):
     type: Literal["internal", "external"] = "internal"
     allow_tools: list[str] = Field(default_factory=list)
     deny_tools: list[str] = Field(default_factory=list)
+    oauth: OAuthConfig | None = None
+    sampling: SamplingPolicy = Field(default_factory=SamplingPolicy)
+    roots: list[str] = Field(default_factory=list)
+    log_level: (
+        Literal["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"]
+        | None
+    ) = None
 
     # ------------------------------------------------------------------ validation
     @field_validator("transport", mode="before")
@@ -112,6 +125,13 @@ class MCPServerConfig(BaseModel):
                 )
             if self.command:
                 raise ValueError(f"server {self.name!r}: 'command' is for stdio servers only")
+        if self.oauth is not None:
+            if self.transport == "stdio":
+                raise ValueError(f"server {self.name!r}: 'oauth' is for http/sse servers only")
+            if self.auth_token is not None:
+                raise ValueError(
+                    f"server {self.name!r}: use either 'auth_token' or 'oauth', not both"
+                )
         return self
 
     @classmethod
@@ -164,7 +184,8 @@ class MCPServerConfig(BaseModel):
         return any(fnmatch.fnmatchcase(tool_name, pattern) for pattern in self.allow_tools)
 
     def secret_values(self) -> list[str]:
-        """Values that must never reach a message: the auth token, env values, every header value.
+        """Values that must never reach a message: the auth token, env values, every header
+        value, and the OAuth secrets (client secret, private key, ID token, assertion).
 
         Header values count whatever their name: the Nautobot app reads them all from a Secret.
         """
@@ -172,6 +193,8 @@ class MCPServerConfig(BaseModel):
         values.extend(self.headers.values())
         if self.auth_token is not None:
             values.append(self.auth_token.get_secret_value())
+        if self.oauth is not None:
+            values.extend(self.oauth.secret_values())
         return values
 
     def scrub(self, text: str) -> str:

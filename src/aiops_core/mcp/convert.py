@@ -28,7 +28,7 @@ from ..messages import ContentPart, DataPart, ImagePart, TextPart
 if TYPE_CHECKING:
     import mcp_types
 
-__all__ = ["convert_content", "convert_result", "error_text"]
+__all__ = ["convert_content", "convert_resource_contents", "convert_result", "error_text"]
 
 
 def _blob_size(data: str) -> int:
@@ -48,15 +48,7 @@ def convert_content(item: Any) -> ContentPart:
     if kind == "audio":
         return TextPart(text=f"[audio {item.mime_type}, {_blob_size(item.data)} bytes, omitted]")
     if kind == "resource":
-        resource = item.resource
-        uri = str(resource.uri)
-        text = getattr(resource, "text", None)
-        if text is not None:
-            return TextPart(text=text)
-        mime = resource.mime_type or "application/octet-stream"
-        if mime.startswith("image/"):
-            return ImagePart(data=resource.blob, media_type=mime)
-        return TextPart(text=f"[binary resource {uri} ({mime}, {_blob_size(resource.blob)} bytes)]")
+        return convert_resource_contents(item.resource)
     if kind == "resource_link":
         link: dict[str, Any] = {"type": "resource_link", "uri": str(item.uri), "name": item.name}
         for key in ("title", "description", "mime_type"):
@@ -67,6 +59,18 @@ def convert_content(item: Any) -> ContentPart:
     # A content type newer than this release: keep what it says, as data.
     dump = item.model_dump(mode="json", exclude_none=True) if hasattr(item, "model_dump") else item
     return DataPart(data=dump)
+
+
+def convert_resource_contents(resource: Any) -> ContentPart:
+    """Convert the contents of a resource (embedded in a result, or read) to a content part."""
+    uri = str(resource.uri)
+    text = getattr(resource, "text", None)
+    if text is not None:
+        return TextPart(text=text)
+    mime = resource.mime_type or "application/octet-stream"
+    if mime.startswith("image/"):
+        return ImagePart(data=resource.blob, media_type=mime)
+    return TextPart(text=f"[binary resource {uri} ({mime}, {_blob_size(resource.blob)} bytes)]")
 
 
 def _repeats(text: str, structured: Any) -> bool:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
 
+from ..errors import MCPAuthorizationError
 from .config import MCPServerConfig
 from .session import describe_error
 from .transport import TransportFactory, open_transport
@@ -24,7 +25,9 @@ from .transport import TransportFactory, open_transport
 if TYPE_CHECKING:
     import httpx2
 
+    from .auth import AuthWatch
     from .pool import MCPClientPool
+    from .tokens import TokenStore
 
 __all__ = ["HealthResult", "HealthSummary", "check_health", "probe"]
 
@@ -89,18 +92,50 @@ async def probe(
     probe_timeout: float = 5.0,
     http_client: httpx2.AsyncClient | None = None,
     transport_factory: TransportFactory | None = None,
+    token_store: TokenStore | None = None,
 ) -> str | None:
-    """Check one server once; ``None`` when healthy, else the reason it is not."""
+    """Check one server once; ``None`` when healthy, else the reason it is not.
+
+    An OAuth server's MCP ping uses the tokens in ``token_store`` (refreshing them if due, never
+    asking a person); a server refusing the probe for want of authorization is reported as
+    "authorization required for server X".
+    """
     url = config.health_url
+    auth = _probe_auth(config, token_store) if url is None else None
     try:
         with anyio.fail_after(probe_timeout):
             if url is not None:
                 return await _probe_http(config, url, probe_timeout, http_client)
-            return await _probe_mcp(config, probe_timeout, transport_factory or open_transport)
+            factory = transport_factory or open_transport
+            return await _probe_mcp(config, probe_timeout, factory, auth)
     except TimeoutError:
         return f"no answer within {probe_timeout}s"
     except Exception as err:
+        if auth is not None and (auth.challenged or auth.error is not None):
+            return config.scrub(str(_auth_failure(config, auth)))
         return config.scrub(describe_error(err))
+
+
+def _probe_auth(config: MCPServerConfig, store: TokenStore | None) -> AuthWatch | None:
+    """The 401 watch (with the server's OAuth provider and stored tokens) for an HTTP probe."""
+    if config.transport == "stdio":
+        return None
+    from .auth import AuthWatch, build_auth
+    from .tokens import ServerTokenStorage
+
+    inner = None
+    if config.oauth is not None and store is not None:
+        storage = ServerTokenStorage(store, config.name, config.endpoint)
+        inner = build_auth(config.name, config.endpoint, config.oauth, storage)
+    return AuthWatch(inner)
+
+
+def _auth_failure(config: MCPServerConfig, auth: AuthWatch) -> MCPAuthorizationError:
+    if isinstance(auth.error, MCPAuthorizationError):
+        return auth.error
+    if config.oauth is None:
+        return MCPAuthorizationError(config.name, "the server answered HTTP 401")
+    return MCPAuthorizationError(config.name, "no valid token is stored; sign in again")
 
 
 async def _probe_http(
@@ -120,12 +155,13 @@ async def _probe_http(
 
 
 async def _probe_mcp(
-    config: MCPServerConfig, limit: float, factory: TransportFactory
+    config: MCPServerConfig, limit: float, factory: TransportFactory, auth: AuthWatch | None
 ) -> str | None:
     from mcp import ClientSession
 
+    transport = factory(config) if auth is None else factory(config, auth=auth)
     async with (
-        factory(config) as (read, write),
+        transport as (read, write),
         ClientSession(read, write, read_timeout_seconds=limit) as session,
     ):
         await session.initialize()
@@ -147,6 +183,7 @@ class _Round:
     limiter: anyio.CapacityLimiter
     http_client: httpx2.AsyncClient | None
     transport_factory: TransportFactory | None
+    token_store: TokenStore | None = None
 
     async def probe(self, config: MCPServerConfig) -> str | None:
         async with self.limiter:
@@ -155,6 +192,7 @@ class _Round:
                 probe_timeout=self.probe_timeout,
                 http_client=self.http_client,
                 transport_factory=self.transport_factory,
+                token_store=self.token_store,
             )
 
     async def check(self, config: MCPServerConfig, before: str | None) -> HealthResult:
@@ -209,6 +247,7 @@ async def check_health(
     pool: MCPClientPool | None = None,
     http_client: httpx2.AsyncClient | None = None,
     transport_factory: TransportFactory | None = None,
+    token_store: TokenStore | None = None,
 ) -> HealthSummary:
     """Check many servers (``concurrency`` at a time) and confirm changes before reporting.
 
@@ -225,6 +264,7 @@ async def check_health(
             servers reconnected at once.
         http_client: an ``httpx2.AsyncClient`` for the HTTP probes (tests inject one).
         transport_factory: opens MCP transports for the ping probes.
+        token_store: OAuth tokens for the ping probes of OAuth-protected servers.
 
     Returns:
         A :class:`HealthSummary`: servers checked, statuses changed, servers failing, and
@@ -239,6 +279,7 @@ async def check_health(
         limiter=anyio.CapacityLimiter(max(1, concurrency)),
         http_client=http_client,
         transport_factory=transport_factory,
+        token_store=token_store,
     )
     results: dict[str, HealthResult] = {}
 

@@ -22,9 +22,20 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from ..errors import MCPConnectionError, MCPError, MCPTimeoutError, MCPToolError
+from ..context import RunContext
+from ..errors import (
+    InputRequired,
+    MCPConnectionError,
+    MCPError,
+    MCPTimeoutError,
+    MCPToolError,
+)
+from .callbacks import ClientFeatures, RunBinding, session_callbacks
 from .config import MCPServerConfig
 from .convert import error_text
+from .elicitation import fingerprint
+from .resources import ServerResources
+from .session_auth import SessionAuth
 from .status import Backoff, ServerState, ServerStatus
 from .transport import TransportFactory, open_transport
 
@@ -32,6 +43,8 @@ if TYPE_CHECKING:
     import mcp_types
     from mcp import ClientSession
     from mcp.client.session import MessageHandlerFnT
+    from mcp.shared.dispatcher import ProgressFnT
+
 
 __all__ = ["ServerSession", "describe_error"]
 
@@ -92,6 +105,7 @@ class _Connection:
     dead_reason: str | None = None
     recorded: bool = False
     startup: anyio.CancelScope | None = None
+    deadline: anyio.CancelScope | None = None
 
     def kill(self, reason: str) -> None:
         if self.dead_reason is None:
@@ -112,6 +126,7 @@ class ServerSession:
         backoff: reconnect delays.
         ping_interval: seconds between keep-alive pings on an idle connection (``None``: never).
         client_name: the client name sent in the handshake.
+        features: what the client offers the server (elicitation, sampling, roots, OAuth).
     """
 
     def __init__(
@@ -124,12 +139,13 @@ class ServerSession:
         backoff: Backoff | None = None,
         ping_interval: float | None = 60.0,
         client_name: str = "aiops",
+        features: ClientFeatures | None = None,
     ) -> None:
         self.config = config
         self.name = config.name
         self._factory = transport_factory or open_transport
         self._ttl = tool_cache_ttl
-        self._startup_timeout = startup_timeout
+        self.startup_timeout = startup_timeout
         self._backoff = backoff or Backoff()
         self._ping_interval = ping_interval
         self._client_name = client_name
@@ -150,6 +166,13 @@ class ServerSession:
         self.first_attempt = anyio.Event()
         """Set once the first connection attempt has succeeded or failed."""
         self._refresh_lock = anyio.Lock()
+        self.features = features or ClientFeatures()
+        self.binding = RunBinding()
+        """Agent runs with tool calls in flight here (elicitation and sampling answer for them)."""
+        self.resources = ServerResources(self)
+        """This server's resources and the client's subscriptions to them."""
+        self.auth = SessionAuth(self)
+        """OAuth and 401 handling of this server."""
 
     def __repr__(self) -> str:
         return f"ServerSession(name={self.name!r}, state={self.state.value!r})"
@@ -178,6 +201,7 @@ class ServerSession:
             last_check=self.last_check,
             failures=self.failures,
             connected_since=self.connected_since if self.healthy else None,
+            auth_required=self.auth.required,
         )
 
     def offered_tools(self) -> list[mcp_types.Tool]:
@@ -236,7 +260,7 @@ class ServerSession:
             except Exception as err:
                 if not conn.recorded:
                     conn.recorded = True
-                    self._record_failure(conn.dead_reason or describe_error(err))
+                    self._record_failure(conn.dead_reason or self.auth.describe_failure(err))
             finally:
                 self._conn = None
                 self.first_attempt.set()
@@ -251,7 +275,13 @@ class ServerSession:
         from mcp import ClientSession, Implementation
 
         async with AsyncExitStack() as stack:
-            read, write = await stack.enter_async_context(self._factory(self.config))
+            watch = self.auth.watch()
+            transport = (
+                self._factory(self.config)
+                if watch is None
+                else self._factory(self.config, auth=watch)
+            )
+            read, write = await stack.enter_async_context(transport)
             session = await stack.enter_async_context(
                 ClientSession(
                     _WatchedStream(read, conn.kill),
@@ -259,23 +289,28 @@ class ServerSession:
                     read_timeout_seconds=self.config.timeout,
                     message_handler=self._message_handler(conn),
                     client_info=Implementation(name=self._client_name, version="1"),
+                    **session_callbacks(self.config, self.features, self.binding),
                 )
             )
             tools: list[mcp_types.Tool] = []
             with anyio.CancelScope() as conn.startup:
-                try:
-                    with anyio.fail_after(self._startup_timeout):
-                        await session.initialize()
-                        tools = await _list_all_tools(session)
-                except TimeoutError:
+                conn.deadline = anyio.CancelScope(
+                    deadline=anyio.current_time() + self.startup_timeout
+                )
+                with conn.deadline:
+                    await session.initialize()
+                    tools = await _list_all_tools(session)
+                    await self._after_handshake(session)
+                if conn.deadline.cancelled_caught:
                     raise MCPConnectionError(
-                        f"no answer to the handshake within {self._startup_timeout}s",
+                        f"no answer to the handshake within {self.startup_timeout}s",
                         server=self.name,
-                    ) from None
-            conn.startup = None
+                    )
+            conn.startup = conn.deadline = None
             if conn.dead_reason is not None:
                 raise MCPConnectionError(conn.dead_reason, server=self.name)
             conn.session = session
+            self.auth.required = False
             self._tools, self._tools_at, self._tools_stale = tools, anyio.current_time(), False
             self.failures, self.last_error, self.last_check = 0, None, _now()
             self.connected_since = self.last_check
@@ -306,6 +341,20 @@ class ServerSession:
         else:
             self.last_check = _now()
 
+    async def _after_handshake(self, session: ClientSession) -> None:
+        """Per-connection setup after the handshake: log level, resource subscriptions."""
+        import mcp_types
+
+        caps = session.server_capabilities
+        if self.config.log_level and caps is not None and caps.logging is not None:
+            await session.send_request(
+                mcp_types.SetLevelRequest(
+                    params=mcp_types.SetLevelRequestParams(level=self.config.log_level)
+                ),
+                mcp_types.EmptyResult,
+            )
+        await self.resources.restore(session)
+
     def _message_handler(self, conn: _Connection) -> MessageHandlerFnT:
         async def handle(message: Any) -> None:
             import mcp_types
@@ -315,6 +364,8 @@ class ServerSession:
             elif isinstance(message, mcp_types.ToolListChangedNotification):
                 log.debug("MCP server %r: tool list changed", self.name)
                 self.invalidate()
+            else:
+                await self.resources.notify(message)
 
         return handle
 
@@ -347,11 +398,30 @@ class ServerSession:
 
     # ------------------------------------------------------------------ calls
     async def call_tool(
-        self, name: str, arguments: dict[str, Any], *, call_timeout: float | None = None
+        self,
+        name: str,
+        arguments: dict[str, Any],
+        *,
+        call_timeout: float | None = None,
+        progress: ProgressFnT | None = None,
+        context: RunContext | None = None,
     ) -> mcp_types.CallToolResult:
         """Call a tool on this server.
 
+        Cancelling the caller cancels the request on the server too (``notifications/cancelled``).
+
+        Args:
+            name: the server's name for the tool.
+            arguments: its arguments.
+            call_timeout: seconds to wait (default: the server's ``timeout``).
+            progress: ``async (progress, total, message)`` for the server's progress notifications.
+            context: the agent run making the call; the server's elicitation and sampling
+                requests during the call are answered in its name.
+
         Raises:
+            MCPAuthorizationError: the server wants (new) authorization.
+            InputRequired: the server asked a question and ``context``'s run pauses for it (the
+                call was cancelled; see :mod:`aiops_core.mcp.elicitation`).
             MCPConnectionError: the server is down, or the connection died during the call.
             MCPTimeoutError: no answer within ``call_timeout`` (default: the server's ``timeout``).
             MCPToolError: the tool returned an error result.
@@ -360,15 +430,19 @@ class ServerSession:
         from mcp import MCPError as SdkError
         from mcp_types import CONNECTION_CLOSED, REQUEST_TIMEOUT
 
-        conn = self._conn
-        session = conn.session if conn is not None else None
-        if conn is None or session is None or conn.dead_reason is not None:
-            why = f" ({self.last_error})" if self.last_error else ""
-            raise MCPConnectionError(f"not connected{why}; try again later", server=self.name)
+        session, conn = self._live()
         limit = call_timeout or self.config.timeout
         try:
-            result = await session.call_tool(name, arguments, read_timeout_seconds=limit)
+            with self.binding.bind(context) as slot, slot.scope:
+                result = await session.call_tool(
+                    name, arguments, read_timeout_seconds=limit, progress_callback=progress
+                )
+            if slot.question is not None:  # the run pauses until a person answers
+                question = slot.question
+                raise InputRequired({**question.as_dict(), "key": fingerprint(question)})
         except SdkError as err:
+            if self.auth.failed:
+                raise self.auth.error() from err
             if err.code == CONNECTION_CLOSED:
                 conn.kill(f"connection lost during a call to {name!r}")
                 raise MCPConnectionError(
@@ -392,6 +466,22 @@ class ServerSession:
         if result.is_error:
             raise MCPToolError(f"tool {name!r} failed: {error_text(result)}", server=self.name)
         return result
+
+    def startup_deadline(self) -> anyio.CancelScope | None:
+        """The handshake deadline of the connection being set up, if one is."""
+        conn = self._conn
+        return conn.deadline if conn is not None else None
+
+    def _live(self) -> tuple[ClientSession, _Connection]:
+        """The live session, or :class:`MCPConnectionError` (:class:`MCPAuthorizationError`)."""
+        conn = self._conn
+        session = conn.session if conn is not None else None
+        if conn is None or session is None or conn.dead_reason is not None:
+            if self.auth.required and self.auth.last is not None:
+                raise self.auth.last
+            why = f" ({self.last_error})" if self.last_error else ""
+            raise MCPConnectionError(f"not connected{why}; try again later", server=self.name)
+        return session, conn
 
     async def ping(self) -> None:
         """Send an MCP ping on the live connection (raises :class:`MCPConnectionError`)."""

@@ -34,6 +34,8 @@ class ServerStatus:
     last_check: datetime | None
     failures: int
     connected_since: datetime | None = None
+    auth_required: bool = False
+    """The server wants OAuth authorization the client does not have (a sign-in is needed)."""
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-friendly form (for the CLI and the REST API)."""
@@ -47,6 +49,7 @@ class ServerStatus:
             "last_check": self.last_check.isoformat() if self.last_check else None,
             "failures": self.failures,
             "connected_since": self.connected_since.isoformat() if self.connected_since else None,
+            "auth_required": self.auth_required,
         }
 
 

@@ -1,8 +1,9 @@
 """Transports: turn an :class:`MCPServerConfig` into the SDK's read/write stream pair.
 
-A transport factory is ``factory(config) -> async context manager of (read, write)``. The pool
-uses :func:`open_transport` unless given another one, which is how tests plug in the SDK's
-in-memory transport (see :func:`memory_transport`) without a process or a socket.
+A transport factory is ``factory(config, *, auth=None) -> async context manager of (read, write)``
+(``auth`` is passed, as an ``httpx2.Auth``, only to HTTP servers). The pool uses
+:func:`open_transport` unless given another one, which is how tests plug in the SDK's in-memory
+transport (see :func:`memory_transport`) without a process or a socket.
 """
 
 from __future__ import annotations
@@ -17,14 +18,13 @@ from ..errors import UserError
 from .config import MCPServerConfig
 
 if TYPE_CHECKING:
+    import httpx2
     from mcp.client._transport import TransportStreams
 
 __all__ = ["TransportFactory", "memory_transport", "open_transport"]
 
-TransportFactory: TypeAlias = (
-    "Callable[[MCPServerConfig], AbstractAsyncContextManager[TransportStreams]]"
-)
-"""``factory(config)`` -> an async context manager yielding the ``(read, write)`` streams."""
+TransportFactory: TypeAlias = "Callable[..., AbstractAsyncContextManager[TransportStreams]]"
+"""``factory(config, *, auth=None)`` -> an async context manager yielding ``(read, write)``."""
 
 
 def _errlog() -> TextIO:
@@ -37,9 +37,16 @@ def _errlog() -> TextIO:
     return sys.stderr
 
 
-def open_transport(config: MCPServerConfig) -> AbstractAsyncContextManager[TransportStreams]:
-    """Open the transport described by ``config`` (stdio, streamable HTTP or SSE)."""
-    return _OPENERS[config.transport](config)
+def open_transport(
+    config: MCPServerConfig, *, auth: httpx2.Auth | None = None
+) -> AbstractAsyncContextManager[TransportStreams]:
+    """Open the transport described by ``config`` (stdio, streamable HTTP or SSE).
+
+    ``auth`` (HTTP only) authenticates every request, e.g. an OAuth provider.
+    """
+    if config.transport == "stdio":
+        return _stdio(config)
+    return _OPENERS[config.transport](config, auth)
 
 
 @asynccontextmanager
@@ -65,7 +72,9 @@ async def _stdio(config: MCPServerConfig) -> AsyncIterator[TransportStreams]:
 
 
 @asynccontextmanager
-async def _streamable_http(config: MCPServerConfig) -> AsyncIterator[TransportStreams]:
+async def _streamable_http(
+    config: MCPServerConfig, auth: httpx2.Auth | None
+) -> AsyncIterator[TransportStreams]:
     """Streamable HTTP: one client for the session, with a long read timeout for streams."""
     import httpx2
     from mcp.client.streamable_http import streamable_http_client
@@ -73,7 +82,7 @@ async def _streamable_http(config: MCPServerConfig) -> AsyncIterator[TransportSt
     timeout = httpx2.Timeout(config.timeout, read=max(config.timeout, 300.0))
     async with (
         httpx2.AsyncClient(
-            headers=config.request_headers(), timeout=timeout, verify=config.verify_tls
+            headers=config.request_headers(), timeout=timeout, verify=config.verify_tls, auth=auth
         ) as client,
         streamable_http_client(config.endpoint, http_client=client) as streams,
     ):
@@ -81,7 +90,9 @@ async def _streamable_http(config: MCPServerConfig) -> AsyncIterator[TransportSt
 
 
 @asynccontextmanager
-async def _sse(config: MCPServerConfig) -> AsyncIterator[TransportStreams]:
+async def _sse(
+    config: MCPServerConfig, auth: httpx2.Auth | None
+) -> AsyncIterator[TransportStreams]:
     """The legacy HTTP + server-sent events transport."""
     import httpx2
     from mcp.client.sse import sse_client
@@ -100,11 +111,12 @@ async def _sse(config: MCPServerConfig) -> AsyncIterator[TransportStreams]:
         headers=config.request_headers(),
         timeout=config.timeout,
         httpx_client_factory=client_factory,
+        auth=auth,
     ) as streams:
         yield streams
 
 
-_OPENERS: dict[str, TransportFactory] = {"stdio": _stdio, "http": _streamable_http, "sse": _sse}
+_OPENERS: dict[str, TransportFactory] = {"http": _streamable_http, "sse": _sse}
 
 
 def memory_transport(servers: Mapping[str, Any]) -> TransportFactory:
@@ -115,10 +127,12 @@ def memory_transport(servers: Mapping[str, Any]) -> TransportFactory:
             low-level ``Server``). Other names fall through to :func:`open_transport`.
     """
 
-    def factory(config: MCPServerConfig) -> AbstractAsyncContextManager[TransportStreams]:
+    def factory(
+        config: MCPServerConfig, *, auth: httpx2.Auth | None = None
+    ) -> AbstractAsyncContextManager[TransportStreams]:
         server = servers.get(config.name)
         if server is None:
-            return open_transport(config)
+            return open_transport(config, auth=auth)
         from mcp.client._memory import InMemoryTransport
 
         return InMemoryTransport(server)

@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import replace
+from typing import Any
 
 from ..messages import (
     AssistantMessage,
@@ -16,7 +17,13 @@ from ..messages import (
     UserMessage,
     content_text,
 )
-from ..providers.base import ModelResponse, ModelStreamEvent, ResponseDone, TextDelta
+from ..providers.base import (
+    ModelResponse,
+    ModelStreamEvent,
+    ResponseDone,
+    TextDelta,
+    ThinkingDelta,
+)
 
 __all__ = [
     "estimate_tokens",
@@ -31,9 +38,11 @@ _PEM_MARK = re.compile(r"\n|-----BEGIN |-----END ")
 
 
 def message_text(message: Message) -> str:
-    """The text of a message as a model would read it (tool-call arguments included)."""
+    """The text of a message as a model would read it (thinking and tool-call arguments too)."""
     if isinstance(message, AssistantMessage):
         calls = "".join(f"{c.name}{json.dumps(c.arguments)}" for c in message.tool_calls)
+        if message.thinking:
+            return f"{message.thinking_text}\n{message.content}{calls}"
         return message.content + calls
     return content_text(message.content)
 
@@ -79,8 +88,56 @@ def map_content(message: UserMessage | ToolResultMessage, fn: Callable[[str], st
     return message.model_copy(update={"content": parts}) if changed else message
 
 
+class _Lines:
+    """Streamed text held back to whole lines (and whole PEM blocks) before it is rewritten.
+
+    Each character is scanned once, however long a line or a held-back block grows.
+    """
+
+    __slots__ = ("held", "lines_end", "pending")
+
+    def __init__(self) -> None:
+        self.pending = ""  # text not yet passed on
+        self.lines_end = 0  # pending[:lines_end] is whole lines, already scanned for PEM markers
+        self.held = -1  # start of the line of the first open "-----BEGIN " in pending[:lines_end]
+
+    def feed(self, text: str) -> str:
+        """Add ``text``; return what is ready to pass on ('' while a line is open)."""
+        self.pending += text
+        pending = self.pending
+        last = pending.rfind("\n", self.lines_end)
+        if last == -1:
+            return ""
+        # Markers hold no newline, so none straddles lines_end: scan only the new lines.
+        line_start = self.lines_end
+        held = self.held
+        for mark in _PEM_MARK.finditer(pending, self.lines_end, last + 1):
+            if mark[0] == "\n":
+                line_start = mark.end()
+            elif mark[0] == _PEM_BEGIN:
+                if held == -1:  # an open PEM block: hold it back until it ends
+                    held = line_start
+            else:
+                held = -1
+        lines_end = last + 1
+        ready = lines_end if held == -1 else held
+        self.pending = pending[ready:]
+        self.lines_end = lines_end - ready
+        self.held = -1 if held == -1 else held - ready
+        return pending[:ready]
+
+    def flush(self) -> str:
+        """Everything still held back (the text ended)."""
+        rest = self.pending
+        self.pending, self.lines_end, self.held = "", 0, -1
+        return rest
+
+
 async def rewrite_stream(
-    events: AsyncIterator[ModelStreamEvent], fn: Callable[[str], str]
+    events: AsyncIterator[ModelStreamEvent],
+    fn: Callable[[str], str] | None,
+    *,
+    thinking: Callable[[str], str] | None = None,
 ) -> AsyncIterator[ModelStreamEvent]:
     """Apply ``fn`` to streamed text one complete line at a time.
 
@@ -89,48 +146,63 @@ async def rewrite_stream(
     ``-----END`` line, so a streamed private key is redacted whole. The final response's content
     is rewritten whole, so it equals the concatenated deltas for line-local patterns.
 
-    Each character is scanned once, however long a line or a held-back block grows.
+    ``thinking`` rewrites thinking deltas the same way (each thinking part apart; what is held
+    back is let out before the next event of another kind), and the final response's thinking
+    parts that carry no signature (see :func:`rewrite_response`). ``fn=None`` leaves the answer
+    text as it streams.
     """
-    pending = ""  # text not yet passed on
-    lines_end = 0  # pending[:lines_end] is whole lines, already scanned for PEM markers
-    held = -1  # start of the line of the first open "-----BEGIN " in pending[:lines_end]
+    text = _Lines()
+    held: dict[int, _Lines] = {}  # thinking part index -> its held-back lines
     async for event in events:
-        if isinstance(event, TextDelta):
-            pending += event.text
-            last = pending.rfind("\n", lines_end)
-            if last == -1:
-                continue
-            # Markers hold no newline, so none straddles lines_end: scan only the new lines.
-            line_start = lines_end
-            for mark in _PEM_MARK.finditer(pending, lines_end, last + 1):
-                if mark[0] == "\n":
-                    line_start = mark.end()
-                elif mark[0] == _PEM_BEGIN:
-                    if held == -1:  # an open PEM block: hold it back until it ends
-                        held = line_start
-                else:
-                    held = -1
-            lines_end = last + 1
-            ready = lines_end if held == -1 else held
+        if isinstance(event, ThinkingDelta) and thinking is not None:
+            ready = held.setdefault(event.index, _Lines()).feed(event.text)
             if ready:
-                yield TextDelta(fn(pending[:ready]))
-                pending = pending[ready:]
-                lines_end -= ready
-                held = -1 if held == -1 else held - ready
+                yield ThinkingDelta(thinking(ready), event.index)
+            continue
+        for index, lines in held.items():  # thinking ended: let the rest out first
+            rest = lines.flush()
+            if rest:
+                yield ThinkingDelta(thinking(rest), index)  # type: ignore[misc]
+        if isinstance(event, TextDelta) and fn is not None:
+            ready = text.feed(event.text)
+            if ready:
+                yield TextDelta(fn(ready))
         elif isinstance(event, ResponseDone):
-            if pending:
-                yield TextDelta(fn(pending))
-                pending, lines_end, held = "", 0, -1
-            changed = rewrite_response(event.response, fn)
+            rest = text.flush()
+            if rest and fn is not None:
+                yield TextDelta(fn(rest))
+            changed = rewrite_response(event.response, fn, thinking=thinking)
             yield event if changed is None else ResponseDone(changed)
         else:
             yield event
 
 
-def rewrite_response(response: ModelResponse, fn: Callable[[str], str]) -> ModelResponse | None:
-    """The response with ``fn`` applied to its text; ``None`` when that changes nothing."""
+def rewrite_response(
+    response: ModelResponse,
+    fn: Callable[[str], str] | None,
+    *,
+    thinking: Callable[[str], str] | None = None,
+) -> ModelResponse | None:
+    """The response with ``fn`` applied to its text; ``None`` when that changes nothing.
+
+    ``thinking`` is applied to the text of its thinking parts, except signed ones (Anthropic
+    verifies a thinking block's signature when it goes back: it must stay as it was).
+    """
     message = response.message
-    content = fn(message.content)
-    if content == message.content:
+    update: dict[str, Any] = {}
+    if fn is not None:
+        content = fn(message.content)
+        if content != message.content:
+            update["content"] = content
+    if thinking is not None and message.thinking:
+        parts = [
+            part
+            if part.signature is not None or not part.text
+            else part.model_copy(update={"text": thinking(part.text)})
+            for part in message.thinking
+        ]
+        if any(new.text != old.text for new, old in zip(parts, message.thinking, strict=True)):
+            update["thinking"] = parts
+    if not update:
         return None
-    return replace(response, message=message.model_copy(update={"content": content}))
+    return replace(response, message=message.model_copy(update=update))

@@ -7,7 +7,6 @@ request or the response), or the ``before_*`` / ``after_*`` conveniences for the
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, cast, get_args, get_origin
@@ -23,8 +22,7 @@ from ..providers.base import (
     ModelResponse,
     ModelStreamEvent,
     ResponseDone,
-    TextDelta,
-    ToolCallDelta,
+    response_events,
 )
 
 if TYPE_CHECKING:
@@ -185,20 +183,6 @@ def _overrides(cls: type[Middleware], *names: str) -> bool:
             getattr(cls, n) is not getattr(Middleware, n) for n in names
         )
     return found
-
-
-def response_events(response: ModelResponse) -> list[ModelStreamEvent]:
-    """The stream events that replay a complete response (a cache hit, a replaced answer)."""
-    events: list[ModelStreamEvent] = []
-    if response.message.content:
-        events.append(TextDelta(response.message.content))
-    for index, call in enumerate(response.message.tool_calls):
-        arguments = (
-            json.dumps(call.arguments) if call.invalid_arguments is None else call.invalid_arguments
-        )
-        events.append(ToolCallDelta(index, call.id, call.name, arguments))
-    events.append(ResponseDone(response))
-    return events
 
 
 async def _call_through_stream(

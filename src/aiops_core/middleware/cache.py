@@ -1,7 +1,9 @@
 """``cache``: answer repeated model requests from a response cache.
 
-The key is a SHA-256 of the model, the normalised messages, the tool definitions, the request
-settings and the output schema, prefixed by the run's scope (``tenant/user``) when the run has
+The key is a SHA-256 of the model, its configured parameters (thinking and reasoning settings
+too: the same question asked with another budget or effort is another request), the normalised
+messages (thinking parts included), the tool definitions, the request settings and the output
+schema, prefixed by the run's scope (``tenant/user``) when the run has
 one, so one user's answers never reach another. Only successful responses are stored: errors
 propagate and nothing is written.
 
@@ -15,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any, Literal
 
 from pydantic import Field
@@ -54,10 +56,24 @@ def _normalise(message: Message) -> dict[str, Any]:
     return data
 
 
-def cache_key(request: ModelRequest, *, model: str, scope: str) -> str:
-    """The cache key of a request (hex SHA-256 prefixed by the scope)."""
+def cache_key(
+    request: ModelRequest,
+    *,
+    model: str,
+    scope: str,
+    model_settings: Mapping[str, Any] | None = None,
+) -> str:
+    """The cache key of a request (hex SHA-256 prefixed by the scope).
+
+    Args:
+        request: the model request.
+        model: the ``provider:model`` label.
+        scope: the cache scope (``tenant/user`` or ``global``).
+        model_settings: the model's configured parameters (``RunContext.model_settings``).
+    """
     payload = {
         "model": model,
+        "model_settings": sorted((model_settings or {}).items()),
         "messages": [_normalise(m) for m in request.messages],
         # Shallow tuples: asdict() would deep-copy every tool schema on every model call.
         "tools": [(t.name, t.description, t.parameters) for t in request.tools],
@@ -114,7 +130,9 @@ class CacheMiddleware(Middleware[CacheConfig]):
         ctx = request.context or self.context
         scope = ctx.scope if ctx is not None and self.config.scope == "run" else "global"
         model = ctx.model if ctx is not None else ""
-        return self.config.key_prefix + cache_key(request, model=model, scope=scope)
+        settings = ctx.model_settings if ctx is not None else None
+        key = cache_key(request, model=model, scope=scope, model_settings=settings)
+        return self.config.key_prefix + key
 
     def _degraded(self, err: BaseException) -> None:
         if self._warned:

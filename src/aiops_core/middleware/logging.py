@@ -1,9 +1,9 @@
 """``logging``: one structured log line per model call and per tool call.
 
-Each line carries the model, latency, tokens, the tools the model asked for (or the tool that
-ran) and the outcome, as ``key=value`` text and as ``record.aiops`` (a dict) for structured
-handlers. Message bodies are logged only at DEBUG level, and credentials are redacted from them
-first. Error text is logged as the error's type and message, which never hold keys.
+Each line carries the model, latency, tokens (reasoning tokens and the number of thinking parts
+when there are any), the tools the model asked for (or the tool that ran) and the outcome, as ``key=value`` text and as ``record.aiops`` (a dict) for structured
+handlers. Message bodies (the model's thinking included) are logged only at DEBUG level, and credentials
+are redacted from them first. Error text is logged as the error's type and message, which never hold keys.
 """
 
 from __future__ import annotations
@@ -18,7 +18,14 @@ from pydantic import Field
 from .._types import ModelHandler, StreamHandler, ToolHandler
 from ..errors import ApprovalRequired
 from ..messages import Message, ToolResultMessage
-from ..providers.base import ModelRequest, ModelResponse, ModelStreamEvent, ResponseDone, TextDelta
+from ..providers.base import (
+    ModelRequest,
+    ModelResponse,
+    ModelStreamEvent,
+    ResponseDone,
+    TextDelta,
+    ThinkingDelta,
+)
 from ..tools import ToolInvocation
 from ._patterns import SECRET_TYPES, redact
 from ._text import message_text
@@ -98,6 +105,8 @@ class LoggingMiddleware(Middleware[LoggingConfig]):
             latency_ms=round((time.perf_counter() - start) * 1000, 2),
             input_tokens=usage.input_tokens,
             output_tokens=usage.output_tokens,
+            reasoning_tokens=usage.reasoning_tokens or None,
+            thinking_parts=len(response.message.thinking) or None,
             tool_calls=",".join(c.name for c in response.message.tool_calls) or None,
             finish=response.finish_reason,
             outcome="ok",
@@ -147,7 +156,7 @@ class LoggingMiddleware(Middleware[LoggingConfig]):
         first: float | None = None
         try:
             async for event in call_next(request):
-                if first is None and isinstance(event, TextDelta):
+                if first is None and isinstance(event, (TextDelta, ThinkingDelta)):
                     first = time.perf_counter()
                     fields["first_token_ms"] = round((first - start) * 1000, 2)
                 if isinstance(event, ResponseDone):

@@ -8,13 +8,15 @@ and device-config secrets such as ``password 7 ...``, ``enable secret 5 ...``,
 
 Where it applies (each switchable): user messages before every model call (the stored history
 keeps the original, the provider never sees it), tool results as they come back (stored
-redacted), and the model's answer (streamed answers are redacted line by line).
+redacted), the model's answer (streamed answers are redacted line by line) and the model's
+thinking (streamed thinking line by line; thinking parts as returned and stored, except signed
+Anthropic thinking, which the API verifies when it goes back and so is stored as signed).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 from pydantic import Field
@@ -47,6 +49,11 @@ class PIIRedactionConfig(MiddlewareConfig):
     redact_input: bool = Field(True, description="user messages sent to the model")
     redact_tool_results: bool = Field(True, description="tool results (also as stored)")
     redact_output: bool = Field(True, description="the model's answer")
+    redact_thinking: bool = Field(
+        True,
+        description="the model's thinking as streamed and returned (signed Anthropic thinking "
+        "is kept as signed in the thread: it must go back unmodified)",
+    )
     placeholder: Annotated[str, template(type="x")] = Field(
         "[REDACTED:{type}]", description="replacement; {type} is the type"
     )
@@ -105,20 +112,32 @@ class PIIRedactionMiddleware(Middleware[PIIRedactionConfig]):
             messages.append(new)
         return request.replace(messages=messages) if changed else None
 
+    def _rewriters(self) -> tuple[Callable[[str], str] | None, Callable[[str], str] | None]:
+        """The rewrite of the answer text and of the thinking text (``None``: left as it is)."""
+        if not self.types:
+            return None, None
+        cfg = self.config
+        return (
+            self.redact if cfg.redact_output else None,
+            self.redact if cfg.redact_thinking else None,
+        )
+
     async def after_model(
         self, request: ModelRequest, response: ModelResponse
     ) -> ModelResponse | None:
-        if not self.config.redact_output or not self.types:
+        output, thinking = self._rewriters()
+        if output is None and thinking is None:
             return None
-        return rewrite_response(response, self.redact)
+        return rewrite_response(response, output, thinking=thinking)
 
     async def wrap_model_stream(
         self, request: ModelRequest, call_next: StreamHandler
     ) -> AsyncIterator[ModelStreamEvent]:
         request = await self.before_model(request) or request
         events = call_next(request)
-        if self.config.redact_output and self.types:
-            events = rewrite_stream(events, self.redact)
+        output, thinking = self._rewriters()
+        if output is not None or thinking is not None:
+            events = rewrite_stream(events, output, thinking=thinking)
         async for event in events:
             yield event
 

@@ -11,6 +11,10 @@ configured action:
 - ``sanitise``: the matched text is replaced by ``[removed]`` (tool results are also marked as
   untrusted data).
 
+The model's thinking is checked too (``check_thinking``): a hit there is only a warning, since
+thinking is the model's own output (a model reasoning about an attack quotes it) and signed
+thinking must go back to the provider unmodified.
+
 Heuristics catch the common attacks, not every attack: use them with least-privilege tools and
 ``tool_approval`` for anything that writes.
 """
@@ -26,7 +30,7 @@ from pydantic import Field
 from .._types import ToolHandler
 from ..errors import ContentBlockedError
 from ..messages import Message, ToolResultMessage, UserMessage
-from ..providers.base import ModelRequest
+from ..providers.base import ModelRequest, ModelResponse
 from ..tools import ToolInvocation, tool_error
 from ._fields import names_from
 from ._text import map_content
@@ -109,6 +113,11 @@ class PromptInjectionConfig(MiddlewareConfig):
     )
     check_user_input: bool = True
     check_tool_results: bool = True
+    check_thinking: bool = Field(
+        True,
+        description="warn when the model's thinking repeats injected instructions (a sign it "
+        "read them); thinking is reported, never blocked or rewritten",
+    )
     categories: Annotated[list[str], names_from(CATEGORIES, "categories")] = Field(
         default_factory=lambda: list(CATEGORIES), description="heuristics used"
     )
@@ -160,6 +169,18 @@ class PromptInjectionMiddleware(Middleware[PromptInjectionConfig]):
         if self.config.action == "warn":
             return message
         return map_content(message, self._sanitise)
+
+    async def after_model(
+        self, request: ModelRequest, response: ModelResponse
+    ) -> ModelResponse | None:
+        # Thinking is the model's own output: a model that reasons about an attack quotes it,
+        # and signed thinking must go back unmodified; so a hit is a warning, not an action.
+        if self.config.check_thinking and response.message.thinking:
+            text = response.message.thinking_text
+            hits = {c for c, _ in find_injections(text, self.config.categories)}
+            if hits:
+                self._warn("the model's thinking", hits)
+        return None
 
     async def before_model(self, request: ModelRequest) -> ModelRequest | None:
         if not self.config.check_user_input:

@@ -16,6 +16,7 @@ from .base import (
     ResponseDone,
     StreamAccumulator,
     TextDelta,
+    ThinkingDelta,
     ToolCallDelta,
 )
 from .function import FunctionModel
@@ -47,6 +48,7 @@ __all__ = [
     "StreamAccumulator",
     "TestModel",
     "TextDelta",
+    "ThinkingDelta",
     "ToolCallDelta",
     "get_chat_model",
     "get_provider",

@@ -8,15 +8,16 @@ SDK-level retries, extra headers) plus default model parameters. Request-level
 from __future__ import annotations
 
 import os
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_core import PydanticCustomError
 
 from ..errors import UserError
 from .base import ModelSettings
 from .registry import ProviderConfig
 
-__all__ = ["SETTING_KEYS", "ChatConfig", "resolve_secret"]
+__all__ = ["SETTING_KEYS", "ChatConfig", "resolve_secret", "setting_error"]
 
 SETTING_KEYS = (
     "temperature",
@@ -31,7 +32,13 @@ SETTING_KEYS = (
 
 
 class ChatConfig(ProviderConfig):
-    """Connection settings and default model parameters of an SDK-backed handler."""
+    """Connection settings and default model parameters of an SDK-backed handler.
+
+    ``setting_keys`` names the fields that are model parameters; a handler with more (its
+    reasoning settings) extends it.
+    """
+
+    setting_keys: ClassVar[tuple[str, ...]] = SETTING_KEYS
 
     base_url: str | None = Field(None, description="API base URL (default: the provider's own)")
     timeout: float = Field(60.0, gt=0, description="seconds before a request is abandoned")
@@ -56,11 +63,18 @@ class ChatConfig(ProviderConfig):
     def model_settings(self) -> ModelSettings:
         """The model parameters that are set, as request settings."""
         values: dict[str, Any] = {}
-        for key in SETTING_KEYS:
+        for key in self.setting_keys:
             value = getattr(self, key)
+            if isinstance(value, BaseModel):
+                value = value.model_dump(exclude_none=True)
             if value is not None:
                 values[key] = value
         return values  # type: ignore[return-value]
+
+
+def setting_error(message: str) -> PydanticCustomError:
+    """A config validator's error, shown as ``message`` alone (no "Value error," prefix)."""
+    return PydanticCustomError("invalid_setting", message)
 
 
 def resolve_secret(explicit: str | SecretStr | None, env_var: str, *, provider: str) -> str:

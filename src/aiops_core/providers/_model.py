@@ -65,6 +65,11 @@ class SDKChatModel(Generic[C]):
         """``provider:model``."""
         return f"{self.provider}:{self.model}"
 
+    @property
+    def default_settings(self) -> ModelSettings:
+        """The model parameters set in the config (request settings override them)."""
+        return self._defaults
+
     def __repr__(self) -> str:
         where = f", base_url={self.config.base_url!r}" if self.config.base_url else ""
         return f"{type(self).__name__}(model={self.model!r}{where})"

@@ -1,10 +1,11 @@
-"""The lean transport of the ``openai`` handler: Chat Completions over a bare ``httpx2`` client.
+"""The lean transport of the ``openai`` handler: the OpenAI APIs over a bare ``httpx2`` client.
 
 ``get_chat_model("openai:gpt-4o-mini", transport="lean")`` skips the ``openai`` SDK on the request
-path: the body comes from the shared wire mapping (:func:`build_request`) and one ``json.dumps``,
-the headers are fixed, the answer is parsed with one ``json.loads`` and read as plain dicts, and
-streams go through a small incremental server-sent-events parser. Same wire bodies, same typed
-errors, a fraction of the client CPU per request. ``httpx2`` is imported on first use.
+path: the body comes from the shared wire mapping (:func:`build_request`, or
+:func:`build_responses_request` with ``api="responses"``) and one ``json.dumps``, the headers are
+fixed, the answer is parsed with one ``json.loads`` and read as plain dicts, and streams go
+through a small incremental server-sent-events parser. Same wire bodies, same typed errors, a
+fraction of the client CPU per request. ``httpx2`` is imported on first use.
 """
 
 from __future__ import annotations
@@ -15,10 +16,17 @@ from collections.abc import AsyncIterable, AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from ..errors import ProviderError, RateLimitError, ServerError
-from ..messages import AssistantMessage, Usage
+from ..messages import AssistantMessage, ThinkingPart, Usage
 from ._errors import error_for_status
 from ._model import SDKChatModel
-from ._openai_wire import OpenAIConfig, arguments_text, build_request
+from ._openai_responses import ResponsesStreamReader, build_responses_request, read_responses
+from ._openai_wire import (
+    OpenAIConfig,
+    arguments_text,
+    build_request,
+    read_usage,
+    reasoning_text,
+)
 from .base import (
     ModelRequest,
     ModelResponse,
@@ -26,6 +34,7 @@ from .base import (
     ResponseDone,
     StreamAccumulator,
     TextDelta,
+    ThinkingDelta,
     ToolCallDelta,
     parse_arguments,
 )
@@ -76,20 +85,13 @@ def _add_line(line: bytes, data: list[str]) -> bool:
     return False
 
 
-def _usage(usage: Mapping[str, Any] | None) -> Usage:
-    if not usage:
-        return Usage(requests=1)
-    details = usage.get("prompt_tokens_details")
-    cached = details.get("cached_tokens") if isinstance(details, Mapping) else None
-    return Usage(
-        input_tokens=usage.get("prompt_tokens") or 0,
-        output_tokens=usage.get("completion_tokens") or 0,
-        cached_tokens=cached or 0,
-        requests=1,
-    )
-
-
-def read_completion(data: Mapping[str, Any], request_id: str | None) -> ModelResponse:
+def read_completion(
+    data: Mapping[str, Any],
+    request_id: str | None,
+    *,
+    provider: str = "openai",
+    model: str | None = None,
+) -> ModelResponse:
     """A :class:`ModelResponse` from a decoded Chat Completions answer."""
     choice = data["choices"][0]
     message = choice["message"]
@@ -99,9 +101,13 @@ def read_completion(data: Mapping[str, Any], request_id: str | None) -> ModelRes
         )
         for call in message.get("tool_calls") or ()
     ]
+    reasoning = reasoning_text(message)
+    thinking = [ThinkingPart(text=reasoning, provider=provider, model=model)] if reasoning else []
     return ModelResponse(
-        message=AssistantMessage(content=message.get("content") or "", tool_calls=calls),
-        usage=_usage(data.get("usage")),
+        message=AssistantMessage(
+            content=message.get("content") or "", tool_calls=calls, thinking=thinking
+        ),
+        usage=read_usage(data.get("usage")),
         finish_reason=choice.get("finish_reason"),
         model=data.get("model"),
         request_id=request_id,
@@ -127,7 +133,9 @@ class OpenAILeanChatModel(SDKChatModel["httpx2.AsyncClient"]):
         http_client: Any = None,
     ) -> None:
         base_url = config.base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
-        self._url = base_url.rstrip("/") + "/chat/completions"
+        self._responses = config.api == "responses"
+        path = "/responses" if self._responses else "/chat/completions"
+        self._url = base_url.rstrip("/") + path
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if config.organization:
             headers["OpenAI-Organization"] = config.organization
@@ -162,12 +170,20 @@ class OpenAILeanChatModel(SDKChatModel["httpx2.AsyncClient"]):
         return {**self._headers, "Authorization": f"Bearer {secret}"}
 
     def _body(self, request: ModelRequest, *, stream: bool) -> bytes:
-        body = build_request(request, self._settings(request), max_tokens_key=self.max_tokens_key)
+        settings = self._settings(request)
+        if self._responses:
+            config = cast(OpenAIConfig, self.config)
+            body = build_responses_request(
+                request, settings, provider=self.provider, model=self.model, store=config.store
+            )
+        else:
+            body = build_request(request, settings, max_tokens_key=self.max_tokens_key)
+            body["model"] = self.model
         extra = body.pop("extra_body", None)
-        body["model"] = self.model
         if stream:
             body["stream"] = True
-            body["stream_options"] = {"include_usage": True}
+            if not self._responses:
+                body["stream_options"] = {"include_usage": True}
         if extra:
             body.update(extra)
         return json.dumps(body, separators=(",", ":")).encode()
@@ -211,7 +227,9 @@ class OpenAILeanChatModel(SDKChatModel["httpx2.AsyncClient"]):
         if isinstance(data, dict) and data.get("error") and not data.get("choices"):
             raise self._reported_error(data["error"], request_id)  # an error sent with 200 OK
         try:
-            return read_completion(data, request_id)
+            if self._responses:
+                return read_responses(data, request_id, provider=self.provider, model=self.model)
+            return read_completion(data, request_id, provider=self.provider, model=self.model)
         except (KeyError, IndexError, TypeError, AttributeError) as err:
             raise ServerError(
                 f"unexpected answer shape ({type(err).__name__}: {err})",
@@ -239,7 +257,11 @@ class OpenAILeanChatModel(SDKChatModel["httpx2.AsyncClient"]):
     async def _events(
         self, chunks: AsyncIterable[bytes], request_id: str | None
     ) -> AsyncIterator[ModelStreamEvent]:
-        acc = StreamAccumulator()
+        if self._responses:
+            async for event in self._response_events(chunks, request_id):
+                yield event
+            return
+        acc = StreamAccumulator(self.provider, self.model)
         usage: Usage | None = None
         finish: str | None = None
         model: str | None = None
@@ -253,10 +275,15 @@ class OpenAILeanChatModel(SDKChatModel["httpx2.AsyncClient"]):
                 raise self._reported_error(chunk["error"], request_id)
             model = chunk.get("model") or model
             if chunk.get("usage"):
-                usage = _usage(chunk["usage"])
+                usage = read_usage(chunk["usage"])
             for choice in chunk.get("choices") or ():
                 delta = choice.get("delta")
                 if delta:
+                    reasoning = reasoning_text(delta)
+                    if reasoning:
+                        thinking_event = ThinkingDelta(reasoning)
+                        acc.add(thinking_event)
+                        yield thinking_event
                     text = delta.get("content")
                     if text:
                         text_event = TextDelta(text)
@@ -282,6 +309,19 @@ class OpenAILeanChatModel(SDKChatModel["httpx2.AsyncClient"]):
                 request_id=request_id,
             )
         )
+
+    async def _response_events(
+        self, chunks: AsyncIterable[bytes], request_id: str | None
+    ) -> AsyncIterator[ModelStreamEvent]:
+        reader = ResponsesStreamReader(self.provider, self.model, request_id)
+        async for data in iter_sse_data(chunks):
+            if data.startswith("[DONE]"):
+                break
+            event = self._decode(data, request_id)
+            if isinstance(event, dict):
+                for out in reader.read(event):
+                    yield out
+        yield ResponseDone(reader.response())
 
     def _reported_error(self, error: Any, request_id: str | None) -> ProviderError:
         """An error in a successful answer (a stream's error event): the provider's side failed."""

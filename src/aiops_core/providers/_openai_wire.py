@@ -1,7 +1,14 @@
 """The OpenAI Chat Completions wire mapping, shared by ``openai``, ``azure_openai`` and ``huggingface``.
 
 It also holds what both transports of the ``openai`` handler share (its config, the argument
-text helper), so the SDK module and the lean module import this one and not each other.
+text helper), so the SDK module and the lean module import this one and not each other, and the
+API choice and reasoning settings that ``openai`` and ``azure_openai`` share
+(:class:`OpenAIAPIConfig`; the Responses API mapping is in :mod:`._openai_responses`).
+
+Reasoning on Chat Completions: ``reasoning_effort`` is sent; the reasoning text that
+OpenAI-compatible servers return (``reasoning_content`` or ``reasoning``: vLLM, DeepSeek, the
+Hugging Face router) becomes a thinking part for display, and is never sent back (Chat
+Completions has no field for it).
 
 Requests are built as plain dicts (no per-call SDK model building); responses and stream chunks
 are read by attribute, which works for the ``openai`` SDK's models and for ``huggingface_hub``'s
@@ -13,9 +20,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncIterable, AsyncIterator, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from ..messages import (
     AssistantMessage,
@@ -24,14 +31,16 @@ from ..messages import (
     Message,
     SystemMessage,
     TextPart,
+    ThinkingPart,
     ToolCall,
     ToolResultMessage,
     Usage,
     UserMessage,
     content_text,
 )
-from ._config import ChatConfig
+from ._config import SETTING_KEYS, ChatConfig, setting_error
 from .base import (
+    REASONING_KEYS,
     ModelRequest,
     ModelResponse,
     ModelSettings,
@@ -40,6 +49,7 @@ from .base import (
     ResponseDone,
     StreamAccumulator,
     TextDelta,
+    ThinkingDelta,
     ToolCallDelta,
     parse_arguments,
 )
@@ -48,21 +58,75 @@ if TYPE_CHECKING:
     from ..tools import ToolDefinition
 
 __all__ = [
+    "OpenAIAPIConfig",
     "OpenAIConfig",
+    "ReasoningEffort",
     "arguments_text",
     "build_request",
+    "call_arguments",
     "openai_messages",
     "openai_tool_choice",
     "openai_tools",
     "read_response",
     "read_stream",
+    "read_usage",
+    "reasoning_text",
     "schema_name",
+    "value_of",
 ]
 
-_KNOWN = frozenset({"temperature", "top_p", "stop", "seed"})
+_KNOWN = frozenset({"temperature", "top_p", "stop", "seed", "reasoning_effort"})
+_NOT_ON_CHAT = REASONING_KEYS - {"reasoning_effort"}
+
+ReasoningEffort = Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"]
 
 
-class OpenAIConfig(ChatConfig):
+class OpenAIAPIConfig(ChatConfig):
+    """The API and reasoning settings of ``openai`` and ``azure_openai``."""
+
+    setting_keys: ClassVar[tuple[str, ...]] = (
+        *SETTING_KEYS,
+        "reasoning_effort",
+        "reasoning_summary",
+    )
+
+    api: Literal["chat", "responses"] = Field(
+        "chat",
+        description='"chat": Chat Completions; "responses": the Responses API (reasoning items '
+        "carried between calls)",
+    )
+    reasoning_effort: ReasoningEffort | None = Field(
+        None, description="reasoning models: how hard to think (none ... xhigh, max)"
+    )
+    reasoning_summary: Literal["auto", "concise", "detailed"] | None = Field(
+        None, description='api="responses": return a summary of the reasoning'
+    )
+    store: bool = Field(
+        False,
+        description='api="responses": keep responses at the provider (false: nothing is '
+        "stored there; reasoning travels as encrypted content)",
+    )
+
+    @model_validator(mode="after")
+    def _api_rules(self) -> OpenAIAPIConfig:
+        if self.api == "responses":
+            unsupported = [key for key in ("stop", "seed") if getattr(self, key) is not None]
+            if unsupported:
+                raise setting_error(
+                    f"the Responses API has no {' or '.join(unsupported)}: remove it or use "
+                    'api="chat"'
+                )
+            return self
+        if self.reasoning_summary is not None:
+            raise setting_error(
+                'reasoning_summary needs api="responses" (Chat Completions has none)'
+            )
+        if self.store:
+            raise setting_error('store applies to api="responses"')
+        return self
+
+
+class OpenAIConfig(OpenAIAPIConfig):
     """Config of the ``openai`` handler (both transports: the SDK and the lean one)."""
 
     organization: str | None = Field(None, description="OpenAI organization id")
@@ -99,7 +163,8 @@ def _user_content(content: str | Sequence[Any]) -> str | list[dict[str, Any]]:
     return parts
 
 
-def _call_arguments(call: ToolCall) -> str:
+def call_arguments(call: ToolCall) -> str:
+    """A tool call's arguments as the model wrote them (JSON text)."""
     if call.invalid_arguments is not None:
         return call.invalid_arguments  # what the model wrote, so its correction makes sense
     return json.dumps(call.arguments)
@@ -109,7 +174,7 @@ def _tool_call(call: ToolCall) -> dict[str, Any]:
     return {
         "id": call.id,
         "type": "function",
-        "function": {"name": call.name, "arguments": _call_arguments(call)},
+        "function": {"name": call.name, "arguments": call_arguments(call)},
     }
 
 
@@ -171,6 +236,8 @@ def build_request(
     for key, value in settings.items():
         if key in _KNOWN:
             kwargs[key] = value
+        elif key in _NOT_ON_CHAT:
+            continue
         elif key == "max_tokens":
             kwargs[max_tokens_key] = value
         elif key == "tool_choice":
@@ -196,21 +263,34 @@ def build_request(
     return kwargs
 
 
+def value_of(obj: Any, key: str) -> Any:
+    """``obj[key]`` of a dict, ``obj.key`` of an object (SDK models, dataclasses); else ``None``."""
+    if obj is None:
+        return None
+    if isinstance(obj, dict):
+        return obj.get(key)
+    return getattr(obj, key, None)
+
+
 def read_usage(usage: Any) -> Usage:
-    """Token counts of a Chat Completions ``usage`` object."""
+    """Token counts of a Chat Completions ``usage`` (an SDK object or a dict)."""
     if usage is None:
         return Usage(requests=1)
-    details = getattr(usage, "prompt_tokens_details", None)
-    if isinstance(details, dict):  # huggingface_hub keeps unknown fields as plain dicts
-        cached = details.get("cached_tokens")
-    else:
-        cached = getattr(details, "cached_tokens", None) if details is not None else None
+    # huggingface_hub keeps unknown fields as plain dicts, hence value_of() for the details
+    cached = value_of(value_of(usage, "prompt_tokens_details"), "cached_tokens")
+    reasoning = value_of(value_of(usage, "completion_tokens_details"), "reasoning_tokens")
     return Usage(
-        input_tokens=usage.prompt_tokens or 0,
-        output_tokens=usage.completion_tokens or 0,
+        input_tokens=value_of(usage, "prompt_tokens") or 0,
+        output_tokens=value_of(usage, "completion_tokens") or 0,
         cached_tokens=cached or 0,
+        reasoning_tokens=reasoning or 0,
         requests=1,
     )
+
+
+def reasoning_text(message: Any) -> str | None:
+    """The reasoning an OpenAI-compatible server sent with a message or a delta."""
+    return value_of(message, "reasoning_content") or value_of(message, "reasoning") or None
 
 
 def arguments_text(arguments: Any) -> str:
@@ -222,16 +302,29 @@ def arguments_text(arguments: Any) -> str:
     return json.dumps(arguments)
 
 
-def read_response(response: Any, request_id: str | None) -> ModelResponse:
-    """A :class:`ModelResponse` from a Chat Completions response object."""
+def read_response(
+    response: Any, request_id: str | None, *, provider: str = "openai", model: str | None = None
+) -> ModelResponse:
+    """A :class:`ModelResponse` from a Chat Completions response object.
+
+    Args:
+        response: the SDK's response object.
+        request_id: the request id to report.
+        provider: handler name recorded on a thinking part.
+        model: model name recorded on a thinking part.
+    """
     choice = response.choices[0]
     message = choice.message
     calls = [
         parse_arguments(call.id, call.function.name, call.function.arguments)
         for call in message.tool_calls or ()
     ]
+    reasoning = reasoning_text(message)
+    thinking = [ThinkingPart(text=reasoning, provider=provider, model=model)] if reasoning else []
     return ModelResponse(
-        message=AssistantMessage(content=message.content or "", tool_calls=calls),
+        message=AssistantMessage(
+            content=message.content or "", tool_calls=calls, thinking=thinking
+        ),
         usage=read_usage(response.usage),
         finish_reason=choice.finish_reason,
         model=response.model,
@@ -240,10 +333,14 @@ def read_response(response: Any, request_id: str | None) -> ModelResponse:
 
 
 async def read_stream(
-    chunks: AsyncIterable[Any], request_id: str | None
+    chunks: AsyncIterable[Any],
+    request_id: str | None,
+    *,
+    provider: str = "openai",
+    model_name: str | None = None,
 ) -> AsyncIterator[ModelStreamEvent]:
     """Stream events from Chat Completions chunks, ending with :class:`ResponseDone`."""
-    acc = StreamAccumulator()
+    acc = StreamAccumulator(provider, model_name)
     usage: Usage | None = None
     finish: str | None = None
     model: str | None = None
@@ -254,6 +351,11 @@ async def read_stream(
         for choice in chunk.choices or ():
             delta = choice.delta
             if delta is not None:
+                reasoning = reasoning_text(delta)
+                if reasoning:
+                    thinking_event = ThinkingDelta(reasoning)
+                    acc.add(thinking_event)
+                    yield thinking_event
                 if delta.content:
                     text_event = TextDelta(delta.content)
                     acc.add(text_event)

@@ -1,158 +1,171 @@
 """The ``anthropic`` handler: Claude models through the official ``anthropic`` SDK (Messages API).
 
-Wire rules handled here: system messages go to ``system``; the results of one assistant turn go
-back in ONE user message as ``tool_result`` blocks, in call order; consecutive messages of one
-role are merged; structured output is a forced tool call whose input becomes the JSON answer.
+Extended thinking: ``thinking={"type": "enabled", "budget_tokens": 2048}`` (or ``thinking=2048``),
+``thinking="adaptive"`` (Claude decides how much to think; pair it with ``effort``), or
+``{"type": "disabled"}``; ``interleaved_thinking=True`` lets Claude think between tool calls with
+an enabled budget. Thinking arrives as :class:`~aiops_core.messages.ThinkingPart` objects and
+streams as :class:`~aiops_core.providers.base.ThinkingDelta` events; the wire mapping (signed
+blocks sent back unmodified) is in :mod:`._anthropic_wire`.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator, Callable, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+import logging
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ..messages import (
-    AssistantMessage,
-    DataPart,
-    ImagePart,
-    Message,
-    SystemMessage,
-    TextPart,
-    ToolCall,
-    ToolResultMessage,
-    Usage,
-    UserMessage,
+from ._anthropic_wire import (
+    StreamReader,
+    anthropic_messages,
+    lacks_thinking,
+    output_tool,
+    read_message,
 )
-from ._config import ChatConfig, resolve_secret
+from ._config import SETTING_KEYS, ChatConfig, resolve_secret, setting_error
 from ._model import SDKChatModel
-from ._openai_wire import schema_name
 from .base import (
+    REASONING_KEYS,
     ModelRequest,
     ModelResponse,
     ModelSettings,
     ModelStreamEvent,
-    OutputSchema,
     ResponseDone,
-    StreamAccumulator,
-    TextDelta,
-    ToolCallDelta,
-    parse_arguments,
 )
 from .registry import ProviderConfig, ProviderHandler
 
 if TYPE_CHECKING:
     from anthropic import AsyncAnthropic
 
-__all__ = ["AnthropicChatModel", "AnthropicConfig", "AnthropicHandler", "anthropic_messages"]
+__all__ = [
+    "AnthropicChatModel",
+    "AnthropicConfig",
+    "AnthropicHandler",
+    "AnthropicThinking",
+    "anthropic_messages",
+]
 
-_FINISH = {
-    "end_turn": "stop",
-    "stop_sequence": "stop",
-    "tool_use": "tool_calls",
-    "max_tokens": "length",
-}
-_WRAP_KEY = "value"
+log = logging.getLogger("aiops_core.providers.anthropic")
+
+INTERLEAVED_BETA = "interleaved-thinking-2025-05-14"
+"""The beta flag that lets Claude think between tool calls with an enabled thinking budget."""
+
+_THINKING_KEYS = ("thinking", "effort", "interleaved_thinking")
+
+
+class AnthropicThinking(BaseModel):
+    """The ``thinking`` setting: enabled with a token budget, adaptive, or disabled."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    type: Literal["enabled", "adaptive", "disabled"] = Field(
+        "enabled", description="enabled (with budget_tokens), adaptive (Claude decides), disabled"
+    )
+    budget_tokens: int | None = Field(
+        None, ge=1024, description="most tokens to think with (type enabled; at least 1024)"
+    )
+    display: Literal["summarized", "omitted"] | None = Field(
+        None, description="summarized: thinking text returned; omitted: only its signature"
+    )
+
+    @model_validator(mode="after")
+    def _budget(self) -> AnthropicThinking:
+        if self.type == "enabled" and self.budget_tokens is None:
+            raise setting_error(
+                'thinking type "enabled" needs budget_tokens (at least 1024), '
+                'e.g. {"type": "enabled", "budget_tokens": 2048}'
+            )
+        if self.type != "enabled" and self.budget_tokens is not None:
+            raise setting_error(
+                f'budget_tokens applies to thinking type "enabled", not {self.type!r}'
+            )
+        return self
+
+    @property
+    def on(self) -> bool:
+        """Claude may think (enabled or adaptive)."""
+        return self.type != "disabled"
+
+
+def _shorthand_schema(schema: dict[str, Any]) -> None:
+    """The shorthand forms of ``thinking`` are valid values too."""
+    schema.setdefault("anyOf", []).extend(
+        [
+            {"type": "integer", "minimum": 1024},
+            {"type": "string", "enum": ["adaptive", "disabled"]},
+        ]
+    )
 
 
 class AnthropicConfig(ChatConfig):
     """Config of the ``anthropic`` handler (``max_tokens`` is required by the API: default 4096)."""
 
+    setting_keys: ClassVar[tuple[str, ...]] = (*SETTING_KEYS, *_THINKING_KEYS)
+
     max_tokens: int | None = Field(4096, ge=1, description="most tokens in the answer")
+    thinking: AnthropicThinking | None = Field(
+        None,
+        description='extended thinking: {"type": "enabled", "budget_tokens": 2048} (or just the '
+        'budget, 2048), {"type": "adaptive"} (or "adaptive"), {"type": "disabled"}',
+        json_schema_extra=_shorthand_schema,
+    )
+    effort: Literal["low", "medium", "high", "xhigh", "max"] | None = Field(
+        None, description="how much effort Claude spends (output_config.effort)"
+    )
+    interleaved_thinking: bool | None = Field(
+        None,
+        description=f"think between tool calls with an enabled budget (beta {INTERLEAVED_BETA}); "
+        "adaptive thinking does this by itself",
+    )
 
+    @field_validator("thinking", mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            raise setting_error('give a budget (2048), "adaptive", "disabled" or an object')
+        if isinstance(value, int):
+            return {"type": "enabled", "budget_tokens": value}
+        if isinstance(value, str):
+            return {"type": value}
+        return value
 
-def _part_blocks(content: str | Sequence[Any]) -> list[dict[str, Any]]:
-    if isinstance(content, str):
-        return [{"type": "text", "text": content}] if content else []
-    blocks: list[dict[str, Any]] = []
-    for part in content:
-        if isinstance(part, TextPart):
-            if part.text:
-                blocks.append({"type": "text", "text": part.text})
-        elif isinstance(part, ImagePart):
-            if part.url:
-                source: dict[str, Any] = {"type": "url", "url": part.url}
-            else:
-                source = {"type": "base64", "media_type": part.media_type, "data": part.data}
-            blocks.append({"type": "image", "source": source})
-        elif isinstance(part, DataPart):
-            blocks.append({"type": "text", "text": json.dumps(part.data, default=str)})
-    return blocks
-
-
-def _blocks(message: UserMessage | AssistantMessage | ToolResultMessage) -> list[dict[str, Any]]:
-    """The content blocks of one non-system message."""
-    match message:
-        case UserMessage():
-            return _part_blocks(message.content)
-        case AssistantMessage():
-            blocks: list[dict[str, Any]] = []
-            if message.content:
-                blocks.append({"type": "text", "text": message.content})
-            blocks.extend(
-                {"type": "tool_use", "id": c.id, "name": c.name, "input": c.arguments}
-                for c in message.tool_calls
+    @model_validator(mode="after")
+    def _thinking_rules(self) -> AnthropicConfig:
+        thinking = self.thinking
+        enabled = thinking is not None and thinking.type == "enabled"
+        if self.interleaved_thinking and not enabled:
+            raise setting_error(
+                'interleaved_thinking needs thinking {"type": "enabled", "budget_tokens": ...} '
+                "(adaptive thinking interleaves by itself)"
             )
-            return blocks
-        case ToolResultMessage():
-            content = message.content
-            block: dict[str, Any] = {
-                "type": "tool_result",
-                "tool_use_id": message.tool_call_id,
-                "content": content if isinstance(content, str) else _part_blocks(content),
-            }
-            if message.is_error:
-                block["is_error"] = True
-            return [block]
+        if thinking is None or not thinking.on:
+            return self
+        budget = thinking.budget_tokens
+        if (
+            budget is not None
+            and self.max_tokens is not None
+            and budget >= self.max_tokens
+            and not self.interleaved_thinking
+        ):
+            raise setting_error(
+                f"thinking budget_tokens ({budget}) must be less than max_tokens "
+                f"({self.max_tokens}): raise max_tokens or lower the budget"
+            )
+        if self.temperature is not None and self.temperature != 1:
+            raise setting_error("with thinking on, temperature must be 1 (or unset)")
+        if self.top_p is not None and self.top_p < 0.95:
+            raise setting_error("with thinking on, top_p must be unset or at least 0.95")
+        if self.tool_choice not in (None, "auto", "none"):
+            raise setting_error('with thinking on, tool_choice may only be "auto" or "none"')
+        return self
 
 
-def anthropic_messages(messages: Sequence[Message]) -> tuple[str | None, list[dict[str, Any]]]:
-    """``(system, messages)`` in Messages API form, with tool results paired and roles merged.
-
-    Tool results travel as ``user`` blocks, so the results of one assistant turn (and any user
-    text after them) merge into one user message, as the API requires.
-    """
-    system: list[str] = []
-    out: list[dict[str, Any]] = []
-    for message in messages:
-        if isinstance(message, SystemMessage):
-            system.append(message.content)
-            continue
-        blocks = _blocks(message)
-        if not blocks:
-            continue
-        role = "assistant" if isinstance(message, AssistantMessage) else "user"
-        if out and out[-1]["role"] == role:
-            out[-1]["content"].extend(blocks)
-        else:
-            out.append({"role": role, "content": blocks})
-    return ("\n\n".join(system) if system else None), out
-
-
-def _output_tool(schema: OutputSchema) -> tuple[dict[str, Any], bool]:
-    """The tool that carries structured output; wraps non-object schemas in ``{"value": ...}``."""
-    json_schema = schema.json_schema
-    wrapped = json_schema.get("type") != "object"
-    if wrapped:
-        defs = json_schema.get("$defs")
-        inner = {k: v for k, v in json_schema.items() if k != "$defs"}
-        json_schema = {"type": "object", "properties": {_WRAP_KEY: inner}, "required": [_WRAP_KEY]}
-        if defs:
-            json_schema["$defs"] = defs
-    name = schema_name(schema)
-    tool = {
-        "name": name,
-        "description": f"Give the final answer as {name}: call this tool once with the answer.",
-        "input_schema": json_schema,
-    }
-    return tool, wrapped
-
-
-def _output_json(value: Any, wrapped: bool) -> str:
-    if wrapped and isinstance(value, dict):
-        value = value.get(_WRAP_KEY)
-    return json.dumps(value)
+def _choice(value: Any) -> dict[str, Any]:
+    if value in ("auto", "none"):
+        return {"type": value}
+    if value == "required":
+        return {"type": "any"}
+    return {"type": "tool", "name": value}
 
 
 class AnthropicChatModel(SDKChatModel["AsyncAnthropic"]):
@@ -176,9 +189,30 @@ class AnthropicChatModel(SDKChatModel["AsyncAnthropic"]):
     async def _close_client(self, client: AsyncAnthropic) -> None:
         await client.close()
 
+    def _thinking(self, kwargs: dict[str, Any], settings: ModelSettings) -> bool:
+        """Map the thinking settings into ``kwargs``; whether Claude may think in this request."""
+        thinking = settings.get("thinking")
+        effort = settings.get("effort")
+        if effort:
+            kwargs["output_config"] = {"effort": effort}
+        if not thinking:
+            return False
+        if thinking.get("type") == "enabled" and lacks_thinking(kwargs["messages"]):
+            # The tool call being answered came from a turn without Claude's thinking (another
+            # provider before a fallback): the API requires thinking off for this request.
+            log.debug("thinking off for this request: the answered turn has no thinking block")
+            return False
+        kwargs["thinking"] = thinking
+        if settings.get("interleaved_thinking") and thinking.get("type") == "enabled":
+            beta = self.config.extra_headers.get("anthropic-beta")
+            kwargs["extra_headers"] = {
+                "anthropic-beta": f"{beta},{INTERLEAVED_BETA}" if beta else INTERLEAVED_BETA
+            }
+        return thinking.get("type") != "disabled"
+
     def _kwargs(self, request: ModelRequest) -> tuple[dict[str, Any], str | None, bool]:
         settings: ModelSettings = self._settings(request)
-        system, messages = anthropic_messages(request.messages)
+        system, messages = anthropic_messages(request.messages, model=self.model)
         kwargs: dict[str, Any] = {"model": self.model, "messages": messages}
         if system:
             kwargs["system"] = system
@@ -190,6 +224,7 @@ class AnthropicChatModel(SDKChatModel["AsyncAnthropic"]):
         serial = False
         extra: dict[str, Any] = {}
         kwargs["max_tokens"] = 4096
+        thinking = self._thinking(kwargs, settings)
         for key, value in settings.items():
             if key == "max_tokens":
                 kwargs["max_tokens"] = value
@@ -198,20 +233,22 @@ class AnthropicChatModel(SDKChatModel["AsyncAnthropic"]):
             elif key == "stop":
                 kwargs["stop_sequences"] = value
             elif key == "tool_choice":
-                if value in ("auto", "none"):
-                    choice = {"type": value}
-                elif value == "required":
-                    choice = {"type": "any"}
-                else:
-                    choice = {"type": "tool", "name": value}
+                choice = _choice(value)
             elif key == "parallel_tool_calls":
                 serial = value is False
-            elif key != "seed":  # the Messages API has no seed
-                extra[key] = value
+            elif key != "seed" and key not in REASONING_KEYS:
+                extra[key] = (
+                    value  # no seed in the Messages API; reasoning keys: mapped or not ours
+                )
         output_name: str | None = None
         wrapped = False
-        if request.output_schema is not None:
-            tool, wrapped = _output_tool(request.output_schema)
+        schema = request.output_schema
+        if schema is not None and thinking:
+            # A forced tool call is not allowed with thinking: use the native JSON output.
+            config = kwargs.setdefault("output_config", {})
+            config["format"] = {"type": "json_schema", "schema": schema.json_schema}
+        elif schema is not None:
+            tool, wrapped = output_tool(schema)
             output_name = tool["name"]
             # Force the answer tool; with other tools, force "some tool" so those stay callable.
             choice = {"type": "any"} if tools else {"type": "tool", "name": output_name}
@@ -229,145 +266,20 @@ class AnthropicChatModel(SDKChatModel["AsyncAnthropic"]):
     async def _complete(self, client: AsyncAnthropic, request: ModelRequest) -> ModelResponse:
         kwargs, output_name, wrapped = self._kwargs(request)
         response = await client.messages.create(**kwargs)
-        text: list[str] = []
-        calls: list[ToolCall] = []
-        output: str | None = None
-        for block in response.content:
-            if block.type == "text":
-                text.append(block.text)
-            elif block.type == "tool_use":
-                if block.name == output_name:
-                    output = _output_json(block.input, wrapped)
-                else:
-                    calls.append(parse_arguments(block.id, block.name, cast(Any, block.input)))
-        finish = _FINISH.get(response.stop_reason or "", response.stop_reason)
-        if output is not None and not calls:
-            text, finish = [output], "stop"
-        return ModelResponse(
-            message=AssistantMessage(content="".join(text), tool_calls=calls),
-            usage=_usage(response.usage),
-            finish_reason=finish,
-            model=response.model,
-            request_id=response._request_id,
-        )
+        return read_message(response, self.model, output_name, wrapped)
 
     async def _stream(
         self, client: AsyncAnthropic, request: ModelRequest
     ) -> AsyncIterator[ModelStreamEvent]:
         kwargs, output_name, wrapped = self._kwargs(request)
         stream = await client.messages.create(**kwargs, stream=True)
-        reader = _StreamReader(output_name, wrapped)
+        reader = StreamReader(self.model, output_name, wrapped)
         async with stream:
             request_id = stream.response.headers.get("request-id")
             async for event in stream:
                 for out in reader.read(event):
                     yield out
         yield ResponseDone(reader.response(request_id))
-
-
-def _usage(usage: Any) -> Usage:
-    """Token counts of a Messages API ``usage`` object."""
-    return Usage(
-        input_tokens=usage.input_tokens or 0,
-        output_tokens=usage.output_tokens or 0,
-        cached_tokens=usage.cache_read_input_tokens or 0,
-        requests=1,
-    )
-
-
-_NOTHING: tuple[ModelStreamEvent, ...] = ()
-
-
-class _StreamReader:
-    """Reads one Messages API event stream: one method per event type, state in one place.
-
-    Text and tool-call deltas are passed on (and accumulated); the structured-output tool's JSON
-    is collected apart and becomes the answer text; usage, stop reason and model are noted.
-    """
-
-    def __init__(self, output_name: str | None, wrapped: bool) -> None:
-        self.output_name = output_name
-        self.wrapped = wrapped
-        self.acc = StreamAccumulator()
-        self.calls: dict[int, int] = {}  # content block index -> tool call index
-        self.output_block: int | None = None
-        self.output_parts: list[str] = []
-        self.usage = Usage(requests=1)
-        self.stop_reason: str | None = None
-        self.model: str | None = None
-        self._handlers: dict[str, Callable[[Any], Sequence[ModelStreamEvent]]] = {
-            "message_start": self._message_start,
-            "content_block_start": self._block_start,
-            "content_block_delta": self._block_delta,
-            "message_delta": self._message_delta,
-        }
-
-    def read(self, event: Any) -> Sequence[ModelStreamEvent]:
-        """The stream events one API event produces (most produce none or one)."""
-        handler = self._handlers.get(event.type)
-        return _NOTHING if handler is None else handler(event)
-
-    def _message_start(self, event: Any) -> Sequence[ModelStreamEvent]:
-        self.model = event.message.model
-        self.usage = _usage(event.message.usage)
-        return _NOTHING
-
-    def _block_start(self, event: Any) -> Sequence[ModelStreamEvent]:
-        block = event.content_block
-        if block.type == "text":
-            return self._add(TextDelta(block.text)) if block.text else _NOTHING
-        if block.type != "tool_use":
-            return _NOTHING
-        if block.name == self.output_name:
-            self.output_block = event.index
-            return _NOTHING
-        index = self.calls[event.index] = len(self.calls)
-        return self._add(ToolCallDelta(index, block.id, block.name))
-
-    def _block_delta(self, event: Any) -> Sequence[ModelStreamEvent]:
-        delta = event.delta
-        if delta.type == "text_delta":
-            return self._add(TextDelta(delta.text))
-        if delta.type != "input_json_delta":
-            return _NOTHING
-        if event.index == self.output_block:
-            self.output_parts.append(delta.partial_json)
-            # A wrapped answer's JSON is not the answer's text; an unwrapped one is.
-            show = not self.wrapped and delta.partial_json
-            return (TextDelta(delta.partial_json),) if show else _NOTHING
-        index = self.calls.get(event.index)
-        if index is None:
-            return _NOTHING
-        return self._add(ToolCallDelta(index, arguments=delta.partial_json))
-
-    def _message_delta(self, event: Any) -> Sequence[ModelStreamEvent]:
-        self.stop_reason = event.delta.stop_reason or self.stop_reason
-        output_tokens = event.usage.output_tokens or self.usage.output_tokens
-        self.usage = self.usage.model_copy(update={"output_tokens": output_tokens})
-        return _NOTHING
-
-    def _add(self, event: TextDelta | ToolCallDelta) -> Sequence[ModelStreamEvent]:
-        self.acc.add(event)
-        return (event,)
-
-    def response(self, request_id: str | None) -> ModelResponse:
-        """The assembled response, once the stream has ended."""
-        finish = _FINISH.get(self.stop_reason or "", self.stop_reason)
-        message = self.acc.message()
-        if self.output_block is not None and not message.tool_calls:
-            raw = "".join(self.output_parts)
-            try:
-                text = _output_json(json.loads(raw or "null"), self.wrapped)
-            except ValueError:
-                text = raw  # the agent reports the invalid JSON back to the model
-            message, finish = AssistantMessage(content=text), "stop"
-        return ModelResponse(
-            message=message,
-            usage=self.usage,
-            finish_reason=finish,
-            model=self.model,
-            request_id=request_id,
-        )
 
 
 class AnthropicHandler(ProviderHandler):

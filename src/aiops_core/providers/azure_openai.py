@@ -3,7 +3,8 @@
 ``get_chat_model("azure_openai:my-deployment")`` reads ``AZURE_OPENAI_API_KEY``,
 ``AZURE_OPENAI_ENDPOINT`` and ``OPENAI_API_VERSION`` unless ``api_key=``, ``endpoint=`` and
 ``api_version=`` are given. The model part of the spec is the deployment name unless
-``deployment=`` is set.
+``deployment=`` is set. ``api="responses"`` calls ``{endpoint}/openai/responses`` with the
+deployment as the model.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pydantic import Field
 
 from ..errors import UserError
 from ._config import ChatConfig, resolve_secret
+from ._openai_wire import OpenAIAPIConfig
 from .openai import OpenAIChatModel
 from .registry import ProviderConfig, ProviderHandler
 
@@ -25,8 +27,8 @@ if TYPE_CHECKING:
 __all__ = ["AzureOpenAIChatModel", "AzureOpenAIConfig", "AzureOpenAIHandler"]
 
 
-class AzureOpenAIConfig(ChatConfig):
-    """Config of the ``azure_openai`` handler."""
+class AzureOpenAIConfig(OpenAIAPIConfig):
+    """Config of the ``azure_openai`` handler (``api="responses"``: the deployment's Responses API)."""
 
     endpoint: str | None = Field(
         None, description="https://<resource>.openai.azure.com (default: AZURE_OPENAI_ENDPOINT)"

@@ -7,13 +7,14 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol, TypedDict, runtime_checkable
 
-from ..messages import AssistantMessage, Message, ToolCall, Usage
+from ..messages import AssistantMessage, Message, ThinkingPart, ToolCall, Usage
 
 if TYPE_CHECKING:
     from ..context import RunContext
     from ..tools import ToolDefinition
 
 __all__ = [
+    "REASONING_KEYS",
     "ChatModel",
     "ModelRequest",
     "ModelResponse",
@@ -23,13 +24,21 @@ __all__ = [
     "ResponseDone",
     "StreamAccumulator",
     "TextDelta",
+    "ThinkingDelta",
     "ToolCallDelta",
     "parse_arguments",
+    "response_events",
 ]
 
 
 class ModelSettings(TypedDict, total=False):
-    """Per-request model parameters; providers map the ones they support."""
+    """Per-request model parameters; providers map the ones they support.
+
+    The reasoning keys belong to the handlers that have them (each validates its own config):
+    ``thinking``, ``effort`` and ``interleaved_thinking`` (``anthropic``), ``reasoning_effort``
+    (``openai``, ``azure_openai``, ``huggingface``), ``reasoning_summary`` (``openai`` and
+    ``azure_openai`` on the Responses API) and ``think`` (``ollama``).
+    """
 
     temperature: float
     max_tokens: int
@@ -38,6 +47,19 @@ class ModelSettings(TypedDict, total=False):
     seed: int
     tool_choice: str  # "auto" | "none" | "required" | a tool name
     parallel_tool_calls: bool
+    thinking: dict[str, Any]
+    effort: str
+    interleaved_thinking: bool
+    reasoning_effort: str
+    reasoning_summary: str
+    think: bool | str
+
+
+REASONING_KEYS = frozenset(
+    {"thinking", "effort", "interleaved_thinking", "reasoning_effort", "reasoning_summary", "think"}
+)
+"""The reasoning settings of all handlers: each maps its own and drops the others' (another
+provider would refuse them, e.g. after a fallback between providers)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +108,18 @@ class TextDelta:
 
 
 @dataclass(frozen=True, slots=True)
+class ThinkingDelta:
+    """A piece of streamed thinking (reasoning) text, shown apart from the answer.
+
+    ``index`` numbers the thinking parts of one response (0, 1, ...); the text of all deltas of
+    one index is that part's ``text`` in the final message.
+    """
+
+    text: str
+    index: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class ToolCallDelta:
     """A piece of a streamed tool call; ``index`` identifies the call within the response."""
 
@@ -102,15 +136,15 @@ class ResponseDone:
     response: ModelResponse
 
 
-ModelStreamEvent = TextDelta | ToolCallDelta | ResponseDone
+ModelStreamEvent = TextDelta | ThinkingDelta | ToolCallDelta | ResponseDone
 
 
 @runtime_checkable
 class ChatModel(Protocol):
     """What the agent needs from a model.
 
-    ``stream`` yields :class:`TextDelta` and :class:`ToolCallDelta` events and always ends with
-    one :class:`ResponseDone`. Failures raise :class:`~aiops_core.errors.ProviderError` subclasses.
+    ``stream`` yields :class:`TextDelta`, :class:`ThinkingDelta` and :class:`ToolCallDelta` events
+    and always ends with one :class:`ResponseDone`. Failures raise :class:`~aiops_core.errors.ProviderError` subclasses.
     """
 
     @property
@@ -125,33 +159,67 @@ class ChatModel(Protocol):
     async def aclose(self) -> None: ...
 
 
-def parse_arguments(call_id: str, name: str, raw: str | dict[str, Any] | None) -> ToolCall:
+def response_events(response: ModelResponse) -> list[ModelStreamEvent]:
+    """The stream events that replay a complete response (a cache hit, a replaced answer)."""
+    message = response.message
+    events: list[ModelStreamEvent] = [
+        ThinkingDelta(part.text, index) for index, part in enumerate(message.thinking) if part.text
+    ]
+    if message.content:
+        events.append(TextDelta(message.content))
+    for index, call in enumerate(message.tool_calls):
+        arguments = (
+            json.dumps(call.arguments) if call.invalid_arguments is None else call.invalid_arguments
+        )
+        events.append(ToolCallDelta(index, call.id, call.name, arguments))
+    events.append(ResponseDone(response))
+    return events
+
+
+def parse_arguments(
+    call_id: str, name: str, raw: str | dict[str, Any] | None, *, item_id: str | None = None
+) -> ToolCall:
     """Build a :class:`ToolCall` from raw arguments; malformed JSON is kept for a tool error."""
     if isinstance(raw, dict):
-        return ToolCall(id=call_id, name=name, arguments=raw)
+        return ToolCall(id=call_id, name=name, arguments=raw, item_id=item_id)
     if not raw or not raw.strip():
-        return ToolCall(id=call_id, name=name)
+        return ToolCall(id=call_id, name=name, item_id=item_id)
     try:
         value = json.loads(raw)
     except ValueError:
-        return ToolCall(id=call_id, name=name, invalid_arguments=raw)
+        return ToolCall(id=call_id, name=name, invalid_arguments=raw, item_id=item_id)
     if not isinstance(value, dict):
-        return ToolCall(id=call_id, name=name, invalid_arguments=raw)
-    return ToolCall(id=call_id, name=name, arguments=value)
+        return ToolCall(id=call_id, name=name, invalid_arguments=raw, item_id=item_id)
+    return ToolCall(id=call_id, name=name, arguments=value, item_id=item_id)
 
 
 class StreamAccumulator:
-    """Assembles stream deltas into a :class:`ModelResponse` (for handlers and middleware)."""
+    """Assembles stream deltas into a :class:`ModelResponse` (for handlers and middleware).
 
-    __slots__ = ("_calls", "_text")
+    Thinking deltas build :class:`~aiops_core.messages.ThinkingPart` objects of ``provider``
+    and ``model``; what a provider sends besides the text (a signature, encrypted content, an
+    item id) is added with :meth:`thinking_part`.
 
-    def __init__(self) -> None:
+    Args:
+        provider: the handler name recorded on thinking parts.
+        model: the model name recorded on thinking parts.
+    """
+
+    __slots__ = ("_calls", "_model", "_provider", "_text", "_thinking")
+
+    def __init__(self, provider: str = "", model: str | None = None) -> None:
         self._text: list[str] = []
         self._calls: dict[int, list[Any]] = {}
+        self._thinking: dict[int, tuple[list[str], dict[str, Any]]] = {}
+        self._provider = provider
+        self._model = model
 
-    def add(self, event: TextDelta | ToolCallDelta) -> None:
+    def add(self, event: TextDelta | ThinkingDelta | ToolCallDelta) -> None:
         if isinstance(event, TextDelta):
             self._text.append(event.text)
+            return
+        if isinstance(event, ThinkingDelta):
+            self._thinking.setdefault(event.index, ([], {}))[0].append(event.text)
             return
         slot = self._calls.setdefault(event.index, [None, None, []])
         if event.id:
@@ -161,16 +229,30 @@ class StreamAccumulator:
         if event.arguments:
             slot[2].append(event.arguments)
 
+    def thinking_part(self, index: int, **fields: Any) -> None:
+        """Set fields of thinking part ``index`` besides its text (``signature``, ``encrypted``,
+        ``redacted``, ``id``); the part exists from then on even without any text."""
+        self._thinking.setdefault(index, ([], {}))[1].update(fields)
+
     @property
     def text(self) -> str:
         return "".join(self._text)
+
+    def thinking(self) -> list[ThinkingPart]:
+        """The thinking parts so far, in index order."""
+        return [
+            ThinkingPart(text="".join(parts), provider=self._provider, model=self._model, **fields)
+            for _, (parts, fields) in sorted(self._thinking.items())
+        ]
 
     def message(self) -> AssistantMessage:
         calls = [
             parse_arguments(cid or f"call_{index}", name or "", "".join(parts))
             for index, (cid, name, parts) in sorted(self._calls.items())
         ]
-        return AssistantMessage(content=self.text, tool_calls=calls)
+        if not self._thinking:
+            return AssistantMessage(content=self.text, tool_calls=calls)
+        return AssistantMessage(content=self.text, tool_calls=calls, thinking=self.thinking())
 
     def response(self, **kwargs: Any) -> ModelResponse:
         return ModelResponse(message=self.message(), **kwargs)

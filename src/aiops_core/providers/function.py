@@ -7,15 +7,15 @@ For users' own tests of agents, tools and middleware::
 
     agent = Agent(model=FunctionModel(reply))
 
-The callable may be sync or async. ``stream_function`` (optional) yields ``str`` chunks or
+The callable may be sync or async. ``stream_function`` (optional) yields ``str`` chunks,
+:class:`~aiops_core.providers.base.ThinkingDelta` or
 :class:`~aiops_core.providers.base.ToolCallDelta` events; without it, streams are derived from
-the callable's complete response.
+the callable's complete response (thinking parts included).
 """
 
 from __future__ import annotations
 
 import inspect
-import json
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -28,14 +28,18 @@ from .base import (
     ResponseDone,
     StreamAccumulator,
     TextDelta,
+    ThinkingDelta,
     ToolCallDelta,
+    response_events,
 )
 from .registry import ProviderConfig, ProviderHandler
 
 __all__ = ["FunctionHandler", "FunctionModel"]
 
 ReplyFunction = Callable[[ModelRequest], Any]
-StreamFunction = Callable[[ModelRequest], AsyncIterator[str | TextDelta | ToolCallDelta]]
+StreamFunction = Callable[
+    [ModelRequest], AsyncIterator[str | TextDelta | ThinkingDelta | ToolCallDelta]
+]
 
 
 def _as_response(value: Any, label: str) -> ModelResponse:
@@ -98,14 +102,10 @@ class FunctionModel:
 
     async def stream(self, request: ModelRequest) -> AsyncIterator[ModelStreamEvent]:
         if self.stream_function is None:
-            response = await self.complete(request)
-            if response.message.content:
-                yield TextDelta(response.message.content)
-            for index, call in enumerate(response.message.tool_calls):
-                yield ToolCallDelta(index, call.id, call.name, json.dumps(call.arguments))
-            yield ResponseDone(response)
+            for replayed in response_events(await self.complete(request)):
+                yield replayed
             return
-        acc = StreamAccumulator()
+        acc = StreamAccumulator("function", self.model_name)
         async for item in self.stream_function(request):
             event = TextDelta(item) if isinstance(item, str) else item
             acc.add(event)

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 from pydantic import Field, SecretStr
 
 from ..errors import UserError
-from ._config import ChatConfig
+from ._config import SETTING_KEYS, ChatConfig
 from ._model import SDKChatModel
-from ._openai_wire import build_request, read_response, read_stream
+from ._openai_wire import ReasoningEffort, build_request, read_response, read_stream
 from .base import ModelRequest, ModelResponse, ModelStreamEvent
 from .registry import ProviderConfig, ProviderHandler
 
@@ -44,7 +44,14 @@ _PARAMETERS = frozenset(
 class HuggingFaceConfig(ChatConfig):
     """Config of the ``huggingface`` handler."""
 
+    setting_keys: ClassVar[tuple[str, ...]] = (*SETTING_KEYS, "reasoning_effort")
+
     bill_to: str | None = Field(None, description="organization billed for the requests")
+    reasoning_effort: ReasoningEffort | None = Field(
+        None,
+        description="reasoning models behind the router (gpt-oss, ...): how hard to think; sent "
+        "as reasoning_effort, which the router passes on",
+    )
 
 
 class HuggingFaceChatModel(SDKChatModel["AsyncInferenceClient"]):
@@ -84,7 +91,7 @@ class HuggingFaceChatModel(SDKChatModel["AsyncInferenceClient"]):
 
     async def _complete(self, client: AsyncInferenceClient, request: ModelRequest) -> ModelResponse:
         response = await cast(Any, client).chat_completion(**self._kwargs(request))
-        return read_response(response, None)
+        return read_response(response, None, provider=self.provider, model=self.model)
 
     async def _stream(
         self, client: AsyncInferenceClient, request: ModelRequest
@@ -93,7 +100,9 @@ class HuggingFaceChatModel(SDKChatModel["AsyncInferenceClient"]):
             **self._kwargs(request), stream=True, stream_options={"include_usage": True}
         )
         try:
-            async for event in read_stream(chunks, None):
+            async for event in read_stream(
+                chunks, None, provider=self.provider, model_name=self.model
+            ):
                 yield event
         finally:
             await chunks.aclose()  # an abandoned stream releases its connection now, not at GC

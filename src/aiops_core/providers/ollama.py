@@ -3,7 +3,10 @@
 The host comes from ``base_url=``, else ``OLLAMA_HOST``, else ``http://127.0.0.1:11434``. No key
 is needed; ``api_key=`` (for an authenticating proxy or ollama.com) is sent as a bearer token.
 Tool-call arguments travel as JSON objects; Ollama gives calls no ids, so ids are generated.
-Structured output uses Ollama's native ``format`` (a JSON schema).
+Structured output uses Ollama's native ``format`` (a JSON schema). ``think=True`` (or ``"low"``,
+``"medium"``, ``"high"`` for models with levels, such as gpt-oss) turns thinking on for models
+that have it; the ``thinking`` text arrives as a thinking part (streamed as thinking deltas) and
+goes back with its assistant message, to Ollama only.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
 
 from pydantic import Field, SecretStr
 
@@ -23,13 +26,15 @@ from ..messages import (
     Message,
     SystemMessage,
     TextPart,
+    ThinkingPart,
     ToolCall,
     ToolResultMessage,
     Usage,
     UserMessage,
 )
-from ._config import ChatConfig
+from ._config import SETTING_KEYS, ChatConfig
 from ._model import SDKChatModel
+from ._thinking import own_thinking, turn_start
 from .base import (
     ModelRequest,
     ModelResponse,
@@ -37,6 +42,7 @@ from .base import (
     ResponseDone,
     StreamAccumulator,
     TextDelta,
+    ThinkingDelta,
     ToolCallDelta,
     parse_arguments,
 )
@@ -53,6 +59,13 @@ _OPTION_KEYS = {"temperature": "temperature", "top_p": "top_p", "stop": "stop", 
 class OllamaConfig(ChatConfig):
     """Config of the ``ollama`` handler."""
 
+    setting_keys: ClassVar[tuple[str, ...]] = (*SETTING_KEYS, "think")
+
+    think: bool | Literal["low", "medium", "high"] | None = Field(
+        None,
+        description="thinking models: true/false, or a level (low, medium, high) where the "
+        "model has levels",
+    )
     keep_alive: float | str | None = Field(
         None, description="how long the model stays loaded after a call (e.g. '5m')"
     )
@@ -84,7 +97,7 @@ def _user(content: str | Sequence[Any]) -> dict[str, Any]:
     return item
 
 
-def _ollama_message(message: Message) -> dict[str, Any]:
+def _ollama_message(message: Message, thinking: list[ThinkingPart]) -> dict[str, Any]:
     """One message in ``/api/chat`` form (tool-call arguments as objects)."""
     match message:
         case SystemMessage():
@@ -93,6 +106,9 @@ def _ollama_message(message: Message) -> dict[str, Any]:
             return _user(message.content)
         case AssistantMessage():
             item: dict[str, Any] = {"role": "assistant", "content": message.content}
+            text = "\n\n".join(part.text for part in thinking if part.text)
+            if text:
+                item["thinking"] = text
             if message.tool_calls:
                 item["tool_calls"] = [
                     {"function": {"name": c.name, "arguments": c.arguments}}
@@ -103,9 +119,24 @@ def _ollama_message(message: Message) -> dict[str, Any]:
             return {"role": "tool", "content": message.text, "tool_name": message.name}
 
 
-def ollama_messages(messages: Sequence[Message]) -> list[dict[str, Any]]:
-    """Messages in ``/api/chat`` form (tool-call arguments as objects)."""
-    return [_ollama_message(message) for message in messages]
+def ollama_messages(
+    messages: Sequence[Message], *, model: str | None = None
+) -> list[dict[str, Any]]:
+    """Messages in ``/api/chat`` form (tool-call arguments as objects).
+
+    An assistant message's Ollama thinking goes back as its ``thinking`` (see
+    :mod:`._thinking` for which); other providers' thinking is left out.
+    """
+    current = turn_start(messages)
+    out = []
+    for index, message in enumerate(messages):
+        thinking = (
+            own_thinking(message, "ollama", model, current=index >= current)
+            if isinstance(message, AssistantMessage)
+            else []
+        )
+        out.append(_ollama_message(message, thinking))
+    return out
 
 
 def _call_id() -> str:
@@ -150,8 +181,11 @@ class OllamaChatModel(SDKChatModel["AsyncClient"]):
                 options["num_predict"] = value
         kwargs: dict[str, Any] = {
             "model": self.model,
-            "messages": ollama_messages(request.messages),
+            "messages": ollama_messages(request.messages, model=self.model),
         }
+        think = settings.get("think")
+        if think is not None:
+            kwargs["think"] = think
         if request.tools and settings.get("tool_choice") != "none":
             kwargs["tools"] = [
                 {
@@ -179,8 +213,15 @@ class OllamaChatModel(SDKChatModel["AsyncClient"]):
             parse_arguments(_call_id(), c.function.name, cast(Any, c.function.arguments))
             for c in message.tool_calls or ()
         ]
+        thinking = (
+            [ThinkingPart(text=message.thinking, provider=self.provider, model=self.model)]
+            if message.thinking
+            else []
+        )
         return ModelResponse(
-            message=AssistantMessage(content=message.content or "", tool_calls=calls),
+            message=AssistantMessage(
+                content=message.content or "", tool_calls=calls, thinking=thinking
+            ),
             usage=Usage(
                 input_tokens=response.prompt_eval_count or 0,
                 output_tokens=response.eval_count or 0,
@@ -194,13 +235,17 @@ class OllamaChatModel(SDKChatModel["AsyncClient"]):
         self, client: AsyncClient, request: ModelRequest
     ) -> AsyncIterator[ModelStreamEvent]:
         chunks = await client.chat(**self._kwargs(request), stream=True)
-        acc = StreamAccumulator()
+        acc = StreamAccumulator(self.provider, self.model)
         index = 0
         last: Any = None
         try:
             async for chunk in chunks:
                 last = chunk
                 message = chunk.message
+                if message.thinking:
+                    thinking_event = ThinkingDelta(message.thinking)
+                    acc.add(thinking_event)
+                    yield thinking_event
                 if message.content:
                     text_event = TextDelta(message.content)
                     acc.add(text_event)

@@ -174,9 +174,12 @@ class LLMModel(PrimaryModel):
         if self.provider_id is None:
             return
         handler = engine_check("provider", lambda: provider_handler(self.provider.name))
-        # Model settings override the provider's; the merged config is what the engine uses.
+        # Model settings override the provider's, and the temperature field goes in too: the
+        # merged config is what the engine uses (thinking, for one, rules out temperatures).
         merged = {**(self.provider.config or {}), **config}
         if handler is not None:
+            if "temperature" in handler.Config.model_fields:
+                merged["temperature"] = self.temperature
             engine_check("config", lambda: handler.parse_config(merged))
         policy_check("config", lambda: check_llm_config(merged))
         if self.api_key_secret_id is not None:

@@ -191,9 +191,18 @@ def run_chat(chat: PreparedChat, engine: EngineLoop | None = None) -> dict[str, 
 def stream_chat(chat: PreparedChat, engine: EngineLoop | None = None) -> Iterator[tuple[str, Any]]:
     """Run the turn streaming; yields ``(event, data)`` pairs ending with ``final``.
 
+    Events: ``text`` and ``thinking`` deltas (``{"delta": ...}``; thinking also names its part
+    ``index``), ``tool_call_started``, ``tool_call_finished``, then ``final``.
+
     Errors are raised to the caller (after the events that preceded them).
     """
-    from aiops_core.agent import FinalResult, TextDelta, ToolCallFinished, ToolCallStarted
+    from aiops_core.agent import (
+        FinalResult,
+        TextDelta,
+        ThinkingDelta,
+        ToolCallFinished,
+        ToolCallStarted,
+    )
 
     engine = engine or get_engine_loop()
 
@@ -206,6 +215,8 @@ def stream_chat(chat: PreparedChat, engine: EngineLoop | None = None) -> Iterato
     for event in engine.iterate(events(), timeout=chat.timeout):
         if isinstance(event, TextDelta):
             yield "text", {"delta": event.text}
+        elif isinstance(event, ThinkingDelta):  # the model's reasoning, shown apart (collapsed)
+            yield "thinking", {"delta": event.text, "index": event.index}
         elif isinstance(event, ToolCallStarted):
             yield "tool_call_started", _call_data(event.call)
         elif isinstance(event, ToolCallFinished):

@@ -49,6 +49,7 @@ from aiops_core.messages import (
     Message,
     SystemMessage,
     TextPart,
+    ThinkingPart,
     ToolCall,
     ToolResultMessage,
     UserMessage,
@@ -81,6 +82,15 @@ def every_message_type() -> list[Message]:
                 ToolCall(id="call_1", name="device_status", arguments={"name": "core-sw-01"}),
                 ToolCall(id="call_2", name="broken", invalid_arguments="{not json"),
             ],
+            thinking=[
+                ThinkingPart(
+                    text="Check core-sw-01 first. ✓",
+                    signature="EqQBCkYIBxgCKkA=",
+                    provider="anthropic",
+                    model="claude-sonnet-4-5",
+                ),
+                ThinkingPart(encrypted="EmwKAhgBEgy3va==", redacted=True, provider="anthropic"),
+            ],
         ),
         ToolResultMessage(
             tool_call_id="call_1",
@@ -90,7 +100,11 @@ def every_message_type() -> list[Message]:
         ToolResultMessage(
             tool_call_id="call_2", name="broken", content="invalid arguments", is_error=True
         ),
-        AssistantMessage(content="core-sw-01 is up."),
+        AssistantMessage(
+            content="core-sw-01 is up.",
+            item_id="msg_1",
+            thinking=[ThinkingPart(text="", encrypted="gAAAAB", id="rs_1", provider="openai")],
+        ),
     ]
 
 

@@ -11,7 +11,7 @@ from aiops_core.checkpoint.records import (
     encode_metadata,
 )
 from aiops_core.errors import CorruptThreadError, UserError
-from aiops_core.messages import AssistantMessage, UserMessage
+from aiops_core.messages import AssistantMessage, ThinkingPart, UserMessage
 
 from .contract import every_message_type
 
@@ -19,7 +19,8 @@ from .contract import every_message_type
 def test_records_carry_the_format_version_and_round_trip() -> None:
     messages = every_message_type()
     records = encode_messages(messages)
-    assert all(r.startswith('{"v":1,') for r in records)
+    assert all(r.startswith(('{"v":1,', '{"v":2,')) for r in records)
+    assert any(r.startswith('{"v":2,') for r in records)  # the thinking parts
     assert decode_messages("t", records) == messages
     assert decode_messages("t", [r.encode() for r in records]) == messages
     assert decode_messages("t", []) == []
@@ -64,4 +65,14 @@ def test_records_of_an_older_format_version_take_the_general_path() -> None:
     assert decode_messages("t", records) == [
         UserMessage(content="old"),
         UserMessage(content="new"),
+    ]
+
+
+def test_version_1_and_version_2_records_mix_in_one_thread() -> None:
+    stored_v1 = '{"v":1,"role":"assistant","content":"old answer","tool_calls":[]}'
+    part = ThinkingPart(text="t", signature="s", provider="anthropic")
+    new = encode_messages([AssistantMessage(content="new", thinking=[part])])
+    assert decode_messages("t", [stored_v1, *new]) == [
+        AssistantMessage(content="old answer"),
+        AssistantMessage(content="new", thinking=[part]),
     ]

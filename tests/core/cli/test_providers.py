@@ -61,3 +61,27 @@ def test_one_provider_shows_keys_defaults_and_environment(
     rows = {line.split()[0]: line.split(None, 3) for line in out.splitlines() if line}
     assert rows["timeout"][:3] == ["timeout", "number", "60.0"]
     assert rows["max_retries"][3].startswith("SDK-level retries")
+
+
+def test_reasoning_settings_are_listed_with_their_types(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from aiops_core.cli._fields import config_rows
+    from aiops_core.providers.anthropic import AnthropicConfig
+    from aiops_core.providers.ollama import OllamaConfig
+    from aiops_core.providers.openai import OpenAIConfig
+
+    rows = {row[0]: row for row in config_rows(AnthropicConfig)}
+    assert rows["thinking"][1] == 'table | integer | "adaptive" | "disabled"'
+    assert rows["effort"][1] == '"low" | "medium" | "high" | "xhigh" | "max"'
+    assert rows["interleaved_thinking"][1] == "boolean?"
+    rows = {row[0]: row for row in config_rows(OpenAIConfig)}
+    assert (rows["api"][1], rows["api"][2]) == ('"chat" | "responses"', '"chat"')
+    assert rows["store"][2] == "false"
+    assert rows["reasoning_summary"][1] == '"auto" | "concise" | "detailed"'
+    assert {row[0]: row[1] for row in config_rows(OllamaConfig)}["think"] == (
+        'boolean | "low" | "medium" | "high"'
+    )
+    assert main(["providers", "anthropic"]) == 0
+    out = capsys.readouterr().out
+    assert all(key in out for key in ("thinking", "effort", "interleaved_thinking"))

@@ -59,3 +59,27 @@ def everything_http() -> Iterator[str]:
     finally:
         process.kill()
         process.wait(timeout=10)
+
+
+@pytest.fixture
+def features():
+    """A fresh ``features_server`` (in memory) and a factory for pools connected to it."""
+    from contextlib import asynccontextmanager
+
+    from tests.mcp_servers.servers import features_server
+    from tests.mcp_servers.support import FAST
+
+    from aiops_core.mcp import MCPClientPool, MCPServerConfig, memory_transport
+
+    server = features_server()
+
+    @asynccontextmanager
+    async def pool(config: dict | None = None, **options):
+        spec = MCPServerConfig(name="feat", command="unused", **(config or {}))
+        async with MCPClientPool(
+            [spec], transport_factory=memory_transport({"feat": server}), **FAST, **options
+        ) as opened:
+            yield opened
+
+    pool.server = server  # type: ignore[attr-defined]
+    return pool

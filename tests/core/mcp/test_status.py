@@ -37,4 +37,5 @@ def test_status_as_dict_is_json_friendly():
         "last_check": "2026-11-26T04:00:00+00:00",
         "failures": 0,
         "connected_since": "2026-11-26T04:00:00+00:00",
+        "auth_required": False,
     }

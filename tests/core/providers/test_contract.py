@@ -1,4 +1,4 @@
-"""One contract, six providers (openai with both transports) against the local wire server."""
+"""One contract, every provider (openai on both transports and both APIs) against the wire server."""
 
 from __future__ import annotations
 
@@ -28,22 +28,23 @@ from aiops_core.errors import (
     RateLimitError,
     ServerError,
 )
-from aiops_core.messages import SystemMessage, UserMessage
+from aiops_core.messages import AssistantMessage, SystemMessage, UserMessage
 from aiops_core.providers import (
     ChatModel,
     ModelRequest,
     ResponseDone,
     TextDelta,
+    ThinkingDelta,
     ToolCallDelta,
 )
 from aiops_core.tools import ToolDefinition
 from tests.servers.llm import Drop, Fail, Hang, LLMServer, Recorded, Reply, StreamError
 
-from .conftest import KEY, PROVIDERS, handler_name
+from .conftest import KEY, PROVIDERS, RESPONSES, handler_name
 
 pytestmark = pytest.mark.anyio
 
-REPORTS_REQUEST_ID = {"openai", "openai-lean", "azure_openai", "anthropic"}
+REPORTS_REQUEST_ID = {"openai", "openai-lean", "azure_openai", "anthropic", *RESPONSES}
 """Providers whose SDK exposes the request id of a successful response."""
 
 STATUS_TOOL = ToolDefinition(
@@ -61,6 +62,12 @@ def ask(text: str = "Is core-sw-01 up?", **kwargs: Any) -> ModelRequest:
 
 def wire_tool_results(provider: str, req: Recorded) -> list[tuple[str, str]]:
     """(call id or tool name, text) of the tool results in a recorded request."""
+    if provider in RESPONSES:
+        return [
+            (item["call_id"], item["output"])
+            for item in req.body["input"]
+            if item.get("type") == "function_call_output"
+        ]
     messages = req.body["messages"]
     if provider == "anthropic":
         return [
@@ -107,6 +114,11 @@ async def test_system_prompt_and_history_reach_the_wire(
         assert body["messages"] == [
             {"role": "user", "content": [{"type": "text", "text": "second question"}]}
         ]
+    elif provider in RESPONSES:
+        assert body["input"] == [
+            {"role": "system", "content": "You are terse."},
+            {"role": "user", "content": "second question"},
+        ]
     else:
         assert body["messages"][0] == {"role": "system", "content": "You are terse."}
         assert body["messages"][1]["content"] == "second question"
@@ -125,7 +137,7 @@ async def test_one_tool_call(
     assert call.id
     assert response.finish_reason == "tool_calls"
     names = [
-        t["name"] if provider == "anthropic" else t["function"]["name"]
+        t["name"] if provider == "anthropic" or provider in RESPONSES else t["function"]["name"]
         for t in server.last.body["tools"]
     ]
     assert names == ["device_status"]
@@ -353,6 +365,9 @@ async def test_structured_output_end_to_end(
         }
     elif provider == "ollama":
         assert body["format"]["properties"]["up"]["type"] == "boolean"
+    elif provider in RESPONSES:
+        assert body["text"]["format"]["type"] == "json_schema"
+        assert body["text"]["format"]["name"] == "Verdict"
     elif provider == "huggingface":  # huggingface_hub sends TGI's grammar form
         assert body["response_format"]["type"] == "json_object"
         assert body["response_format"]["value"]["required"] == ["device", "up"]
@@ -495,4 +510,170 @@ async def test_a_key_with_a_trailing_newline_never_leaks(
         await model.complete(ask())
     shown = "".join(traceback.format_exception(info.value))
     assert "sk-test-secret" not in shown, shown
+    await model.aclose()
+
+
+# --------------------------------------------------------------------------- thinking
+def _replayed(provider: str, body: dict[str, Any], message: AssistantMessage) -> None:
+    """Assert that ``body`` carries the thinking of ``message`` as ``provider`` requires."""
+    name = handler_name(provider)
+    if provider in RESPONSES:
+        items = body["input"]
+        [part] = message.thinking
+        reasoning = next(i for i in items if i.get("type") == "reasoning")
+        assert (reasoning["id"], reasoning["encrypted_content"]) == (part.id, part.encrypted)
+        following = items[items.index(reasoning) + 1]
+        assert following["id"] == message.tool_calls[0].item_id  # paired by its id
+        return
+    if name == "anthropic":
+        turn = next(m for m in body["messages"] if m["role"] == "assistant")
+        [part] = message.thinking
+        assert turn["content"][0] == {
+            "type": "thinking",
+            "thinking": part.text,
+            "signature": part.signature,
+        }
+        return
+    turn = next(m for m in body["messages"] if m["role"] == "assistant")
+    if name == "ollama":
+        assert turn["thinking"] == message.thinking_text
+        return
+    # Chat Completions has no field for reasoning: it stays out of the request.
+    assert set(turn) <= {"role", "content", "tool_calls"}
+
+
+@pytest.mark.parametrize("streamed", [False, True], ids=["plain", "streamed"])
+async def test_thinking_tool_turn_is_stored_and_continued(
+    provider: str,
+    server: LLMServer,
+    make_thinking_model: Callable[..., ChatModel],
+    store: Any,
+    streamed: bool,
+):
+    @tool
+    async def device_status(name: str) -> str:
+        """Return the status of a device."""
+        return f"{name} is up"
+
+    server.script(
+        Reply(tool_calls=[("device_status", {"name": "a"})], thinking="Check a.", chunk=3),
+        Reply(text="a is up.", thinking="The tool says up.", reasoning_tokens=4),
+        Reply(tool_calls=[("device_status", {"name": "b"})], thinking="Now b.", chunk=3),
+        Reply(text="b is up too.", thinking="Also up.", reasoning_tokens=2),
+    )
+    agent = Agent(make_thinking_model(provider), tools=[device_status], store=store)
+    name = handler_name(provider)
+
+    async def turn(text: str) -> Any:
+        if not streamed:
+            return await agent.run(text, thread_id="ticket-42")
+        events = [e async for e in agent.stream(text, thread_id="ticket-42")]
+        thinking = "".join(e.text for e in events if isinstance(e, ThinkingDelta))
+        answer = "".join(e.text for e in events if isinstance(e, TextDelta))
+        result = events[-1].result
+        assert answer == result.output
+        # Readable thinking arrives as its own events (a Responses summary, a reasoning text).
+        assert "Check a." in thinking or "Now b." in thinking
+        return result
+
+    result = await turn("Is a up?")
+    assert result.output == "a is up."
+    assert server.rejected == []
+    first = result.messages[1]
+    assert isinstance(first, AssistantMessage)
+    [part] = first.thinking
+    assert (part.text, part.provider) == ("Check a.", name)
+    if name != "ollama":  # Ollama reports no reasoning token count
+        assert result.usage.reasoning_tokens == 4
+    _replayed(provider, server.requests[1].body, first)
+
+    thread = await store.load("ticket-42")
+    assert thread is not None
+    assert thread.messages[1] == first  # stored with its signature / encrypted content
+
+    again = await turn("And b?")
+    assert again.output == "b is up too."
+    assert server.rejected == []
+    # The second turn's requests carry the stored first turn back as the provider requires.
+    _replayed(provider, server.requests[2].body, first)
+    assert len((await store.load("ticket-42")).messages) == 8  # type: ignore[union-attr]
+    await agent.aclose()
+
+
+CROSS = [
+    ("anthropic", "openai-responses"),
+    ("openai-responses", "anthropic"),
+    ("anthropic", "ollama"),
+    ("ollama", "anthropic"),
+    ("openai-responses-lean", "azure_openai-responses"),
+    ("openai", "openai-responses"),
+    ("anthropic", "openai"),
+]
+
+
+@pytest.mark.parametrize(("first", "then"), CROSS, ids=[f"{a}-to-{b}" for a, b in CROSS])
+async def test_thread_continued_on_another_provider_strips_foreign_thinking(
+    first: str, then: str, server: LLMServer, make_thinking_model: Callable[..., ChatModel]
+):
+    @tool
+    async def device_status(name: str) -> str:
+        """Return the status of a device."""
+        return f"{name} is up"
+
+    from aiops_core import MemoryStore
+
+    store = MemoryStore()
+    server.script(
+        Reply(tool_calls=[("device_status", {"name": "a"})], thinking="Check a."),
+        Reply(text="a is up.", thinking="Up."),
+        Reply(tool_calls=[("device_status", {"name": "b"})], thinking="Check b."),
+        Reply(text="b is up.", thinking="Up too."),
+    )
+    one = Agent(make_thinking_model(first), tools=[device_status], store=store)
+    assert (await one.run("Is a up?", thread_id="t")).output == "a is up."
+    two = Agent(make_thinking_model(then), tools=[device_status], store=store)
+    result = await two.run("And b?", thread_id="t")
+    assert result.output == "b is up."
+    assert server.rejected == []
+    body = json.dumps(server.requests[2].body)
+    assert "Check a." not in body  # the first provider's thinking went nowhere
+    assert "encrypted_content" not in body or then in RESPONSES
+    stored = (await store.load("t")).messages  # type: ignore[union-attr]
+    providers = [p.provider for m in stored if isinstance(m, AssistantMessage) for p in m.thinking]
+    assert set(providers) == {handler_name(first), handler_name(then)}  # both kept in the thread
+    await one.aclose()
+    await two.aclose()
+
+
+OWN_REASONING_KEYS = {
+    "anthropic": {"thinking", "effort", "interleaved_thinking"},
+    "openai": {"reasoning_effort", "reasoning_summary"},
+    "azure_openai": {"reasoning_effort", "reasoning_summary"},
+    "huggingface": {"reasoning_effort"},
+    "ollama": {"think"},
+}
+ALL_REASONING_SETTINGS = {
+    "thinking": {"type": "enabled", "budget_tokens": 2048},
+    "effort": "high",
+    "interleaved_thinking": True,
+    "reasoning_effort": "high",
+    "reasoning_summary": "auto",
+    "think": True,
+}
+
+
+async def test_other_handlers_reasoning_settings_never_reach_the_wire(
+    provider: str, server: LLMServer, make_model: Callable[..., ChatModel]
+):
+    # Request settings meant for another provider (a fallback between providers shares them).
+    own = OWN_REASONING_KEYS[handler_name(provider)]
+    foreign = {k: v for k, v in ALL_REASONING_SETTINGS.items() if k not in own}
+    server.script(Reply(text="ok"))
+    model = make_model(provider)
+    response = await model.complete(ask(settings=foreign))  # type: ignore[arg-type]
+    assert response.message.content == "ok"
+    assert server.rejected == []
+    sent = json.dumps(server.last.body)
+    for key in foreign:
+        assert f'"{key}"' not in sent
     await model.aclose()

@@ -52,3 +52,19 @@ async def test_parameters_on_the_wire(server: LLMServer) -> None:
     assert body["model"] == "tgi"
     assert server.last.headers["x-team"] == "netops"
     await m.aclose()
+
+
+async def test_reasoning_effort_passes_through_the_router(server: LLMServer) -> None:
+    server.script(Reply(text="ok", thinking="reasoned", reasoning_tokens=3))
+    m = get_chat_model(
+        "huggingface:openai/gpt-oss-120b",
+        api_key="hf_x",
+        base_url=f"{server.url}/v1",
+        reasoning_effort="high",
+    )
+    response = await m.complete(ModelRequest([UserMessage(content="hi")]))
+    assert server.last.body["reasoning_effort"] == "high"
+    assert response.message.thinking_text == "reasoned"
+    assert response.message.thinking[0].provider == "huggingface"
+    assert response.usage.reasoning_tokens == 3
+    await m.aclose()

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from aiops_core.errors import MessageError
+from aiops_core.errors import BadRequestError, MessageError, UserError
 from aiops_core.messages import (
     AssistantMessage,
     DataPart,
     ImagePart,
     TextPart,
+    ThinkingPart,
     ToolCall,
     ToolResultMessage,
     UserMessage,
 )
-from aiops_core.providers import ModelRequest, get_chat_model
+from aiops_core.providers import ModelRequest, ResponseDone, ThinkingDelta, get_chat_model
 from aiops_core.providers.ollama import ollama_messages
 from aiops_core.tools import ToolDefinition
 from tests.servers.llm import LLMServer, Reply
@@ -85,3 +86,59 @@ async def test_generated_call_ids_are_unique(server: LLMServer) -> None:
     ids = [c.id for c in response.message.tool_calls]
     assert len(set(ids)) == 2 and all(ids)
     await m.aclose()
+
+
+# --------------------------------------------------------------------------- thinking
+def test_own_thinking_goes_back_foreign_thinking_does_not() -> None:
+    messages = ollama_messages(
+        [
+            UserMessage(content="q"),
+            AssistantMessage(
+                content="a",
+                thinking=[
+                    ThinkingPart(text="mine", provider="ollama"),
+                    ThinkingPart(text="signed", signature="s", provider="anthropic"),
+                ],
+            ),
+        ]
+    )
+    assert messages[1] == {"role": "assistant", "content": "a", "thinking": "mine"}
+
+
+@pytest.mark.parametrize("think", [True, False, "high"])
+async def test_think_reaches_the_wire(server: LLMServer, think: bool | str) -> None:
+    server.script(Reply(text="ok", thinking="pondering"))
+    m = get_chat_model("ollama:qwen3", base_url=server.url, think=think)
+    response = await m.complete(ModelRequest([UserMessage(content="hi")]))
+    assert server.last.body["think"] == think
+    assert response.message.thinking_text == ("pondering" if think else "")
+    await m.aclose()
+
+
+async def test_thinking_streams_as_its_own_events(server: LLMServer) -> None:
+    server.script(Reply(text="fine", thinking="Let me think about it.", chunk=4))
+    m = get_chat_model("ollama:deepseek-r1", base_url=server.url, think=True)
+    events = [e async for e in m.stream(ModelRequest([UserMessage(content="hi")]))]
+    thinking = [e.text for e in events if isinstance(e, ThinkingDelta)]
+    assert len(thinking) > 3 and "".join(thinking) == "Let me think about it."
+    done = events[-1]
+    assert isinstance(done, ResponseDone)
+    [part] = done.response.message.thinking
+    assert (part.text, part.provider, part.model) == (
+        "Let me think about it.",
+        "ollama",
+        "deepseek-r1",
+    )
+    await m.aclose()
+
+
+async def test_a_model_without_thinking_refuses_think(server: LLMServer) -> None:
+    m = get_chat_model("ollama:llama3.2", base_url=server.url, think=True)
+    with pytest.raises(BadRequestError, match="does not support thinking"):
+        await m.complete(ModelRequest([UserMessage(content="hi")]))
+    await m.aclose()
+
+
+def test_invalid_think_names_the_field() -> None:
+    with pytest.raises(UserError, match="think"):
+        get_chat_model("ollama:qwen3", think="max")

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from aiops_core.errors import ServerError, UserError
+from aiops_core.errors import BadRequestError, ServerError, UserError
 from aiops_core.messages import (
     AssistantMessage,
     DataPart,
@@ -214,3 +214,50 @@ async def test_malformed_arguments_round_trip_through_the_agent(server: LLMServe
     assert "JSON" in correction[-1]["content"]  # the tool error tells the model what to fix
     assert server.requests[2].body["messages"][-1]["content"] == "a: 1 ms"
     await agent.aclose()
+
+
+# --------------------------------------------------------------------------- reasoning (chat)
+@pytest.mark.parametrize("transport", ["sdk", "lean"])
+async def test_reasoning_effort_and_reasoning_text_on_chat_completions(
+    server: LLMServer, transport: str
+) -> None:
+    server.script(
+        Reply(text="ok", thinking="vLLM-style reasoning", reasoning_tokens=6), Reply(text="again")
+    )
+    m = get_chat_model(
+        "openai:gpt-5-mini",
+        api_key=KEY,
+        base_url=f"{server.url}/v1",
+        transport=transport,
+        reasoning_effort="minimal",
+    )
+    question = UserMessage(content="hi")
+    response = await m.complete(ModelRequest([question]))
+    assert server.last.body["reasoning_effort"] == "minimal"
+    [part] = response.message.thinking
+    assert (part.text, part.provider, part.id) == ("vLLM-style reasoning", "openai", None)
+    assert response.usage.reasoning_tokens == 6
+    # Chat Completions has no field for it: it does not go back (the server refuses extra keys).
+    await m.complete(ModelRequest([question, response.message, UserMessage(content="more")]))
+    assert server.last.body["messages"][1] == {"role": "assistant", "content": "ok"}
+    assert server.rejected == []
+    await m.aclose()
+
+
+async def test_reasoning_effort_on_a_model_without_it_is_a_bad_request(server: LLMServer) -> None:
+    m = model(server, reasoning_effort="low")
+    with pytest.raises(BadRequestError, match="reasoning_effort"):
+        await m.complete(ModelRequest([UserMessage(content="hi")]))
+    await m.aclose()
+
+
+def test_the_reasoning_field_name_of_other_servers_is_read() -> None:
+    from aiops_core.providers._openai_lean import read_completion
+
+    data = {
+        "model": "m",
+        "choices": [
+            {"message": {"content": "ok", "reasoning": "router reasoning"}, "finish_reason": "stop"}
+        ],
+    }
+    assert read_completion(data, None).message.thinking_text == "router reasoning"

@@ -178,6 +178,39 @@ class ChatAPITest(APITestCase):
         self.assertEqual(text, final["output"])
         self.assertTrue(Conversation.objects.filter(thread_id=final["thread_id"]).exists())
 
+    def test_streaming_sends_the_models_thinking_as_thinking_events(self):
+        from aiops_nautobot.models import LLMModel, LLMProvider
+        from tests.servers.llm import LLMServer, Reply
+
+        with LLMServer() as server, mock.patch.dict(os.environ, {"ANTHROPIC_API_KEY": "sk-x"}):
+            server.script(Reply(text="core-sw-01 is up.", thinking="Check it first.", chunk=4))
+            provider, _ = LLMProvider.objects.get_or_create(name="anthropic")  # seeded
+            provider.config = {"base_url": server.url}
+            provider.validated_save()
+            LLMModel.objects.create(
+                provider=provider,
+                name="claude-thinking",
+                is_default=True,
+                temperature=1.0,
+                environment="LAB",
+                config={"thinking": 2048},
+            )
+            response = self.chat(message="Is core-sw-01 up?", stream=True)
+            events = parse_sse(b"".join(response.streaming_content))
+        self.assertEqual(server.last.body["thinking"], {"type": "enabled", "budget_tokens": 2048})
+        names = [name for name, _ in events]
+        thinking = [data for name, data in events if name == "thinking"]
+        self.assertGreater(len(thinking), 1)
+        self.assertEqual("".join(d["delta"] for d in thinking), "Check it first.")
+        self.assertEqual({d["index"] for d in thinking}, {0})
+        self.assertLess(names.index("thinking"), names.index("text"))  # thinking comes first
+        final = events[-1][1]
+        self.assertEqual(final["output"], "core-sw-01 is up.")
+        self.assertNotIn("Check it first.", final["output"])
+        # The thread keeps the signed thinking for the next turn.
+        [part] = load_thread(final["thread_id"]).messages[1].thinking
+        self.assertEqual((part.text, part.provider), ("Check it first.", "anthropic"))
+
     def test_accepting_only_an_event_stream_streams(self):
         offline_model(answer="plain answer")
         header = {**self.header, "HTTP_ACCEPT": "text/event-stream"}
