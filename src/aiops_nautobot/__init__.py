@@ -11,6 +11,8 @@ from importlib import metadata
 
 from nautobot.apps import NautobotAppConfig
 
+from .settings import DEFAULTS
+
 try:
     __version__ = metadata.version("aiops")
 except metadata.PackageNotFoundError:  # running from a source tree without an install
@@ -29,14 +31,8 @@ class AiopsConfig(NautobotAppConfig):
     min_version = "3.2.0"
     max_version = "3.99"
     required_settings: list[str] = []
-    # ``None`` for checkpoint_url and environment means "derive": see aiops_nautobot.settings.
-    default_settings = {
-        "chat_session_ttl_minutes": 5,
-        "checkpoint_url": None,
-        "request_timeout_seconds": 120,
-        "max_steps": 20,
-        "environment": None,
-    }
+    # One home for the defaults: aiops_nautobot.settings (``None`` there means "derived").
+    default_settings = dict(DEFAULTS)
     searchable_models = ["llmprovider", "llmmodel", "systemprompt", "mcpserver"]
 
     def ready(self) -> None:

@@ -122,7 +122,7 @@ class MCPServerFilterSet(NautobotFilterSet):
             "status",
             "protocol",
             "url",
-            "command",
+            "command_name",
             "server_type",
             "verify_tls",
             "timeout_seconds",

@@ -21,6 +21,7 @@ from nautobot.apps.forms import (
 from nautobot.extras.models import Secret
 
 from . import choices, models
+from .settings import get_settings
 
 
 class EmptyJSONMixin:
@@ -103,7 +104,8 @@ class LLMModelForm(EmptyJSONMixin, NautobotModelForm):
         queryset=Secret.objects.all(),
         required=False,
         label="API key secret",
-        help_text="A Nautobot Secret holding the API key; the key itself is never stored here",
+        help_text="A Nautobot Secret holding the API key; the key itself is never stored here "
+        "(binding it needs the change permission on that Secret)",
     )
     system_prompt = DynamicModelChoiceField(
         queryset=models.SystemPrompt.objects.all(), required=False
@@ -259,17 +261,25 @@ class LLMMiddlewareFilterForm(NautobotFilterForm):
 
 # -- MCP servers ---------------------------------------------------------------------------------
 class MCPServerForm(EmptyJSONMixin, NautobotModelForm):
-    json_defaults = {"args": [], "allowed_tools": [], "denied_tools": []}
+    json_defaults = {"allowed_tools": [], "denied_tools": []}
     url = forms.URLField(
         required=False,
         max_length=500,
         assume_scheme="https",
         help_text="Base URL (http protocol)",
     )
+    command_name = forms.ChoiceField(
+        required=False,
+        label="Command",
+        widget=StaticSelect2,
+        help_text="stdio protocol: one of the commands the operator allows in PLUGINS_CONFIG "
+        "(stdio_commands)",
+    )
     headers_secret = DynamicModelChoiceField(
         queryset=Secret.objects.all(),
         required=False,
-        help_text="A Nautobot Secret whose value is a JSON object of HTTP headers",
+        help_text="A Nautobot Secret whose value is a JSON object of HTTP headers (binding it "
+        "needs the change permission on that Secret)",
     )
 
     class Meta:
@@ -281,8 +291,7 @@ class MCPServerForm(EmptyJSONMixin, NautobotModelForm):
             "url",
             "mcp_endpoint",
             "health_check",
-            "command",
-            "args",
+            "command_name",
             "headers_secret",
             "server_type",
             "allowed_tools",
@@ -293,13 +302,25 @@ class MCPServerForm(EmptyJSONMixin, NautobotModelForm):
             "tags",
         ]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        names = sorted(get_settings().security.stdio_commands)
+        self.fields["command_name"].choices = [("", "---------"), *((n, n) for n in names)]
+
 
 class MCPServerBulkEditForm(TagsBulkEditFormMixin, NautobotBulkEditForm):
     pk = forms.ModelMultipleChoiceField(
         queryset=models.MCPServer.objects.all(), widget=forms.MultipleHiddenInput
     )
+    # Only a health check marks a server healthy: a user may take servers out of use.
     status = forms.ChoiceField(
-        choices=add_blank_choice(choices.MCPServerStatusChoices),
+        choices=add_blank_choice(
+            [
+                (value, label)
+                for value, label in choices.MCPServerStatusChoices.CHOICES
+                if value != choices.MCPServerStatusChoices.HEALTHY
+            ]
+        ),
         required=False,
         widget=StaticSelect2,
     )
@@ -338,7 +359,7 @@ class ConversationForm(NautobotModelForm):
 
     class Meta:
         model = models.Conversation
-        fields = ["thread_id", "title", "llm_model", "tags"]
+        fields = ["title", "llm_model", "tags"]
 
 
 class ConversationBulkEditForm(TagsBulkEditFormMixin, NautobotBulkEditForm):

@@ -14,12 +14,28 @@ from urllib.parse import urlsplit, urlunsplit
 from aiops_core.errors import UserError
 from aiops_core.masking import mask_url
 
-__all__ = ["ENVIRONMENTS", "AiopsSettings", "get_settings"]
+from .choices import EnvironmentChoices
+from .security_config import SecurityConfig, parse_security_config
+
+__all__ = ["DEFAULTS", "ENVIRONMENTS", "AiopsSettings", "get_settings"]
 
 APP_NAME = "aiops_nautobot"
 ENVIRONMENT_VARIABLE = "AIOPS_ENVIRONMENT"
-ENVIRONMENTS = ("LAB", "NONPROD", "PROD")
+ENVIRONMENTS = tuple(EnvironmentChoices.values())
 CHECKPOINT_REDIS_DB = 2
+
+DEFAULTS: dict[str, Any] = {
+    "chat_session_ttl_minutes": 5,
+    "checkpoint_url": None,
+    "request_timeout_seconds": 120,
+    "max_steps": 20,
+    "environment": None,
+    "stdio_commands": None,
+    "allowed_urls": None,
+    "token_forwarding_prefixes": None,
+}
+"""Every key of ``PLUGINS_CONFIG["aiops_nautobot"]`` and its default (also the app's
+``default_settings``). ``None`` means "derived": see :func:`get_settings`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +48,8 @@ class AiopsSettings:
         request_timeout_seconds: upper bound of one chat request.
         max_steps: upper bound of model calls in one chat turn.
         environment: ``LAB``, ``NONPROD`` or ``PROD``.
+        security: the operator's bounds (stdio commands, outbound URLs, token forwarding),
+            applied by :mod:`aiops_nautobot.policy`.
     """
 
     chat_session_ttl_minutes: int
@@ -39,6 +57,7 @@ class AiopsSettings:
     request_timeout_seconds: int
     max_steps: int
     environment: str
+    security: SecurityConfig
 
     def __repr__(self) -> str:
         # The checkpoint URL may carry a Redis password.
@@ -59,25 +78,31 @@ def get_settings() -> AiopsSettings:
     from django.conf import settings
 
     raw: dict[str, Any] = dict(getattr(settings, "PLUGINS_CONFIG", {}).get(APP_NAME) or {})
-    known = {"chat_session_ttl_minutes", "checkpoint_url", "request_timeout_seconds"}
-    known |= {"max_steps", "environment"}
-    unknown = sorted(set(raw) - known)
+    unknown = sorted(set(raw) - set(DEFAULTS))
     if unknown:
         raise UserError(
-            f"PLUGINS_CONFIG[{APP_NAME!r}] has unknown keys {unknown}: use {sorted(known)}"
+            f"PLUGINS_CONFIG[{APP_NAME!r}] has unknown keys {unknown}: use {sorted(DEFAULTS)}"
         )
+    environment = _environment(raw.get("environment"))
+    checkpoint_url = raw.get("checkpoint_url") or default_checkpoint_url()
     return AiopsSettings(
-        chat_session_ttl_minutes=_positive_int(raw, "chat_session_ttl_minutes", 5),
-        checkpoint_url=raw.get("checkpoint_url") or default_checkpoint_url(),
-        request_timeout_seconds=_positive_int(raw, "request_timeout_seconds", 120),
-        max_steps=_positive_int(raw, "max_steps", 20),
-        environment=_environment(raw.get("environment")),
+        chat_session_ttl_minutes=_positive_int(raw, "chat_session_ttl_minutes"),
+        checkpoint_url=checkpoint_url,
+        request_timeout_seconds=_positive_int(raw, "request_timeout_seconds"),
+        max_steps=_positive_int(raw, "max_steps"),
+        environment=environment,
+        security=parse_security_config(
+            raw,
+            environment=environment,
+            redis_urls=(checkpoint_url, default_checkpoint_url()),
+        ),
     )
 
 
-def _positive_int(raw: dict[str, Any], key: str, default: int) -> int:
+def _positive_int(raw: dict[str, Any], key: str) -> int:
     value = raw.get(key)
     if value is None:
+        default: int = DEFAULTS[key]
         return default
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise UserError(
@@ -89,7 +114,7 @@ def _positive_int(raw: dict[str, Any], key: str, default: int) -> int:
 def _environment(configured: object) -> str:
     """``AIOPS_ENVIRONMENT`` wins over the config; the default is LAB (never the hostname)."""
     from_env = os.environ.get(ENVIRONMENT_VARIABLE, "").strip()
-    value = from_env or configured or "LAB"
+    value = from_env or configured or EnvironmentChoices.LAB
     where = ENVIRONMENT_VARIABLE if from_env else f"PLUGINS_CONFIG[{APP_NAME!r}]['environment']"
     if not isinstance(value, str) or value.upper() not in ENVIRONMENTS:
         raise UserError(f"{where} must be one of {', '.join(ENVIRONMENTS)}, got {value!r}")

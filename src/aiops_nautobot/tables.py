@@ -159,7 +159,7 @@ class MCPServerTable(BaseTable):
             "status",
             "protocol",
             "url",
-            "command",
+            "command_name",
             "server_type",
             "verify_tls",
             "forward_user_token",

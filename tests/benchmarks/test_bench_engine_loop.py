@@ -13,6 +13,7 @@ def test_quick_run_returns_well_formed_tables():
     assert [t["title"] for t in tables] == [
         "Agent turn with one MCP tool call, submitted from sync code",
         "Bridge cost of an empty coroutine",
+        "Streaming 1000 items from the loop to sync code",
     ]
     for table in tables:
         assert set(table) == {"title", "columns", "rows", "notes"}

@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
-import sys
-from contextlib import AsyncExitStack
 from typing import Any
 
 from django.test import override_settings
 
 from aiops_nautobot.models import LLMModel, LLMProvider, MCPServer
-from aiops_nautobot.services.agent_factory import open_checkpoint_store, store_ttl
-from aiops_nautobot.services.engine_loop import get_engine_loop
-from aiops_nautobot.settings import get_settings
+from aiops_nautobot.services.stores import with_store
 
-TIME_SERVER_ARGS = ["-m", "mcp_server_time", "--local-timezone", "UTC"]
 
-memory_store = override_settings(PLUGINS_CONFIG={"aiops_nautobot": {"checkpoint_url": "memory://"}})
+def app_settings(**values: Any) -> override_settings:
+    """``override_settings`` of the app's config: the tests' operator config plus ``values``.
+
+    The operator config is ``AIOPS_TEST_CONFIG`` of ``nautobot_config.py``.
+    """
+    from django.conf import settings
+
+    return override_settings(
+        PLUGINS_CONFIG={"aiops_nautobot": {**settings.AIOPS_TEST_CONFIG, **values}}
+    )
+
+
+def operator_settings(**values: Any) -> override_settings:
+    """``override_settings`` of the app's config: exactly ``values`` (the documented defaults
+    for everything else; nothing of the tests' own operator config)."""
+    return override_settings(PLUGINS_CONFIG={"aiops_nautobot": values})
+
+
+memory_store = app_settings(checkpoint_url="memory://")
 """Conversations in the engine loop's in-process store (one per test process)."""
 
 
@@ -28,29 +41,25 @@ def offline_model(name: str = "assistant", *, default: bool = True, **config: An
 
 
 def time_server(status: str = "healthy", name: str = "time") -> MCPServer:
-    """The real ``mcp-server-time`` over stdio."""
+    """The real ``mcp-server-time`` over stdio (the ``time`` command of the tests' config)."""
     return MCPServer.objects.create(
         name=name,
         status=status,
         protocol="stdio",
-        command=sys.executable,
-        args=TIME_SERVER_ARGS,
+        command_name="time",
         server_type="internal",
     )
 
 
 def checkpoint_store() -> Any:
     """The engine's checkpoint store for the configured URL (the engine keeps it open)."""
-    engine = get_engine_loop()
-    url = get_settings().checkpoint_url
+    return with_store(_itself)
 
-    async def lease() -> Any:
-        async with AsyncExitStack() as stack:
-            return await open_checkpoint_store(engine, url, store_ttl(), stack)
 
-    return engine.run(lease(), timeout=30)
+async def _itself(store: Any) -> Any:
+    return store
 
 
 def load_thread(thread_id: str) -> Any:
     """The thread as the engine's store holds it (``None`` when absent)."""
-    return get_engine_loop().run(checkpoint_store().load(thread_id), timeout=30)
+    return with_store(lambda store: store.load(thread_id))

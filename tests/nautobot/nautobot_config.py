@@ -6,6 +6,7 @@ with defaults for the services on 127.0.0.1 (trust auth, user ``postgres``).
 """
 
 import os
+import sys
 
 from nautobot.core.settings import *  # noqa: F403
 from nautobot.core.settings import CACHES, DATABASES
@@ -36,7 +37,19 @@ OTEL_TRACES_EXPORTER = ["none"]
 OTEL_METRICS_EXPORTER = ["none"]
 
 PLUGINS = ["aiops_nautobot"]
-PLUGINS_CONFIG = {"aiops_nautobot": {}}
+# As an operator would: the tests' local wire servers and MCP servers listen on 127.0.0.1, and
+# the real mcp-server-time is the one stdio command. The security tests narrow these down.
+AIOPS_TEST_CONFIG = {
+    "allowed_urls": {
+        "llm": ["default", "http://127.0.0.1:*"],
+        "mcp": ["http://127.0.0.1:*"],
+        "redis": ["default", "redis://127.0.0.1:*"],
+    },
+    "stdio_commands": {
+        "time": {"argv": [sys.executable, "-m", "mcp_server_time", "--local-timezone", "UTC"]},
+    },
+}
+PLUGINS_CONFIG = {"aiops_nautobot": dict(AIOPS_TEST_CONFIG)}
 
 # Jobs run in-process; no Celery worker and no broker traffic in tests.
 CELERY_TASK_ALWAYS_EAGER = True

@@ -15,6 +15,7 @@ from rest_framework import status
 from aiops_nautobot import models
 
 from . import sample_data
+from .engine_fixtures import app_settings
 from .sample_data import GuardMiddleware, TraceMiddleware
 
 
@@ -73,6 +74,11 @@ class LLMModelAPITest(APIViewTestCases.APIViewTestCase):
             {"provider": test.pk, "name": "new-c", "description": "C", "is_default": True},
         ]
         cls.bulk_update_data = {"temperature": 1.5, "environment": "NONPROD"}
+
+    def setUp(self):
+        super().setUp()
+        # Binding a Secret (create_data[1]) needs the change permission on it (issue 11).
+        self.add_permissions("extras.change_secret")
 
     def test_reasoning_config_is_validated_for_a_non_superuser(self):
         self.add_permissions(
@@ -197,6 +203,10 @@ class LLMMiddlewareAPITest(APIViewTestCases.APIViewTestCase):
         self.assertIn("priority", response.json())
 
 
+@app_settings(
+    allowed_urls={"mcp": ["http://127.0.0.1:*", "https://mcp.internal.example", "https://*"]},
+    token_forwarding_prefixes=["https://mcp.internal.example/mcp"],
+)
 class MCPServerAPITest(APIViewTestCases.APIViewTestCase):
     model = models.MCPServer
     choices_fields = ("status", "protocol", "server_type")
@@ -207,12 +217,7 @@ class MCPServerAPITest(APIViewTestCases.APIViewTestCase):
             models.MCPServer.objects.create(name=f"mcp-{i}", url=f"http://127.0.0.1:81{i}0")
         cls.create_data = [
             {"name": "new-http", "url": "https://mcp.internal.example", "forward_user_token": True},
-            {
-                "name": "new-stdio",
-                "protocol": "stdio",
-                "command": "python",
-                "args": ["-m", "mcp_server_time"],
-            },
+            {"name": "new-stdio", "protocol": "stdio", "command_name": "time"},
             {
                 "name": "new-external",
                 "url": "https://tools.example.com",
@@ -255,11 +260,7 @@ class ConversationAPITest(APIViewTestCases.APIViewTestCase):
 
     @classmethod
     def setUpTestData(cls):
-        cls.create_data = [
-            {"thread_id": "new-thread-1", "title": "First"},
-            {"thread_id": "new-thread-2"},
-            {"thread_id": "new-thread-3", "title": "Third"},
-        ]
+        cls.create_data = [{"title": "First"}, {"title": "Second"}, {"title": "Third"}]
         cls.bulk_update_data = {"title": "Renamed"}
 
     def setUp(self):
@@ -314,12 +315,14 @@ class ConversationIsolationTest(APITestCase):
         self.add_permissions("aiops_nautobot.add_conversation")
         response = self.client.post(
             self.list_url,
-            {"thread_id": "new", "owner": self.other.pk},
+            {"thread_id": "theirs-too", "owner": self.other.pk},
             format="json",
             **self.header,
         )
         self.assertHttpStatus(response, status.HTTP_201_CREATED)
-        self.assertEqual(models.Conversation.objects.get(thread_id="new").owner, self.user)
+        created = models.Conversation.objects.get(pk=response.json()["id"])
+        self.assertEqual(created.owner, self.user)
+        self.assertNotEqual(created.thread_id, "theirs-too")  # generated, never chosen
         response = self.client.patch(
             self.detail_url(self.mine), {"owner": self.other.pk}, format="json", **self.header
         )

@@ -9,6 +9,7 @@ from nautobot.apps.testing import TestCase
 from aiops_nautobot import models
 
 from . import sample_data
+from .engine_fixtures import app_settings
 from .sample_data import GuardMiddleware
 
 
@@ -165,6 +166,10 @@ class LLMMiddlewareTest(TestCase):
         self.assertFalse(models.LLMMiddleware.objects.exists())
 
 
+@app_settings(
+    allowed_urls={"mcp": ["https://mcp.internal.example", "http://mcp.internal.example"]},
+    token_forwarding_prefixes=["https://mcp.internal.example/mcp"],
+)
 class MCPServerTest(TestCase):
     def server(self, **values):
         defaults = {"name": "s", "url": "https://mcp.internal.example"}
@@ -176,7 +181,7 @@ class MCPServerTest(TestCase):
             "external": {"server_type": "external"},
             "plain http": {"url": "http://mcp.internal.example"},
             "no tls verification": {"verify_tls": False},
-            "stdio": {"protocol": "stdio", "command": "x", "url": ""},
+            "stdio": {"protocol": "stdio", "command_name": "time", "url": ""},
         }
         for why, values in refused.items():
             with self.subTest(why), self.assertRaises(ValidationError) as caught:
@@ -189,14 +194,15 @@ class MCPServerTest(TestCase):
         self.assertIn("url", caught.exception.message_dict)
         with self.assertRaises(ValidationError) as caught:
             self.server(protocol="stdio", url="").full_clean()
-        self.assertIn("command", caught.exception.message_dict)
-        self.server(protocol="stdio", url="", command="python", args=["-m", "x"]).full_clean()
+        self.assertIn("command_name", caught.exception.message_dict)
+        self.server(protocol="stdio", url="", command_name="time").full_clean()
 
     def test_list_fields_and_paths(self):
         with self.assertRaises(ValidationError) as caught:
-            self.server(args="-m x", allowed_tools=[1], mcp_endpoint="mcp").full_clean()
+            self.server(allowed_tools=[1], denied_tools="x", mcp_endpoint="mcp").full_clean()
         self.assertEqual(
-            {"args", "allowed_tools", "mcp_endpoint"} - set(caught.exception.message_dict), set()
+            {"denied_tools", "allowed_tools", "mcp_endpoint"} - set(caught.exception.message_dict),
+            set(),
         )
 
     def test_urls(self):

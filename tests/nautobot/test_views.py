@@ -11,6 +11,7 @@ from nautobot.extras.models import Secret
 from aiops_nautobot import forms, models
 
 from . import sample_data
+from .engine_fixtures import app_settings
 from .sample_data import GuardMiddleware, TraceMiddleware
 
 
@@ -61,6 +62,11 @@ class LLMModelViewTest(ViewTestCases.PrimaryObjectViewTestCase):
         }
         cls.bulk_edit_data = {"temperature": 1.25, "environment": "NONPROD"}
 
+    def setUp(self):
+        super().setUp()
+        # Binding a Secret through the form needs the change permission on it (issue 11).
+        self.add_permissions("extras.change_secret")
+
 
 class MiddlewareTypeViewTest(ViewTestCases.PrimaryObjectViewTestCase):
     model = models.MiddlewareType
@@ -95,6 +101,10 @@ class LLMMiddlewareViewTest(ViewTestCases.PrimaryObjectViewTestCase):
         cls.bulk_edit_data = {"priority": 42}
 
 
+@app_settings(
+    allowed_urls={"mcp": ["http://127.0.0.1:*", "https://mcp.internal.example"]},
+    token_forwarding_prefixes=["https://mcp.internal.example/mcp"],
+)
 class MCPServerViewTest(ViewTestCases.PrimaryObjectViewTestCase):
     model = models.MCPServer
 
@@ -121,8 +131,8 @@ class MCPServerViewTest(ViewTestCases.PrimaryObjectViewTestCase):
         data = {**self.form_data, "name": "json-lists", "allowed_tools": '["get_current_time"]'}
         self.client.post(self._get_url("add"), data)
         server = models.MCPServer.objects.get(name="json-lists")
-        self.assertEqual((server.allowed_tools, server.args), (["get_current_time"], []))
-        data = {**data, "name": "bad-lists", "args": '"-m x"'}
+        self.assertEqual((server.allowed_tools, server.denied_tools), (["get_current_time"], []))
+        data = {**data, "name": "bad-lists", "denied_tools": '"-m x"'}
         page = self.client.post(self._get_url("add"), data).content.decode()
         self.assertIn("JSON list of strings", page)
         self.assertFalse(models.MCPServer.objects.filter(name="bad-lists").exists())
@@ -135,7 +145,7 @@ class ConversationViewTest(ViewTestCases.PrimaryObjectViewTestCase):
 
     @classmethod
     def setUpTestData(cls):
-        cls.form_data = {"thread_id": "form-thread", "title": "From the form"}
+        cls.form_data = {"title": "From the form"}
         cls.bulk_edit_data = {"title": "Bulk edited"}
 
     def setUp(self):
@@ -151,11 +161,13 @@ class ConversationViewTest(ViewTestCases.PrimaryObjectViewTestCase):
         self.add_permissions("aiops_nautobot.add_conversation", "aiops_nautobot.view_conversation")
         other = get_user_model().objects.create_user(username="someone-else")
         hidden = models.Conversation.objects.create(thread_id="hidden-thread", owner=other)
-        self.client.post(self._get_url("add"), {"thread_id": "made-here", "title": "x"})
-        self.assertEqual(models.Conversation.objects.get(thread_id="made-here").owner, self.user)
+        self.client.post(self._get_url("add"), {"thread_id": "chosen-here", "title": "made here"})
+        made = models.Conversation.objects.get(title="made here")
+        self.assertEqual(made.owner, self.user)
+        self.assertNotEqual(made.thread_id, "chosen-here")  # generated, never chosen
         listing = self.list_page()
         self.assertIn("thread-0", listing)
-        self.assertIn("made-here", listing)
+        self.assertIn(made.thread_id, listing)
         self.assertNotIn("hidden-thread", listing)
         self.assertHttpStatus(self.client.get(hidden.get_absolute_url()), 404)
 

@@ -9,19 +9,20 @@ from typing import Any
 
 from django.http import StreamingHttpResponse
 from rest_framework import permissions, renderers, status
+from rest_framework.exceptions import ParseError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ..permissions import UseChatPermission
+from ..permissions import TokenWritePermission, UseChatPermission
 from ..services.chat import (
-    ChatInputError,
     prepare_chat,
     prepare_resume,
     run_chat,
     run_resume,
     stream_chat,
 )
+from ..services.errors import ChatInputError
 from ..settings import get_settings
 from .errors import http_error
 
@@ -50,19 +51,21 @@ class ChatView(APIView):
     Body: ``message`` (required), ``thread_id`` (continue a conversation), ``model`` (an LLM
     model's id, name or ``provider:name``; default: the conversation's or the default model),
     ``stream`` (``true``, or ``Accept: text/event-stream``: answer as server-sent events).
-    The answer is ``{thread_id, status, output, model, tool_calls, usage, warnings}``.
+    The answer is ``{thread_id, status, output, model, tool_calls, usage, warnings, pause_id,
+    pending_approval}`` (``pause_id`` and ``pending_approval`` are set when the turn paused for
+    approval).
     """
 
-    permission_classes = [permissions.IsAuthenticated, UseChatPermission]
+    permission_classes = [permissions.IsAuthenticated, TokenWritePermission, UseChatPermission]
     renderer_classes = [renderers.JSONRenderer, EventStreamRenderer]
 
     def get_view_name(self) -> str:
         return "AI Ops Chat"
 
     def post(self, request: Request) -> Any:
-        data = request.data if isinstance(request.data, dict) else {}
         environment = get_settings().environment
         try:
+            data = _body(request)
             stream = _flag(data.get("stream", request.query_params.get("stream")))
             # A client that accepts only an event stream gets one.
             stream = stream or getattr(request.accepted_renderer, "format", None) == "sse"
@@ -92,23 +95,26 @@ class ChatView(APIView):
 class ChatApprovalView(APIView):
     """Decide on tool calls a turn paused for (the ``tool_approval`` middleware).
 
-    Body: ``thread_id`` and the ids from the paused answer's ``pending_approval`` list in
-    ``approve`` and/or ``reject`` (every pending call needs a decision). The answer is the
-    finished turn, like ``POST chat/``.
+    Body: ``thread_id``, the paused answer's ``pause_id``, and the ids from its
+    ``pending_approval`` list in ``approve`` and/or ``reject`` (every pending call needs a
+    decision). The answer is the finished turn, like ``POST chat/``. Decisions are used once: a
+    second request for the same pause (concurrent or later), or one for a pause the thread has
+    moved past, is a 409 and runs nothing.
     """
 
-    permission_classes = [permissions.IsAuthenticated, UseChatPermission]
+    permission_classes = [permissions.IsAuthenticated, TokenWritePermission, UseChatPermission]
 
     def get_view_name(self) -> str:
         return "AI Ops Chat Approval"
 
     def post(self, request: Request) -> Any:
-        data = request.data if isinstance(request.data, dict) else {}
         environment = get_settings().environment
         try:
+            data = _body(request)
             chat = prepare_resume(
                 request.user,
                 data.get("thread_id"),
+                pause_id=data.get("pause_id"),
                 approve=data.get("approve", ()),
                 reject=data.get("reject", ()),
                 user_token=_user_token(request),
@@ -117,6 +123,17 @@ class ChatApprovalView(APIView):
         except Exception as err:
             return _error_response(err, environment)
         return Response(body, status=status.HTTP_200_OK)
+
+
+def _body(request: Request) -> dict[str, Any]:
+    """The request's JSON object; a body that is not one is the caller's error (400)."""
+    try:
+        data = request.data
+    except ParseError as err:
+        raise ChatInputError(f"The body must be a JSON object: {err.detail}") from None
+    if not isinstance(data, dict):
+        raise ChatInputError('The body must be a JSON object, e.g. {"message": "..."}')
+    return data
 
 
 def _error_response(err: BaseException, environment: str) -> Response:

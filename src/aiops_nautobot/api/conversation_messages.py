@@ -17,20 +17,23 @@ __all__ = ["conversation_messages"]
 
 
 def conversation_messages(request: Request, queryset: Any, pk: Any) -> Response:
-    """The stored messages of one of the user's conversations (model output is data, not HTML).
+    """The stored title and messages of one of the user's conversations.
 
     ``queryset`` is already limited to what the user may see; the store checks the owner again.
+    The title (the first message's start) lives only in the store, never in the change-logged
+    record. Model output is data, not HTML.
     """
     conversation = get_object_or_404(queryset, pk=pk)
     try:
-        messages = load_thread_messages(conversation.thread_id, owner=conversation.owner_id)
+        thread = load_thread_messages(conversation.thread_id, owner=conversation.owner_id)
     except Exception as err:
         error = http_error(err, environment=get_settings().environment)
         return Response(error.body(), status=error.status)
     return Response(
         {
             "thread_id": conversation.thread_id,
-            "count": len(messages),
-            "messages": [json.loads(text) for text in messages],
+            "title": thread.title,
+            "count": len(thread.messages),
+            "messages": [json.loads(text) for text in thread.messages],
         }
     )

@@ -1,22 +1,25 @@
 """Engine exceptions as HTTP answers, in one place.
 
-======================================  ======  =====================
-exception                               status  code
-======================================  ======  =====================
-``ChatInputError``, ``ContentBlocked``  400     ``bad_request``
-``ThreadAccessError``                   404     ``not_found``
-``ApprovalStateError``                  409     ``approval_required``
-``UsageLimitExceeded``                  429     ``limit_exceeded``
-``MaxStepsExceeded`` / other limits     422     ``limit_exceeded``
-``ProviderTimeoutError``                504     ``provider_timeout``
-``ProviderError``                       502     ``provider_error``
-``StoreError``                          503     ``store_unavailable``
-``MCPError``                            503     ``mcp_unavailable``
-``NotConfiguredError`` / ``UserError``  503     ``not_configured``
-``MiddlewareError``                     503     ``middleware_error``
-``EngineTimeoutError``                  504     ``timeout``
-anything else                           500     ``internal_error``
-======================================  ======  =====================
+===========================================  ======  =====================
+exception                                    status  code
+===========================================  ======  =====================
+``ChatInputError`` (``UnknownModelError``)   400     ``bad_request``
+``ContentBlockedError``                      400     ``bad_request``
+``ThreadAccessError``                        404     ``not_found``
+``ApprovalStateError``                       409     ``approval_required``
+``ConflictError``                            409     ``conflict``
+``UsageLimitExceeded``                       429     ``limit_exceeded``
+``MaxStepsExceeded`` / other limits          422     ``limit_exceeded``
+``ProviderTimeoutError``                     504     ``provider_timeout``
+``ProviderError``                            502     ``provider_error``
+``StoreError``                               503     ``store_unavailable``
+``MCPError``                                 503     ``mcp_unavailable``
+``MiddlewareError``                          503     ``middleware_error``
+``UserError`` (``NotConfiguredError``,       503     ``not_configured``
+``PolicyError``)
+``EngineTimeoutError``                       504     ``timeout``
+anything else                                500     ``internal_error``
+===========================================  ======  =====================
 
 In PROD the message of every 5xx answer is replaced by a generic one with an error id; the full
 error is logged under that id. 4xx messages describe the caller's own request and stay.
@@ -30,8 +33,9 @@ from dataclasses import dataclass
 
 from aiops_core import errors
 
-from ..services.chat import ChatInputError
+from ..choices import EnvironmentChoices
 from ..services.engine_loop import EngineTimeoutError
+from ..services.errors import ChatInputError
 
 __all__ = ["HTTPError", "http_error"]
 
@@ -42,6 +46,8 @@ _TABLE: list[tuple[type[BaseException], int, str]] = [
     (errors.ContentBlockedError, 400, "bad_request"),
     (errors.ThreadAccessError, 404, "not_found"),
     (errors.ApprovalStateError, 409, "approval_required"),
+    # Two requests raced on one thread (two resumes, or a turn during another); one won.
+    (errors.ConflictError, 409, "conflict"),
     (errors.UsageLimitExceeded, 429, "limit_exceeded"),
     (errors.LimitError, 422, "limit_exceeded"),
     (errors.ProviderTimeoutError, 504, "provider_timeout"),
@@ -86,7 +92,7 @@ def http_error(err: BaseException, *, environment: str) -> HTTPError:
     if status >= 500:
         error_id = uuid.uuid4().hex[:12]
         log.error("chat failed [%s] (%s): %s", error_id, code, message, exc_info=err)
-        if environment == "PROD" or status == 500:
+        if environment == EnvironmentChoices.PROD or status == 500:
             message = f"{_GENERIC.get(status, _GENERIC[500])} Error id: {error_id}."
         else:
             message = f"{message} (error id {error_id})"

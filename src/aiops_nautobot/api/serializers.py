@@ -64,6 +64,9 @@ class LLMMiddlewareSerializer(TaggedModelSerializerMixin, NautobotModelSerialize
 
 
 class MCPServerSerializer(TaggedModelSerializerMixin, NautobotModelSerializer):
+    """``last_checked`` and ``last_error`` are the health check's; ``status`` may be set to
+    ``unhealthy`` or ``vulnerable`` only (model validation)."""
+
     class Meta:
         model = models.MCPServer
         fields = "__all__"
@@ -71,12 +74,12 @@ class MCPServerSerializer(TaggedModelSerializerMixin, NautobotModelSerializer):
 
 
 class ConversationSerializer(TaggedModelSerializerMixin, NautobotModelSerializer):
-    """A new conversation is owned by the requesting user; the owner cannot be changed."""
+    """A new conversation is owned by the requesting user; owner and thread id never change."""
 
     class Meta:
         model = models.Conversation
         fields = "__all__"
-        read_only_fields = ["owner"]
+        read_only_fields = ["owner", "thread_id"]
 
     def validate(self, data):
         if self.instance is None:

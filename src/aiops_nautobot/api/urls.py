@@ -1,6 +1,7 @@
 """REST API routes under ``/api/plugins/ai-ops/``.
 
-Other modules add routes by registering on :data:`router` or appending to ``urlpatterns``.
+The models' viewsets on :data:`router` (their detail actions, such as ``health-check/`` and
+``messages/``, are ``@action``s of the viewsets), plus the ``chat/`` and ``chat/approve/`` views.
 """
 
 from __future__ import annotations

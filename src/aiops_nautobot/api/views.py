@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from nautobot.apps.api import NautobotModelViewSet
 from rest_framework.decorators import action
-from rest_framework.permissions import IsAuthenticated
 
 from .. import filters, models
+from ..permissions import ChangeOnPostPermissions
 from . import serializers
 
 __all__ = [
@@ -58,10 +58,14 @@ class MCPServerViewSet(NautobotModelViewSet):
     filterset_class = filters.MCPServerFilterSet
 
     @action(
-        detail=True, methods=["post"], url_path="health-check", permission_classes=[IsAuthenticated]
+        detail=True,
+        methods=["post"],
+        url_path="health-check",
+        permission_classes=[ChangeOnPostPermissions],
     )
     def health_check(self, request, pk=None):
-        """Probe this server now and store its status (needs the change permission)."""
+        """Probe this server now and store its status (needs the change permission and a token
+        that may write)."""
         from .health_check import run_health_check
 
         return run_health_check(request, models.MCPServer.objects.all(), pk)

@@ -26,6 +26,16 @@ def require_string_list(value: Any, field: str) -> list[str]:
     return value
 
 
+def stored_values(instance: Any, fields: tuple[str, ...]) -> dict[str, Any] | None:
+    """The saved values of ``fields`` of ``instance`` (``None`` for a row not saved yet)."""
+    if instance._state.adding or instance.pk is None:
+        return None
+    values: dict[str, Any] | None = (
+        type(instance).objects.filter(pk=instance.pk).values(*fields).first()
+    )
+    return values
+
+
 def engine_check(field: str, check: Callable[[], T]) -> T:
     """Run an engine validation and report its :class:`UserError` on ``field``."""
     try:
@@ -36,3 +46,13 @@ def engine_check(field: str, check: Callable[[], T]) -> T:
         raise ValidationError(
             {field: f"The engine entry for this value cannot be imported: {err}"}
         ) from None
+
+
+def policy_check(field: str, check: Callable[[], T]) -> T:
+    """Run a :mod:`aiops_nautobot.policy` check and report its refusal on ``field``."""
+    from ..policy import PolicyError
+
+    try:
+        return check()
+    except PolicyError as err:
+        raise ValidationError({field: str(err)}) from None

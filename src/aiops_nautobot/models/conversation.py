@@ -1,6 +1,14 @@
-"""Conversation records: who owns a chat thread (messages live in the checkpoint store)."""
+"""Conversation records: who owns a chat thread (messages live in the checkpoint store).
+
+A record holds no message text: it is change-logged and sent to webhooks, which anyone with
+``view_objectchange`` or a webhook receiver can read. Its title is neutral unless the owner
+writes one; the first message's text is the thread's title in the checkpoint store, read
+through ``conversations/{id}/messages/``.
+"""
 
 from __future__ import annotations
+
+import uuid
 
 from django.conf import settings
 from django.db import models
@@ -10,7 +18,12 @@ from nautobot.apps.models import PrimaryModel, extras_features
 
 from .llm import LLMModel
 
-__all__ = ["Conversation"]
+__all__ = ["Conversation", "new_thread_id"]
+
+
+def new_thread_id() -> str:
+    """A fresh, unguessable thread id."""
+    return uuid.uuid4().hex
 
 
 # Not exposed in GraphQL: its permission model cannot restrict rows to their owner.
@@ -18,7 +31,9 @@ __all__ = ["Conversation"]
 class Conversation(PrimaryModel):
     """One chat thread of one user."""
 
-    thread_id = models.CharField(max_length=CHARFIELD_MAX_LENGTH, unique=True)
+    thread_id = models.CharField(
+        max_length=CHARFIELD_MAX_LENGTH, unique=True, default=new_thread_id, editable=False
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="aiops_conversations"
     )

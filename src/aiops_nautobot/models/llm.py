@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -10,8 +12,9 @@ from nautobot.apps.models import PrimaryModel, extras_features
 
 from ..catalog import provider_handler
 from ..choices import EnvironmentChoices, SystemPromptStatusChoices
+from ..policy import check_llm_config, check_secret_binding, llm_destinations
 from ..prompts import render_prompt
-from ._validation import engine_check, require_object
+from ._validation import engine_check, policy_check, require_object, stored_values
 
 __all__ = ["LLMModel", "LLMProvider", "SystemPrompt"]
 
@@ -23,7 +26,8 @@ class LLMProvider(PrimaryModel):
     """A provider handler (``openai``, ``anthropic``, ...) and its shared config.
 
     ``name`` is a handler name from the engine's registry, or a custom name; for a registered
-    handler, ``config`` is validated against the handler's config schema.
+    handler, ``config`` is validated against the handler's config schema. URLs in ``config``
+    must be allowed by the operator's outbound policy (``allowed_urls['llm']``).
     """
 
     name = models.CharField(max_length=100, unique=True, help_text="Registry handler name")
@@ -47,6 +51,21 @@ class LLMProvider(PrimaryModel):
         handler = engine_check("name", lambda: provider_handler(self.name))
         if handler is not None:
             engine_check("config", lambda: handler.parse_config(config))
+        policy_check("config", lambda: check_llm_config(config))
+        stored = stored_values(self, ("config",))
+        if stored is not None and llm_destinations(stored["config"] or {}) != llm_destinations(
+            config
+        ):
+            # The models' API keys would follow the provider's new URLs.
+            for secret in self._bound_secrets():
+                policy_check(
+                    "config", lambda s=secret: check_secret_binding(s, what="Changing these URLs")
+                )
+
+    def _bound_secrets(self) -> list[Any]:
+        from nautobot.extras.models import Secret
+
+        return list(Secret.objects.filter(aiops_llm_models__provider=self).distinct())
 
 
 @extras_features(*FEATURES)
@@ -94,7 +113,9 @@ class LLMModel(PrimaryModel):
     """A model of a provider (model id, or deployment name for Azure) and its settings.
 
     The API key is a reference to a Nautobot ``Secret``; its value never leaves the Secret.
-    At most one model is the default, enforced by a partial unique index.
+    Binding the Secret, or changing where the model sends it (provider, URLs in ``config``),
+    needs the change permission on that Secret. At most one model is the default, enforced by a
+    partial unique index.
     """
 
     provider = models.ForeignKey(LLMProvider, on_delete=models.PROTECT, related_name="models")
@@ -153,13 +174,26 @@ class LLMModel(PrimaryModel):
         if self.provider_id is None:
             return
         handler = engine_check("provider", lambda: provider_handler(self.provider.name))
+        # Model settings override the provider's, and the temperature field goes in too: the
+        # merged config is what the engine uses (thinking, for one, rules out temperatures).
+        merged = {**(self.provider.config or {}), **config}
         if handler is not None:
-            # Model settings override the provider's, and the temperature field goes in too: the
-            # merged config is what the engine uses (thinking, for one, rules out temperatures).
-            merged = {**(self.provider.config or {}), **config}
             if "temperature" in handler.Config.model_fields:
                 merged["temperature"] = self.temperature
             engine_check("config", lambda: handler.parse_config(merged))
+        policy_check("config", lambda: check_llm_config(merged))
+        if self.api_key_secret_id is not None:
+            stored = stored_values(self, ("api_key_secret_id", "provider_id", "config"))
+            moved = stored is None or (
+                stored["api_key_secret_id"] != self.api_key_secret_id
+                or stored["provider_id"] != self.provider_id
+                or llm_destinations(stored["config"] or {}) != llm_destinations(config)
+            )
+            if moved:
+                policy_check(
+                    "api_key_secret",
+                    lambda: check_secret_binding(self.api_key_secret, what="This change"),
+                )
 
     @property
     def spec(self) -> str:

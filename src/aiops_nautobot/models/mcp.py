@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+import re
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -10,19 +11,40 @@ from django.db import models
 from nautobot.apps.models import PrimaryModel, extras_features
 
 from ..choices import MCPProtocolChoices, MCPServerStatusChoices, MCPServerTypeChoices
-from ._validation import require_string_list
+from ..policy import (
+    PolicyError,
+    check_mcp_urls,
+    check_secret_binding,
+    stdio_command,
+    token_forwarding_refusal,
+)
+from ._validation import require_string_list, stored_values
 from .llm import FEATURES
 
-__all__ = ["MCPServer"]
+__all__ = ["MCPServer", "mcp_config_name"]
+
+DESTINATION_FIELDS = ("protocol", "url", "mcp_endpoint", "health_check", "verify_tls")
+"""Where a server's headers Secret is sent: changing one re-binds the Secret."""
+
+_UNSAFE_NAME_CHARACTERS = re.compile(r"[^A-Za-z0-9_.\-]+")
+
+
+def mcp_config_name(name: str, pk: Any = None) -> str:
+    """A server name as the engine (and the model) sees it: at most 64 letters, digits, ``_.-``."""
+    return _UNSAFE_NAME_CHARACTERS.sub("-", name).strip("-")[:64] or f"server-{pk}"
 
 
 @extras_features(*FEATURES)
 class MCPServer(PrimaryModel):
     """An MCP server reached over streamable HTTP (``url`` + ``mcp_endpoint``) or stdio.
 
-    ``status`` is kept by the health-check job, except ``vulnerable``: an operator kill switch
-    that no health check changes. The user's token is forwarded only to internal servers over
-    verified HTTPS.
+    A stdio server names one of the commands the operator lists in ``PLUGINS_CONFIG``
+    (``command_name``); the database never holds an executable or its arguments. HTTP URLs must
+    be allowed by the operator's outbound policy. See :mod:`aiops_nautobot.policy`.
+
+    ``status`` becomes ``healthy`` only through a health check. Users may set ``unhealthy`` or
+    ``vulnerable``: an operator kill switch that no health check changes. The user's token is
+    forwarded only where :func:`aiops_nautobot.policy.token_forwarding_refusal` allows it.
     """
 
     name = models.CharField(max_length=100, unique=True)
@@ -35,8 +57,12 @@ class MCPServer(PrimaryModel):
     url = models.URLField(blank=True, max_length=500, help_text="Base URL (http protocol)")
     mcp_endpoint = models.CharField(max_length=200, default="/mcp")
     health_check = models.CharField(max_length=200, default="/health")
-    command = models.CharField(max_length=500, blank=True, help_text="Executable (stdio protocol)")
-    args = models.JSONField(default=list, blank=True, help_text="Command arguments (JSON list)")
+    command_name = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="stdio protocol: one of the commands the operator allows (PLUGINS_CONFIG "
+        "stdio_commands)",
+    )
     headers_secret = models.ForeignKey(
         "extras.Secret",
         on_delete=models.SET_NULL,
@@ -57,10 +83,12 @@ class MCPServer(PrimaryModel):
         default=30, validators=[MinValueValidator(1), MaxValueValidator(3600)]
     )
     forward_user_token = models.BooleanField(
-        default=False, help_text="Send the user's Nautobot token (internal HTTPS servers only)"
+        default=False,
+        help_text="Send the user's Nautobot token (internal HTTPS servers under the operator's "
+        "token_forwarding_prefixes only)",
     )
-    last_checked = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
+    last_checked = models.DateTimeField(null=True, blank=True, editable=False)
+    last_error = models.TextField(blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -72,7 +100,7 @@ class MCPServer(PrimaryModel):
     def clean(self) -> None:
         super().clean()
         errors: dict[str, str] = {}
-        for field in ("args", "allowed_tools", "denied_tools"):
+        for field in ("allowed_tools", "denied_tools"):
             try:
                 require_string_list(getattr(self, field), field)
             except ValidationError as err:
@@ -80,25 +108,74 @@ class MCPServer(PrimaryModel):
         for field in ("mcp_endpoint", "health_check"):
             if not getattr(self, field, "").startswith("/"):
                 errors[field] = "Enter a path starting with '/'."
-        if self.protocol == MCPProtocolChoices.HTTP and not self.url:
-            errors["url"] = "An HTTP server needs a URL."
-        if self.protocol == MCPProtocolChoices.STDIO and not self.command:
-            errors["command"] = "A stdio server needs a command."
+        stored = stored_values(self, ("status", "headers_secret_id", *DESTINATION_FIELDS))
+        errors.update(self._status_errors(stored))
+        errors.update(self._name_errors())
+        errors.update(self._transport_errors(errors))
         if self.forward_user_token:
-            why = self._token_forwarding_refusal()
+            why = token_forwarding_refusal(self)
             if why:
                 errors["forward_user_token"] = why
+        if not errors and self.headers_secret_id is not None:
+            errors.update(self._binding_errors(stored))
         if errors:
             raise ValidationError(errors)
 
-    def _token_forwarding_refusal(self) -> str | None:
-        if self.server_type != MCPServerTypeChoices.INTERNAL:
-            return "The user's token may only be forwarded to internal servers."
-        if self.protocol != MCPProtocolChoices.HTTP or urlsplit(self.url).scheme != "https":
-            return "The user's token may only be forwarded over HTTPS."
-        if not self.verify_tls:
-            return "The user's token may only be forwarded with TLS verification on."
-        return None
+    def _status_errors(self, stored: dict[str, Any] | None) -> dict[str, str]:
+        before = stored["status"] if stored else None
+        if self.status == MCPServerStatusChoices.HEALTHY and before != self.status:
+            return {
+                "status": "Only a health check marks a server healthy: save it as unhealthy and "
+                "run the health check (or wait for the scheduled one)."
+            }
+        return {}
+
+    def _name_errors(self) -> dict[str, str]:
+        mine = mcp_config_name(self.name, self.pk).casefold()
+        others = type(self).objects.exclude(pk=self.pk).values_list("pk", "name")
+        clash = next(
+            (name for pk, name in others if mcp_config_name(name, pk).casefold() == mine), None
+        )
+        if clash is None:
+            return {}
+        return {
+            "name": f"The model would see this server under the same name as {clash!r} "
+            f"({mine!r}: names are compared after replacing characters other than letters, "
+            "digits and '_.-', and cut to 64 characters): choose another name."
+        }
+
+    def _transport_errors(self, errors: dict[str, str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        try:
+            if self.protocol == MCPProtocolChoices.HTTP:
+                if not self.url:
+                    return {"url": "An HTTP server needs a URL."}
+                if "mcp_endpoint" not in errors and "health_check" not in errors:
+                    check_mcp_urls(self)
+            elif self.protocol == MCPProtocolChoices.STDIO:
+                stdio_command(self.command_name)
+        except PolicyError as err:
+            field = "command_name" if self.protocol == MCPProtocolChoices.STDIO else "url"
+            found[field] = str(err)
+        return found
+
+    def _binding_errors(self, stored: dict[str, Any] | None) -> dict[str, str]:
+        moved = stored is None or any(
+            stored[name] != getattr(self, name)
+            for name in ("headers_secret_id", *DESTINATION_FIELDS)
+        )
+        if not moved:
+            return {}
+        try:
+            check_secret_binding(self.headers_secret, what="This change")
+        except PolicyError as err:
+            return {"headers_secret": str(err)}
+        return {}
+
+    @property
+    def config_name(self) -> str:
+        """The server's name as the engine (and the model) sees it."""
+        return mcp_config_name(self.name, self.pk)
 
     @property
     def endpoint_url(self) -> str:

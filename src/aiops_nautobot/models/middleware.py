@@ -10,7 +10,8 @@ from nautobot.apps.models import PrimaryModel, extras_features
 
 from aiops_core.middleware import MiddlewareSpec, get_middleware_type, parse_middleware_config
 
-from ._validation import engine_check, require_object
+from ..policy import check_middleware_config
+from ._validation import engine_check, policy_check, require_object
 from .llm import FEATURES, LLMModel
 
 __all__ = ["LLMMiddleware", "MiddlewareType"]
@@ -88,15 +89,15 @@ class LLMMiddleware(PrimaryModel):
 
     def clean(self) -> None:
         super().clean()
-        config = require_object(self.config, "config")
+        require_object(self.config, "config")
+        policy_check("config", lambda: check_middleware_config(self.config))
         if not isinstance(self.priority, int) or not 1 <= self.priority <= 100:
             raise ValidationError({"priority": "Priority must be between 1 and 100."})
         if self.middleware_type_id is None:
             return
         name = self.middleware_type.name
         engine_check("middleware_type", lambda: get_middleware_type(name))
-        spec = MiddlewareSpec(name, priority=self.priority, config=config)
-        engine_check("config", lambda: parse_middleware_config(spec))
+        engine_check("config", lambda: parse_middleware_config(self.to_spec()))
 
     @property
     def type_config_schema(self) -> dict | None:
@@ -104,7 +105,10 @@ class LLMMiddleware(PrimaryModel):
         return self.middleware_type.config_schema if self.middleware_type_id else None
 
     def to_spec(self) -> MiddlewareSpec:
-        """The engine's :class:`~aiops_core.middleware.MiddlewareSpec` of this row."""
+        """The engine's :class:`~aiops_core.middleware.MiddlewareSpec` of this row.
+
+        The one place a spec is built from a row: validation and the chat both use it.
+        """
         return MiddlewareSpec(
             self.middleware_type.name,
             priority=self.priority,

@@ -13,18 +13,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from aiops_core.errors import ThreadAccessError, UserError
+from aiops_core.errors import ThreadAccessError
 
 from ..settings import get_settings
 from .agent_factory import AgentPlan, open_agent, plan_agent
 from .engine_loop import EngineLoop, get_engine_loop
+from .errors import ChatInputError
 from .nautobot_tools import nautobot_tools
 
 __all__ = [
     "MAX_MESSAGE_CHARS",
     "ChatInputError",
     "PreparedChat",
-    "clear_conversation",
     "prepare_chat",
     "prepare_resume",
     "reply_data",
@@ -36,10 +36,6 @@ __all__ = [
 MAX_MESSAGE_CHARS = 32_000
 MAX_RESULT_CHARS = 4_000
 _THREAD_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,128}$")
-
-
-class ChatInputError(UserError, ValueError):
-    """The request itself is invalid (HTTP 400)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +50,8 @@ class PreparedChat:
     new_thread: bool
     approve: tuple[str, ...] = ()
     reject: tuple[str, ...] = ()
+    pause_id: str | None = None
+    """The paused run the decisions are for (from the paused answer)."""
 
 
 def prepare_chat(
@@ -107,11 +105,16 @@ def prepare_resume(
     user: Any,
     thread_id: Any,
     *,
+    pause_id: Any = None,
     approve: Any = (),
     reject: Any = (),
     user_token: str | None = None,
 ) -> PreparedChat:
     """Validate a decision on a paused turn's tool calls (sync).
+
+    The decisions apply to the paused run ``pause_id`` only (the ``pause_id`` of the paused
+    answer): if the thread paused again since, or the run was resumed already, the engine
+    refuses them (HTTP 409), and no tool runs twice.
 
     Raises:
         ChatInputError: bad thread id or decision lists.
@@ -130,6 +133,10 @@ def prepare_resume(
         decisions.append(tuple(value))
     if not any(decisions):
         raise ChatInputError("Give the tool call ids to 'approve' and/or 'reject'")
+    if not isinstance(pause_id, str) or not _THREAD_ID.match(pause_id):
+        raise ChatInputError(
+            "'pause_id' must name the paused run: send the 'pause_id' of the paused answer"
+        )
     conversation = Conversation.objects.filter(thread_id=thread_id, owner=user).first()
     if conversation is None:
         raise ThreadAccessError(f"Conversation {thread_id!r} not found")
@@ -144,6 +151,7 @@ def prepare_resume(
         new_thread=False,
         approve=decisions[0],
         reject=decisions[1],
+        pause_id=pause_id,
     )
 
 
@@ -155,6 +163,7 @@ def run_resume(chat: PreparedChat, engine: EngineLoop | None = None) -> dict[str
         async with open_agent(chat.plan, engine) as agent:
             return await agent.resume(
                 thread_id=chat.thread_id,
+                pause_id=chat.pause_id,
                 approve=chat.approve,
                 reject=chat.reject,
                 user=chat.plan.user_key,
@@ -218,16 +227,20 @@ def stream_chat(chat: PreparedChat, engine: EngineLoop | None = None) -> Iterato
 
 
 def record_conversation(chat: PreparedChat, result: Any) -> None:
-    """Create or update the user's ``Conversation`` row after a turn."""
+    """Create or update the user's ``Conversation`` row after a turn.
+
+    The row is change-logged and sent to webhooks, so it gets a neutral title, never message
+    text (the store keeps the first message as the thread's title, for its owner).
+    """
     from django.utils import timezone
 
     from ..models import Conversation
 
-    title = chat.message.strip().splitlines()[0][:100] if chat.message.strip() else "Conversation"
-    defaults = {"last_activity": timezone.now(), "llm_model_id": chat.plan.model.llm_model_id}
+    now = timezone.now()
+    defaults = {"last_activity": now, "llm_model_id": chat.plan.model.llm_model_id}
     conversation, created = Conversation.objects.get_or_create(
         thread_id=chat.thread_id,
-        defaults={**defaults, "owner": chat.user, "title": title},
+        defaults={**defaults, "owner": chat.user, "title": neutral_title(now)},
     )
     if not created:
         if conversation.owner_id != chat.user.pk:  # pragma: no cover - the store refused first
@@ -235,6 +248,11 @@ def record_conversation(chat: PreparedChat, result: Any) -> None:
         for key, value in defaults.items():
             setattr(conversation, key, value)
         conversation.save()
+
+
+def neutral_title(moment: Any) -> str:
+    """The title of a new conversation record: when it started, nothing of what was said."""
+    return f"Conversation of {moment:%Y-%m-%d %H:%M} UTC"
 
 
 def reply_data(thread_id: str, result: Any) -> dict[str, Any]:
@@ -266,6 +284,7 @@ def reply_data(thread_id: str, result: Any) -> dict[str, Any]:
             "requests": usage.requests,
         },
         "warnings": list(result.warnings),
+        "pause_id": result.pending.pause_id if result.pending else None,
         "pending_approval": [
             {**_call_data(call), "reason": result.pending.reasons.get(call.id, "")}
             for call in (result.pending.calls if result.pending else [])
@@ -282,23 +301,3 @@ def _result_data(message: Any) -> dict[str, Any]:
     if len(text) > MAX_RESULT_CHARS:
         text = text[: MAX_RESULT_CHARS - 3] + "..."
     return {"result": text, "is_error": message.is_error}
-
-
-def clear_conversation(conversation: Any, engine: EngineLoop | None = None) -> bool:
-    """Delete a conversation's thread from the checkpoint store (the row is the caller's).
-
-    Returns whether the store held the thread.
-    """
-    from .agent_factory import open_checkpoint_store, store_ttl
-
-    engine = engine or get_engine_loop()
-    settings = get_settings()
-
-    async def delete() -> bool:
-        from contextlib import AsyncExitStack
-
-        async with AsyncExitStack() as stack:
-            store = await open_checkpoint_store(engine, settings.checkpoint_url, store_ttl(), stack)
-            return await store.delete(conversation.thread_id)
-
-    return engine.run(delete(), timeout=float(settings.request_timeout_seconds))

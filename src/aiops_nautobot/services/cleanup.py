@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import contextvars
-from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import timedelta
 
-from ..settings import get_settings
-from .agent_factory import CLEANUP_GRACE, open_checkpoint_store, store_ttl
-from .engine_loop import EngineLoop, get_engine_loop
+from .engine_loop import EngineLoop
+from .stores import CLEANUP_GRACE, store_ttl, with_store
 
 __all__ = ["CleanupReport", "prune_conversations", "store_sync_disabled"]
 
@@ -40,16 +38,8 @@ def prune_conversations(
 
     from ..models import Conversation
 
-    engine = engine or get_engine_loop()
-    settings = get_settings()
     idle_after = store_ttl() + grace
-
-    async def prune() -> int:
-        async with AsyncExitStack() as stack:
-            store = await open_checkpoint_store(engine, settings.checkpoint_url, store_ttl(), stack)
-            return await store.prune(idle_after)
-
-    pruned = engine.run(prune(), timeout=float(settings.request_timeout_seconds))
+    pruned = with_store(lambda store: store.prune(idle_after), engine)
     token = store_sync_disabled.set(True)
     try:
         old = Conversation.objects.filter(last_activity__lt=timezone.now() - idle_after)

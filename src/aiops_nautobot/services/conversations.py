@@ -1,62 +1,63 @@
 """Keeping the checkpoint store in step with ``Conversation`` rows.
 
 Deleting a conversation (REST API, UI, bulk delete, or a deleted user's cascade) deletes its
-thread from the checkpoint store once the transaction commits, so no message outlives its record.
+thread from the checkpoint store once the transaction commits, so no message outlives its record;
+only a thread of the record's owner is deleted.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["connect_signals", "delete_thread", "load_thread_messages"]
+from aiops_core.errors import ThreadAccessError
+
+__all__ = ["StoredThread", "connect_signals", "delete_thread", "load_thread_messages"]
 
 log = logging.getLogger("aiops_nautobot.conversations")
 
 
-def delete_thread(thread_id: str) -> bool:
-    """Delete one thread from the checkpoint store (sync); ``False`` if it was not there."""
-    from contextlib import AsyncExitStack
+def delete_thread(thread_id: str, *, owner: Any) -> bool:
+    """Delete one of ``owner``'s threads from the checkpoint store (sync).
 
-    from ..settings import get_settings
-    from .agent_factory import open_checkpoint_store, store_ttl
-    from .engine_loop import get_engine_loop
+    Returns:
+        ``False`` if the store did not hold it.
 
-    engine = get_engine_loop()
-    settings = get_settings()
+    Raises:
+        ThreadAccessError: the stored thread belongs to someone else (nothing is deleted).
+    """
+    from .stores import with_store
 
-    async def delete() -> bool:
-        async with AsyncExitStack() as stack:
-            store = await open_checkpoint_store(engine, settings.checkpoint_url, store_ttl(), stack)
-            return await store.delete(thread_id)
-
-    return engine.run(delete(), timeout=float(settings.request_timeout_seconds))
+    return with_store(lambda store: store.delete(thread_id, owner=str(owner)))
 
 
-def load_thread_messages(thread_id: str, *, owner: Any) -> list[str]:
-    """A thread's messages as versioned JSON records (sync); empty when the store has none.
+@dataclass(frozen=True, slots=True)
+class StoredThread:
+    """What the store holds of a thread: its title (from the first message) and its messages."""
+
+    title: str | None
+    messages: list[str] = field(default_factory=list)
+    """Versioned JSON records, one per message."""
+
+
+def load_thread_messages(thread_id: str, *, owner: Any) -> StoredThread:
+    """A thread's title and messages (sync); empty when the store has none.
 
     Raises:
         ThreadAccessError: the stored thread belongs to someone else.
     """
-    from contextlib import AsyncExitStack
-
     from aiops_core.messages import dump_message
 
-    from ..settings import get_settings
-    from .agent_factory import open_checkpoint_store, store_ttl
-    from .engine_loop import get_engine_loop
+    from .stores import with_store
 
-    engine = get_engine_loop()
-    settings = get_settings()
+    async def load(store: Any) -> StoredThread:
+        thread = await store.load(thread_id, owner=str(owner))
+        if thread is None:
+            return StoredThread(None)
+        return StoredThread(thread.info.title, [dump_message(m) for m in thread.messages])
 
-    async def load() -> list[str]:
-        async with AsyncExitStack() as stack:
-            store = await open_checkpoint_store(engine, settings.checkpoint_url, store_ttl(), stack)
-            thread = await store.load(thread_id, owner=str(owner))
-            return [dump_message(m) for m in thread.messages] if thread else []
-
-    return engine.run(load(), timeout=float(settings.request_timeout_seconds))
+    return with_store(load)
 
 
 def _on_delete(sender: Any, instance: Any, **kwargs: Any) -> None:
@@ -66,11 +67,13 @@ def _on_delete(sender: Any, instance: Any, **kwargs: Any) -> None:
 
     if store_sync_disabled.get():
         return
-    thread_id = instance.thread_id
+    thread_id, owner = instance.thread_id, instance.owner_id
 
     def after_commit() -> None:
         try:
-            delete_thread(thread_id)
+            delete_thread(thread_id, owner=owner)
+        except ThreadAccessError:
+            log.warning("Thread %r belongs to another user: not deleted with its record", thread_id)
         except Exception:
             # The store's TTL and the cleanup job remove it later; the row is gone either way.
             log.exception("Could not delete thread %r from the checkpoint store", thread_id)

@@ -8,20 +8,43 @@ gives every worker a fresh pool on its next request. This process's pools are dr
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiops_core.errors import UserError
 
+from ..choices import MCPServerStatusChoices
 from .engine_loop import EngineLoop, get_engine_loop
-from .mcp_servers import config_name, server_config
+from .mcp_pools import drop_pools
+from .mcp_servers import server_config
 
 __all__ = ["HealthReport", "check_mcp_servers"]
 
 log = logging.getLogger("aiops_nautobot.health")
 
-VULNERABLE = "vulnerable"
+VULNERABLE = MCPServerStatusChoices.VULNERABLE
+MAX_REASON_CHARS = 300
+
+_OWN_REASONS = re.compile(
+    r"(GET /\S{0,200} answered HTTP \d{3}|no answer within [\d.]+s|timed out)"
+)
+_KNOWN_FAILURES = {
+    "ConnectError": "the connection failed",
+    "ConnectTimeout": "the connection timed out",
+    "ReadTimeout": "no answer in time",
+    "WriteTimeout": "the request could not be sent in time",
+    "PoolTimeout": "no connection available in time",
+    "TimeoutError": "no answer in time",
+    "RemoteProtocolError": "the server broke the HTTP protocol",
+    "LocalProtocolError": "the request could not be sent",
+    "ConnectionRefusedError": "the connection was refused",
+    "SSLError": "the TLS handshake failed",
+    "SSLCertVerificationError": "the server's TLS certificate did not verify",
+    "McpError": "the server answered with an MCP error",
+    "FileNotFoundError": "the command was not found",
+}
 
 
 @dataclass(slots=True)
@@ -77,23 +100,26 @@ def check_mcp_servers(
     queryset = MCPServer.objects.select_related("headers_secret").order_by("name")
     if servers is not None:
         queryset = queryset.filter(pk__in=list(servers))
-    rows = list(queryset)
     by_name: dict[str, Any] = {}
     configs = []
-    for row in rows:
+    for row in queryset:
         if row.status == VULNERABLE:
             report.skipped += 1
             report.lines.append(f"{row.name}: vulnerable, not checked")
             continue
+        taken = by_name.get(row.config_name.casefold())
         try:
-            configs.append(server_config(row))
-            by_name[config_name(row)] = row
+            if taken is not None:
+                raise UserError(f"its engine name is taken by {taken.name!r}: rename one of them")
+            configs.append(server_config(row))  # the policy refuses before anything runs
+            by_name[row.config_name.casefold()] = row
         except UserError as err:
             report.checked += 1
             report.failed += 1
-            report.changed += _apply(row, "unhealthy", str(err), timezone.now())
-            report.lines.append(f"{row.name}: unhealthy ({err})")
-    current = {name: row.status for name, row in by_name.items()}
+            reason = str(err)[:MAX_REASON_CHARS]
+            report.changed += _apply(row, MCPServerStatusChoices.UNHEALTHY, reason, timezone.now())
+            report.lines.append(f"{row.name}: unhealthy ({reason})")
+    current = {row.config_name: row.status for row in by_name.values()}
     summary = engine.run(
         check_health(
             configs,
@@ -105,17 +131,36 @@ def check_mcp_servers(
         timeout=len(configs) * (rechecks + 1) * (recheck_delay + probe_timeout) + 30,
     )
     for result in summary.results:
-        row = by_name[result.name]
+        row = by_name[result.name.casefold()]
+        reason = short_reason(result.error)
+        if result.error is not None:
+            log.info("MCP server %r failed its health check: %s", row.name, reason)
         report.checked += 1
         report.failed += result.error is not None
-        report.changed += _apply(row, result.status, result.error or "", result.checked_at)
+        report.changed += _apply(row, result.status, reason, result.checked_at)
         state = result.status + (" (changed)" if result.changed else "")
-        detail = f": {result.error}" if result.error else ""
+        detail = f": {reason}" if reason else ""
         report.lines.append(f"{row.name}: {state}{detail}")
     if report.changed:
         report.cache_cleared = True
-        engine.run(_drop_pools(engine), timeout=30)
+        engine.run(drop_pools(engine), timeout=30)
     return report
+
+
+def short_reason(error: str | None) -> str:
+    """A health-check failure as a short reason that echoes nothing the server sent.
+
+    Reasons the engine writes itself (an HTTP status, a timeout) are kept. Anything else becomes
+    a fixed description of the exception type: the exception's message may quote a response
+    from an arbitrary host, or a header value that could not be sent.
+    """
+    if not error:
+        return ""
+    if _OWN_REASONS.fullmatch(error):
+        return error
+    kind = re.match(r"[A-Za-z_][\w.]*", error)
+    name = kind.group(0).rsplit(".", 1)[-1] if kind else "Error"
+    return _KNOWN_FAILURES.get(name, f"the check failed ({name})")
 
 
 def _apply(row: Any, status: str, error: str, checked_at: Any) -> int:
@@ -131,7 +176,3 @@ def _apply(row: Any, status: str, error: str, checked_at: Any) -> int:
     if changed:
         log.info("MCP server %r is now %s", row.name, status)
     return int(changed)
-
-
-async def _drop_pools(engine: EngineLoop) -> None:
-    await engine.discard_prefix("mcp:")

@@ -1,91 +1,120 @@
-"""``MCPServer`` rows as :class:`aiops_core.mcp.MCPServerConfig` objects."""
+"""``MCPServer`` rows as :class:`aiops_core.mcp.MCPServerConfig` objects.
+
+Every row is checked against the operator's policy again here, when it is used: a row written
+around validation (a bulk update, an older row after the policy changed) is refused, not run.
+"""
 
 from __future__ import annotations
 
-import json
 import logging
-import re
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from aiops_core.errors import UserError
+
+from ..choices import MCPProtocolChoices, MCPServerStatusChoices
+from ..policy import check_mcp_urls, may_forward_token, stdio_command
+from .errors import NotConfiguredError
+from .secret_values import secret_json_object, secret_value
 
 if TYPE_CHECKING:
     from aiops_core.mcp import MCPServerConfig
 
     from ..models import MCPServer
+    from ..security_config import StdioCommand
 
-__all__ = ["config_name", "healthy_server_configs", "server_config"]
+__all__ = ["healthy_server_configs", "server_config", "unique_names"]
 
 log = logging.getLogger("aiops_nautobot.mcp")
 
-HEALTHY = "healthy"
 FORWARDED_TOKEN_HEADER = "Authorization"
-
-
-def config_name(row: MCPServer) -> str:
-    """The server's name as the engine (and the model) sees it: letters, digits, ``_.-``."""
-    return re.sub(r"[^A-Za-z0-9_.\-]+", "-", row.name).strip("-")[:64] or f"server-{row.pk}"
 
 
 def server_config(row: MCPServer, *, user_token: str | None = None) -> MCPServerConfig:
     """The engine config of one server row.
 
-    Headers come from the row's ``headers_secret`` (a JSON object). The user's own Nautobot API
-    token is added only when the row's ``forward_user_token`` is set, which the model allows for
-    internal servers over verified https only.
+    A stdio row runs the operator's command of its ``command_name``; an HTTP row's URLs must be
+    allowed. Headers come from the row's ``headers_secret`` (a JSON object). The user's own
+    Nautobot API token is added only when :func:`aiops_nautobot.policy.may_forward_token` allows
+    it.
 
     Raises:
-        UserError: the row or its headers secret is invalid.
+        UserError: the row is refused by the policy, or its secrets cannot be read.
     """
     from aiops_core.mcp import MCPServerConfig
 
-    headers: dict[str, str] = {}
-    if row.headers_secret is not None:
-        headers = _secret_headers(row)
-    if row.forward_user_token and user_token and _may_forward(row):
-        headers[FORWARDED_TOKEN_HEADER] = f"Token {user_token}"
-    stdio = row.protocol == "stdio"
-    return MCPServerConfig.from_dict(
-        {
-            "name": config_name(row),
-            "transport": row.protocol,
-            "command": (row.command or None) if stdio else None,
-            "args": [str(a) for a in (row.args or [])] if stdio else [],
-            "url": None if stdio else (row.url or None),
-            "mcp_path": row.mcp_endpoint or None,
-            "headers": headers,
-            "verify_tls": row.verify_tls,
-            "timeout": float(row.timeout_seconds or 30),
-            "health_check": row.health_check or None,
-            "type": row.server_type,
-            "allow_tools": list(row.allowed_tools or []),
-            "deny_tools": list(row.denied_tools or []),
-        }
-    )
-
-
-def _may_forward(row: MCPServer) -> bool:
-    # The model's clean() enforces this too; rows written around it (bulk updates) are refused.
-    return (
-        row.server_type == "internal" and row.verify_tls and (row.url or "").startswith("https://")
-    )
-
-
-def _secret_headers(row: MCPServer) -> dict[str, str]:
-    secret = row.headers_secret
-    try:
-        value = secret.get_value(obj=row)
-        data = json.loads(value) if isinstance(value, str) else value
-    except Exception as err:
-        raise UserError(
-            f"MCP server {row.name!r}: headers secret {secret.name!r} cannot be read as a JSON "
-            f'object ({type(err).__name__}); store the headers as {{"Header": "value"}}'
-        ) from None
-    if not isinstance(data, dict):
-        raise UserError(
-            f"MCP server {row.name!r}: headers secret {secret.name!r} must hold a JSON object"
+    values: dict[str, Any] = {
+        "name": row.config_name,
+        "transport": row.protocol,
+        "timeout": float(row.timeout_seconds or 30),
+        "type": row.server_type,
+        "allow_tools": list(row.allowed_tools or []),
+        "deny_tools": list(row.denied_tools or []),
+    }
+    if row.protocol == MCPProtocolChoices.STDIO:
+        values.update(_stdio_values(row, stdio_command(row.command_name)))
+    else:
+        check_mcp_urls(row)
+        headers: dict[str, str] = {}
+        if row.headers_secret is not None:
+            headers = secret_json_object(
+                row.headers_secret, row, f"MCP server {row.name!r} headers"
+            )
+        if user_token and may_forward_token(row):
+            headers[FORWARDED_TOKEN_HEADER] = f"Token {user_token}"
+        values.update(
+            url=row.url or None,
+            mcp_path=row.mcp_endpoint or None,
+            health_check=row.health_check or None,
+            headers=headers,
+            verify_tls=row.verify_tls,
         )
-    return {str(k): str(v) for k, v in data.items()}
+    return MCPServerConfig.from_dict(values)
+
+
+def _stdio_values(row: MCPServer, command: StdioCommand) -> dict[str, Any]:
+    from nautobot.extras.models import Secret
+
+    env: dict[str, str] = {}
+    for variable, value in command.env.items():
+        if isinstance(value, str):
+            env[variable] = value
+            continue
+        secret = Secret.objects.filter(name=value.secret).first()
+        if secret is None:
+            raise NotConfiguredError(
+                f"stdio command {command.name!r}: the Secret {value.secret!r} named for "
+                f"{variable} does not exist"
+            )
+        env[variable] = secret_value(secret, row, f"stdio command {command.name!r} {variable}")
+    return {
+        "command": command.argv[0],
+        "args": list(command.argv[1:]),
+        "env": env,
+        "cwd": command.cwd,
+        "health_check": None,
+    }
+
+
+def unique_names(rows: Iterable[MCPServer]) -> Iterator[MCPServer]:
+    """The rows whose engine name is not taken by an earlier row (a clash is logged, skipped).
+
+    Names are unique after normalisation when saved; rows written around that never break the
+    chat: the first row (by name) keeps the name.
+    """
+    seen: dict[str, str] = {}
+    for row in rows:
+        key = row.config_name.casefold()
+        if key in seen:
+            log.warning(
+                "Skipping MCP server %r: its engine name %r is taken by %r; rename one of them",
+                row.name,
+                row.config_name,
+                seen[key],
+            )
+            continue
+        seen[key] = row.name
+        yield row
 
 
 def healthy_server_configs(
@@ -101,18 +130,15 @@ def healthy_server_configs(
 
     shared: list[MCPServerConfig] = []
     per_user: list[MCPServerConfig] = []
-    rows = MCPServer.objects.filter(status=HEALTHY).select_related("headers_secret")
-    for row in rows.order_by("name"):
-        forwarded = bool(row.forward_user_token and user_token and _may_forward(row))
+    rows = MCPServer.objects.filter(status=MCPServerStatusChoices.HEALTHY).select_related(
+        "headers_secret"
+    )
+    for row in unique_names(rows.order_by("name")):
         try:
             config = server_config(row, user_token=user_token)
         except UserError as err:
             log.warning("Skipping MCP server %r: %s", row.name, err)
             continue
+        forwarded = bool(user_token) and may_forward_token(row)
         (per_user if forwarded else shared).append(config)
     return shared, per_user
-
-
-def row_by_config_name(rows: Any) -> dict[str, Any]:
-    """Rows keyed by their engine config name."""
-    return {config_name(row): row for row in rows}

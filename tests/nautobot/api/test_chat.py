@@ -7,7 +7,6 @@ import os
 from unittest import mock
 
 from django.contrib.auth import get_user_model
-from django.test import override_settings
 from django.urls import reverse
 from nautobot.apps.testing import APITestCase
 from nautobot.users.models import ObjectPermission, Token
@@ -15,7 +14,7 @@ from nautobot.users.models import ObjectPermission, Token
 from aiops_nautobot.models import Conversation, LLMMiddleware, MiddlewareType
 from tests.conftest import REDIS_PORT, require_service
 
-from ..engine_fixtures import load_thread, memory_store, offline_model, time_server
+from ..engine_fixtures import app_settings, load_thread, memory_store, offline_model, time_server
 
 CHAT_PERMISSION = "aiops_nautobot.use_chat_conversation"
 
@@ -60,6 +59,7 @@ class ChatApprovalTest(APITestCase):
         [pending] = data["pending_approval"]
         self.assertEqual(pending["name"], "get_current_time")
         self.assertIn("needs approval", pending["reason"])
+        self.pause_id = data["pause_id"]
         return data["thread_id"], pending["id"]
 
     def test_approved_call_runs_and_the_turn_completes(self):
@@ -67,7 +67,9 @@ class ChatApprovalTest(APITestCase):
         response = self.post("chat", message="and now?", thread_id=thread_id)
         self.assertHttpStatus(response, 409)
         self.assertEqual(response.json()["error"], "approval_required")
-        response = self.post("chat-approve", thread_id=thread_id, approve=[call_id])
+        response = self.post(
+            "chat-approve", thread_id=thread_id, pause_id=self.pause_id, approve=[call_id]
+        )
         self.assertHttpStatus(response, 200)
         data = response.json()
         self.assertEqual((data["status"], data["pending_approval"]), ("completed", []))
@@ -78,23 +80,30 @@ class ChatApprovalTest(APITestCase):
 
     def test_rejected_call_reaches_the_model_as_an_error(self):
         thread_id, call_id = self.paused_turn()
-        data = self.post("chat-approve", thread_id=thread_id, reject=[call_id]).json()
+        data = self.post(
+            "chat-approve", thread_id=thread_id, pause_id=self.pause_id, reject=[call_id]
+        ).json()
         self.assertEqual(data["status"], "completed")
         self.assertIn("rejected by the user", data["output"])
 
     def test_bad_decisions_and_other_users_threads_are_refused(self):
         thread_id, call_id = self.paused_turn()
-        response = self.post("chat-approve", thread_id=thread_id, approve=["nope"])
+        response = self.post(
+            "chat-approve", thread_id=thread_id, pause_id=self.pause_id, approve=["nope"]
+        )
         self.assertHttpStatus(response, 409)
-        response = self.post("chat-approve", thread_id=thread_id)
+        response = self.post("chat-approve", thread_id=thread_id, pause_id=self.pause_id)
         self.assertHttpStatus(response, 400)
+        response = self.post("chat-approve", thread_id=thread_id, approve=[call_id])
+        self.assertHttpStatus(response, 400)
+        self.assertIn("pause_id", response.json()["detail"])
         other = get_user_model().objects.create_user(username="oscar")
         ObjectPermission.objects.get(name=CHAT_PERMISSION).users.add(other)
         token = Token.objects.create(user=other)
         url = reverse("plugins-api:aiops_nautobot-api:chat-approve")
         response = self.client.post(
             url,
-            {"thread_id": thread_id, "approve": [call_id]},
+            {"thread_id": thread_id, "pause_id": self.pause_id, "approve": [call_id]},
             format="json",
             HTTP_AUTHORIZATION=f"Token {token.key}",
         )
@@ -131,8 +140,10 @@ class ChatAPITest(APITestCase):
         conversation = Conversation.objects.get(thread_id=data["thread_id"])
         self.assertEqual(conversation.owner, self.user)
         self.assertEqual(conversation.llm_model, model)
-        self.assertEqual(conversation.title, "What time is it?")
+        # The change-logged record holds no message text; the store keeps it as the title.
+        self.assertTrue(conversation.title.startswith("Conversation of "))
         thread = load_thread(data["thread_id"])
+        self.assertEqual(thread.info.title, "What time is it?")
         self.assertEqual(thread.info.owner, str(self.user.pk))
         self.assertEqual(thread.messages[0].text, "What time is it?")
 
@@ -277,11 +288,26 @@ class ChatAPITest(APITestCase):
                 self.assertHttpStatus(response, 400)
                 self.assertEqual(response.json()["error"], "bad_request")
 
-    def test_unknown_model_selector(self):
+    def test_a_body_that_is_not_a_json_object_is_a_400_in_the_apps_shape(self):
+        offline_model()
+        for url in (self.url, reverse("plugins-api:aiops_nautobot-api:chat-approve")):
+            for raw in ('{"message": "unterminated', '["message", "hi"]', "42"):
+                with self.subTest(url=url, body=raw):
+                    response = self.client.post(
+                        url, raw, content_type="application/json", **self.header
+                    )
+                    self.assertHttpStatus(response, 400)
+                    body = response.json()
+                    self.assertEqual(set(body), {"error", "detail"})
+                    self.assertEqual(body["error"], "bad_request")
+                    self.assertIn("JSON object", body["detail"])
+
+    def test_unknown_model_selector_is_the_callers_error(self):
         offline_model()
         response = self.chat(message="hi", model="nope")
-        self.assertHttpStatus(response, 503)
-        self.assertIn("matches no model", response.json()["detail"])
+        self.assertHttpStatus(response, 400)
+        self.assertEqual(response.json()["error"], "bad_request")
+        self.assertIn("'nope' matches no model", response.json()["detail"])
 
     def test_a_model_can_be_chosen_by_name(self):
         offline_model("first")
@@ -297,7 +323,7 @@ class ChatAPITest(APITestCase):
         first = offline_model("first")
         offline_model("second", default=False, answer="from second")
         response = self.chat(message="hi", model="test:second")
-        self.assertHttpStatus(response, 503)
+        self.assertHttpStatus(response, 400)
         self.assertIn("matches no model", response.json()["detail"])
         data = self.chat(message="hi", model=str(first.pk)).json()
         self.assertEqual(data["model"], "test:first")
@@ -422,7 +448,7 @@ class ChatConfigurationTest(APITestCase):
 REDIS_STORE = f"redis://127.0.0.1:{REDIS_PORT}/15?prefix=aiops-engine-test"
 
 
-@override_settings(PLUGINS_CONFIG={"aiops_nautobot": {"checkpoint_url": REDIS_STORE}})
+@app_settings(checkpoint_url=REDIS_STORE)
 class ChatRedisStoreTest(APITestCase):
     """The production store: conversations in Redis, shared by every worker."""
 

@@ -6,6 +6,7 @@ import socket
 
 from django.urls import reverse
 from nautobot.apps.testing import APITestCase
+from nautobot.users.models import ObjectPermission
 
 from aiops_nautobot.models import MCPServer
 
@@ -47,6 +48,18 @@ class HealthCheckActionTest(APITestCase):
 
     def test_needs_the_change_permission(self):
         self.add_permissions("aiops_nautobot.view_mcpserver")
+        server = MCPServer.objects.create(
+            name="gone", status="healthy", protocol="http", url=unreachable_url()
+        )
+        response = self.client.post(self.url(server), format="json", **self.header)
+        self.assertHttpStatus(response, 403)
+        server.refresh_from_db()
+        self.assertEqual(server.status, "healthy")
+
+    def test_needs_the_change_permission_on_that_server(self):
+        other = MCPServer.objects.create(name="other", protocol="http", url=unreachable_url())
+        self.add_permissions("aiops_nautobot.change_mcpserver")
+        ObjectPermission.objects.filter(users=self.user).update(constraints={"pk": str(other.pk)})
         server = MCPServer.objects.create(
             name="gone", status="healthy", protocol="http", url=unreachable_url()
         )

@@ -10,9 +10,10 @@ from nautobot.apps.testing import TestCase
 from nautobot.extras.models import Secret
 
 from aiops_nautobot.models import LLMMiddleware, MCPServer, MiddlewareType, SystemPrompt
-from aiops_nautobot.services.agent_factory import NotConfiguredError, plan_agent
+from aiops_nautobot.services.agent_factory import plan_agent
+from aiops_nautobot.services.errors import NotConfiguredError
 
-from ..engine_fixtures import memory_store, offline_model, time_server
+from ..engine_fixtures import app_settings, memory_store, offline_model, time_server
 
 
 def env_secret(name: str, variable: str) -> Secret:
@@ -102,6 +103,11 @@ class PlanAgentTest(TestCase):
         )
         self.assertTrue(specs[2].critical)
 
+    @app_settings(
+        checkpoint_url="memory://",
+        allowed_urls={"mcp": ["https://mcp.internal.example", "https://mcp.example.com"]},
+        token_forwarding_prefixes=["https://mcp.internal.example/mcp"],
+    )
     def test_only_healthy_servers_and_token_forwarding_rules(self):
         offline_model()
         time_server(status="healthy")
@@ -145,6 +151,7 @@ class PlanAgentTest(TestCase):
         self.assertIn("Internal-API", {c.name for c in plan.mcp_servers})
         self.assertEqual(internal.status, "healthy")
 
+    @app_settings(checkpoint_url="memory://", allowed_urls={"mcp": ["https://mcp.example.net"]})
     def test_a_bad_headers_secret_skips_that_server_only(self):
         offline_model()
         time_server()
@@ -155,6 +162,10 @@ class PlanAgentTest(TestCase):
             url="https://mcp.example.net",
             headers_secret=env_secret("bad-headers", "AIOPS_TEST_BAD_HEADERS"),
         )
-        with mock.patch.dict(os.environ, {"AIOPS_TEST_BAD_HEADERS": "not json"}):
+        with (
+            mock.patch.dict(os.environ, {"AIOPS_TEST_BAD_HEADERS": "not json"}),
+            self.assertLogs("aiops_nautobot.mcp", "WARNING") as logs,
+        ):
             plan = plan_agent(self.user)
         self.assertEqual([c.name for c in plan.mcp_servers], ["time"])
+        self.assertIn("must hold a JSON object", logs.output[0])

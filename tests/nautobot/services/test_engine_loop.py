@@ -87,8 +87,11 @@ def test_restarts_after_the_loop_died(engine):
     async def loop_id() -> int:
         return id(asyncio.get_running_loop())
 
+    async def running_loop() -> asyncio.AbstractEventLoop:
+        return asyncio.get_running_loop()
+
     first = engine.run(loop_id(), timeout=5)
-    dead = engine.loop
+    dead = engine.run(running_loop(), timeout=5)
     dead.call_soon_threadsafe(dead.stop)  # simulate the loop dying under us
     for _ in range(100):
         if dead.is_closed():
@@ -250,29 +253,50 @@ def test_calling_run_from_the_loop_itself_is_refused(engine):
         engine.run(nested(), timeout=5)
 
 
-def test_resources_holding_a_task_group_close_from_another_task(engine):
+def test_resources_holding_a_task_group_close_from_another_task(engine, caplog):
     """An MCP pool enters an anyio task group: it must be exited by the task that entered it."""
     import anyio
 
+    log: list[str] = []
+
     class Grouped:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
         async def __aenter__(self) -> Grouped:
             self.group = anyio.create_task_group()
             await self.group.__aenter__()
-            self.group.start_soon(anyio.sleep_forever)
+            self.group.start_soon(self.background)
+            log.append(f"open {self.name}")
             return self
+
+        async def background(self) -> None:
+            try:
+                await anyio.sleep_forever()
+            finally:
+                log.append(f"background of {self.name} ended")
 
         async def __aexit__(self, *exc: object) -> None:
             self.group.cancel_scope.cancel()
-            await self.group.__aexit__(None, None, None)
+            await self.group.__aexit__(None, None, None)  # raises if exited from another task
+            log.append(f"close {self.name}")
 
     async def use(fingerprint: int) -> None:
-        async with engine.lease("grouped", fingerprint, Grouped):
+        async with engine.lease("grouped", fingerprint, lambda: Grouped(str(fingerprint))):
             pass
 
-    engine.run(use(1), timeout=5)
-    engine.run(use(2), timeout=5)  # replaces (and closes) the first from another task
-    engine.restart()  # closes the second while draining
-    engine.run(use(3), timeout=5)
+    with caplog.at_level("ERROR", logger="aiops_nautobot.engine_loop"):
+        engine.run(use(1), timeout=5)
+        engine.run(use(2), timeout=5)  # replaces (and closes) the idle first from another task
+        for _ in range(500):
+            if "close 1" in log:
+                break
+            threading.Event().wait(0.01)
+        assert set(log) == {"open 1", "open 2", "background of 1 ended", "close 1"}
+        engine.restart()  # closes the second while draining
+        engine.run(use(3), timeout=5)
+    assert log[4:] == ["background of 2 ended", "close 2", "open 3"]
+    assert not caplog.records  # no resource failed to close
 
 
 def test_iterate_fails_instead_of_hanging_when_the_loop_stops(engine):
@@ -320,3 +344,28 @@ def test_trim_closes_the_least_recently_used_idle_resources(engine):
 
     assert engine.run(scenario(), timeout=5) == 1
     assert log == ["open a", "open b", "open c", "close b"]
+
+
+def test_iterate_holds_a_fast_producer_back_to_the_buffer_size(engine):
+    produced: list[int] = []
+
+    async def fast():
+        for i in range(100):
+            produced.append(i)
+            yield i
+
+    stream = engine.iterate(fast(), timeout=5, max_buffer=3)
+    assert next(stream) == 0
+    threading.Event().wait(0.2)  # time enough for a producer that does not wait to finish
+    # One batch handed over (the buffer plus a sender it woke), a full buffer behind it and one
+    # item waiting to be sent: bounded by the buffer size, not by the length of the stream.
+    assert len(produced) <= (3 + 1) + 3 + 1
+    assert list(stream) == list(range(1, 100))
+
+
+def test_iterate_waits_for_a_slow_producer_without_a_timeout(engine):
+    async def slow():
+        await asyncio.sleep(0.3)
+        yield "late"
+
+    assert list(engine.iterate(slow())) == ["late"]

@@ -1,0 +1,55 @@
+"""MCP client pools leased on the engine loop: one shared pool, and one per user for servers that
+receive the user's token (those sessions cannot be shared between users)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AsyncExitStack
+from typing import TYPE_CHECKING, Any
+
+from .engine_loop import EngineLoop
+from .leases import fingerprint
+
+if TYPE_CHECKING:
+    from aiops_core.mcp import MCPServerConfig
+
+__all__ = ["MAX_USER_POOLS", "SHARED_POOL", "USER_POOL_PREFIX", "drop_pools", "lease_pool"]
+
+MAX_USER_POOLS = 32
+"""Per-user MCP pools (servers that get the user's token) kept open per process."""
+
+SHARED_POOL = "mcp:shared"
+USER_POOL_PREFIX = "mcp:user:"
+
+
+async def lease_pool(
+    engine: EngineLoop,
+    stack: AsyncExitStack,
+    configs: Sequence[MCPServerConfig],
+    *,
+    user_key: str | None = None,
+) -> Any:
+    """Lease the pool of ``configs`` until ``stack`` closes (call on the engine loop).
+
+    With ``user_key`` the pool is that user's own; the least recently used user pools beyond
+    :data:`MAX_USER_POOLS` are closed.
+    """
+    from aiops_core.mcp import MCPClientPool
+
+    key = SHARED_POOL if user_key is None else f"{USER_POOL_PREFIX}{user_key}"
+    # The headers are part of the fingerprint (a changed secret or token gives a new pool), as
+    # a digest so that they are never kept in clear text.
+    digest = fingerprint(
+        [[c.model_dump(mode="json"), fingerprint(c.request_headers())] for c in configs]
+    )
+    pool = await stack.enter_async_context(
+        engine.lease(key, digest, lambda: MCPClientPool(list(configs)))
+    )
+    if user_key is not None:
+        await engine.trim(USER_POOL_PREFIX, keep=MAX_USER_POOLS)
+    return pool
+
+
+async def drop_pools(engine: EngineLoop) -> None:
+    """Close every MCP pool of this process (after a health check changed a server's status)."""
+    await engine.discard_prefix("mcp:")
