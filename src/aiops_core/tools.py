@@ -16,7 +16,7 @@ import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Protocol, get_type_hints, overload, runtime_checkable
+from typing import Any, Protocol, get_origin, get_type_hints, overload, runtime_checkable
 
 import anyio
 import anyio.to_thread
@@ -210,7 +210,7 @@ def _build(
                 f"Tool {tool_name!r}: *args/**kwargs are not supported; declare each argument"
             )
         annotation = hints.get(param.name, Any)
-        if annotation is RunContext:
+        if annotation is RunContext or get_origin(annotation) is RunContext:
             context_param = param.name
             continue
         default = ... if param.default is param.empty else param.default
@@ -282,7 +282,8 @@ def tool(
 
     Use bare (``@tool``) or with options (``@tool(timeout=5)``). A parameter annotated
     :class:`~aiops_core.context.RunContext` receives the run's context and is hidden from the
-    model. Sync functions run in a worker thread.
+    model (annotate it ``RunContext[MyDeps]`` to have ``ctx.deps`` typed). Sync functions run
+    in a worker thread.
 
     Args:
         func: the function (when used bare).

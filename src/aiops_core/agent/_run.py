@@ -41,7 +41,6 @@ from ..errors import (
 from ..messages import (
     AssistantMessage,
     Message,
-    SystemMessage,
     ToolCall,
     ToolResultMessage,
     Usage,
@@ -292,8 +291,7 @@ class Run:
             self._definitions = [t.definition() for t in self.tools.values()]
         else:  # the agent's own tools only: fixed since it was built
             self.tools, self._definitions = agent._tools, agent._definitions
-        if agent.system_prompt:
-            self._prefix = [SystemMessage(content=agent.system_prompt)]
+        self._prefix = await agent._system_prompts.render(self.ctx)
 
     # ---------------------------------------------------------------------- the steps
     async def _drive(self, step: Step) -> AsyncIterator[AgentEvent]:
@@ -469,6 +467,7 @@ class Run:
         return RunResult(
             output=output,
             messages=self.new,
+            history=self.history,
             usage=self.usage,
             steps=self.steps,
             thread_id=self.ctx.thread_id,
