@@ -50,6 +50,7 @@ from ..middleware.chain import MiddlewareChain, build_chain
 from ..providers.base import ModelRequest, ModelResponse, ResponseDone, TextDelta, ThinkingDelta
 from ..tools import Tool, ToolInvocation, execute_tool, tool_error
 from ._calls import run_calls
+from ._partial import PartialOutputs
 from ._resume import check_decisions, choose_pending
 from ._steps import REQUEST, Answer, CallTools, End, Request, Step
 from .events import AgentEvent, FinalResult, RunError, ToolCallFinished, ToolCallStarted
@@ -310,9 +311,17 @@ class Run:
                         response: ModelResponse | None = await self._call_model(request)
                     else:
                         response = None
+                        adapter = self.agent._output_adapter
+                        partial = None if adapter is None else PartialOutputs(adapter)
                         async for event in stream_model(request):
                             if isinstance(event, (TextDelta, ThinkingDelta)):
                                 yield event
+                                if (
+                                    partial is not None
+                                    and isinstance(event, TextDelta)
+                                    and (output := partial.feed(event.text))
+                                ):
+                                    yield output
                             elif isinstance(event, ResponseDone):
                                 response = event.response
                     step = self._received(response)
