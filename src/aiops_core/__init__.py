@@ -69,6 +69,7 @@ _EXPORTS: dict[str, str] = {
     "open_store": "aiops_core.checkpoint",
     # errors
     "AiopsError": "aiops_core.errors",
+    "ModelRetry": "aiops_core.errors",
     "UserError": "aiops_core.errors",
 }
 
@@ -95,6 +96,7 @@ if TYPE_CHECKING:  # the same names for type checkers ("X as X": an explicit re-
     from .checkpoint import open_store as open_store
     from .context import RunContext as RunContext
     from .errors import AiopsError as AiopsError
+    from .errors import ModelRetry as ModelRetry
     from .errors import UserError as UserError
     from .mcp import MCPClientPool as MCPClientPool
     from .mcp import MCPServerConfig as MCPServerConfig

@@ -438,6 +438,7 @@ class Run:
                 timeout,
                 approval=approvals.get(call.id),
                 max_result_chars=limit,
+                max_retries=self.agent.tool_retries,
             )
             for call in calls
         ]
