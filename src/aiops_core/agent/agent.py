@@ -194,10 +194,10 @@ class Agent:
             output_type: this run's structured output type instead of the agent's (``None``:
                 plain text).
         """
+        given = Overrides(model, model_settings, tools, output_type)
         run = self._new_run(
-            thread_id, user, tenant, metadata, message_history, deps,
-            Overrides(model, model_settings, tools, output_type), streaming=False,
-        )  # fmt: skip
+            thread_id, user, tenant, metadata, message_history, deps, given, streaming=False
+        )
         return await _drain(run.events(_user_message(prompt)))
 
     async def stream(
@@ -220,10 +220,10 @@ class Agent:
         Takes the arguments of :meth:`run`. With an ``output_type``, ``PartialOutput`` events
         carry the output validated so far.
         """
+        given = Overrides(model, model_settings, tools, output_type)
         run = self._new_run(
-            thread_id, user, tenant, metadata, message_history, deps,
-            Overrides(model, model_settings, tools, output_type), streaming=True,
-        )  # fmt: skip
+            thread_id, user, tenant, metadata, message_history, deps, given, streaming=True
+        )
         async for event in run.events(_user_message(prompt)):
             yield event
 

@@ -227,3 +227,36 @@ async def test_a_fixed_system_prompt_is_rendered_once():
     first = await agent._system_prompts.render(None)  # type: ignore[arg-type]
     assert first is await agent._system_prompts.render(None)  # type: ignore[arg-type]
     assert first == [SystemMessage(content="fixed")]
+
+
+@pytest.mark.anyio
+async def test_a_stateless_paused_run_resumes_with_its_history_and_deps():
+    from aiops_core import MiddlewareSpec
+
+    seen_deps: list[str] = []
+
+    @tool(metadata={"writes": True})
+    def set_vlan(vlan: int, ctx: RunContext[str]) -> str:
+        """Change the VLAN."""
+        seen_deps.append(ctx.deps)
+        return f"vlan {vlan} set on {ctx.deps}"
+
+    def reply(request: ModelRequest) -> str | AssistantMessage:
+        if isinstance(request.messages[-1], ToolResultMessage):
+            return f"{len(request.messages)} messages seen"
+        call = ToolCall(id="c1", name="set_vlan", arguments={"vlan": 20})
+        return AssistantMessage(tool_calls=[call])
+
+    agent = Agent(
+        FunctionModel(reply), tools=[set_vlan], middleware=[MiddlewareSpec("tool_approval")]
+    )
+    history = [UserMessage(content="hello"), AssistantMessage(content="hi")]
+    paused = await agent.run("set vlan 20", message_history=history, deps="sw1")
+    assert paused.status == "pending_approval" and seen_deps == []
+    done = await agent.resume(
+        pending=paused.pending, approve=["c1"], message_history=history, deps="sw1"
+    )
+    assert seen_deps == ["sw1"]
+    # history (2) + prompt + call + result; the final answer saw all of them
+    assert done.output == "5 messages seen"
+    assert done.all_messages()[:2] == history
