@@ -21,6 +21,15 @@ _EXPORTS: dict[str, str] = {
     "PendingApproval": "aiops_core.agent",
     "RunContext": "aiops_core.context",
     "RunResult": "aiops_core.agent",
+    # stream events
+    "AgentEvent": "aiops_core.agent",
+    "FinalResult": "aiops_core.agent",
+    "PartialOutput": "aiops_core.agent",
+    "RunError": "aiops_core.agent",
+    "TextDelta": "aiops_core.agent",
+    "ThinkingDelta": "aiops_core.agent",
+    "ToolCallFinished": "aiops_core.agent",
+    "ToolCallStarted": "aiops_core.agent",
     # messages
     "AssistantMessage": "aiops_core.messages",
     "DataPart": "aiops_core.messages",
@@ -60,6 +69,7 @@ _EXPORTS: dict[str, str] = {
     "open_store": "aiops_core.checkpoint",
     # errors
     "AiopsError": "aiops_core.errors",
+    "ModelRetry": "aiops_core.errors",
     "UserError": "aiops_core.errors",
 }
 
@@ -69,8 +79,16 @@ __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 if TYPE_CHECKING:  # the same names for type checkers ("X as X": an explicit re-export)
     from .agent import Agent as Agent
+    from .agent import AgentEvent as AgentEvent
+    from .agent import FinalResult as FinalResult
+    from .agent import PartialOutput as PartialOutput
     from .agent import PendingApproval as PendingApproval
+    from .agent import RunError as RunError
     from .agent import RunResult as RunResult
+    from .agent import TextDelta as TextDelta
+    from .agent import ThinkingDelta as ThinkingDelta
+    from .agent import ToolCallFinished as ToolCallFinished
+    from .agent import ToolCallStarted as ToolCallStarted
     from .checkpoint import CheckpointStore as CheckpointStore
     from .checkpoint import MemoryStore as MemoryStore
     from .checkpoint import RedisStore as RedisStore
@@ -78,6 +96,7 @@ if TYPE_CHECKING:  # the same names for type checkers ("X as X": an explicit re-
     from .checkpoint import open_store as open_store
     from .context import RunContext as RunContext
     from .errors import AiopsError as AiopsError
+    from .errors import ModelRetry as ModelRetry
     from .errors import UserError as UserError
     from .mcp import MCPClientPool as MCPClientPool
     from .mcp import MCPServerConfig as MCPServerConfig

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic
+
+from typing_extensions import TypeVar
 
 from .messages import Usage
 
 if TYPE_CHECKING:
     from ._types import ModelHandler
 
-__all__ = ["RunContext"]
+__all__ = ["DepsT", "RunContext"]
+
+DepsT = TypeVar("DepsT", default=Any)
+"""The type of a run's dependencies object (``RunContext[MyDeps]``)."""
 
 
 @dataclass(slots=True)
-class RunContext:
+class RunContext(Generic[DepsT]):
     """What one run knows about itself.
 
     A fresh context is created for every run; nothing in it is shared between runs.
@@ -39,6 +44,10 @@ class RunContext:
             question's :func:`~aiops_core.mcp.elicitation.fingerprint`, for a resumed turn.
         pause_for_input: a server's question pauses this run (``InputRequired``) instead of
             going to the pool's elicitation handler.
+        deps: the dependencies object the caller passed (``agent.run(..., deps=...)``): a
+            database handle, an API client, settings; annotate a tool's parameter
+            ``RunContext[MyDeps]`` to have it typed.
+        retries: tool name -> retries it asked for in a row (:class:`~aiops_core.errors.ModelRetry`).
 
     Approvals are not kept here: each approved call carries its own
     :class:`~aiops_core.approval.Approval` (see :attr:`ToolInvocation.approved
@@ -59,6 +68,8 @@ class RunContext:
     model_call: ModelHandler | None = field(default=None, repr=False, compare=False)
     input_answers: dict[str, dict[str, Any]] = field(default_factory=dict)
     pause_for_input: bool = False
+    deps: DepsT = None  # type: ignore[assignment]  # None when the run was given none
+    retries: dict[str, int] = field(default_factory=dict)
 
     @property
     def scope(self) -> str:

@@ -7,7 +7,8 @@ Every error the engine raises derives from :class:`AiopsError`::
     │   ├── UnknownNameError       unknown provider / middleware / store scheme (suggests the closest)
     │   ├── RegistryLoadError      a registered provider / middleware type cannot be imported
     │   ├── ApprovalStateError     a thread awaits approval, or a resume's decisions do not fit
-    │   └── MessageError           an invalid message or history
+    │   ├── MessageError           an invalid message or history
+    │   └── ModelRequestsBlocked   a real model was called while tests block model requests
     ├── ProviderError              the LLM provider failed (keeps message, status, request id; never the key)
     │   ├── AuthenticationError        401
     │   ├── PermissionDeniedError      403
@@ -19,7 +20,8 @@ Every error the engine raises derives from :class:`AiopsError`::
     │   ├── ProviderConnectionError
     │   └── ServerError                5xx
     ├── ToolError                  a tool failed (normally returned to the model, not raised)
-    │   └── ToolTimeoutError
+    │   ├── ToolTimeoutError
+    │   └── ToolRetriesExceeded    a tool asked for more retries (ModelRetry) than it may
     ├── LimitError                 a run limit was reached
     │   ├── MaxStepsExceeded
     │   └── UsageLimitExceeded     model/tool call limits, local rate limits
@@ -38,7 +40,8 @@ Every error the engine raises derives from :class:`AiopsError`::
         └── MCPAuthorizationError  the server wants OAuth authorization first (HTTP 401)
 
 :class:`ApprovalRequired` is not an error: it is the control-flow signal a middleware raises to pause
-a run until a person approves a tool call. :class:`InputRequired`, its kind, pauses a run until a
+a run until a person approves a tool call. :class:`ModelRetry` is the signal a tool raises to send
+the model back with a correction. :class:`InputRequired`, its kind, pauses a run until a
 person answers a question an MCP server asked during a tool call (elicitation).
 
 :func:`format_validation_error` turns a pydantic ``ValidationError`` into the one-line
@@ -75,6 +78,8 @@ __all__ = [
     "MessageError",
     "MiddlewareError",
     "ModelNotFoundError",
+    "ModelRequestsBlocked",
+    "ModelRetry",
     "OutputValidationError",
     "PermissionDeniedError",
     "ProviderConnectionError",
@@ -87,6 +92,7 @@ __all__ = [
     "StoreUnavailableError",
     "ThreadAccessError",
     "ToolError",
+    "ToolRetriesExceeded",
     "ToolTimeoutError",
     "UnknownNameError",
     "UsageLimitExceeded",
@@ -253,6 +259,14 @@ class ToolTimeoutError(ToolError):
     """A tool did not finish within its timeout."""
 
 
+class ToolRetriesExceeded(ToolError):
+    """A tool raised :class:`ModelRetry` more times in a row than its ``max_retries``."""
+
+
+class ModelRequestsBlocked(UserError):
+    """A real model was asked for a response while :mod:`aiops_core.testing` blocks them."""
+
+
 class LimitError(AiopsError):
     """A run limit was reached."""
 
@@ -337,6 +351,19 @@ class MCPAuthorizationError(MCPError):
         text = f"authorization required for server {server!r}" + (f": {hint}" if hint else "")
         Exception.__init__(self, text)
         self.server = server
+
+
+class ModelRetry(AiopsError):
+    """Raised by a tool to ask the model to try again: ``raise ModelRetry("use a FQDN")``.
+
+    The message goes back to the model as the call's result, marked as an error, and the model
+    gets another step. A tool may do this ``max_retries`` times in a row (``@tool(max_retries=)``,
+    else the agent's ``tool_retries``); one more fails the run with :class:`ToolRetriesExceeded`.
+    """
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
 
 
 class ApprovalRequired(AiopsError):

@@ -16,7 +16,7 @@ import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Protocol, get_type_hints, overload, runtime_checkable
+from typing import Any, Protocol, get_origin, get_type_hints, overload, runtime_checkable
 
 import anyio
 import anyio.to_thread
@@ -24,7 +24,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from .approval import Approval
 from .context import RunContext
-from .errors import ApprovalRequired, UserError, format_validation_error
+from .errors import (
+    ApprovalRequired,
+    ModelRetry,
+    ToolRetriesExceeded,
+    UserError,
+    format_validation_error,
+)
 from .messages import (
     ContentPart,
     DataPart,
@@ -73,12 +79,15 @@ class Tool:
         handler: ``async (arguments, context) -> result``.
         timeout: seconds before the call is abandoned (``None``: the agent's default).
         metadata: free-form labels (for example ``{"server": "time"}`` for MCP tools).
+        max_retries: how many times in a row the tool may raise
+            :class:`~aiops_core.errors.ModelRetry` (``None``: the agent's ``tool_retries``).
     """
 
     __slots__ = (
         "_definition",
         "description",
         "handler",
+        "max_retries",
         "metadata",
         "name",
         "parameters",
@@ -94,6 +103,7 @@ class Tool:
         *,
         timeout: float | None = None,
         metadata: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
     ) -> None:
         if not re.fullmatch(r"[A-Za-z0-9_\-.]{1,128}", name):
             raise UserError(
@@ -101,6 +111,9 @@ class Tool:
             )
         if timeout is not None and timeout <= 0:
             raise UserError(f"Tool {name!r}: timeout must be positive, got {timeout}")
+        if max_retries is not None and max_retries < 0:
+            raise UserError(f"Tool {name!r}: max_retries must be 0 or more, got {max_retries}")
+        self.max_retries = max_retries
         self.name = name
         self.description = description
         self.parameters = dict(parameters)
@@ -138,6 +151,8 @@ class ToolInvocation:
     extra: dict[str, Any] = field(default_factory=dict)
     approval: Approval | None = None
     max_result_chars: int | None = None
+    max_retries: int = 1
+    """Retries in a row a tool without its own ``max_retries`` may ask for (:class:`ModelRetry`)."""
 
     @property
     def approved(self) -> bool:
@@ -195,6 +210,7 @@ def _build(
     timeout: float | None,
     metadata: Mapping[str, Any] | None,
     localns: Mapping[str, Any] | None = None,
+    max_retries: int | None = None,
 ) -> Tool:
     tool_name = name or func.__name__
     doc_desc, doc_params = _parse_docstring(func.__doc__)
@@ -210,7 +226,7 @@ def _build(
                 f"Tool {tool_name!r}: *args/**kwargs are not supported; declare each argument"
             )
         annotation = hints.get(param.name, Any)
-        if annotation is RunContext:
+        if annotation is RunContext or get_origin(annotation) is RunContext:
             context_param = param.name
             continue
         default = ... if param.default is param.empty else param.default
@@ -252,6 +268,7 @@ def _build(
         handler,
         timeout=timeout,
         metadata=metadata,
+        max_retries=max_retries,
     )
 
 
@@ -266,6 +283,7 @@ def tool(
     description: str | None = None,
     timeout: float | None = None,
     metadata: Mapping[str, Any] | None = None,
+    max_retries: int | None = None,
 ) -> Callable[[Callable[..., Any]], Tool]: ...
 
 
@@ -277,12 +295,14 @@ def tool(
     description: str | None = None,
     timeout: float | None = None,
     metadata: Mapping[str, Any] | None = None,
+    max_retries: int | None = None,
 ) -> Tool | Callable[[Callable[..., Any]], Tool]:
     """Make a :class:`Tool` from a typed function and its docstring.
 
     Use bare (``@tool``) or with options (``@tool(timeout=5)``). A parameter annotated
     :class:`~aiops_core.context.RunContext` receives the run's context and is hidden from the
-    model. Sync functions run in a worker thread.
+    model (annotate it ``RunContext[MyDeps]`` to have ``ctx.deps`` typed). Sync functions run
+    in a worker thread.
 
     Args:
         func: the function (when used bare).
@@ -290,14 +310,16 @@ def tool(
         description: overrides the docstring's description.
         timeout: seconds before the call is abandoned with a tool error.
         metadata: free-form labels, for example ``{"writes": True}``.
+        max_retries: how many times in a row the tool may raise
+            :class:`~aiops_core.errors.ModelRetry` (``None``: the agent's ``tool_retries``).
     """
     # Annotations of tools defined inside a function may name that function's locals.
     frame = inspect.currentframe()
     localns = frame.f_back.f_locals if frame is not None and frame.f_back is not None else None
     del frame
     if func is not None:
-        return _build(func, name, description, timeout, metadata, localns)
-    return lambda f: _build(f, name, description, timeout, metadata, localns)
+        return _build(func, name, description, timeout, metadata, localns, max_retries)
+    return lambda f: _build(f, name, description, timeout, metadata, localns, max_retries)
 
 
 # ---------------------------------------------------------------- execution
@@ -343,6 +365,9 @@ def tool_error(call: ToolCall, message: str) -> ToolResultMessage:
 async def execute_tool(invocation: ToolInvocation) -> ToolResultMessage:
     """Run one tool call; every failure becomes an error result, never an exception.
 
+    A tool's :class:`~aiops_core.errors.ModelRetry` becomes an error result asking the model to
+    try again; past the tool's ``max_retries`` in a row,
+    :class:`~aiops_core.errors.ToolRetriesExceeded` is raised and ends the run.
     Cancellation propagates, so a cancelled run stops at once; so does
     :class:`~aiops_core.errors.ApprovalRequired` (e.g. an MCP tool whose server asked a person a
     question), which pauses the run. A result longer than ``invocation.max_result_chars`` is
@@ -370,6 +395,8 @@ async def execute_tool(invocation: ToolInvocation) -> ToolResultMessage:
         return tool_error(
             call, f"Invalid arguments for tool {call.name!r}: {err}. Fix them and call again."
         )
+    except ModelRetry as retry:
+        return _retry(invocation, tool_, retry)
     except TimeoutError:
         return tool_error(call, f"ToolTimeoutError: tool {call.name!r} timed out after {timeout}s")
     except (anyio.get_cancelled_exc_class(), ApprovalRequired):
@@ -380,11 +407,31 @@ async def execute_tool(invocation: ToolInvocation) -> ToolResultMessage:
         message = f"{type(err).__name__}: {err}"
         limit = invocation.max_result_chars
         return tool_error(call, message if limit is None else truncate_text(message, limit))
+    if invocation.context.retries:
+        invocation.context.retries.pop(call.name, None)  # a success ends a run of retries
     content, size = _content(value)
     limit = invocation.max_result_chars
     if limit is not None and (size is None or size > limit):
         content = truncate_content(content, limit, size)
     return ToolResultMessage(tool_call_id=call.id, name=call.name, content=content)
+
+
+def _retry(invocation: ToolInvocation, tool_: Tool, retry: ModelRetry) -> ToolResultMessage:
+    """The retry prompt for a tool's :class:`ModelRetry`, or the run's end past its limit."""
+    call, retries = invocation.call, invocation.context.retries
+    allowed = invocation.max_retries if tool_.max_retries is None else tool_.max_retries
+    count = retries.get(call.name, 0) + 1
+    if count > allowed:
+        raise ToolRetriesExceeded(
+            f"Tool {call.name!r} asked the model to retry {count} times in a row (at most "
+            f"{allowed}: @tool(max_retries=...) or Agent(tool_retries=...)); its last "
+            f"message: {retry.message}",
+            tool_name=call.name,
+        )
+    retries[call.name] = count
+    message = f"{retry.message}\nFix the problem and call {call.name!r} again."
+    limit = invocation.max_result_chars
+    return tool_error(call, message if limit is None else truncate_text(message, limit))
 
 
 @runtime_checkable

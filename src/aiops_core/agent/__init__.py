@@ -6,6 +6,7 @@ from .agent import Agent
 from .events import (
     AgentEvent,
     FinalResult,
+    PartialOutput,
     RunError,
     TextDelta,
     ThinkingDelta,
@@ -18,6 +19,7 @@ __all__ = [
     "Agent",
     "AgentEvent",
     "FinalResult",
+    "PartialOutput",
     "PendingApproval",
     "RunError",
     "RunResult",

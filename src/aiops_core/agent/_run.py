@@ -41,7 +41,6 @@ from ..errors import (
 from ..messages import (
     AssistantMessage,
     Message,
-    SystemMessage,
     ToolCall,
     ToolResultMessage,
     Usage,
@@ -51,6 +50,7 @@ from ..middleware.chain import MiddlewareChain, build_chain
 from ..providers.base import ModelRequest, ModelResponse, ResponseDone, TextDelta, ThinkingDelta
 from ..tools import Tool, ToolInvocation, execute_tool, tool_error
 from ._calls import run_calls
+from ._partial import PartialOutputs
 from ._resume import check_decisions, choose_pending
 from ._steps import REQUEST, Answer, CallTools, End, Request, Step
 from .events import AgentEvent, FinalResult, RunError, ToolCallFinished, ToolCallStarted
@@ -292,8 +292,7 @@ class Run:
             self._definitions = [t.definition() for t in self.tools.values()]
         else:  # the agent's own tools only: fixed since it was built
             self.tools, self._definitions = agent._tools, agent._definitions
-        if agent.system_prompt:
-            self._prefix = [SystemMessage(content=agent.system_prompt)]
+        self._prefix = await agent._system_prompts.render(self.ctx)
 
     # ---------------------------------------------------------------------- the steps
     async def _drive(self, step: Step) -> AsyncIterator[AgentEvent]:
@@ -312,9 +311,17 @@ class Run:
                         response: ModelResponse | None = await self._call_model(request)
                     else:
                         response = None
+                        adapter = self.agent._output_adapter
+                        partial = None if adapter is None else PartialOutputs(adapter)
                         async for event in stream_model(request):
                             if isinstance(event, (TextDelta, ThinkingDelta)):
                                 yield event
+                                if (
+                                    partial is not None
+                                    and isinstance(event, TextDelta)
+                                    and (output := partial.feed(event.text))
+                                ):
+                                    yield output
                             elif isinstance(event, ResponseDone):
                                 response = event.response
                     step = self._received(response)
@@ -431,6 +438,7 @@ class Run:
                 timeout,
                 approval=approvals.get(call.id),
                 max_result_chars=limit,
+                max_retries=self.agent.tool_retries,
             )
             for call in calls
         ]
@@ -469,6 +477,7 @@ class Run:
         return RunResult(
             output=output,
             messages=self.new,
+            history=self.history,
             usage=self.usage,
             steps=self.steps,
             thread_id=self.ctx.thread_id,

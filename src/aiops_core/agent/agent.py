@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import partial
 from typing import Any
 
@@ -12,14 +14,17 @@ from pydantic import TypeAdapter
 
 from ..checkpoint.base import CheckpointStore
 from ..errors import AiopsError, UserError
-from ..messages import ContentPart, UserMessage
+from ..messages import ContentPart, Message, UserMessage
 from ..middleware.base import Middleware, MiddlewareSpec
 from ..middleware.chain import resolve_specs
-from ..providers.base import ChatModel, ModelSettings, OutputSchema
+from ..providers.base import ChatModel, ModelSettings, OutputSchema, TextDelta
 from ..providers.registry import get_chat_model
 from ..tools import Tool, Toolset, tool
 from ..truncation import DEFAULT_MAX_TOOL_RESULT_CHARS
+from ._overrides import NOT_GIVEN, Overrides, history_of, run_agent
+from ._prompts import SystemPrompt, SystemPrompts
 from ._run import Run
+from ._sync import iterate_sync
 from .events import AgentEvent, FinalResult
 from .result import PendingApproval, RunResult
 
@@ -31,6 +36,8 @@ DEFAULT_MAX_TOOL_CALLS_PER_STEP = 16
 """Default ``max_tool_calls_per_step``: more than any real plan needs in one response."""
 
 Prompt = str | UserMessage | Sequence[ContentPart]
+ToolLike = Tool | Toolset | Callable[..., Any]
+History = Sequence[Message | Mapping[str, Any]]
 
 
 class Agent:
@@ -40,7 +47,9 @@ class Agent:
         model: ``"provider:model"``, ``"test"``, or a :class:`ChatModel` object.
         tools: :class:`Tool` objects, plain typed functions (wrapped with ``@tool``), or
             toolsets such as an :class:`~aiops_core.mcp.MCPClientPool` (asked for tools each run).
-        system_prompt: instructions sent first on every model call.
+        system_prompt: instructions sent first on every model call: text, a function of the
+            run's :class:`~aiops_core.context.RunContext` (sync or async, evaluated at the start
+            of every run), or a list of these (joined by blank lines).
         middleware: :class:`MiddlewareSpec` objects (or middleware classes); instances are built
             fresh for every run.
         store: a checkpoint store; runs with a ``thread_id`` load and append history there.
@@ -56,6 +65,11 @@ class Agent:
         max_tool_calls_per_step: most tool calls run for one model response; further calls are
             not run and get a tool error that names the limit (every call still gets a result,
             so the history stays valid for every provider).
+        deps_type: the type of the dependencies object runs must pass (``deps=``); a run
+            without one, or with another type, is refused. ``None``: deps are optional, any type.
+        tool_retries: how many times in a row a tool may raise
+            :class:`~aiops_core.errors.ModelRetry` before the run fails with
+            :class:`~aiops_core.errors.ToolRetriesExceeded` (a tool's own ``max_retries`` wins).
     """
 
     def __init__(
@@ -63,7 +77,7 @@ class Agent:
         model: str | ChatModel = "test",
         *,
         tools: Iterable[Tool | Toolset | Callable[..., Any]] = (),
-        system_prompt: str | None = None,
+        system_prompt: SystemPrompt | None = None,
         middleware: Iterable[MiddlewareSpec | type[Middleware]] = (),
         store: CheckpointStore | None = None,
         max_steps: int = 20,
@@ -73,6 +87,8 @@ class Agent:
         degrade: bool = False,
         max_tool_result_chars: int | None = DEFAULT_MAX_TOOL_RESULT_CHARS,
         max_tool_calls_per_step: int = DEFAULT_MAX_TOOL_CALLS_PER_STEP,
+        deps_type: type[Any] | None = None,
+        tool_retries: int = 1,
     ) -> None:
         if max_steps < 1:
             raise UserError(f"max_steps must be at least 1, got {max_steps}")
@@ -84,15 +100,27 @@ class Agent:
             raise UserError(
                 f"max_tool_calls_per_step must be at least 1, got {max_tool_calls_per_step}"
             )
+        if tool_retries < 0:
+            raise UserError(f"tool_retries must be 0 or more, got {tool_retries}")
         self.max_tool_result_chars = max_tool_result_chars
         self.max_tool_calls_per_step = max_tool_calls_per_step
+        self.tool_retries = tool_retries
+        self.deps_type = deps_type
         self.model: ChatModel = get_chat_model(model) if isinstance(model, str) else model
         self.system_prompt = system_prompt
+        self._system_prompts = SystemPrompts(system_prompt)
         self.store = store
         self.max_steps = max_steps
         self.model_settings = ModelSettings(**(model_settings or {}))
         self.tool_timeout = tool_timeout
         self.degrade = degrade
+        self._set_tools(tools)
+        self._middleware = resolve_specs(middleware)
+        self._set_output(output_type)
+        self._run_models: dict[str, ChatModel] = {}  # per-run models named by a string
+        self._override: ContextVar[Overrides | None] = ContextVar("aiops_override", default=None)
+
+    def _set_tools(self, tools: Iterable[ToolLike]) -> None:
         self._tools: dict[str, Tool] = {}
         self._toolsets: list[Toolset] = []
         for item in tools:
@@ -105,7 +133,8 @@ class Agent:
             else:
                 raise UserError(f"Not a tool, toolset or function: {item!r}")
         self._definitions = [t.definition() for t in self._tools.values()]
-        self._middleware = resolve_specs(middleware)
+
+    def _set_output(self, output_type: Any) -> None:
         self.output_type = output_type
         self._output_adapter: TypeAdapter[Any] | None = None
         self._output_schema: OutputSchema | None = None
@@ -113,6 +142,14 @@ class Agent:
             self._output_adapter = TypeAdapter(output_type)
             name = getattr(output_type, "__name__", "output")
             self._output_schema = OutputSchema(name, self._output_adapter.json_schema())
+
+    def _run_model(self, model: str | ChatModel) -> ChatModel:
+        """A per-run model: a string is resolved once per agent and closed with it."""
+        if not isinstance(model, str):
+            return model
+        if model not in self._run_models:
+            self._run_models[model] = get_chat_model(model)
+        return self._run_models[model]
 
     def _add_tool(self, item: Tool) -> None:
         if item.name in self._tools:
@@ -131,9 +168,36 @@ class Agent:
         user: str | None = None,
         tenant: str | None = None,
         metadata: Mapping[str, Any] | None = None,
+        message_history: History | None = None,
+        deps: Any = None,
+        model: str | ChatModel | None = None,
+        model_settings: ModelSettings | None = None,
+        tools: Iterable[ToolLike] | None = None,
+        output_type: Any = NOT_GIVEN,
     ) -> RunResult:
-        """Run one turn and return its result."""
-        run = Run(self, thread_id, user, tenant, metadata, streaming=False)
+        """Run one turn and return its result.
+
+        Args:
+            prompt: the user's message: text, a :class:`UserMessage` or content parts.
+            thread_id: the stored thread to continue and append to (with a ``store``).
+            user: the person the run acts for (store owner, cache and rate-limit scope).
+            tenant: an optional wider scope than the user.
+            metadata: free-form values for middleware.
+            message_history: the conversation so far, without a store: typically
+                ``result.all_messages()`` of the previous run (messages or their dicts).
+            deps: the dependencies object tools and system prompt functions get as
+                ``ctx.deps``.
+            model: this run's model instead of the agent's (``"provider:model"`` or a
+                :class:`ChatModel`).
+            model_settings: settings merged over the agent's for this run.
+            tools: this run's tools instead of the agent's.
+            output_type: this run's structured output type instead of the agent's (``None``:
+                plain text).
+        """
+        given = Overrides(model, model_settings, tools, output_type)
+        run = self._new_run(
+            thread_id, user, tenant, metadata, message_history, deps, given, streaming=False
+        )
         return await _drain(run.events(_user_message(prompt)))
 
     async def stream(
@@ -144,11 +208,120 @@ class Agent:
         user: str | None = None,
         tenant: str | None = None,
         metadata: Mapping[str, Any] | None = None,
+        message_history: History | None = None,
+        deps: Any = None,
+        model: str | ChatModel | None = None,
+        model_settings: ModelSettings | None = None,
+        tools: Iterable[ToolLike] | None = None,
+        output_type: Any = NOT_GIVEN,
     ) -> AsyncIterator[AgentEvent]:
-        """Run one turn, yielding :mod:`events <aiops_core.agent.events>` as they happen."""
-        run = Run(self, thread_id, user, tenant, metadata, streaming=True)
+        """Run one turn, yielding :mod:`events <aiops_core.agent.events>` as they happen.
+
+        Takes the arguments of :meth:`run`. With an ``output_type``, ``PartialOutput`` events
+        carry the output validated so far.
+        """
+        given = Overrides(model, model_settings, tools, output_type)
+        run = self._new_run(
+            thread_id, user, tenant, metadata, message_history, deps, given, streaming=True
+        )
         async for event in run.events(_user_message(prompt)):
             yield event
+
+    async def stream_text(self, prompt: Prompt, **kwargs: Any) -> AsyncIterator[str]:
+        """Run one turn, yielding only the answer's text as it arrives (takes :meth:`run`'s
+        arguments). The text of every model step is included, in order."""
+        async for event in self.stream(prompt, **kwargs):
+            if isinstance(event, TextDelta):
+                yield event.text
+
+    def stream_sync(self, prompt: Prompt, **kwargs: Any) -> Iterator[AgentEvent]:
+        """:meth:`stream` for synchronous code (a plain ``for`` loop; ``break`` cancels the run).
+
+        The run happens on an event loop in a helper thread, so this also works where an event
+        loop is already running (it blocks it meanwhile).
+        """
+        return iterate_sync(partial(self.stream, prompt, **kwargs))
+
+    def stream_text_sync(self, prompt: Prompt, **kwargs: Any) -> Iterator[str]:
+        """:meth:`stream_text` for synchronous code."""
+        return iterate_sync(partial(self.stream_text, prompt, **kwargs))
+
+    @contextmanager
+    def override(
+        self,
+        *,
+        model: str | ChatModel | None = None,
+        model_settings: ModelSettings | None = None,
+        tools: Iterable[ToolLike] | None = None,
+        output_type: Any = NOT_GIVEN,
+        deps: Any = NOT_GIVEN,
+    ) -> Iterator[None]:
+        """Replace parts of this agent for the runs started inside the ``with`` block (tests).
+
+        The values win over the runs' own arguments, so code under test that passes its own
+        ``model=`` or ``deps=`` still gets the test's. Blocks nest; the scope is the current
+        task and the tasks it starts (a context variable), so concurrent tests do not mix.
+        """
+        given = Overrides(
+            None if model is None else self._run_model(model),
+            model_settings,
+            tools,
+            output_type,
+            deps,
+        )
+        outer = self._override.get()
+        token = self._override.set(given if outer is None else outer.over(given))
+        try:
+            yield
+        finally:
+            self._override.reset(token)
+
+    def _new_run(
+        self,
+        thread_id: str | None,
+        user: str | None,
+        tenant: str | None,
+        metadata: Mapping[str, Any] | None,
+        message_history: History | None,
+        deps: Any,
+        given: Overrides,
+        *,
+        streaming: bool,
+    ) -> Run:
+        """A run of this agent (or of a copy with this run's overrides)."""
+        forced = self._override.get()
+        if forced is not None:
+            given = given.over(forced)
+            if forced.deps is not NOT_GIVEN:
+                deps = forced.deps
+        agent = run_agent(self, given)
+        run = Run(agent, thread_id, user, tenant, metadata, streaming=streaming)
+        if message_history is not None:
+            if run.store is not None:
+                raise UserError(
+                    "Pass either message_history or a thread_id of the agent's store, not both: "
+                    "a stored thread brings its own history"
+                )
+            run.history = history_of(message_history)
+        run.ctx.deps = self._check_deps(deps)
+        return run
+
+    def _check_deps(self, deps: Any) -> Any:
+        expected = self.deps_type
+        if expected is None:
+            return deps
+        if deps is None:
+            raise UserError(f"This agent needs deps: pass deps={expected.__name__}(...) to the run")
+        try:
+            ok = isinstance(deps, expected)
+        except TypeError:  # a generic alias or a protocol that is not runtime-checkable
+            ok = True
+        if not ok:
+            raise UserError(
+                f"deps must be a {expected.__name__} (the agent's deps_type), "
+                f"got {type(deps).__name__}"
+            )
+        return deps
 
     async def resume(
         self,
@@ -163,6 +336,8 @@ class Agent:
         metadata: Mapping[str, Any] | None = None,
         reason: str = "rejected by the operator",
         answers: Mapping[str, Any] | None = None,
+        message_history: History | None = None,
+        deps: Any = None,
     ) -> RunResult:
         """Continue a run paused for approval, with a decision for every pending call.
 
@@ -190,8 +365,13 @@ class Agent:
                 :class:`~aiops_core.mcp.ElicitationResponse` or a dict with ``action``
                 (``accept``, ``decline``, ``cancel``) and ``content``. The call runs again and
                 its server gets the answer; an answer approves its call.
+            message_history: the conversation before the paused turn, for a run without a
+                store (as passed to the run that paused).
+            deps: the dependencies object for the tools that run now.
         """
-        run = Run(self, thread_id, user, tenant, metadata, streaming=False)
+        run = self._new_run(
+            thread_id, user, tenant, metadata, message_history, deps, Overrides(), streaming=False
+        )
         given = {call_id: _answer(a) for call_id, a in (answers or {}).items()}
         events = run.resume_events(pending, pause_id, set(approve), set(reject), reason, given)
         return await _drain(events)
@@ -233,6 +413,8 @@ class Agent:
         async context managers), since several agents may share them.
         """
         await self.model.aclose()
+        for model in self._run_models.values():
+            await model.aclose()
 
     async def __aenter__(self) -> Agent:
         return self

@@ -4,13 +4,14 @@ Order within a run: per model step, the model's ``ThinkingDelta`` and ``TextDelt
 they arrive (thinking usually first; show it apart from the answer, dimmed or collapsed, or not
 at all), then for a step with tool calls one ``ToolCallStarted`` per call (call order) followed
 by one ``ToolCallFinished`` per call (call order); finally exactly one ``FinalResult`` or one
-``RunError``.
+``RunError``. With an ``output_type``, a ``PartialOutput`` follows each ``TextDelta`` after which
+the answer so far validates as a (partial) output.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..messages import ToolCall, ToolResultMessage
 from ..providers.base import TextDelta, ThinkingDelta
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AgentEvent",
     "FinalResult",
+    "PartialOutput",
     "RunError",
     "TextDelta",
     "ThinkingDelta",
@@ -45,6 +47,17 @@ class ToolCallFinished:
 
 
 @dataclass(frozen=True, slots=True)
+class PartialOutput:
+    """The structured output streamed so far, validated (see :mod:`aiops_core.agent._partial`).
+
+    ``output`` is an instance of the output type; its last string field may be unfinished and
+    fields still to come hold their defaults. The run's final ``result.output`` is complete.
+    """
+
+    output: Any
+
+
+@dataclass(frozen=True, slots=True)
 class FinalResult:
     """The run finished (completed, or paused for approval)."""
 
@@ -58,4 +71,12 @@ class RunError:
     error: BaseException
 
 
-AgentEvent = TextDelta | ThinkingDelta | ToolCallStarted | ToolCallFinished | FinalResult | RunError
+AgentEvent = (
+    TextDelta
+    | ThinkingDelta
+    | PartialOutput
+    | ToolCallStarted
+    | ToolCallFinished
+    | FinalResult
+    | RunError
+)

@@ -94,7 +94,8 @@ class RunResult:
 
     Attributes:
         output: the final text, or a validated ``output_type`` instance; ``None`` while pending.
-        messages: the messages this run added (the user message first).
+        messages: the messages this run added (the user message first); see also
+            :meth:`new_messages` and :meth:`all_messages`.
         usage: tokens and requests of this run.
         steps: model calls made.
         status: ``"completed"`` or ``"pending_approval"``.
@@ -112,6 +113,20 @@ class RunResult:
     status: Literal["completed", "pending_approval"] = "completed"
     pending: PendingApproval | None = None
     warnings: list[str] = field(default_factory=list)
+    history: list[Message] = field(default_factory=list, repr=False)
+    """The conversation before this run (``message_history``, or the stored thread)."""
+
+    def new_messages(self) -> list[Message]:
+        """The messages this run added, the user's prompt first."""
+        return list(self.messages)
+
+    def all_messages(self) -> list[Message]:
+        """The whole conversation: the history the run started from, then its new messages.
+
+        Pass it as the next run's ``message_history`` to continue without a store (the system
+        prompt is not in it: the agent adds its own to every request).
+        """
+        return [*self.history, *self.messages]
 
     @property
     def tool_calls(self) -> list[ToolCall]:

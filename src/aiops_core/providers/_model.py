@@ -9,6 +9,7 @@ from pydantic import SecretStr
 
 from ..errors import ProviderError, UserError
 from ..masking import Scrubber, is_secret_name
+from ..testing import check_model_request
 from ._clients import LoopClients
 from ._config import ChatConfig
 from ._errors import map_error
@@ -109,6 +110,7 @@ class SDKChatModel(Generic[C]):
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
         """One request, one complete answer."""
+        check_model_request(self.name)
         try:
             client = await self._client()
             return await self._complete(client, request)
@@ -118,6 +120,7 @@ class SDKChatModel(Generic[C]):
 
     async def stream(self, request: ModelRequest) -> AsyncIterator[ModelStreamEvent]:
         """Text and tool-call deltas as they arrive, then one ``ResponseDone``."""
+        check_model_request(self.name)
         try:
             client = await self._client()
             async for event in self._stream(client, request):
