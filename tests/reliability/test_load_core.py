@@ -1,6 +1,6 @@
 """Core library load: 500 concurrent conversations on each checkpoint store.
 
-A real ``openai`` model over HTTP to the fake provider, a local tool, the retry middleware: every
+A real ``openai`` model (its lean transport) over HTTP to the fake provider, a local tool, the retry middleware: every
 turn is two model calls, one tool call and one store append. Afterwards every acknowledged turn
 is in its thread, in order, exactly once, and no turn is stored half.
 """
@@ -28,7 +28,7 @@ def lookup(key: str) -> str:
 
 async def test_500_concurrent_conversations_on_each_store(request, store, make_model) -> None:
     agent = Agent(
-        make_model(),
+        make_model(transport="lean"),  # the SDK's request building would dominate the run
         tools=[lookup],
         store=store,
         middleware=[MiddlewareSpec("retry", config={"initial_delay": 0.05})],
