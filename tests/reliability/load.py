@@ -67,12 +67,18 @@ class Load:
     """One example message per error kind (what the user saw)."""
     latencies: list[float] = field(default_factory=list)
     seconds: float = 0.0
+    sent: int = 0
+    """Turns attempted."""
     degraded: int = 0
     """Stored turns whose tool failed (the model answered from the tool's error)."""
     failures: list[tuple[float, str]] = field(default_factory=list)
     """``(monotonic time, kind)`` of every failed turn."""
     successes: list[float] = field(default_factory=list)
-    """Monotonic end time of every acknowledged turn."""
+    """Monotonic end time of every acknowledged turn answered from a working tool."""
+    answers: list[tuple[float, str]] = field(default_factory=list)
+    """``(monotonic time, answer)`` of every degraded turn (what the user saw)."""
+    window: tuple[float, float] | None = None
+    """When the injected fault started and ended (monotonic), once it has ended."""
 
     @property
     def acked(self) -> int:
@@ -87,11 +93,14 @@ class Load:
             return self.latencies[0] if self.latencies else 0.0
         return statistics.quantiles(self.latencies, n=100, method="inclusive")[int(q) - 1]
 
-    def recovered_after(self, moment: float) -> float | None:
-        """Seconds from ``moment`` to the first acknowledged turn after the last failure."""
-        start = max([moment, *(t for t, _ in self.failures)])
+    def recovery(self) -> float | None:
+        """Seconds from the end of the fault to the first turn answered normally after the last
+        failed or degraded one (``None``: no such turn)."""
+        assert self.window is not None, "no fault window"
+        ended = self.window[1]
+        start = max([ended, *(t for t, _ in self.failures)])
         after = [t for t in self.successes if t >= start]
-        return (min(after) - moment) if after else None
+        return (min(after) - ended) if after else None
 
 
 async def run_load(
@@ -102,20 +111,30 @@ async def run_load(
     turns: int,
     during: Callable[[Load], Awaitable[None]] | None = None,
     pause: float = 0.0,
+    settle: float = 1.0,
 ) -> Load:
-    """Run ``conversations`` concurrent conversations of ``turns`` turns each.
+    """Run ``conversations`` concurrent conversations of at least ``turns`` turns each.
 
-    ``turn(thread_id, prompt)`` runs one turn and returns the answer text (it must be
-    ``answer: ...`` naming the prompt); an exception counts as a failed turn. ``during(load)``
-    runs beside the load (the fault injector); ``pause`` spaces each conversation's turns.
+    ``turn(thread_id, prompt)`` runs one turn and returns the answer text (``answer to
+    <prompt>: <tool result>``); an exception counts as a failed turn, an answer whose tool
+    result lacks the prompt as degraded. ``during(load)`` runs beside the load (the fault
+    injector; it sets :attr:`Load.window`): conversations keep going until ``settle`` seconds
+    after the fault ended, so recovery shows under load. ``pause`` spaces each conversation's
+    turns.
     """
     load = Load(name, conversations, turns)
+
+    def settled() -> bool:
+        return load.window is not None and time.monotonic() > load.window[1] + settle
 
     async def converse(index: int) -> None:
         thread_id = f"{name}-c{index}"
         acked = load.acknowledged.setdefault(thread_id, [])
-        for number in range(turns):
+        number = 0
+        while number < turns or (during is not None and not settled()):
             prompt = f"{thread_id}-t{number}"
+            number += 1
+            load.sent += 1
             started = time.perf_counter()
             try:
                 answer = await turn(thread_id, prompt)
@@ -125,9 +144,13 @@ async def run_load(
                 load.messages.setdefault(kind, str(err)[:300])
                 load.failures.append((time.monotonic(), kind))
             else:
-                assert prompt in answer, (prompt, answer)
+                assert f"answer to {prompt}:" in answer, (prompt, answer)
                 load.latencies.append(time.perf_counter() - started)
-                load.successes.append(time.monotonic())
+                if prompt in answer.partition(": ")[2]:
+                    load.successes.append(time.monotonic())
+                else:
+                    load.failures.append((time.monotonic(), "degraded"))
+                    load.answers.append((time.monotonic(), answer[:300]))
                 acked.append(prompt)
             if pause:
                 await anyio.sleep(pause)

@@ -21,15 +21,16 @@ class Results:
     def add_load(self, load: Load, stored: int) -> None:
         errors = ", ".join(f"{k} {v}" for k, v in sorted(load.errors.items())) or "0"
         self.load.append(
-            f"| {load.name} | {load.conversations} | {load.conversations * load.turns} "
-            f"| {load.acked} | {stored} | {load.percentile(50) * 1000:.0f} "
+            f"| {load.name} | {load.conversations} "
+            f"| {load.sent} | {load.acked} | {stored} | {load.percentile(50) * 1000:.0f} "
             f"| {load.percentile(95) * 1000:.0f} | {errors} | {load.seconds:.1f} |"
         )
 
-    def add_fault(self, fault: str, load: Load, seen: str, recovery: float | None) -> None:
+    def add_fault(self, fault: str, load: Load, seen: str) -> None:
+        recovery = load.recovery()
         recovered = f"{recovery:.2f}" if recovery is not None else "-"
         self.faults.append(
-            f"| {fault} | {load.acked}/{load.conversations * load.turns} | {load.failed} "
+            f"| {fault} | {load.acked}/{load.sent} | {load.failed} "
             f"| {load.degraded} | {seen} | 0 | {recovered} |"
         )
 

@@ -43,4 +43,4 @@ async def test_500_concurrent_conversations_on_each_store(request, store, make_m
     stored = await check_threads(store, load)
     RESULTS.add_load(load, stored)
     assert not load.errors, load.messages
-    assert load.acked == stored == CONVERSATIONS * TURNS
+    assert load.acked == stored == load.sent == CONVERSATIONS * TURNS
