@@ -79,7 +79,7 @@ async def test_stdio_server_killed_and_restarted(tmp_path: Path, llm, make_model
 
 async def test_http_server_stopped_and_restarted(llm, make_model) -> None:
     server = HttpServer()
-    server.start()
+    server.start(timeout=60)
     try:
         # A busy machine may need more than FAST's 5 s for the restarted server's handshake.
         async with MCPClientPool([server.config("web")], **{**FAST, "startup_timeout": 20}) as pool:
@@ -89,7 +89,7 @@ async def test_http_server_stopped_and_restarted(llm, make_model) -> None:
                 await anyio.sleep(1.0)
 
             async def restart() -> None:
-                await anyio.to_thread.run_sync(server.start)
+                await anyio.to_thread.run_sync(server.start, 60)
                 await eventually(lambda: healthy(pool, "web"), within=90)
 
             load = await mcp_load(
