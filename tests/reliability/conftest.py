@@ -86,6 +86,19 @@ def make_model(llm: LLMServer) -> Callable[..., ChatModel]:
     return make
 
 
+HERE = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test here is ``slow`` (CI runs them; ``-m "not slow"`` skips them while you work)
+    and may take 10 minutes on a loaded machine (the whole suite: about 4 on an idle one)."""
+    for item in items:
+        if HERE in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.slow)
+            if item.get_closest_marker("timeout") is None:
+                item.add_marker(pytest.mark.timeout(600))
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """Print the results table (the same one docs/dev/reliability.md shows)."""
     lines = RESULTS.lines()
