@@ -56,6 +56,9 @@ class Agent:
         max_tool_calls_per_step: most tool calls run for one model response; further calls are
             not run and get a tool error that names the limit (every call still gets a result,
             so the history stays valid for every provider).
+        history_limit: load and send at most about this many of a stored thread's last
+            messages (a partial load; the window starts on a user message and moves in steps
+            of half the limit, so prompt caches keep hitting). ``None``: the whole thread.
     """
 
     def __init__(
@@ -73,6 +76,7 @@ class Agent:
         degrade: bool = False,
         max_tool_result_chars: int | None = DEFAULT_MAX_TOOL_RESULT_CHARS,
         max_tool_calls_per_step: int = DEFAULT_MAX_TOOL_CALLS_PER_STEP,
+        history_limit: int | None = None,
     ) -> None:
         if max_steps < 1:
             raise UserError(f"max_steps must be at least 1, got {max_steps}")
@@ -84,6 +88,9 @@ class Agent:
             raise UserError(
                 f"max_tool_calls_per_step must be at least 1, got {max_tool_calls_per_step}"
             )
+        if history_limit is not None and history_limit < 2:
+            raise UserError(f"history_limit must be at least 2 (or None), got {history_limit}")
+        self.history_limit = history_limit
         self.max_tool_result_chars = max_tool_result_chars
         self.max_tool_calls_per_step = max_tool_calls_per_step
         self.model: ChatModel = get_chat_model(model) if isinstance(model, str) else model
