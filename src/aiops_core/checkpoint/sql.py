@@ -87,6 +87,7 @@ def normalise_url(url: str | URL) -> URL:
 _ALL = 2**31 - 1
 """``last`` of a full load (the largest INTEGER: every message)."""
 
+
 class SQLStore:
     """A :class:`~aiops_core.checkpoint.base.CheckpointStore` in SQLite or PostgreSQL.
 
