@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import json
 import socket
+import sys
 import threading
 import time
 from collections import deque
@@ -557,14 +558,15 @@ class LLMServer:
 def main() -> None:
     """Serve a two-step agent turn forever: a tool call, then a final answer.
 
-    Both steps carry thinking, rendered only to requests that turn reasoning on.
+    Both steps carry thinking, rendered only to requests that turn reasoning on. With
+    ``--caching`` the reported usage applies the providers' prompt-caching rules.
     """
     thinking = "The user asks about core-sw-01: check its status first, then answer."
     turn: list[Script] = [
         Reply(tool_calls=[("device_status", {"name": "core-sw-01"})], thinking=thinking),
         Reply(text="core-sw-01 is up.", thinking="The status says up."),
     ]
-    server = LLMServer(turn, record=False).start()
+    server = LLMServer(turn, record=False, caching="--caching" in sys.argv[1:]).start()
     print(server.url.rsplit(":", 1)[1], flush=True)
     try:
         threading.Event().wait()
