@@ -46,10 +46,11 @@ TOOL_RESULT = '{"name":"core-sw-01","up":true,"interfaces":48}'
 Turn = Callable[[], Awaitable[str]]
 
 
-def _start_server() -> tuple[subprocess.Popen[str], str]:
+def _start_server(*flags: str) -> tuple[subprocess.Popen[str], str]:
+    """The local LLM server in a child process (``flags``: its command-line options)."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.servers.llm"],
+        [sys.executable, "-m", "tests.servers.llm", *flags],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

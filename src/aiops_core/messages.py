@@ -126,13 +126,17 @@ class Usage(BaseModel):
 
     ``reasoning_tokens`` are the part of ``output_tokens`` the model spent thinking, where the
     provider reports it (OpenAI ``reasoning_tokens``, Anthropic ``thinking_tokens``); they are
-    already counted in ``output_tokens``.
+    already counted in ``output_tokens``. Likewise ``input_tokens`` is the whole prompt, of
+    which ``cached_tokens`` were read from the provider's prompt cache (OpenAI
+    ``cached_tokens``, Anthropic ``cache_read_input_tokens``) and ``cache_write_tokens`` were
+    written to it (Anthropic ``cache_creation_input_tokens``).
     """
 
     model_config = ConfigDict(frozen=True)
     input_tokens: int = 0
     output_tokens: int = 0
     cached_tokens: int = 0
+    cache_write_tokens: int = 0
     reasoning_tokens: int = 0
     requests: int = 0
 
@@ -145,6 +149,7 @@ class Usage(BaseModel):
             input_tokens=self.input_tokens + other.input_tokens,
             output_tokens=self.output_tokens + other.output_tokens,
             cached_tokens=self.cached_tokens + other.cached_tokens,
+            cache_write_tokens=self.cache_write_tokens + other.cache_write_tokens,
             reasoning_tokens=self.reasoning_tokens + other.reasoning_tokens,
             requests=self.requests + other.requests,
         )

@@ -24,6 +24,10 @@ conversation so far asks for), so any number of concurrent conversations get con
 queued scripts still come first (how a test injects faults mid-load). Every request is recorded (:attr:`LLMServer.requests`) for assertions on
 the wire mapping.
 
+Prompt caching follows each provider's documented rules (:mod:`tests.servers.llm_cache`): the
+Anthropic breakpoint limit is always enforced; with ``LLMServer(caching=True)`` the reported
+usage (prompt, cached and cache-write tokens) is computed from the request instead of scripted.
+
 Run ``python -m tests.servers.llm`` to serve in a separate process (used by the benchmarks): it
 prints the port on stdout and answers each chat turn with a tool call, then a text answer.
 """
@@ -33,15 +37,18 @@ from __future__ import annotations
 import json
 import socket
 import struct
+import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import cycle
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from .llm_cache import CacheUsage, PromptCache, check_breakpoints
 from .llm_responses import ResponsesAPI
 from .llm_rules import (
     Rejected,
@@ -158,7 +165,7 @@ def _anthropic(reply: Reply, model: str, signer: Signer | None = None) -> dict[s
         "input_tokens": reply.input_tokens,
         "output_tokens": reply.output_tokens,
         "cache_read_input_tokens": reply.cached_tokens,
-        "cache_creation_input_tokens": 0,
+        "cache_creation_input_tokens": reply.cache_write_tokens,
     }
     if signer is not None:
         usage["output_tokens_details"] = {"thinking_tokens": reply.reasoning_tokens}
@@ -181,6 +188,7 @@ def _anthropic_sse(reply: Reply, model: str, signer: Signer | None = None) -> by
     start = _anthropic(Reply(input_tokens=reply.input_tokens, output_tokens=1), model)
     start |= {"content": [], "stop_reason": None}
     start["usage"]["cache_read_input_tokens"] = reply.cached_tokens
+    start["usage"]["cache_creation_input_tokens"] = reply.cache_write_tokens
     out = [event("message_start", {"message": start})]
     for index, block in enumerate(_anthropic_blocks(reply, signer)):
         kind = block["type"]
@@ -297,6 +305,19 @@ def _error_body(route: str, status: int, message: str) -> dict[str, Any]:
     return {"error": {"message": message, "type": "invalid_request_error", "code": None}}
 
 
+def _with_usage(reply: Reply, route: str, usage: CacheUsage) -> Reply:
+    """``reply`` with the input usage the server computed, as the route's wire reports it."""
+    if route == "anthropic":
+        rest = usage.input_tokens - usage.cached_tokens - usage.cache_write_tokens
+        return replace(
+            reply,
+            input_tokens=rest,
+            cached_tokens=usage.cached_tokens,
+            cache_write_tokens=usage.cache_write_tokens,
+        )
+    return replace(reply, input_tokens=usage.input_tokens, cached_tokens=usage.cached_tokens)
+
+
 # ------------------------------------------------------------------------------ server
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -362,13 +383,14 @@ class _Handler(BaseHTTPRequestHandler):
         owner = self.server.owner
         try:
             self._check(route, body)
+            usage = owner.cache_usage(route, body)
         except Rejected as err:
             owner.rejected.append((err.status, err.message))
             payload = json.dumps(_error_body(route, err.status, err.message)).encode()
             id_header = "request-id" if route == "anthropic" else "x-request-id"
             self._send(err.status, payload, "application/json", {id_header: "req-rejected-1"})
             return
-        self._answer(route, body)
+        self._answer(route, body, usage)
 
     def _check(self, route: str, body: dict[str, Any]) -> None:
         owner = self.server.owner
@@ -382,7 +404,7 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             check_ollama(body)
 
-    def _answer(self, route: str, body: dict[str, Any]) -> None:
+    def _answer(self, route: str, body: dict[str, Any], usage: CacheUsage | None) -> None:
         owner = self.server.owner
         item = owner.next_script(route, body)
         self.cut = None
@@ -391,6 +413,8 @@ class _Handler(BaseHTTPRequestHandler):
         if isinstance(item, Hang):
             time.sleep(item.seconds)
             item = item.then
+        if isinstance(item, Reply) and usage is not None:
+            item = _with_usage(item, route, usage)
         if isinstance(item, Drop):
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
@@ -458,6 +482,8 @@ class LLMServer:
         record: keep every request in :attr:`requests` (benchmarks switch it off).
         responder: answers each request from its body when the script queue is empty (before
             ``default``).
+        caching: report the input usage the providers' prompt caching would (prompt, cached and
+            cache-write tokens computed from the request), not the scripted numbers.
     """
 
     def __init__(
@@ -466,6 +492,7 @@ class LLMServer:
         *,
         record: bool = True,
         responder: Responder | None = None,
+        caching: bool = False,
     ) -> None:
         self._queue: deque[Script] = deque()
         self._default = cycle(default) if default else None
@@ -476,6 +503,10 @@ class LLMServer:
         """``(status, message)`` of every request refused by a provider rule."""
         self._lock = threading.Lock()
         self._record = record
+        self.caching = caching
+        self.cache = PromptCache()
+        self.usages: list[CacheUsage] = []
+        """The computed input usage of every answered request (with ``caching``), in order."""
         self.requests: list[Recorded] = []
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -518,6 +549,24 @@ class LLMServer:
         with self._lock:
             self.requests.append(Recorded(handler.command, parts.path, query, headers, body))
 
+    def cache_usage(self, route: str, body: dict[str, Any]) -> CacheUsage | None:
+        """The prompt-cache usage of a request (``None`` unless ``caching``, or for Ollama).
+
+        The Anthropic breakpoint limit is checked either way (:class:`Rejected`).
+        """
+        if route == "anthropic" and not self.caching:
+            check_breakpoints(body)
+            return None
+        if route == "anthropic":
+            usage = self.cache.anthropic(body)
+        elif route in ("openai", "responses") and self.caching:
+            usage = self.cache.openai(body)
+        else:
+            return None
+        with self._lock:
+            self.usages.append(usage)
+        return usage
+
     @property
     def last(self) -> Recorded:
         """The most recent request."""
@@ -548,14 +597,15 @@ class LLMServer:
 def main() -> None:
     """Serve a two-step agent turn forever: a tool call, then a final answer.
 
-    Both steps carry thinking, rendered only to requests that turn reasoning on.
+    Both steps carry thinking, rendered only to requests that turn reasoning on. With
+    ``--caching`` the reported usage applies the providers' prompt-caching rules.
     """
     thinking = "The user asks about core-sw-01: check its status first, then answer."
     turn: list[Script] = [
         Reply(tool_calls=[("device_status", {"name": "core-sw-01"})], thinking=thinking),
         Reply(text="core-sw-01 is up.", thinking="The status says up."),
     ]
-    server = LLMServer(turn, record=False).start()
+    server = LLMServer(turn, record=False, caching="--caching" in sys.argv[1:]).start()
     print(server.url.rsplit(":", 1)[1], flush=True)
     try:
         threading.Event().wait()

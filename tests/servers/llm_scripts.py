@@ -35,6 +35,9 @@ class Reply:
     input_tokens: int = 11
     output_tokens: int = 7
     cached_tokens: int = 0
+    cache_write_tokens: int = 0
+    """Anthropic ``cache_creation_input_tokens`` (``input_tokens`` is as the wire reports it:
+    for Anthropic the uncached rest, for OpenAI the whole prompt)."""
     finish: str | None = None
     request_id: str = "req-test-1"
     chunk: int = 5

@@ -50,6 +50,7 @@ from ..middleware.chain import MiddlewareChain, build_chain
 from ..providers.base import ModelRequest, ModelResponse, ResponseDone, TextDelta, ThinkingDelta
 from ..tools import Tool, ToolInvocation, execute_tool, tool_error
 from ._calls import run_calls
+from ._history import history_window
 from ._partial import PartialOutputs
 from ._resume import check_decisions, choose_pending
 from ._steps import REQUEST, Answer, CallTools, End, Request, Step
@@ -267,7 +268,7 @@ class Run:
         if store is None or thread_id is None:
             return chain
         try:
-            self.thread = await store.load(thread_id, owner=self.ctx.user)
+            self.thread = await self._load(store, thread_id)
         except StoreUnavailableError as err:
             if not self.agent.degrade:
                 raise
@@ -275,8 +276,24 @@ class Run:
             self._warn(f"checkpoint store unavailable, running without history: {err}")
         if self.thread is not None:
             self.history = self.thread.messages
-            self.loaded_count = len(self.history)
+            # Writes expect the whole thread's count (a window holds only its tail).
+            windowed = self.agent.history_limit is not None
+            self.loaded_count = self.thread.info.message_count if windowed else len(self.history)
         return chain
+
+    async def _load(self, store: CheckpointStore, thread_id: str) -> Thread | None:
+        """The thread, or its window when the agent has a ``history_limit``."""
+        limit = self.agent.history_limit
+        if limit is None:
+            return await store.load(thread_id, owner=self.ctx.user)
+        thread = await store.load(thread_id, owner=self.ctx.user, last=limit)
+        if thread is None:
+            return None
+        window = history_window(thread.messages, thread.info.message_count, limit)
+        if window is None:  # no user message to start on in the tail: take everything
+            return await store.load(thread_id, owner=self.ctx.user)
+        thread.messages = window
+        return thread
 
     async def _start_loop(self, chain: MiddlewareChain) -> None:
         """Compose the handlers and fetch the tools, once per run."""

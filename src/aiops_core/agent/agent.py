@@ -70,6 +70,9 @@ class Agent:
         tool_retries: how many times in a row a tool may raise
             :class:`~aiops_core.errors.ModelRetry` before the run fails with
             :class:`~aiops_core.errors.ToolRetriesExceeded` (a tool's own ``max_retries`` wins).
+        history_limit: load and send at most about this many of a stored thread's last
+            messages (a partial load; the window starts on a user message and moves in steps
+            of half the limit, so prompt caches keep hitting). ``None``: the whole thread.
     """
 
     def __init__(
@@ -89,6 +92,7 @@ class Agent:
         max_tool_calls_per_step: int = DEFAULT_MAX_TOOL_CALLS_PER_STEP,
         deps_type: type[Any] | None = None,
         tool_retries: int = 1,
+        history_limit: int | None = None,
     ) -> None:
         if max_steps < 1:
             raise UserError(f"max_steps must be at least 1, got {max_steps}")
@@ -102,6 +106,9 @@ class Agent:
             )
         if tool_retries < 0:
             raise UserError(f"tool_retries must be 0 or more, got {tool_retries}")
+        if history_limit is not None and history_limit < 2:
+            raise UserError(f"history_limit must be at least 2 (or None), got {history_limit}")
+        self.history_limit = history_limit
         self.max_tool_result_chars = max_tool_result_chars
         self.max_tool_calls_per_step = max_tool_calls_per_step
         self.tool_retries = tool_retries

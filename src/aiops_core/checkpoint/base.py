@@ -21,6 +21,7 @@ __all__ = [
     "ThreadInfo",
     "ThreadPage",
     "check_expected_metadata",
+    "check_last",
     "check_owner",
     "check_thread_id",
     "decode_cursor",
@@ -150,8 +151,14 @@ class CheckpointStore(Protocol):
     continues after the last thread of the previous one.
     """
 
-    async def load(self, thread_id: str, *, owner: str | None = None) -> Thread | None:
-        """The thread, or ``None`` if it does not exist."""
+    async def load(
+        self, thread_id: str, *, owner: str | None = None, last: int | None = None
+    ) -> Thread | None:
+        """The thread, or ``None`` if it does not exist.
+
+        With ``last`` only the thread's last ``last`` messages are read (a partial load: its
+        cost does not grow with the thread); ``info.message_count`` still counts them all.
+        """
         ...
 
     async def append(
@@ -207,6 +214,12 @@ def check_thread_id(thread_id: str) -> None:
         raise UserError(
             f"Thread id is {len(thread_id)} characters long; use at most {MAX_THREAD_ID_LENGTH}"
         )
+
+
+def check_last(last: int | None) -> None:
+    """Refuse a ``load(last=...)`` that is not a positive number of messages."""
+    if last is not None and (isinstance(last, bool) or not isinstance(last, int) or last < 1):
+        raise UserError(f"load(last=...) takes a positive number of messages, got {last!r}")
 
 
 def encode_cursor(updated_micros: int, thread_id: str) -> str:

@@ -16,6 +16,7 @@ from .base import (
     ThreadInfo,
     ThreadPage,
     check_expected_metadata,
+    check_last,
     check_owner,
     check_thread_id,
     decode_cursor,
@@ -104,15 +105,18 @@ class MemoryStore:
             del self._threads[thread_id]
         return len(old)
 
-    async def load(self, thread_id: str, *, owner: str | None = None) -> Thread | None:
-        """The thread, or ``None`` if it does not exist (or expired)."""
+    async def load(
+        self, thread_id: str, *, owner: str | None = None, last: int | None = None
+    ) -> Thread | None:
+        """The thread (its last ``last`` messages), or ``None`` if it does not exist (or expired)."""
+        check_last(last)
         with self._lock:
             entry = self._live(thread_id, self.clock())
             if entry is None:
                 return None
             info = entry.info(thread_id)
             check_owner(info, owner)
-            records = list(entry.records)
+            records = entry.records[-last:] if last else list(entry.records)
         return Thread(info, decode_messages(thread_id, records))
 
     async def append(

@@ -42,6 +42,7 @@ from .base import (
     Thread,
     ThreadInfo,
     ThreadPage,
+    check_last,
     check_owner,
     check_thread_id,
     decode_cursor,
@@ -254,15 +255,20 @@ class RedisStore:
             raise CorruptThreadError(thread_id, f"its info hash is unreadable ({err!r})") from None
 
     # ------------------------------------------------------------------ protocol
-    async def load(self, thread_id: str, *, owner: str | None = None) -> Thread | None:
-        """The thread, or ``None`` if it does not exist (or expired)."""
-        keys = self._keys(thread_id)
-        flat, records = await self._call(lambda: self._script(_LOAD, keys, []), thread_id)
+    async def load(
+        self, thread_id: str, *, owner: str | None = None, last: int | None = None
+    ) -> Thread | None:
+        """The thread (its last ``last`` messages), or ``None`` if it does not exist (or expired)."""
+        check_last(last)
+        keys, start = self._keys(thread_id), -last if last else 0
+        flat, records, count = await self._call(
+            lambda: self._script(_LOAD, keys, [start]), thread_id
+        )
         if not flat:
             return None
         info = self._info(thread_id, flat)
         check_owner(info, owner)
-        info.message_count = len(records)
+        info.message_count = int(count)
         return Thread(info, decode_messages(thread_id, records))
 
     async def append(

@@ -101,9 +101,11 @@ return {'ok', found + n_rec, redis.call('HGETALL', info)}
 
 APPEND = APPEND.replace("OPS_MS_VALUE", str(OPS_MS))
 
-# KEYS: info, messages -> {hash fields, message records}
+# KEYS: info, messages; ARGV: first record (0, or -N for the last N)
+# -> {hash fields, message records, message count}
 LOAD = """
-return {redis.call('HGETALL', KEYS[1]), redis.call('LRANGE', KEYS[2], 0, -1)}
+return {redis.call('HGETALL', KEYS[1]), redis.call('LRANGE', KEYS[2], ARGV[1], -1),
+  redis.call('LLEN', KEYS[2])}
 """
 
 # KEYS: info, messages, ops

@@ -37,6 +37,7 @@ from .base import (
     ThreadInfo,
     ThreadPage,
     check_expected_metadata,
+    check_last,
     check_owner,
     check_thread_id,
     decode_cursor,
@@ -81,6 +82,10 @@ def normalise_url(url: str | URL) -> URL:
             )
         return parsed
     raise UserError(f"SQLStore supports sqlite and postgresql URLs, not {backend!r}")
+
+
+_ALL = 2**31 - 1
+"""``last`` of a full load (the largest INTEGER: every message)."""
 
 
 class SQLStore:
@@ -244,30 +249,39 @@ class SQLStore:
         return None if self._ttl is None else self.clock() - self._ttl
 
     # ------------------------------------------------------------------ protocol
-    async def load(self, thread_id: str, *, owner: str | None = None) -> Thread | None:
-        """The thread, or ``None`` if it does not exist (or expired)."""
-        return await self._run(self._load, thread_id, owner)
+    async def load(
+        self, thread_id: str, *, owner: str | None = None, last: int | None = None
+    ) -> Thread | None:
+        """The thread (its last ``last`` messages), or ``None`` if it does not exist (or expired).
 
-    def _load(self, thread_id: str, owner: str | None) -> Thread | None:
+        A partial load reads only the rows of those messages (a range of the primary key).
+        """
+        check_last(last)
+        return await self._run(self._load, thread_id, owner, last)
+
+    def _load(self, thread_id: str, owner: str | None, last: int | None) -> Thread | None:
         if not self._sqlite:
-            return self._load_postgres(thread_id, owner)
+            return self._load_postgres(thread_id, owner, last)
         with self._engine.connect() as conn:
             row = conn.execute(self._sql.info, {"tid": thread_id}).first()
             info = self._live_info(thread_id, row, owner)
             if info is None:
                 return None
             # Rows past the count belong to a turn committed after the thread row was read.
-            params = {"tid": thread_id, "count": info.message_count}
+            count = info.message_count
+            first = max(0, count - last) if last else 0
+            params = {"tid": thread_id, "count": count, "first": first}
             records = conn.execute(self._sql.messages, params).scalars().all()
-        return _thread(info, records)
+        return _thread(info, records, last)
 
-    def _load_postgres(self, thread_id: str, owner: str | None) -> Thread | None:
+    def _load_postgres(self, thread_id: str, owner: str | None, last: int | None) -> Thread | None:
+        params = {"tid": thread_id, "last": last or _ALL}
         with self._autocommit.connect() as conn:
-            row = conn.execute(self._sql.pg_load, {"tid": thread_id}).first()
+            row = conn.execute(self._sql.pg_load, params).first()
         info = self._live_info(thread_id, row, owner)
         if row is None or info is None:
             return None
-        return _thread(info, row.records)
+        return _thread(info, row.records, last)
 
     def _live_info(self, thread_id: str, row: Any, owner: str | None) -> ThreadInfo | None:
         """The thread's info from its row; ``None`` when absent or expired; the owner checked."""
@@ -504,9 +518,10 @@ def _info(
     )
 
 
-def _thread(info: ThreadInfo, records: Sequence[bytes | str]) -> Thread:
-    """A loaded thread, refusing one whose message rows do not match its count."""
-    if len(records) != info.message_count:
+def _thread(info: ThreadInfo, records: Sequence[bytes | str], last: int | None) -> Thread:
+    """A loaded thread (the last ``last`` messages), refusing one whose rows do not match its count."""
+    expected = min(last, info.message_count) if last else info.message_count
+    if len(records) != expected:
         raise CorruptThreadError(
             info.thread_id, f"{info.message_count} messages recorded, {len(records)} found"
         )

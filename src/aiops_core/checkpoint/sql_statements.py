@@ -41,7 +41,11 @@ class Statements:
         self.info = sa.select(*INFO_COLUMNS).where(THREAD.c.thread_id == tid)
         self.messages = (
             sa.select(MESSAGE.c.data)
-            .where(MESSAGE.c.thread_id == tid, MESSAGE.c.seq < sa.bindparam("count"))
+            .where(
+                MESSAGE.c.thread_id == tid,
+                MESSAGE.c.seq >= sa.bindparam("first"),
+                MESSAGE.c.seq < sa.bindparam("count"),
+            )
             .order_by(MESSAGE.c.seq)
         )
         insert = (sqlite_dialect.insert if sqlite else postgresql.insert)(THREAD).values(
@@ -120,7 +124,9 @@ class Statements:
             f"""
             SELECT {_INFO}, ARRAY(
                 SELECT m.data FROM {message} m
-                WHERE m.thread_id = t.thread_id AND m.seq < t.message_count ORDER BY m.seq
+                WHERE m.thread_id = t.thread_id AND m.seq < t.message_count
+                    AND m.seq >= t.message_count - CAST(:last AS INTEGER)
+                ORDER BY m.seq
             ) AS records
             FROM {thread} t WHERE t.thread_id = CAST(:tid AS VARCHAR)
             """

@@ -42,6 +42,7 @@ from .base import (
 
 __all__ = [
     "StreamReader",
+    "add_cache_breakpoints",
     "anthropic_messages",
     "lacks_thinking",
     "output_tool",
@@ -151,6 +152,49 @@ def anthropic_messages(
     return ("\n\n".join(system) if system else None), out
 
 
+EPHEMERAL = {"type": "ephemeral"}
+_UNMARKABLE = frozenset({"thinking", "redacted_thinking"})
+
+
+def _mark_last(blocks: list[dict[str, Any]]) -> bool:
+    """Put a breakpoint on the last block of ``blocks`` (a copy); whether one could go there."""
+    if not blocks or blocks[-1].get("type") in _UNMARKABLE:
+        return False
+    blocks[-1] = {**blocks[-1], "cache_control": EPHEMERAL}
+    return True
+
+
+def add_cache_breakpoints(kwargs: dict[str, Any]) -> None:
+    """Mark the stable prefix of a Messages API request for prompt caching (in place).
+
+    The API caches the prefix up to a ``cache_control`` block, in the order tools, system,
+    messages, with at most four breakpoints: the last tool, the system prompt, the end of the
+    previous request's conversation (the user turn before the last assistant turn: read from
+    the cache) and the last message (written for the next request). Unchanged blocks keep their
+    bytes, so the prefixes stay identical between turns.
+    """
+    tools = kwargs.get("tools")
+    if tools:
+        kwargs["tools"] = tools = list(tools)
+        _mark_last(tools)
+    system = kwargs.get("system")
+    if system:
+        kwargs["system"] = [{"type": "text", "text": system, "cache_control": EPHEMERAL}]
+    messages: list[dict[str, Any]] = kwargs["messages"]
+    if not messages:
+        return
+    last = messages[-1]
+    messages[-1] = last = {**last, "content": list(last["content"])}
+    _mark_last(last["content"])
+    answered = next(
+        (i for i in range(len(messages) - 2, 0, -1) if messages[i]["role"] == "assistant"), None
+    )
+    if answered is not None and messages[answered - 1]["role"] == "user":
+        earlier = messages[answered - 1]
+        messages[answered - 1] = earlier = {**earlier, "content": list(earlier["content"])}
+        _mark_last(earlier["content"])
+
+
 def lacks_thinking(messages: list[dict[str, Any]]) -> bool:
     """Whether the request continues a tool call whose assistant turn has no thinking block.
 
@@ -191,12 +235,19 @@ def _output_json(value: Any, wrapped: bool) -> str:
 
 
 def read_usage(usage: Any) -> Usage:
-    """Token counts of a Messages API ``usage`` object (thinking tokens where reported)."""
+    """Token counts of a Messages API ``usage`` object (thinking tokens where reported).
+
+    The API's ``input_tokens`` leave out the tokens read from and written to the prompt cache;
+    :class:`Usage` counts the whole prompt, as OpenAI does.
+    """
     details = getattr(usage, "output_tokens_details", None)
+    read = usage.cache_read_input_tokens or 0
+    written = usage.cache_creation_input_tokens or 0
     return Usage(
-        input_tokens=usage.input_tokens or 0,
+        input_tokens=(usage.input_tokens or 0) + read + written,
         output_tokens=usage.output_tokens or 0,
-        cached_tokens=usage.cache_read_input_tokens or 0,
+        cached_tokens=read,
+        cache_write_tokens=written,
         reasoning_tokens=(details.thinking_tokens or 0) if details is not None else 0,
         requests=1,
     )

@@ -17,7 +17,13 @@ from ..errors import UserError
 from .base import ModelSettings
 from .registry import ProviderConfig
 
-__all__ = ["SETTING_KEYS", "ChatConfig", "resolve_secret", "setting_error"]
+__all__ = [
+    "SETTING_KEYS",
+    "ChatConfig",
+    "prompt_cache_field",
+    "resolve_secret",
+    "setting_error",
+]
 
 SETTING_KEYS = (
     "temperature",
@@ -70,6 +76,15 @@ class ChatConfig(ProviderConfig):
             if value is not None:
                 values[key] = value
         return values  # type: ignore[return-value]
+
+
+def prompt_cache_field() -> Any:
+    """The ``prompt_cache`` switch of the handlers whose provider caches prompts at no cost."""
+    return Field(
+        True,
+        description="ask the provider to cache the repeated request prefix (cheaper, faster "
+        "turns; false: send requests without cache hints)",
+    )
 
 
 def setting_error(message: str) -> PydanticCustomError:

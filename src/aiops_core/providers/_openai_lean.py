@@ -24,6 +24,7 @@ from ._openai_wire import (
     OpenAIConfig,
     arguments_text,
     build_request,
+    prompt_cache_key,
     read_usage,
     reasoning_text,
 )
@@ -180,6 +181,9 @@ class OpenAILeanChatModel(SDKChatModel["httpx2.AsyncClient"]):
         else:
             body = build_request(request, settings, max_tokens_key=self.max_tokens_key)
             body["model"] = self.model
+        key = prompt_cache_key(request, self.config)
+        if key:
+            body["prompt_cache_key"] = key
         extra = body.pop("extra_body", None)
         if stream:
             body["stream"] = True

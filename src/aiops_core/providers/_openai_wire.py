@@ -17,6 +17,7 @@ dataclasses alike.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import AsyncIterable, AsyncIterator, Sequence
@@ -38,7 +39,7 @@ from ..messages import (
     UserMessage,
     content_text,
 )
-from ._config import SETTING_KEYS, ChatConfig, setting_error
+from ._config import SETTING_KEYS, ChatConfig, prompt_cache_field, setting_error
 from .base import (
     REASONING_KEYS,
     ModelRequest,
@@ -67,6 +68,7 @@ __all__ = [
     "openai_messages",
     "openai_tool_choice",
     "openai_tools",
+    "prompt_cache_key",
     "read_response",
     "read_stream",
     "read_usage",
@@ -135,6 +137,23 @@ class OpenAIConfig(OpenAIAPIConfig):
         "sdk",
         description='"sdk": the openai SDK; "lean": direct httpx2 requests, less client CPU',
     )
+    prompt_cache: bool = prompt_cache_field()
+
+
+def prompt_cache_key(request: ModelRequest, config: ChatConfig) -> str | None:
+    """The ``prompt_cache_key`` of a request: one per thread, so a thread's turns reach the
+    machine that holds its cached prefix; ``None`` outside a thread or with ``prompt_cache``
+    off (a config without the switch, Azure's, never sends one).
+
+    The thread id is hashed: it may name a user, and the provider needs only a stable value.
+    """
+    if not getattr(config, "prompt_cache", False):
+        return None
+    context = request.context
+    thread_id = context.thread_id if context is not None else None
+    if not thread_id:
+        return None
+    return "aiops-" + hashlib.sha256(thread_id.encode()).hexdigest()[:32]
 
 
 _NAME = re.compile(r"[^A-Za-z0-9_-]")

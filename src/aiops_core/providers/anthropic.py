@@ -18,12 +18,19 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from ._anthropic_wire import (
     StreamReader,
+    add_cache_breakpoints,
     anthropic_messages,
     lacks_thinking,
     output_tool,
     read_message,
 )
-from ._config import SETTING_KEYS, ChatConfig, resolve_secret, setting_error
+from ._config import (
+    SETTING_KEYS,
+    ChatConfig,
+    prompt_cache_field,
+    resolve_secret,
+    setting_error,
+)
 from ._model import SDKChatModel
 from .base import (
     REASONING_KEYS,
@@ -117,6 +124,7 @@ class AnthropicConfig(ChatConfig):
         description=f"think between tool calls with an enabled budget (beta {INTERLEAVED_BETA}); "
         "adaptive thinking does this by itself",
     )
+    prompt_cache: bool = prompt_cache_field()
 
     @field_validator("thinking", mode="before")
     @classmethod
@@ -261,6 +269,8 @@ class AnthropicChatModel(SDKChatModel["AsyncAnthropic"]):
                 kwargs["tool_choice"] = choice
         if extra:
             kwargs["extra_body"] = extra
+        if cast(AnthropicConfig, self.config).prompt_cache:
+            add_cache_breakpoints(kwargs)
         return kwargs, output_name, wrapped
 
     async def _complete(self, client: AsyncAnthropic, request: ModelRequest) -> ModelResponse:

@@ -20,6 +20,7 @@ from ._openai_wire import (
     OpenAIAPIConfig,
     OpenAIConfig,
     build_request,
+    prompt_cache_key,
     read_response,
     read_stream,
 )
@@ -63,16 +64,23 @@ class OpenAIChatModel(SDKChatModel["AsyncOpenAI"]):
     def _kwargs(self, request: ModelRequest) -> dict[str, Any]:
         kwargs = build_request(request, self._settings(request), max_tokens_key=self.max_tokens_key)
         kwargs["model"] = self.model
+        key = prompt_cache_key(request, self.config)
+        if key:
+            kwargs["prompt_cache_key"] = key
         return kwargs
 
     def _responses_kwargs(self, request: ModelRequest) -> dict[str, Any]:
-        return build_responses_request(
+        kwargs = build_responses_request(
             request,
             self._settings(request),
             provider=self.provider,
             model=self.model,
             store=cast(OpenAIAPIConfig, self.config).store,
         )
+        key = prompt_cache_key(request, self.config)
+        if key:
+            kwargs["prompt_cache_key"] = key
+        return kwargs
 
     async def _complete(self, client: AsyncOpenAI, request: ModelRequest) -> ModelResponse:
         if self._responses:

@@ -29,6 +29,7 @@ import textwrap
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import anyio
 import pytest
@@ -251,6 +252,24 @@ class StoreContract(AgentRaces):
         assert [m.content for m in thread.messages] == [
             text for i in range(10) for text in (f"q {i}", f"a {i}")
         ]
+
+    async def test_load_last_reads_only_the_tail(self, store: CheckpointStore) -> None:
+        for i in range(10):
+            await store.append("t1", turn(str(i)))
+        for last, first in ((3, 17), (1, 19), (20, 0), (500, 0)):
+            thread = await store.load("t1", last=last)
+            assert thread is not None
+            everything = [text for i in range(10) for text in (f"q {i}", f"a {i}")]
+            assert [m.content for m in thread.messages] == everything[first:]
+            assert thread.info.message_count == 20  # the whole thread's count, for appends
+        await store.append("t1", turn("10"), expected_count=20)  # a partial load's count holds
+        thread = await store.load("t1", last=2)
+        assert thread is not None
+        assert [m.content for m in thread.messages] == ["q 10", "a 10"]
+        assert await store.load("nope", last=2) is None
+        for bad in (0, -1, True, 1.5):
+            with pytest.raises(UserError, match="positive number of messages"):
+                await store.load("t1", last=bad)  # type: ignore[arg-type]
 
     async def test_invalid_thread_id_is_refused(self, store: CheckpointStore) -> None:
         with pytest.raises(UserError):
@@ -523,6 +542,36 @@ class StoreContract(AgentRaces):
         thread = await store.load("chat")
         assert thread is not None
         assert [m.content for m in thread.messages] == ["first", "ok"]
+
+    async def test_agent_with_history_limit_sends_a_window_and_appends_to_the_whole(
+        self, store: CheckpointStore
+    ) -> None:
+        sent: list[list[Message]] = []
+
+        def reply(request: ModelRequest) -> Any:
+            sent.append(list(request.messages))
+            last = request.messages[-1]
+            if isinstance(last, UserMessage):  # each turn: one tool call, then the answer
+                return AssistantMessage(
+                    tool_calls=[ToolCall(id=f"c{len(sent)}", name="echo", arguments={"x": 1})]
+                )
+            return f"answer {len(sent)}"
+
+        def echo(x: int) -> int:
+            """Echo."""
+            return x
+
+        agent = Agent(FunctionModel(reply), tools=[echo], store=store, history_limit=16)
+        for n in range(12):  # 4 messages a turn: user, call, result, answer
+            await agent.run(f"q {n}", thread_id="long")
+        thread = await store.load("long")
+        assert thread is not None and len(thread.messages) == 48  # nothing lost in the store
+        windows = [request[:-1] for request in sent[::2]]  # the history sent before each question
+        assert max(len(window) for window in windows) <= 16
+        assert all(isinstance(w[0], UserMessage) for w in windows if w)  # never a lone result
+        # The window moves in steps: consecutive turns mostly share their first message.
+        starts = [w[0].content for w in windows if w]
+        assert len(set(starts)) < len(starts) - 3
 
     # ---------------------------------------------------------------- another process
     async def test_a_new_process_continues_the_conversation(self, store: CheckpointStore) -> None:

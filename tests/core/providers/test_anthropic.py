@@ -107,7 +107,12 @@ async def test_parameters_on_the_wire(server: LLMServer) -> None:
     assert body["temperature"] == 0.3
     assert "seed" not in body
     assert body["tools"] == [
-        {"name": "ping", "description": "Ping a host.", "input_schema": TOOL.parameters}
+        {
+            "name": "ping",
+            "description": "Ping a host.",
+            "input_schema": TOOL.parameters,
+            "cache_control": {"type": "ephemeral"},  # prompt caching is on by default
+        }
     ]
     assert "tool_choice" not in body
     await m.complete(

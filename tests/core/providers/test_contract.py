@@ -110,9 +110,10 @@ async def test_system_prompt_and_history_reach_the_wire(
     await model.complete(ask("second question"))
     body = server.last.body
     if provider == "anthropic":
-        assert body["system"] == "You are terse."
+        cached = {"cache_control": {"type": "ephemeral"}}  # prompt caching, on by default
+        assert body["system"] == [{"type": "text", "text": "You are terse.", **cached}]
         assert body["messages"] == [
-            {"role": "user", "content": [{"type": "text", "text": "second question"}]}
+            {"role": "user", "content": [{"type": "text", "text": "second question", **cached}]}
         ]
     elif provider in RESPONSES:
         assert body["input"] == [
