@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from pydantic import TypeAdapter
@@ -19,9 +19,14 @@ from ..providers.base import ChatModel, ModelSettings, OutputSchema
 from ..providers.registry import get_chat_model
 from ..tools import Tool, Toolset, tool
 from ..truncation import DEFAULT_MAX_TOOL_RESULT_CHARS
+from ..usage.observer import usage_tracking
 from ._run import Run
 from .events import AgentEvent, FinalResult
 from .result import PendingApproval, RunResult
+
+if TYPE_CHECKING:
+    from ..catalog import ModelCatalog
+    from ..usage import Budget, UsageRecorder
 
 __all__ = ["Agent"]
 
@@ -56,6 +61,13 @@ class Agent:
         max_tool_calls_per_step: most tool calls run for one model response; further calls are
             not run and get a tool error that names the limit (every call still gets a result,
             so the history stays valid for every provider).
+        recorder: a :class:`~aiops_core.usage.UsageRecorder` that receives a record of every
+            model call, tool call and run (see :mod:`aiops_core.usage`); ``None``: nothing is
+            recorded and the loop pays nothing for it.
+        budgets: :class:`~aiops_core.usage.Budget` caps checked before each model call (they
+            read spending from ``recorder``).
+        catalog: model prices for the records' cost (default
+            :data:`~aiops_core.catalog.DEFAULT_CATALOG`).
     """
 
     def __init__(
@@ -73,6 +85,9 @@ class Agent:
         degrade: bool = False,
         max_tool_result_chars: int | None = DEFAULT_MAX_TOOL_RESULT_CHARS,
         max_tool_calls_per_step: int = DEFAULT_MAX_TOOL_CALLS_PER_STEP,
+        recorder: UsageRecorder | None = None,
+        budgets: Iterable[Budget] = (),
+        catalog: ModelCatalog | None = None,
     ) -> None:
         if max_steps < 1:
             raise UserError(f"max_steps must be at least 1, got {max_steps}")
@@ -106,6 +121,7 @@ class Agent:
                 raise UserError(f"Not a tool, toolset or function: {item!r}")
         self._definitions = [t.definition() for t in self._tools.values()]
         self._middleware = resolve_specs(middleware)
+        self._usage = usage_tracking(recorder, budgets, catalog)
         self.output_type = output_type
         self._output_adapter: TypeAdapter[Any] | None = None
         self._output_schema: OutputSchema | None = None
