@@ -86,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(rows, indent=2, default=lambda v: str(v) if isinstance(v, Decimal) else v))
         return 0
     if args.tools:
-        table = [
+        tools = [
             (
                 r["tool"],
                 r["server"],
