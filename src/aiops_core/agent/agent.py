@@ -26,7 +26,7 @@ from .result import PendingApproval, RunResult
 
 if TYPE_CHECKING:
     from ..catalog import ModelCatalog
-    from ..usage import Budget, UsageRecorder
+    from ..usage import Budget, BudgetGate, UsageRecorder
 
 __all__ = ["Agent"]
 
@@ -65,7 +65,8 @@ class Agent:
             model call, tool call and run (see :mod:`aiops_core.usage`); ``None``: nothing is
             recorded and the loop pays nothing for it.
         budgets: :class:`~aiops_core.usage.Budget` caps checked before each model call (they
-            read spending from ``recorder``).
+            read spending from ``recorder``), or a :class:`~aiops_core.usage.BudgetGate` shared by
+            the agents of one worker process.
         catalog: model prices for the records' cost (default
             :data:`~aiops_core.catalog.DEFAULT_CATALOG`).
     """
@@ -86,7 +87,7 @@ class Agent:
         max_tool_result_chars: int | None = DEFAULT_MAX_TOOL_RESULT_CHARS,
         max_tool_calls_per_step: int = DEFAULT_MAX_TOOL_CALLS_PER_STEP,
         recorder: UsageRecorder | None = None,
-        budgets: Iterable[Budget] = (),
+        budgets: Iterable[Budget] | BudgetGate = (),
         catalog: ModelCatalog | None = None,
     ) -> None:
         if max_steps < 1:

@@ -22,13 +22,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import anyio
 
 from ..catalog import ModelCatalog
 from ..errors import BudgetExceeded, UserError
 from .recorder import SpendLedger
+
+if TYPE_CHECKING:
+    from ..providers.base import ChatModel
 
 __all__ = ["Admission", "Budget", "BudgetGate", "period_bounds"]
 
@@ -62,7 +65,8 @@ class Budget:
             model) a budget of its own of the same size.
         period: ``"day"`` or ``"month"`` (calendar, UTC).
         action: ``"refuse"`` the call, or ``"fallback"`` to ``fallback_model``.
-        fallback_model: ``provider:model`` label used once the budget is used up.
+        fallback_model: ``provider:model`` label, or a ready chat model (one with credentials
+            or options), used once the budget is used up.
     """
 
     limit: Decimal
@@ -70,7 +74,13 @@ class Budget:
     key: str | None = None
     period: Period = "day"
     action: Action = "refuse"
-    fallback_model: str | None = None
+    fallback_model: str | ChatModel | None = None
+
+    @property
+    def fallback_label(self) -> str | None:
+        """The fallback model's ``provider:model`` label."""
+        model = self.fallback_model
+        return model if model is None or isinstance(model, str) else model.name
 
     def __post_init__(self) -> None:
         try:
@@ -186,9 +196,10 @@ class BudgetGate:
             except _UsedUp as used_up:
                 await self.release(Admission(model, original, lanes), None)
                 budget = used_up.budget
-                if budget.action == "fallback" and budget.fallback_model not in (None, model):
+                fallback = budget.fallback_label
+                if budget.action == "fallback" and fallback not in (None, model):
                     original = original or model
-                    model = budget.fallback_model
+                    model = fallback
                     continue
                 raise used_up.error() from None
             return Admission(model, original, lanes)

@@ -58,9 +58,15 @@ class UsageTracking:
         self._models: dict[str, ChatModel] = {}
         if isinstance(budgets, BudgetGate):
             self.gate: BudgetGate | None = budgets
-            return
-        budgets = tuple(budgets)
-        self.gate = None
+        else:
+            self.gate = self._gate(recorder, tuple(budgets))
+        for budget in self.gate.budgets if self.gate else ():
+            if budget.fallback_model is not None and not isinstance(budget.fallback_model, str):
+                self._models[budget.fallback_model.name] = budget.fallback_model
+
+    def _gate(
+        self, recorder: UsageRecorder | None, budgets: tuple[Budget, ...]
+    ) -> BudgetGate | None:
         if budgets:
             ledger = recorder.ledger() if isinstance(recorder, MultiRecorder) else recorder
             if not isinstance(ledger, SpendLedger):
@@ -68,7 +74,8 @@ class UsageTracking:
                     "Budgets need a recorder that keeps spending (SQLUsageRecorder or "
                     "MemoryRecorder): pass recorder=..."
                 )
-            self.gate = BudgetGate(budgets, ledger, self.catalog)
+            return BudgetGate(budgets, ledger, self.catalog)
+        return None
 
     def model(self, label: str) -> ChatModel:
         """The chat model of a budget's fallback label, built once per agent."""
@@ -83,10 +90,13 @@ class UsageTracking:
 
 
 def usage_tracking(
-    recorder: UsageRecorder | None, budgets: Iterable[Budget], catalog: ModelCatalog | None
+    recorder: UsageRecorder | None,
+    budgets: Iterable[Budget] | BudgetGate,
+    catalog: ModelCatalog | None,
 ) -> UsageTracking | None:
     """An agent's tracking, or ``None`` when it has neither a recorder nor budgets."""
-    budgets = tuple(budgets)
+    if not isinstance(budgets, BudgetGate):
+        budgets = tuple(budgets)
     if recorder is None and not budgets:
         return None
     return UsageTracking(recorder, budgets, catalog)
