@@ -138,7 +138,7 @@ async def _measure(variants: dict[str, Turn], turns: int, rounds: int) -> dict[s
 
 def run(quick: bool = False) -> list[dict[str, Any]]:
     """Measure recording overhead per turn; ``quick`` is a smoke run of a few seconds."""
-    turns, rounds = (50, 2) if quick else (500, 7)
+    turns, rounds = (50, 2) if quick else (200, 5)
     with tempfile.TemporaryDirectory() as folder, _variants(Path(folder)) as variants:
         per_turn = asyncio.run(_measure(variants, turns, rounds))
     base = per_turn[BASELINE]

@@ -15,8 +15,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-import anyio
-
 from ..catalog import DEFAULT_CATALOG, ModelCatalog, split_model
 from ..errors import ApprovalRequired, UserError
 from ..messages import Usage
@@ -303,9 +301,12 @@ class RunObserver:
 
     # ------------------------------------------------------------------
     async def _safely(self, recording: object) -> None:
-        """Await a recorder call; its failure is logged, never the run's."""
-        with anyio.CancelScope(shield=True):  # a cancelled call is still recorded
-            try:
-                await recording  # type: ignore[misc]
-            except Exception:
-                log.exception("usage recorder %s failed", type(self.recorder).__name__)
+        """Await a recorder call; its failure is logged, never the run's.
+
+        No cancel scope here (it would cost more than an in-memory recorder): recorders that
+        write somewhere shield their own writes, so a cancelled call is still recorded.
+        """
+        try:
+            await recording  # type: ignore[misc]
+        except Exception:
+            log.exception("usage recorder %s failed", type(self.recorder).__name__)

@@ -3,7 +3,8 @@
 The loop calls a recorder at the start of a run, after every model and tool call, and at the
 end of the run. The base class does nothing, so a recorder implements only what it needs.
 Recorders are called on the run's task: keep them quick (buffer, or hand slow writes to a
-thread); an exception a recorder raises is logged and never fails the run.
+thread, shielded from cancellation so that a cancelled call is still recorded); an exception a
+recorder raises is logged and never fails the run.
 
 A recorder that can also answer :meth:`spent` is a :class:`SpendLedger`, which budgets read.
 """

@@ -105,7 +105,9 @@ class SQLUsageRecorder(UsageRecorder):
 
     # ------------------------------------------------------------------ plumbing
     async def _run(self, work: Any, *args: Any) -> Any:
-        return await anyio.to_thread.run_sync(self._guarded, work, *args, limiter=self._limiter)
+        # Shielded: the record of a cancelled call is still written.
+        with anyio.CancelScope(shield=True):
+            return await anyio.to_thread.run_sync(self._guarded, work, *args, limiter=self._limiter)
 
     def _guarded(self, work: Any, *args: Any) -> Any:
         try:

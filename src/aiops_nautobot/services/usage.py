@@ -17,6 +17,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+import anyio
+
 from aiops_core.catalog import ModelCatalog, ModelInfo
 from aiops_core.usage import Budget, BudgetGate, MultiRecorder, UsageRecorder
 
@@ -122,12 +124,14 @@ class DatabaseRecorder(UsageRecorder):
     async def model_call(self, record: ModelCallRecord) -> None:
         from asgiref.sync import sync_to_async
 
-        await sync_to_async(_in_worker, thread_sensitive=True)(self._save_model_call, record)
+        with anyio.CancelScope(shield=True):  # a cancelled call is still recorded
+            await sync_to_async(_in_worker, thread_sensitive=True)(self._save_model_call, record)
 
     async def tool_call(self, record: ToolCallRecord) -> None:
         from asgiref.sync import sync_to_async
 
-        await sync_to_async(_in_worker, thread_sensitive=True)(self._save_tool_call, record)
+        with anyio.CancelScope(shield=True):
+            await sync_to_async(_in_worker, thread_sensitive=True)(self._save_tool_call, record)
 
     async def spent(
         self,
