@@ -21,6 +21,7 @@ EXTRAS: dict[str, str] = {
     "psycopg": "postgres",
     "psycopg_binary": "postgres",
     "nautobot": "nautobot",
+    "opentelemetry": "otel",
     "django": "nautobot",
 }
 """Top-level import name of an optional package -> the extra that installs it."""

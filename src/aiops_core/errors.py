@@ -24,7 +24,8 @@ Every error the engine raises derives from :class:`AiopsError`::
     │   └── ToolRetriesExceeded    a tool asked for more retries (ModelRetry) than it may
     ├── LimitError                 a run limit was reached
     │   ├── MaxStepsExceeded
-    │   └── UsageLimitExceeded     model/tool call limits, local rate limits
+    │   ├── UsageLimitExceeded     model/tool call limits, local rate limits
+    │   └── BudgetExceeded         a spending budget (user, tenant, model; day or month) is used up
     ├── MiddlewareError            a critical middleware failed to build or refused the request
     │   └── ContentBlockedError    input or output blocked by a guard rail
     ├── OutputValidationError      structured output did not validate after a retry
@@ -63,6 +64,7 @@ __all__ = [
     "ApprovalStateError",
     "AuthenticationError",
     "BadRequestError",
+    "BudgetExceeded",
     "ConflictError",
     "ContentBlockedError",
     "ContextLengthError",
@@ -277,6 +279,31 @@ class MaxStepsExceeded(LimitError):
 
 class UsageLimitExceeded(LimitError):
     """A call, token or rate limit configured in middleware was reached."""
+
+
+class BudgetExceeded(LimitError):
+    """A spending budget is used up and configured to refuse (or its fallback is used up too).
+
+    Attributes:
+        scope: ``"user"``, ``"tenant"``, ``"model"`` or ``"global"``.
+        subject: the user, tenant or model the budget was for (``None`` for global).
+        limit / spent: dollars.
+        resets_at: when the budget's period ends (UTC), as an ISO 8601 string.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        scope: str = "",
+        subject: str | None = None,
+        limit: Any = None,
+        spent: Any = None,
+        resets_at: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.scope, self.subject = scope, subject
+        self.limit, self.spent, self.resets_at = limit, spent, resets_at
 
 
 class MiddlewareError(AiopsError):

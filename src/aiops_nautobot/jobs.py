@@ -68,10 +68,12 @@ class ConversationCleanup(Job):
             report.conversations_deleted,
             report.idle_after,
         )
+        self.logger.info("Pruned %s old usage record(s)", report.usage_records_deleted)
         return {
             "threads_pruned": report.threads_pruned,
             "conversations_deleted": report.conversations_deleted,
             "idle_after_seconds": int(report.idle_after.total_seconds()),
+            "usage_records_deleted": report.usage_records_deleted,
         }
 
 

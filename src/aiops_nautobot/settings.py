@@ -33,6 +33,7 @@ DEFAULTS: dict[str, Any] = {
     "stdio_commands": None,
     "allowed_urls": None,
     "token_forwarding_prefixes": None,
+    "usage_retention_days": 90,
 }
 """Every key of ``PLUGINS_CONFIG["aiops_nautobot"]`` and its default (also the app's
 ``default_settings``). ``None`` means "derived": see :func:`get_settings`."""
@@ -48,6 +49,7 @@ class AiopsSettings:
         request_timeout_seconds: upper bound of one chat request.
         max_steps: upper bound of model calls in one chat turn.
         environment: ``LAB``, ``NONPROD`` or ``PROD``.
+        usage_retention_days: days usage records are kept (the cleanup job prunes older ones).
         security: the operator's bounds (stdio commands, outbound URLs, token forwarding),
             applied by :mod:`aiops_nautobot.policy`.
     """
@@ -58,6 +60,7 @@ class AiopsSettings:
     max_steps: int
     environment: str
     security: SecurityConfig
+    usage_retention_days: int = 90
 
     def __repr__(self) -> str:
         # The checkpoint URL may carry a Redis password.
@@ -96,6 +99,7 @@ def get_settings() -> AiopsSettings:
             environment=environment,
             redis_urls=(checkpoint_url, default_checkpoint_url()),
         ),
+        usage_retention_days=_positive_int(raw, "usage_retention_days"),
     )
 
 

@@ -13,8 +13,25 @@ from ..tools import ToolInvocation
 
 if TYPE_CHECKING:
     from .._types import ToolHandler
+    from ..usage.observer import RunObserver
+    from ._run import Run
 
-__all__ = ["run_calls"]
+__all__ = ["observe_calls", "run_calls"]
+
+
+def observe_calls(run: Run, observer: RunObserver) -> None:
+    """Wrap the run's composed model, stream and tool handlers (the whole middleware chain) for
+    usage records and budgets; a budget's fallback model gets a chain of its own."""
+    chain, model_for = run.chain, observer.tracking.model
+    run._call_model = observer.model_handler(
+        run._call_model, lambda label: chain.model_handler(model_for(label).complete)
+    )
+    run.ctx.model_call = run._call_model
+    if run._stream_model is not None:
+        run._stream_model = observer.stream_handler(
+            run._stream_model, lambda label: chain.stream_handler(model_for(label).stream)
+        )
+    run._call_tool = observer.tool_handler(run._call_tool)
 
 
 async def run_calls(

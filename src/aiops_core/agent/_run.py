@@ -49,7 +49,7 @@ from ..messages import (
 from ..middleware.chain import MiddlewareChain, build_chain
 from ..providers.base import ModelRequest, ModelResponse, ResponseDone, TextDelta, ThinkingDelta
 from ..tools import Tool, ToolInvocation, execute_tool, tool_error
-from ._calls import run_calls
+from ._calls import observe_calls, run_calls
 from ._history import history_window
 from ._partial import PartialOutputs
 from ._resume import check_decisions, choose_pending
@@ -61,6 +61,7 @@ if TYPE_CHECKING:
     from .._types import ModelHandler, StreamHandler, ToolHandler
     from ..checkpoint.base import CheckpointStore, Thread
     from ..tools import ToolDefinition
+    from ..usage.observer import RunObserver
     from .agent import Agent
 
 __all__ = ["PENDING_KEY", "Run"]
@@ -114,6 +115,8 @@ class Run:
         self._call_model: ModelHandler
         self._stream_model: StreamHandler | None = None
         self._call_tool: ToolHandler
+        usage = agent._usage  # recorder / budgets: None costs the loop nothing
+        self.observer: RunObserver | None = usage.for_run(self.ctx) if usage else None
 
     # ---------------------------------------------------------------------- entry points
     def events(self, user_message: UserMessage) -> AsyncIterator[AgentEvent]:
@@ -135,14 +138,23 @@ class Run:
     async def _guard(self, start: Awaitable[Step]) -> AsyncIterator[AgentEvent]:
         """The one error guard around the set-up and every step.
 
-        A failure is reported as a ``RunError`` event, then raised.
+        A failure is reported as a ``RunError`` event, then raised. With a usage recorder, the
+        run's start and end are recorded here too.
         """
+        observer, error = self.observer, None
+        if observer is not None:
+            await observer.started()
         try:
             async for event in self._drive(await start):
                 yield event
-        except Exception as err:
-            yield RunError(err)
+        except BaseException as err:
+            error = err
+            if isinstance(err, Exception):
+                yield RunError(err)
             raise
+        finally:
+            if observer is not None:
+                await observer.finished(self.agent.model.name, self.steps, self.usage, error)
 
     async def _start(self, user_message: UserMessage) -> Step:
         """Set up a new turn; its first step asks the model."""
@@ -304,6 +316,8 @@ class Run:
         if self.streaming:
             self._stream_model = chain.stream_handler(agent.model.stream)
         self._call_tool = chain.tool_handler(execute_tool)
+        if self.observer is not None:
+            observe_calls(self, self.observer)
         if agent._toolsets:
             self.tools = {t.name: t for t in await agent.list_tools(self.ctx.warnings)}
             self._definitions = [t.definition() for t in self.tools.values()]

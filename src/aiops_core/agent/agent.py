@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from pydantic import TypeAdapter
@@ -21,12 +21,17 @@ from ..providers.base import ChatModel, ModelSettings, OutputSchema, TextDelta
 from ..providers.registry import get_chat_model
 from ..tools import Tool, Toolset, tool
 from ..truncation import DEFAULT_MAX_TOOL_RESULT_CHARS
+from ..usage.observer import usage_tracking
 from ._overrides import NOT_GIVEN, Overrides, history_of, run_agent
 from ._prompts import SystemPrompt, SystemPrompts
 from ._run import Run
 from ._sync import iterate_sync
 from .events import AgentEvent, FinalResult
 from .result import PendingApproval, RunResult
+
+if TYPE_CHECKING:
+    from ..catalog import ModelCatalog
+    from ..usage import Budget, BudgetGate, UsageRecorder
 
 __all__ = ["Agent"]
 
@@ -73,6 +78,14 @@ class Agent:
         history_limit: load and send at most about this many of a stored thread's last
             messages (a partial load; the window starts on a user message and moves in steps
             of half the limit, so prompt caches keep hitting). ``None``: the whole thread.
+        recorder: a :class:`~aiops_core.usage.UsageRecorder` that receives a record of every
+            model call, tool call and run (see :mod:`aiops_core.usage`); ``None``: nothing is
+            recorded and the loop pays nothing for it.
+        budgets: :class:`~aiops_core.usage.Budget` caps checked before each model call (they
+            read spending from ``recorder``), or a :class:`~aiops_core.usage.BudgetGate` shared by
+            the agents of one worker process.
+        catalog: model prices for the records' cost (default
+            :data:`~aiops_core.catalog.DEFAULT_CATALOG`).
     """
 
     def __init__(
@@ -93,6 +106,9 @@ class Agent:
         deps_type: type[Any] | None = None,
         tool_retries: int = 1,
         history_limit: int | None = None,
+        recorder: UsageRecorder | None = None,
+        budgets: Iterable[Budget] | BudgetGate = (),
+        catalog: ModelCatalog | None = None,
     ) -> None:
         if max_steps < 1:
             raise UserError(f"max_steps must be at least 1, got {max_steps}")
@@ -123,6 +139,7 @@ class Agent:
         self.degrade = degrade
         self._set_tools(tools)
         self._middleware = resolve_specs(middleware)
+        self._usage = usage_tracking(recorder, budgets, catalog)
         self._set_output(output_type)
         self._run_models: dict[str, ChatModel] = {}  # per-run models named by a string
         self._override: ContextVar[Overrides | None] = ContextVar("aiops_override", default=None)

@@ -1,7 +1,7 @@
 """The ``aiops`` command.
 
 Command groups live in their own modules (``demo``, ``run``, ``chat``, ``providers``,
-``middleware``, ``threads``, ``mcp``); each exposes ``register(subparsers)`` and imports the
+``middleware``, ``threads``, ``mcp``, ``usage``); each exposes ``register(subparsers)`` and imports the
 engine only when its command runs, so ``aiops --help`` stays fast.
 
 Exit codes are :class:`~aiops_core.cli._errors.ExitCode`: 0 done, 1 a runtime failure, 2 a
@@ -24,7 +24,7 @@ from ._term import Term
 
 __all__ = ["ExitCode", "build_parser", "main"]
 
-GROUPS = ("demo", "run", "chat", "providers", "middleware", "threads", "mcp")
+GROUPS = ("demo", "run", "chat", "providers", "middleware", "threads", "mcp", "usage")
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 

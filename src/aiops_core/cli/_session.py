@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any
 
@@ -152,8 +153,21 @@ async def open_agent(args: argparse.Namespace, stack: AsyncExitStack) -> Agent:
         middleware=config.middleware_specs(),
         store=store,
         max_steps=errors.max_steps,
+        recorder=_usage_recorder(config.usage, stack),
     )
     return agent
+
+
+def _usage_recorder(url: str | None, stack: AsyncExitStack) -> Any:
+    """The recorder of the config file's ``usage`` database (``$AIOPS_USAGE``), if any."""
+    url = url or os.environ.get("AIOPS_USAGE")
+    if not url:
+        return None
+    from ..usage.sql import SQLUsageRecorder
+
+    recorder = SQLUsageRecorder(url)
+    stack.push_async_callback(recorder.aclose)
+    return recorder
 
 
 def _short(value: Any, limit: int = 100) -> str:

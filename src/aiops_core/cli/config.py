@@ -25,6 +25,7 @@ class AppConfig(BaseModel):
         model = "openai:gpt-4o-mini"
         system_prompt = "You are a network operations assistant."
         store = "sqlite:///aiops.db"
+        usage = "sqlite:///usage.db"     # record model and tool calls (see 'aiops usage')
         max_steps = 20
         [model_options]
         temperature = 0.2
@@ -44,6 +45,7 @@ class AppConfig(BaseModel):
     model: str = "test"
     system_prompt: str | None = None
     store: str | None = None
+    usage: str | None = None
     max_steps: int = Field(20, ge=1)
     model_options: dict[str, Any] = Field(default_factory=dict)
     middleware: list[dict[str, Any]] = Field(default_factory=list)

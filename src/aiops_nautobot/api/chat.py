@@ -23,6 +23,7 @@ from ..services.chat import (
     stream_chat,
 )
 from ..services.errors import ChatInputError
+from ..services.metrics import observed_chat
 from ..settings import get_settings
 from .errors import http_error
 
@@ -62,6 +63,7 @@ class ChatView(APIView):
     def get_view_name(self) -> str:
         return "AI Ops Chat"
 
+    @observed_chat("chat")
     def post(self, request: Request) -> Any:
         environment = get_settings().environment
         try:
@@ -107,6 +109,7 @@ class ChatApprovalView(APIView):
     def get_view_name(self) -> str:
         return "AI Ops Chat Approval"
 
+    @observed_chat("approval")
     def post(self, request: Request) -> Any:
         environment = get_settings().environment
         try:

@@ -9,6 +9,7 @@ exception                                    status  code
 ``ApprovalStateError``                       409     ``approval_required``
 ``ConflictError``                            409     ``conflict``
 ``UsageLimitExceeded``                       429     ``limit_exceeded``
+``BudgetExceeded``                           429     ``budget_exceeded``
 ``MaxStepsExceeded`` / other limits          422     ``limit_exceeded``
 ``ProviderTimeoutError``                     504     ``provider_timeout``
 ``ProviderError``                            502     ``provider_error``
@@ -49,6 +50,7 @@ _TABLE: list[tuple[type[BaseException], int, str]] = [
     # Two requests raced on one thread (two resumes, or a turn during another); one won.
     (errors.ConflictError, 409, "conflict"),
     (errors.UsageLimitExceeded, 429, "limit_exceeded"),
+    (errors.BudgetExceeded, 429, "budget_exceeded"),
     (errors.LimitError, 422, "limit_exceeded"),
     (errors.ProviderTimeoutError, 504, "provider_timeout"),
     (errors.ProviderError, 502, "provider_error"),

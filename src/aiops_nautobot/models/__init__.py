@@ -6,13 +6,18 @@ from .conversation import Conversation
 from .llm import LLMModel, LLMProvider, SystemPrompt
 from .mcp import MCPServer
 from .middleware import LLMMiddleware, MiddlewareType
+from .usage import Budget, MCPHealthRecord, ToolUsageRecord, UsageRecord
 
 __all__ = [
+    "Budget",
     "Conversation",
     "LLMMiddleware",
     "LLMModel",
     "LLMProvider",
+    "MCPHealthRecord",
     "MCPServer",
     "MiddlewareType",
     "SystemPrompt",
+    "ToolUsageRecord",
+    "UsageRecord",
 ]

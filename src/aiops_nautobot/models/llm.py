@@ -130,6 +130,31 @@ class LLMModel(PrimaryModel):
         help_text="Secret holding the API key",
     )
     is_default = models.BooleanField(default=False, help_text="The model used when none is named")
+    # Prices in USD per million tokens; empty means unknown (never free).
+    input_price = models.DecimalField(
+        max_digits=20,
+        decimal_places=10,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="USD per million input tokens; empty: unknown",
+    )
+    output_price = models.DecimalField(
+        max_digits=20,
+        decimal_places=10,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="USD per million output tokens; empty: unknown",
+    )
+    cached_input_price = models.DecimalField(
+        max_digits=20,
+        decimal_places=10,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="USD per million cached input tokens; empty: the input price",
+    )
     temperature = models.FloatField(
         default=0.0, validators=[MinValueValidator(0.0), MaxValueValidator(2.0)]
     )

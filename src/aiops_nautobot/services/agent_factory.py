@@ -31,6 +31,7 @@ from .mcp_servers import healthy_server_configs
 from .model_choice import ENV_MODEL, ModelChoice, environment_choice, model_choice, resolve_model
 from .stores import open_checkpoint_store, store_ttl
 from .system_prompt import prompt_text, render_system_prompt
+from .usage import UsagePlan, open_usage, plan_usage
 
 if TYPE_CHECKING:
     from aiops_core import Agent
@@ -58,6 +59,8 @@ class AgentPlan:
     store_url: str = field(default="memory://", repr=False)
     store_ttl: timedelta | None = None
     user_key: str | None = None
+    usage: UsagePlan = field(default_factory=UsagePlan)
+    """Prices and budgets (see :mod:`.usage`)."""
 
 
 # ---------------------------------------------------------------------------------- sync half
@@ -108,6 +111,7 @@ def plan_agent(
         store_url=settings.checkpoint_url,
         store_ttl=store_ttl(),
         user_key=str(user.pk) if getattr(user, "pk", None) is not None else None,
+        usage=plan_usage(),
     )
 
 
@@ -159,6 +163,7 @@ async def open_agent(plan: AgentPlan, engine: EngineLoop) -> AsyncIterator[Agent
                 await lease_pool(engine, stack, plan.user_mcp_servers, user_key=plan.user_key)
             )
         store = await open_checkpoint_store(engine, plan.store_url, plan.store_ttl, stack)
+        recorder, budgets, catalog = await stack.enter_async_context(open_usage(plan.usage, engine))
         yield Agent(
             chat_model,
             tools=tools,
@@ -166,4 +171,7 @@ async def open_agent(plan: AgentPlan, engine: EngineLoop) -> AsyncIterator[Agent
             middleware=plan.middleware,
             store=store,
             max_steps=plan.max_steps,
+            recorder=recorder,
+            budgets=budgets or (),
+            catalog=catalog,
         )

@@ -20,6 +20,7 @@ from .agent_factory import AgentPlan, open_agent, plan_agent
 from .engine_loop import EngineLoop, get_engine_loop
 from .errors import ChatInputError
 from .nautobot_tools import nautobot_tools
+from .usage import budget_fields
 
 __all__ = [
     "MAX_MESSAGE_CHARS",
@@ -172,7 +173,7 @@ def run_resume(chat: PreparedChat, engine: EngineLoop | None = None) -> dict[str
 
     result = engine.run(resume(), timeout=chat.timeout)
     record_conversation(chat, result)
-    return reply_data(chat.thread_id, result)
+    return {**reply_data(chat.thread_id, result), **budget_fields(chat.plan)}
 
 
 async def _run(chat: PreparedChat, engine: EngineLoop) -> Any:
@@ -185,7 +186,7 @@ def run_chat(chat: PreparedChat, engine: EngineLoop | None = None) -> dict[str, 
     engine = engine or get_engine_loop()
     result = engine.run(_run(chat, engine), timeout=chat.timeout)
     record_conversation(chat, result)
-    return reply_data(chat.thread_id, result)
+    return {**reply_data(chat.thread_id, result), **budget_fields(chat.plan)}
 
 
 def stream_chat(chat: PreparedChat, engine: EngineLoop | None = None) -> Iterator[tuple[str, Any]]:
@@ -223,7 +224,7 @@ def stream_chat(chat: PreparedChat, engine: EngineLoop | None = None) -> Iterato
             yield "tool_call_finished", {**_call_data(event.call), **_result_data(event.result)}
         elif isinstance(event, FinalResult):
             record_conversation(chat, event.result)
-            yield "final", reply_data(chat.thread_id, event.result)
+            yield "final", {**reply_data(chat.thread_id, event.result), **budget_fields(chat.plan)}
 
 
 def record_conversation(chat: PreparedChat, result: Any) -> None:

@@ -9,7 +9,7 @@ from datetime import timedelta
 from .engine_loop import EngineLoop
 from .stores import CLEANUP_GRACE, store_ttl, with_store
 
-__all__ = ["CleanupReport", "prune_conversations", "store_sync_disabled"]
+__all__ = ["CleanupReport", "prune_conversations", "prune_usage", "store_sync_disabled"]
 
 store_sync_disabled: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "aiops_store_sync_disabled", default=False
@@ -24,6 +24,7 @@ class CleanupReport:
     idle_after: timedelta
     threads_pruned: int
     conversations_deleted: int
+    usage_records_deleted: int = 0
 
 
 def prune_conversations(
@@ -46,4 +47,18 @@ def prune_conversations(
         deleted = old.delete()[1].get(Conversation._meta.label, 0)
     finally:
         store_sync_disabled.reset(token)
-    return CleanupReport(idle_after, pruned, deleted)
+    return CleanupReport(idle_after, pruned, deleted, prune_usage())
+
+
+def prune_usage() -> int:
+    """Delete usage, tool-call and MCP health records older than ``usage_retention_days``."""
+    from django.utils import timezone
+
+    from ..models import MCPHealthRecord, ToolUsageRecord, UsageRecord
+    from ..settings import get_settings
+
+    before = timezone.now() - timedelta(days=get_settings().usage_retention_days)
+    deleted = UsageRecord.objects.filter(started_at__lt=before).delete()[0]
+    deleted += ToolUsageRecord.objects.filter(started_at__lt=before).delete()[0]
+    deleted += MCPHealthRecord.objects.filter(checked_at__lt=before).delete()[0]
+    return deleted

@@ -173,6 +173,16 @@ def _apply(row: Any, status: str, error: str, checked_at: Any) -> int:
     row.last_error = error
     row.last_checked = checked_at
     row.save()
+    record_health(row, status, error, checked_at)
     if changed:
         log.info("MCP server %r is now %s", row.name, status)
     return int(changed)
+
+
+def record_health(row: Any, status: str, error: str, checked_at: Any) -> None:
+    """Add one entry to the server's health history (shown in the MCP health view)."""
+    from ..models import MCPHealthRecord
+
+    MCPHealthRecord.objects.create(
+        server=row, checked_at=checked_at, healthy=status == "healthy", error=error[:255]
+    )

@@ -1,0 +1,296 @@
+"""Usage recording, prices and budgets of chat runs, from and into the database.
+
+The sync half (:func:`plan_usage`, in the request thread) reads prices from ``LLMModel`` rows
+and the budgets that may apply to the user; the async half (:func:`open_usage`, on the engine
+loop) gives the agent its recorder (rows in ``UsageRecord`` / ``ToolUsageRecord`` plus the
+Prometheus metrics) and the worker's one :class:`~aiops_core.usage.BudgetGate`, leased from the
+engine loop so that concurrent requests of a worker share its queues.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import anyio
+
+from aiops_core.catalog import ModelCatalog, ModelInfo
+from aiops_core.usage import Budget, BudgetGate, MultiRecorder, UsageRecorder
+
+from .metrics import PrometheusRecorder
+from .model_choice import ModelChoice, fingerprint, model_choice
+
+if TYPE_CHECKING:
+    from aiops_core.usage import ModelCallRecord, ToolCallRecord
+
+    from .engine_loop import EngineLoop
+
+__all__ = [
+    "DatabaseRecorder",
+    "UsagePlan",
+    "budget_fields",
+    "budget_remaining",
+    "open_usage",
+    "plan_usage",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class _BudgetRow:
+    scope: str
+    key: str | None
+    period: str
+    limit: Decimal
+    action: str
+    fallback: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class UsagePlan:
+    """Prices, budgets and fallback models for one request, as plain values."""
+
+    prices: Mapping[str, ModelInfo] = field(default_factory=dict)
+    model_ids: Mapping[str, Any] = field(default_factory=dict)
+    budgets: tuple[_BudgetRow, ...] = ()
+    fallbacks: Mapping[str, ModelChoice] = field(default_factory=dict, repr=False)
+
+    @property
+    def catalog(self) -> ModelCatalog:
+        return ModelCatalog(self.prices)
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(
+            [
+                [
+                    [b.scope, b.key, b.period, str(b.limit), b.action, b.fallback]
+                    for b in self.budgets
+                ],
+                {
+                    k: [str(v) for v in (i.input_price, i.output_price, i.cached_input_price)]
+                    for k, i in self.prices.items()
+                },
+                {k: c.fingerprint for k, c in self.fallbacks.items()},
+            ]
+        )
+
+
+def plan_usage() -> UsagePlan:
+    """Read prices of every LLM model and the enabled budgets (sync; outside the event loop)."""
+    from ..models import Budget as BudgetRow
+    from ..models import LLMModel
+
+    prices: dict[str, ModelInfo] = {}
+    ids: dict[str, Any] = {}
+    for row in LLMModel.objects.select_related("provider"):
+        ids[row.spec] = row.pk
+        prices[row.spec] = ModelInfo(
+            input_price=row.input_price,
+            output_price=row.output_price,
+            cached_input_price=row.cached_input_price,
+        )
+    budgets, fallbacks = [], {}
+    rows = BudgetRow.objects.filter(enabled=True).select_related(
+        "llm_model__provider", "fallback_model__provider"
+    )
+    for budget in rows.order_by("name"):
+        if budget.user_id:
+            scope, key = "user", str(budget.user_id)
+        elif budget.tenant_id:
+            scope, key = "tenant", str(budget.tenant_id)
+        elif budget.llm_model_id:
+            scope, key = "model", budget.llm_model.spec
+        else:
+            scope, key = "global", None
+        fallback = None
+        if budget.action == "fallback" and budget.fallback_model is not None:
+            fallback = budget.fallback_model.spec
+            fallbacks[fallback] = model_choice(budget.fallback_model)
+        budgets.append(_BudgetRow(scope, key, budget.period, budget.limit, budget.action, fallback))
+    return UsagePlan(prices, ids, tuple(budgets), fallbacks)
+
+
+class DatabaseRecorder(UsageRecorder):
+    """Writes ``UsageRecord`` and ``ToolUsageRecord`` rows; the spend ledger of budgets."""
+
+    def __init__(self, model_ids: Mapping[str, Any]) -> None:
+        self.model_ids = dict(model_ids)
+
+    async def model_call(self, record: ModelCallRecord) -> None:
+        from asgiref.sync import sync_to_async
+
+        with anyio.CancelScope(shield=True):  # a cancelled call is still recorded
+            await sync_to_async(_in_worker, thread_sensitive=True)(self._save_model_call, record)
+
+    async def tool_call(self, record: ToolCallRecord) -> None:
+        from asgiref.sync import sync_to_async
+
+        with anyio.CancelScope(shield=True):
+            await sync_to_async(_in_worker, thread_sensitive=True)(self._save_tool_call, record)
+
+    async def spent(
+        self,
+        *,
+        since: datetime,
+        user: str | None = None,
+        tenant: str | None = None,
+        model: str | None = None,
+    ) -> Decimal:
+        from asgiref.sync import sync_to_async
+
+        run = sync_to_async(_in_worker, thread_sensitive=True)
+        return await run(_spent, since, user, tenant, model)  # type: ignore[no-any-return]
+
+    def _save_model_call(self, record: ModelCallRecord) -> None:
+        from ..models import UsageRecord
+
+        usage = record.usage
+        UsageRecord.objects.create(
+            run_id=record.run_id,
+            thread_id=record.thread_id or "",
+            user_id=_uuid(record.user),
+            tenant_id=_uuid(record.tenant),
+            llm_model_id=self.model_ids.get(record.model),
+            model=record.model,
+            provider=record.provider,
+            started_at=record.started_at,
+            latency=record.latency,
+            time_to_first_token=record.time_to_first_token,
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            cached_tokens=usage.cached_tokens,
+            reasoning_tokens=usage.reasoning_tokens,
+            cost=record.cost,
+            outcome=record.outcome[:100],
+            step=record.step,
+            streaming=record.streaming,
+            fallback_from=record.fallback_from or "",
+        )
+
+    def _save_tool_call(self, record: ToolCallRecord) -> None:
+        from ..models import ToolUsageRecord
+
+        ToolUsageRecord.objects.create(
+            run_id=record.run_id,
+            thread_id=record.thread_id or "",
+            user_id=_uuid(record.user),
+            tool=record.tool,
+            server=record.server or "",
+            started_at=record.started_at,
+            latency=record.latency,
+            outcome=record.outcome[:100],
+            result_chars=record.result_chars,
+        )
+
+
+def _in_worker(work: Any, *args: Any) -> Any:
+    from django.db import close_old_connections
+
+    # The worker thread outlives requests: apply CONN_MAX_AGE and drop dead connections.
+    close_old_connections()
+    try:
+        return work(*args)
+    finally:
+        close_old_connections()
+
+
+def _uuid(value: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:
+        return None
+
+
+def _spent(since: datetime, user: str | None, tenant: str | None, model: str | None) -> Decimal:
+    from django.db.models import Sum
+
+    from ..models import UsageRecord
+
+    rows = UsageRecord.objects.filter(started_at__gte=since, cost__isnull=False)
+    if user is not None:
+        rows = rows.filter(user_id=_uuid(user))
+    if tenant is not None:
+        rows = rows.filter(tenant_id=_uuid(tenant))
+    if model is not None:
+        rows = rows.filter(model=model)
+    return rows.aggregate(total=Sum("cost"))["total"] or Decimal(0)
+
+
+def _budgets(plan: UsagePlan, models: Mapping[str, Any]) -> list[Budget]:
+    return [
+        Budget(
+            row.limit,
+            scope=row.scope,  # type: ignore[arg-type]
+            key=row.key,
+            period=row.period,  # type: ignore[arg-type]
+            action=row.action,  # type: ignore[arg-type]
+            fallback_model=models.get(row.fallback) if row.fallback else None,
+        )
+        for row in plan.budgets
+    ]
+
+
+@asynccontextmanager
+async def _gate(plan: UsagePlan, ledger: DatabaseRecorder) -> AsyncIterator[BudgetGate]:
+    from aiops_core.providers import get_chat_model
+
+    models = {
+        label: get_chat_model(c.spec, **dict(c.options)) for label, c in plan.fallbacks.items()
+    }
+    try:
+        yield BudgetGate(_budgets(plan, models), ledger, plan.catalog)
+    finally:
+        for model in models.values():
+            await model.aclose()
+
+
+@asynccontextmanager
+async def open_usage(
+    plan: UsagePlan, engine: EngineLoop
+) -> AsyncIterator[tuple[UsageRecorder, BudgetGate | None, ModelCatalog]]:
+    """The recorder, the worker's budget gate (``None`` without budgets) and the catalog."""
+    database = DatabaseRecorder(plan.model_ids)
+    recorder = MultiRecorder([database, PrometheusRecorder()])
+    if not plan.budgets:
+        yield recorder, None, plan.catalog
+        return
+    async with engine.lease(
+        "usage:budgets", plan.fingerprint, lambda: _gate(plan, database)
+    ) as gate:
+        yield recorder, gate, plan.catalog
+
+
+def budget_remaining(plan: UsagePlan, user_key: str | None, model: str) -> Decimal | None:
+    """Dollars left under the tightest budget that applies to ``user_key`` and ``model``
+    (sync); ``None`` when no budget applies."""
+    from django.utils import timezone
+
+    from aiops_core.usage.budgets import period_bounds
+
+    left: Decimal | None = None
+    for row in plan.budgets:
+        budget = Budget(row.limit, scope=row.scope, key=row.key, period=row.period)  # type: ignore[arg-type]
+        subject = budget.subject(user_key, None, model)
+        if subject is None:
+            continue
+        since = period_bounds(budget.period, timezone.now())[0]
+        filters: dict[str, str | None] = {"user": None, "tenant": None, "model": None}
+        if budget.scope != "global":
+            filters[budget.scope] = subject
+        rest = max(budget.limit - _spent(since, **filters), Decimal(0))
+        left = rest if left is None else min(left, rest)
+    return left
+
+
+def budget_fields(plan: Any) -> dict[str, Any]:
+    """``{"budget_remaining": "1.2345"}`` for a chat answer when a budget applies, else ``{}``."""
+    usage: UsagePlan = plan.usage
+    if not usage.budgets:
+        return {}
+    left = budget_remaining(usage, plan.user_key, plan.model.spec)
+    return {} if left is None else {"budget_remaining": f"{left:.4f}"}
