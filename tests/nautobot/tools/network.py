@@ -64,7 +64,7 @@ def seed_network() -> Network:
                 description=f"{site} uplink {index}",
             )
             network.interfaces[f"{device.name}:{interface.name}"] = interface
-    namespace = Namespace.objects.get(name="Global")
+    namespace, _ = Namespace.objects.get_or_create(name="Global")
     network.prefix = Prefix.objects.create(
         prefix="10.10.0.0/24", namespace=namespace, status=active, type="network"
     )
