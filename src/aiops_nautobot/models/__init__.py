@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from .change_set import ChangeSet, ChangeSetStatus
 from .conversation import Conversation
 from .llm import LLMModel, LLMProvider, SystemPrompt
 from .mcp import MCPServer
 from .middleware import LLMMiddleware, MiddlewareType
 
 __all__ = [
+    "ChangeSet",
+    "ChangeSetStatus",
     "Conversation",
     "LLMMiddleware",
     "LLMModel",

@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from aiops_core.context import RunContext
 from aiops_core.tools import Tool, tool
 
 from .changelog import change_log
+from .changesets import apply_change_set, propose_change_set
 from .config import NativeToolsConfig
 from .detail import object_detail
 from .graphql import GraphQLLimits, SavedQuery, run_graphql, run_saved_query, saved_queries
@@ -126,7 +128,45 @@ def native_tools(user: Any, config: NativeToolsConfig) -> list[Tool]:
         nautobot_job_results,
     ]
     tools.extend(_saved_query_tool(saved, run, limits) for saved in saved_queries(user))
+    if config.writes:
+        tools.extend(_write_tools(run, timeout))
     return tools
+
+
+def _write_tools(run: Callable[..., Any], timeout: int) -> list[Tool]:
+    """Propose a change set (a dry run), and apply it (always after a person's approval)."""
+
+    @tool(name="nautobot_propose_change_set", timeout=timeout)
+    async def nautobot_propose_change_set(
+        operations: list[dict[str, Any]], summary: str, context: RunContext
+    ) -> str:
+        """Propose changes to Nautobot; returns a dry-run diff and a change_set id. Nothing is
+        changed until nautobot_apply_change_set is approved by the user.
+
+        Args:
+            operations: each {"action": "create"|"update"|"delete", "model": "dcim.interface",
+                "id": "<uuid>" (update, delete), "data": {"field": value} (create, update)};
+                foreign keys by id, e.g. {"status_id": "<uuid>"}.
+            summary: one line saying what the change does and why.
+        """
+        return await run(
+            propose_change_set, operations, summary, context.thread_id or "", context.run_id
+        )
+
+    @tool(
+        name="nautobot_apply_change_set",
+        timeout=timeout,
+        metadata={"writes": True, "requires_approval": True},
+    )
+    async def nautobot_apply_change_set(change_set: str, context: RunContext) -> str:
+        """Apply a proposed change set with Nautobot's Apply change set job (asks the user first).
+
+        Args:
+            change_set: the id returned by nautobot_propose_change_set.
+        """
+        return await run(apply_change_set, change_set, context.thread_id or "")
+
+    return [nautobot_propose_change_set, nautobot_apply_change_set]
 
 
 def _saved_query_tool(saved: SavedQuery, run: Callable[..., Any], limits: GraphQLLimits) -> Tool:
