@@ -370,8 +370,9 @@ async def execute_tool(invocation: ToolInvocation) -> ToolResultMessage:
     :class:`~aiops_core.errors.ToolRetriesExceeded` is raised and ends the run.
     Cancellation propagates, so a cancelled run stops at once; so does
     :class:`~aiops_core.errors.ApprovalRequired` (e.g. an MCP tool whose server asked a person a
-    question), which pauses the run. A result longer than ``invocation.max_result_chars`` is
-    truncated with a marker saying so.
+    question), which pauses the run. A tool labelled ``metadata={"requires_approval": True}``
+    pauses the run unless this very call was approved, whatever middleware is configured. A
+    result longer than ``invocation.max_result_chars`` is truncated with a marker saying so.
     """
     call, tool_ = invocation.call, invocation.tool
     if tool_ is None:
@@ -384,6 +385,9 @@ async def execute_tool(invocation: ToolInvocation) -> ToolResultMessage:
             f"Invalid arguments for tool {call.name!r}: not a JSON object "
             f"({call.invalid_arguments[:200]!r}). Send the arguments as a JSON object.",
         )
+    if tool_.metadata.get("requires_approval") and not invocation.approved:
+        # The tool's own label, not a middleware's config: no configuration can skip it.
+        raise ApprovalRequired(f"Tool {call.name!r} changes data and always needs approval")
     timeout = tool_.timeout or invocation.timeout
     try:
         if timeout:

@@ -7,7 +7,9 @@ conversation cleanup every hour.
 
 from __future__ import annotations
 
-from nautobot.apps.jobs import IntegerVar, Job, register_jobs
+from nautobot.apps.jobs import IntegerVar, Job, StringVar, register_jobs
+from nautobot.extras.choices import ObjectChangeEventContextChoices
+from nautobot.extras.context_managers import web_request_context
 
 from .services.cleanup import prune_conversations
 from .services.health import check_mcp_servers
@@ -77,5 +79,59 @@ class ConversationCleanup(Job):
         }
 
 
-jobs = [MCPServerHealthCheck, ConversationCleanup]
+class ApplyChangeSet(Job):
+    """Apply a change set the assistant proposed and a person approved in the chat."""
+
+    change_set = StringVar(description="Id of the proposed change set")
+
+    class Meta:
+        name = "Apply change set"
+        description = (
+            "Apply the writes of an approved AI Ops change set, as the approving user and "
+            "within their object permissions."
+        )
+        has_sensitive_variables = False
+        hidden = True  # started by the chat's approval, not from the Jobs list
+        soft_time_limit = 300
+        time_limit = 600
+
+    def run(self, change_set: str) -> dict:  # type: ignore[override]
+        from django.utils import timezone
+
+        from .models import ChangeSet, ChangeSetStatus
+        from .tools.changesets import apply_operations
+
+        row = ChangeSet.objects.get(pk=change_set, status=ChangeSetStatus.PROPOSED)
+        if row.owner_id != self.user.pk:
+            raise PermissionError("A change set is applied only by the user who proposed it")
+        row.job_result = self.job_result
+        # The change log of these writes names the change set (request id) and the turn.
+        context = web_request_context(
+            self.user,
+            context_detail=f"AI Ops change set: thread {row.thread_id} turn {row.turn_id}",
+            change_id=row.pk,
+            context=ObjectChangeEventContextChoices.CONTEXT_JOB,
+        )
+        try:
+            with context:
+                row.diff = apply_operations(self.user, row.operations)
+        except Exception as err:
+            row.status = ChangeSetStatus.FAILED
+            row.save()
+            self.logger.error("Change set %s failed: %s", row.pk, err)
+            raise
+        row.status = ChangeSetStatus.APPLIED
+        row.applied = timezone.now()
+        row.save()
+        self.logger.info(
+            "Applied change set %s of conversation %s (turn %s): %d operations",
+            row.pk,
+            row.thread_id,
+            row.turn_id,
+            len(row.diff),
+        )
+        return {"change_set": str(row.pk), "diff": row.diff}
+
+
+jobs = [MCPServerHealthCheck, ConversationCleanup, ApplyChangeSet]
 register_jobs(*jobs)

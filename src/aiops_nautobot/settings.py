@@ -7,7 +7,7 @@ into import-time constants), so ``override_settings`` in tests and reloads in pr
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -16,6 +16,7 @@ from aiops_core.masking import mask_url
 
 from .choices import EnvironmentChoices
 from .security_config import SecurityConfig, parse_security_config
+from .tools.config import NativeToolsConfig, parse_native_tools
 
 __all__ = ["DEFAULTS", "ENVIRONMENTS", "AiopsSettings", "get_settings"]
 
@@ -34,6 +35,7 @@ DEFAULTS: dict[str, Any] = {
     "allowed_urls": None,
     "token_forwarding_prefixes": None,
     "usage_retention_days": 90,
+    "native_tools": None,
 }
 """Every key of ``PLUGINS_CONFIG["aiops_nautobot"]`` and its default (also the app's
 ``default_settings``). ``None`` means "derived": see :func:`get_settings`."""
@@ -52,6 +54,8 @@ class AiopsSettings:
         usage_retention_days: days usage records are kept (the cleanup job prunes older ones).
         security: the operator's bounds (stdio commands, outbound URLs, token forwarding),
             applied by :mod:`aiops_nautobot.policy`.
+        native_tools: the Nautobot-native toolset's switch and limits (``native_tools``: ``None``
+            for the defaults, a bool, or a dict; see :mod:`aiops_nautobot.tools.config`).
     """
 
     chat_session_ttl_minutes: int
@@ -61,6 +65,7 @@ class AiopsSettings:
     environment: str
     security: SecurityConfig
     usage_retention_days: int = 90
+    native_tools: NativeToolsConfig = field(default_factory=NativeToolsConfig)
 
     def __repr__(self) -> str:
         # The checkpoint URL may carry a Redis password.
@@ -100,6 +105,9 @@ def get_settings() -> AiopsSettings:
             redis_urls=(checkpoint_url, default_checkpoint_url()),
         ),
         usage_retention_days=_positive_int(raw, "usage_retention_days"),
+        native_tools=parse_native_tools(
+            raw.get("native_tools"), where=f"PLUGINS_CONFIG[{APP_NAME!r}]['native_tools']"
+        ),
     )
 
 

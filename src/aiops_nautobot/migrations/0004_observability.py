@@ -13,7 +13,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("aiops_nautobot", "0002_security_policy"),
+        ("aiops_nautobot", "0003_native_tools"),
         ("extras", "0145_objectmetadata_assigned_object_type_cascade"),
         ("tenancy", "0009_update_all_charfields_max_length_to_255"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

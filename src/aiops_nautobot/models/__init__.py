@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .change_set import ChangeSet, ChangeSetStatus
 from .conversation import Conversation
 from .llm import LLMModel, LLMProvider, SystemPrompt
 from .mcp import MCPServer
@@ -10,6 +11,8 @@ from .usage import Budget, MCPHealthRecord, ToolUsageRecord, UsageRecord
 
 __all__ = [
     "Budget",
+    "ChangeSet",
+    "ChangeSetStatus",
     "Conversation",
     "LLMMiddleware",
     "LLMModel",

@@ -24,6 +24,7 @@ from aiops_core.middleware import MiddlewareSpec
 from ..choices import EnvironmentChoices
 from ..policy import check_middleware_config
 from ..settings import get_settings
+from ..tools import native_tools
 from .engine_loop import EngineLoop
 from .errors import NotConfiguredError
 from .mcp_pools import lease_pool
@@ -78,7 +79,8 @@ def plan_agent(
         model: an ``LLMModel`` selector (see :func:`.model_choice.resolve_model`); ``None``: the
             default model.
         user_token: the user's Nautobot API token, forwarded to servers that allow it.
-        tools: local tools to offer besides the MCP servers' tools.
+        tools: local tools to offer besides the MCP servers' tools (the native Nautobot tools
+            of :mod:`aiops_nautobot.tools` are added when ``native_tools`` is enabled).
 
     Raises:
         NotConfiguredError: no usable model (outside LAB, or LAB without ``AIOPS_MODEL``).
@@ -100,6 +102,8 @@ def plan_agent(
         prompt_text(row), spec=choice.spec, environment=settings.environment, user=user
     )
     shared, per_user = healthy_server_configs(user_token=user_token)
+    if getattr(user, "pk", None) is not None:
+        tools = (*tools, *native_tools(user, settings.native_tools))
     return AgentPlan(
         model=choice,
         system_prompt=system_prompt,

@@ -1,8 +1,9 @@
 """Local tools that read Nautobot's own data, as the requesting user.
 
 Every query goes through ``QuerySet.restrict(user, "view")``, so the model sees exactly what the
-user could see in the UI. The tools are read-only and run the ORM in Django's thread-sensitive
-executor (``sync_to_async(..., thread_sensitive=True)``), never on the event loop.
+user could see in the UI. The tools are read-only and run the ORM in parallel worker threads
+(:class:`aiops_nautobot.tools.workers.OrmWorkers`), never on the event loop. The richer native
+toolset (detail, FilterSet search, GraphQL, change log, ...) lives in :mod:`aiops_nautobot.tools`.
 """
 
 from __future__ import annotations
@@ -77,20 +78,11 @@ def _url(row: Any) -> str | None:
         return None
 
 
-def _lookup_in_worker(user: Any, model: str, search: str, limit: int) -> dict[str, Any]:
-    from django.db import close_old_connections
-
-    # The worker thread lives longer than a request: apply CONN_MAX_AGE and drop dead connections.
-    close_old_connections()
-    try:
-        return lookup(user, model, search, limit)
-    finally:
-        close_old_connections()
-
-
 def nautobot_tools(user: Any) -> list[Tool]:
     """The local tools for one request, bound to ``user``."""
-    from asgiref.sync import sync_to_async
+    from ..tools.workers import OrmWorkers
+
+    workers = OrmWorkers(workers=4, timeout=30)
 
     @tool(name="nautobot_lookup", timeout=30)
     async def nautobot_lookup(model: str, search: str = "", limit: int = 10) -> dict[str, Any]:
@@ -102,7 +94,6 @@ def nautobot_tools(user: Any) -> list[Tool]:
             search: quick-search text (name, address, serial, ...); empty lists the first objects.
             limit: how many objects to return, 1-50.
         """
-        run = sync_to_async(_lookup_in_worker, thread_sensitive=True)
-        return await run(user, model, search, limit)
+        return await workers.run(lookup, user, model, search, limit)
 
     return [nautobot_lookup]
