@@ -84,7 +84,7 @@ class HttpServer:
         except OSError:
             return False
 
-    def start(self) -> None:
+    def start(self, timeout: float = 15.0) -> None:
         args = [sys.executable, str(SERVERS / "http_server.py"), str(self.port)]
         if self.token:
             args += ["--token", self.token]
@@ -93,7 +93,11 @@ class HttpServer:
         self.process = subprocess.Popen(
             args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT
         )
-        wait_until(self._healthy)
+        try:
+            wait_until(self._healthy, timeout=timeout)
+        except AssertionError:
+            self.stop()
+            raise
 
     def stop(self) -> None:
         if self.process is not None:

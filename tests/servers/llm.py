@@ -18,8 +18,10 @@ Completions (as vLLM-style servers send it), Responses ``reasoning`` items (summ
 content) and Ollama's ``thinking``.
 
 Replies are scripted in a provider-neutral form (:class:`Reply`, :class:`Fail`, :class:`Hang`,
-:class:`Drop`) and rendered in the format of the route that was hit, so one test script runs
-against every provider. Every request is recorded (:attr:`LLMServer.requests`) for assertions on
+:class:`Drop`, :class:`Cut`) and rendered in the format of the route that was hit, so one test script runs
+against every provider. Under load, a ``responder`` answers from the request itself (what the
+conversation so far asks for), so any number of concurrent conversations get consistent replies;
+queued scripts still come first (how a test injects faults mid-load). Every request is recorded (:attr:`LLMServer.requests`) for assertions on
 the wire mapping.
 
 Run ``python -m tests.servers.llm`` to serve in a separate process (used by the benchmarks): it
@@ -30,9 +32,11 @@ from __future__ import annotations
 
 import json
 import socket
+import struct
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import cycle
 from typing import Any
@@ -48,11 +52,15 @@ from .llm_rules import (
     check_openai_chat,
     ollama_thinks,
 )
-from .llm_scripts import Drop, Fail, Hang, Recorded, Reply, Script, StreamError
+from .llm_scripts import Cut, Drop, Fail, Hang, Recorded, Reply, Script, StreamError
 from .llm_scripts import args_text as _args_text
 from .llm_scripts import pieces as _pieces
 
-__all__ = ["Drop", "Fail", "Hang", "LLMServer", "Recorded", "Reply", "StreamError"]
+__all__ = ["Cut", "Drop", "Fail", "Hang", "LLMServer", "Recorded", "Reply", "StreamError"]
+
+Responder = Callable[[str, dict[str, Any]], Script]
+"""``responder(route, body)`` -> the answer to a request (route: openai, responses, anthropic,
+ollama)."""
 
 
 # ------------------------------------------------------------------------------ renderers
@@ -294,6 +302,8 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # headers and body are separate writes: no delayed-ACK stalls
     server: _Server
+    cut: float | None = None
+    """While answering a :class:`Cut`: the fraction of the body sent before the reset."""
 
     def log_message(self, format: str, *args: Any) -> None:
         return None
@@ -305,7 +315,15 @@ class _Handler(BaseHTTPRequestHandler):
         for key, value in headers.items():
             self.send_header(key, value)
         self.end_headers()
-        self.wfile.write(body)
+        if self.cut is None:
+            self.wfile.write(body)
+            return
+        self.wfile.write(body[: int(len(body) * self.cut)])
+        self.wfile.flush()
+        self.close_connection = True
+        # SO_LINGER with a zero timeout: close() sends a TCP reset, as a crashed peer does.
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.connection.close()
 
     def do_GET(self) -> None:
         path = urlsplit(self.path).path
@@ -366,7 +384,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _answer(self, route: str, body: dict[str, Any]) -> None:
         owner = self.server.owner
-        item = owner.next_script()
+        item = owner.next_script(route, body)
+        self.cut = None
+        if isinstance(item, Cut):
+            self.cut, item = item.fraction, item.then or owner.respond(route, body)
         if isinstance(item, Hang):
             time.sleep(item.seconds)
             item = item.then
@@ -424,6 +445,7 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
+    request_queue_size = 1024  # hundreds of clients connecting at once (load tests)
     owner: LLMServer
 
 
@@ -434,11 +456,20 @@ class LLMServer:
         default: replies used in turn (cycling) when the script queue is empty; without them
             an unscripted request gets HTTP 500.
         record: keep every request in :attr:`requests` (benchmarks switch it off).
+        responder: answers each request from its body when the script queue is empty (before
+            ``default``).
     """
 
-    def __init__(self, default: list[Script] | None = None, *, record: bool = True) -> None:
+    def __init__(
+        self,
+        default: list[Script] | None = None,
+        *,
+        record: bool = True,
+        responder: Responder | None = None,
+    ) -> None:
         self._queue: deque[Script] = deque()
         self._default = cycle(default) if default else None
+        self.responder = responder
         self.signer = Signer()
         self.responses = ResponsesAPI(self.signer)
         self.rejected: list[tuple[int, str]] = []
@@ -461,13 +492,22 @@ class LLMServer:
             self._queue.extend(items)
         return self
 
-    def next_script(self) -> Script:
+    def next_script(self, route: str = "openai", body: dict[str, Any] | None = None) -> Script:
         with self._lock:
             if self._queue:
                 return self._queue.popleft()
+            if self.responder is not None:
+                return self.responder(route, body or {})
             if self._default is not None:
                 return next(self._default)
         return Fail(500, "no scripted reply left")
+
+    def respond(self, route: str, body: dict[str, Any]) -> Script:
+        """The responder's (or the default script's) answer, skipping the queue."""
+        if self.responder is not None:
+            return self.responder(route, body)
+        with self._lock:
+            return next(self._default) if self._default is not None else Reply()
 
     def record(self, handler: BaseHTTPRequestHandler, body: Any) -> None:
         if not self._record:

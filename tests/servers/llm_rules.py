@@ -195,6 +195,19 @@ def check_openai_chat(body: dict[str, Any]) -> None:
         raise Rejected(
             400, "Unsupported parameter: 'reasoning_effort' is not supported with this model."
         )
+    if is_reasoning_model(model):
+        if "max_tokens" in body:
+            raise Rejected(
+                400,
+                "Unsupported parameter: 'max_tokens' is not supported with this model. "
+                "Use 'max_completion_tokens' instead.",
+            )
+        if body.get("temperature", 1) != 1:
+            raise Rejected(
+                400,
+                f"Unsupported value: 'temperature' does not support {body['temperature']} with "
+                "this model. Only the default (1) value is supported.",
+            )
     for i, message in enumerate(body.get("messages") or []):
         if not isinstance(message, dict) or message.get("role") != "assistant":
             continue

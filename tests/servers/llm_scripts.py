@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
+    "Cut",
     "Drop",
     "Fail",
     "Hang",
@@ -67,6 +68,18 @@ class Drop:
 
 
 @dataclass
+class Cut:
+    """Start answering ``then`` (status line, headers, ``fraction`` of the body), then reset.
+
+    The connection is closed with a TCP reset mid-body: a streamed answer stops mid-stream, a
+    JSON answer arrives truncated. Without ``then``, the answer is the server's responder's.
+    """
+
+    then: Reply | None = None
+    fraction: float = 0.5
+
+
+@dataclass
 class StreamError:
     """Start a streamed answer with ``text``, then send the provider's in-stream error event."""
 
@@ -75,7 +88,7 @@ class StreamError:
     kind: str = "overloaded_error"
 
 
-Script = Reply | Fail | Hang | Drop | StreamError
+Script = Reply | Fail | Hang | Drop | Cut | StreamError
 
 
 @dataclass

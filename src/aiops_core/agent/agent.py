@@ -425,10 +425,19 @@ class Agent:
 
 def _user_message(prompt: Prompt) -> UserMessage:
     if isinstance(prompt, UserMessage):
-        return prompt
-    if isinstance(prompt, str):
-        return UserMessage(content=prompt)
-    return UserMessage(content=list(prompt))
+        message = prompt
+    elif isinstance(prompt, str):
+        message = UserMessage(content=prompt)
+    else:
+        message = UserMessage(content=list(prompt))
+    try:
+        message.text.encode()
+    except UnicodeEncodeError as err:  # a lone surrogate: no provider or store can take it
+        raise UserError(
+            f"The message is not valid Unicode text (a lone surrogate at character {err.start});"
+            " send it as UTF-8 text"
+        ) from None
+    return message
 
 
 async def _drain(events: AsyncIterator[AgentEvent]) -> RunResult:

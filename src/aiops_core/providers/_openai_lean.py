@@ -81,7 +81,8 @@ def _add_line(line: bytes, data: list[str]) -> bool:
         return bool(data)
     if line.startswith(b"data:"):
         value = line[5:]
-        data.append((value[1:] if value.startswith(b" ") else value).decode())
+        # Invalid UTF-8 from a server becomes U+FFFD (as the SDKs decode), never an exception.
+        data.append((value[1:] if value.startswith(b" ") else value).decode(errors="replace"))
     return False
 
 

@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 
 __all__ = ["AzureOpenAIChatModel", "AzureOpenAIConfig", "AzureOpenAIHandler"]
 
+# The first api-version (2024-09-01-preview) that takes max_completion_tokens; GA 2024-10-21 on.
+_COMPLETION_TOKENS_SINCE = "2024-09-01"
+
 
 class AzureOpenAIConfig(OpenAIAPIConfig):
     """Config of the ``azure_openai`` handler (``api="responses"``: the deployment's Responses API)."""
@@ -45,7 +48,6 @@ class AzureOpenAIChatModel(OpenAIChatModel):
     """A chat model served by an Azure OpenAI deployment."""
 
     provider: ClassVar[str] = "azure_openai"
-    max_tokens_key: ClassVar[str] = "max_tokens"
 
     def __init__(
         self,
@@ -58,6 +60,18 @@ class AzureOpenAIChatModel(OpenAIChatModel):
     ) -> None:
         self._token_provider = azure_ad_token_provider
         super().__init__(model, config, secret=secret, http_client=http_client)
+
+    @property
+    def max_tokens_key(self) -> str:  # type: ignore[override]
+        """``max_completion_tokens`` from api-version 2024-09-01 on (reasoning deployments refuse
+        ``max_tokens``); older api-versions only know ``max_tokens``."""
+        config = cast(AzureOpenAIConfig, self.config)
+        if (
+            config.reasoning_effort is not None
+            or (config.api_version or "") >= _COMPLETION_TOKENS_SINCE
+        ):
+            return "max_completion_tokens"
+        return "max_tokens"
 
     def _new_client(self) -> AsyncAzureOpenAI:
         from openai import AsyncAzureOpenAI

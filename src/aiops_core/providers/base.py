@@ -186,7 +186,9 @@ def parse_arguments(
         return ToolCall(id=call_id, name=name, item_id=item_id)
     try:
         value = json.loads(raw)
-    except ValueError:
+        # A lone surrogate (``"\\ud800"``) parses but cannot be sent to any provider again.
+        json.dumps(value, ensure_ascii=False).encode()
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than Python's stack
         return ToolCall(id=call_id, name=name, invalid_arguments=raw, item_id=item_id)
     if not isinstance(value, dict):
         return ToolCall(id=call_id, name=name, invalid_arguments=raw, item_id=item_id)

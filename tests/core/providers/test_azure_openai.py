@@ -25,8 +25,38 @@ async def test_environment_configures_everything(
     assert req.path == "/openai/deployments/ops-gpt4o/chat/completions"
     assert req.query == {"api-version": "2024-10-21"}
     assert req.headers["api-key"] == "azure-env-key"
-    assert req.body["max_tokens"] == 50
+    assert req.body["max_completion_tokens"] == 50
+    assert "max_tokens" not in req.body
     assert m.name == "azure_openai:ops-gpt4o"
+    await m.aclose()
+
+
+@pytest.mark.parametrize(
+    ("api_version", "reasoning", "key"),
+    [
+        ("2024-06-01", None, "max_tokens"),
+        ("2024-06-01", "low", "max_completion_tokens"),  # a reasoning deployment needs it
+        ("2024-09-01-preview", None, "max_completion_tokens"),
+        ("2025-04-01-preview", None, "max_completion_tokens"),
+    ],
+)
+async def test_token_limit_field_follows_the_api_version(
+    server: LLMServer, api_version: str, reasoning: str | None, key: str
+) -> None:
+    server.script(Reply(text="ok"))
+    options = {"reasoning_effort": reasoning} if reasoning else {}
+    m = get_chat_model(
+        "azure_openai:o4-mini" if reasoning else "azure_openai:ops",
+        api_key="k",
+        endpoint=server.url,
+        api_version=api_version,
+        max_tokens=64,
+        **options,
+    )
+    await m.complete(ModelRequest([UserMessage(content="hi")]))
+    other = {"max_tokens", "max_completion_tokens"} - {key}
+    assert server.last.body[key] == 64
+    assert not other & server.last.body.keys()
     await m.aclose()
 
 

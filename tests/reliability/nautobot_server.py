@@ -1,0 +1,133 @@
+"""A real Nautobot for the load test: ``nautobot-server runserver`` (threaded) as a subprocess
+on the migrated test database, with rows made by a setup script in another subprocess.
+
+The suite's Nautobot tests keep their database (``test_<NAUTOBOT_DB_NAME>``, see
+tests/nautobot/conftest.py); this server uses the same one. The rows it needs (a superuser and
+its token, an ``openai`` provider and default model on the fake provider, one HTTP MCP server)
+are created before and deleted after, so the database is left as found.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import urllib.request
+from pathlib import Path
+
+from tests.mcp_servers.support import ROOT, free_port, wait_until
+
+__all__ = ["NautobotServer", "nautobot_database"]
+
+CONFIG = """
+import importlib.util
+# Nautobot loads this file as the module "nautobot_config": load the suite's under another name.
+spec = importlib.util.spec_from_file_location("aiops_suite_config", {path!r})
+suite = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(suite)
+globals().update({{k: v for k, v in vars(suite).items() if not k.startswith("_")}})
+PLUGINS_CONFIG = {{"aiops_nautobot": {{**AIOPS_TEST_CONFIG, "checkpoint_url": {store!r}}}}}
+"""
+
+SETUP = """
+import nautobot
+nautobot.setup({config!r})
+from django.contrib.auth import get_user_model
+from nautobot.users.models import Token
+from aiops_nautobot.models import LLMModel, LLMProvider, MCPServer
+user = get_user_model().objects.create_superuser("{tag}", password="x-{tag}")
+Token.objects.create(user=user, key="{token}", write_enabled=True)
+provider = LLMProvider.objects.create(name="openai", config={{"base_url": "{llm}/v1"}})
+LLMModel.objects.create(provider=provider, name="gpt-4o-mini", is_default=True)
+MCPServer.objects.create(
+    name="{tag}-mcp", status="healthy", protocol="http", url="{mcp}", server_type="internal"
+)
+"""
+
+TEARDOWN = """
+import nautobot
+nautobot.setup({config!r})
+from django.contrib.auth import get_user_model
+from aiops_nautobot.models import Conversation, LLMModel, LLMProvider, MCPServer
+Conversation.objects.filter(owner__username="{tag}").delete()
+LLMModel.objects.filter(provider__name="openai").delete()
+LLMProvider.objects.filter(name="openai").delete()
+MCPServer.objects.filter(name="{tag}-mcp").delete()
+get_user_model().objects.filter(username="{tag}").delete()
+"""
+
+
+def nautobot_database() -> str:
+    """The name of the suite's migrated Nautobot test database."""
+    return "test_" + os.environ.get("NAUTOBOT_DB_NAME", "nautobot_aiops")
+
+
+def database_exists(name: str) -> bool:
+    done = subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-tAc",
+         f"select 1 from pg_database where datname='{name}'", "postgres"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    return done.stdout.strip() == "1"
+
+
+class NautobotServer:
+    """Nautobot on a free port, talking to the fake provider ``llm`` and the MCP server ``mcp``."""
+
+    def __init__(self, folder: Path, *, llm: str, mcp: str, store: str, tag: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.tag = tag
+        self.token = f"{tag}-token-0123456789abcdef"[:40]
+        self.config = folder / "nautobot_config.py"
+        suite_config = ROOT / "tests" / "nautobot" / "nautobot_config.py"
+        self.config.write_text(CONFIG.format(path=str(suite_config), store=store))
+        self.llm, self.mcp = llm, mcp
+        self.env = {
+            **os.environ,
+            "NAUTOBOT_DB_NAME": nautobot_database(),
+            "OPENAI_API_KEY": "sk-reliability-nautobot",
+            "PYTHONPATH": str(ROOT),
+        }
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log = folder / "nautobot.log"
+
+    def _script(self, template: str) -> None:
+        source = template.format(
+            config=str(self.config), tag=self.tag, token=self.token, llm=self.llm, mcp=self.mcp
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", textwrap.dedent(source)],
+            env=self.env, cwd=ROOT, check=False, capture_output=True, timeout=300, text=True,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr[-3000:]
+
+    def _up(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.url}/health/", timeout=2) as response:
+                return bool(response.status == 200)
+        except OSError:
+            return False
+
+    def start(self) -> None:
+        self._script(TEARDOWN + SETUP.split("nautobot.setup({config!r})", 1)[1])  # one process
+        argv = ["nautobot-server", "--config", str(self.config), "runserver"]
+        argv += [f"127.0.0.1:{self.port}", "--noreload"]
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(argv, env=self.env, cwd=ROOT, stdout=log, stderr=log)
+        try:
+            wait_until(self._up, timeout=180, interval=0.5)
+        except AssertionError:
+            raise AssertionError(self.log.read_text()[-3000:]) from None
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+            self.process = None
+        self._script(TEARDOWN)
