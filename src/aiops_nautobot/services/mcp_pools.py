@@ -35,6 +35,7 @@ async def lease_pool(
     :data:`MAX_USER_POOLS` are closed.
     """
     from aiops_core.mcp import MCPClientPool
+    from aiops_core.mcp.elicitation import PAUSE
 
     key = SHARED_POOL if user_key is None else f"{USER_POOL_PREFIX}{user_key}"
     # The headers are part of the fingerprint (a changed secret or token gives a new pool), as
@@ -43,7 +44,7 @@ async def lease_pool(
         [[c.model_dump(mode="json"), fingerprint(c.request_headers())] for c in configs]
     )
     pool = await stack.enter_async_context(
-        engine.lease(key, digest, lambda: MCPClientPool(list(configs)))
+        engine.lease(key, digest, lambda: MCPClientPool(list(configs), elicitation=PAUSE))
     )
     if user_key is not None:
         await engine.trim(USER_POOL_PREFIX, keep=MAX_USER_POOLS)
