@@ -5,6 +5,7 @@ from __future__ import annotations
 from .conversation import Conversation
 from .llm import LLMModel, LLMProvider, SystemPrompt
 from .mcp import MCPServer
+from .mcp_tokens import MCPServerToken
 from .middleware import LLMMiddleware, MiddlewareType
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "LLMModel",
     "LLMProvider",
     "MCPServer",
+    "MCPServerToken",
     "MiddlewareType",
     "SystemPrompt",
 ]
