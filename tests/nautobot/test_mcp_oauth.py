@@ -8,18 +8,23 @@ client (the authorization server's page).
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any
+from unittest import mock
 from urllib.parse import urlsplit
 
 import httpx2
 from django.contrib.auth import get_user_model
 from django.contrib.messages import get_messages
+from django.core.exceptions import ValidationError
 from django.test import TestCase
 from django.urls import reverse
+from nautobot.extras.models import Secret
 
 from aiops_nautobot.models import MCPServer, MCPServerToken
 from aiops_nautobot.services.health import check_mcp_servers
+from aiops_nautobot.services.mcp_servers import server_config
 from aiops_nautobot.services.mcp_tokens import decrypt_record, has_tokens
 from tests.mcp_servers.support import OAuthServer
 
@@ -180,3 +185,55 @@ class MCPOAuthConnectTest(TestCase):
         self.assertIn("Could not connect", message)
         self.assertIn("the sign-in was refused (access_denied)", message)
         self.assertFalse(has_tokens(row.config_name))  # the client registration is kept
+
+
+class MCPOAuthRowTest(TestCase):
+    """A row's OAuth settings: validated on save, handed to the engine with the Secret's value."""
+
+    def setUp(self):
+        patcher = mock.patch.dict(os.environ, {"AIOPS_OAUTH_CC": "cc-secret-4711"})
+        patcher.start()
+        self.addCleanup(patcher.stop)
+        self.secret = Secret.objects.create(
+            name="cc", provider="environment-variable", parameters={"variable": "AIOPS_OAUTH_CC"}
+        )
+
+    def row(self, **values: Any) -> MCPServer:
+        fields = {"protocol": "http", "url": "http://127.0.0.1:9", **values}
+        return MCPServer(name="cc", **fields)
+
+    def test_client_credentials_get_the_secret_or_the_private_key(self):
+        row = self.row(
+            oauth_grant="client_credentials",
+            oauth_client_id="nautobot",
+            oauth_secret=self.secret,
+            oauth_scopes="mcp read",
+        )
+        row.full_clean()
+        oauth = server_config(row).oauth
+        self.assertEqual((oauth.grant, oauth.client_id, oauth.scope), row_values(row))
+        self.assertEqual(oauth.client_secret.get_secret_value(), "cc-secret-4711")
+        self.assertNotIn("cc-secret-4711", repr(server_config(row)))
+        row.oauth_private_key = True
+        oauth = server_config(row).oauth
+        self.assertEqual(
+            (oauth.private_key.get_secret_value(), oauth.client_secret), ("cc-secret-4711", None)
+        )
+        self.assertIsNone(server_config(self.row()).oauth)
+
+    def test_incomplete_settings_are_refused_naming_the_field(self):
+        cases = [
+            ({"oauth_grant": "client_credentials", "oauth_secret": self.secret}, "oauth_client_id"),
+            ({"oauth_grant": "client_credentials", "oauth_client_id": "x"}, "oauth_secret"),
+            ({"oauth_grant": "authorization_code", "oauth_private_key": True}, "oauth_private_key"),
+            ({"oauth_grant": "authorization_code", "protocol": "stdio"}, "oauth_grant"),
+        ]
+        for values, field in cases:
+            with self.subTest(field=field):
+                with self.assertRaises(ValidationError) as caught:
+                    self.row(**values).full_clean()
+                self.assertIn(field, caught.exception.message_dict)
+
+
+def row_values(row: MCPServer) -> tuple[str, str, str]:
+    return (row.oauth_grant, row.oauth_client_id, row.oauth_scopes)
