@@ -6,6 +6,7 @@ from nautobot.apps.choices import ChoiceSet
 
 __all__ = [
     "EnvironmentChoices",
+    "MCPOAuthGrantChoices",
     "MCPProtocolChoices",
     "MCPServerStatusChoices",
     "MCPServerTypeChoices",
@@ -59,3 +60,17 @@ class MCPServerTypeChoices(ChoiceSet):
     EXTERNAL = "external"
 
     CHOICES = ((INTERNAL, "Internal"), (EXTERNAL, "External"))
+
+
+class MCPOAuthGrantChoices(ChoiceSet):
+    """How the app authorizes itself to an HTTP MCP server (OAuth 2.1)."""
+
+    NONE = "none"
+    AUTHORIZATION_CODE = "authorization_code"
+    CLIENT_CREDENTIALS = "client_credentials"
+
+    CHOICES = (
+        (NONE, "None"),
+        (AUTHORIZATION_CODE, "Authorization code (an admin connects once)"),
+        (CLIENT_CREDENTIALS, "Client credentials (unattended)"),
+    )

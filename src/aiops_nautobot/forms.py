@@ -281,6 +281,13 @@ class MCPServerForm(EmptyJSONMixin, NautobotModelForm):
         help_text="A Nautobot Secret whose value is a JSON object of HTTP headers (binding it "
         "needs the change permission on that Secret)",
     )
+    oauth_secret = DynamicModelChoiceField(
+        queryset=Secret.objects.all(),
+        required=False,
+        label="OAuth secret",
+        help_text="A Nautobot Secret holding the OAuth client secret or PEM private key (binding "
+        "it needs the change permission on that Secret)",
+    )
 
     class Meta:
         model = models.MCPServer
@@ -299,6 +306,11 @@ class MCPServerForm(EmptyJSONMixin, NautobotModelForm):
             "verify_tls",
             "timeout_seconds",
             "forward_user_token",
+            "oauth_grant",
+            "oauth_client_id",
+            "oauth_secret",
+            "oauth_private_key",
+            "oauth_scopes",
             "tags",
         ]
 

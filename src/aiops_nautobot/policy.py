@@ -9,8 +9,9 @@ rule                        setting
 ==========================  ==================================================================
 stdio MCP commands          ``stdio_commands``: a row names an entry; nothing listed, no stdio
 outbound URLs               ``allowed_urls``: ``llm`` (provider/model config), ``mcp`` (server
-                            and health-check URLs), ``redis`` and ``middleware`` (URLs in
-                            middleware config)
+                            and health-check URLs, and every OAuth URL of a server: metadata,
+                            authorization server, token endpoint, the browser's sign-in
+                            page), ``redis`` and ``middleware`` (URLs in middleware config)
 user token forwarding       ``token_forwarding_prefixes``, plus the row's own flags
 binding a Secret            the user's ``change`` permission on that Secret
 ==========================  ==================================================================
@@ -39,6 +40,7 @@ __all__ = [
     "check_llm_config",
     "check_mcp_urls",
     "check_middleware_config",
+    "check_oauth_url",
     "check_secret_binding",
     "check_url",
     "llm_destinations",
@@ -142,6 +144,19 @@ def check_mcp_urls(server: Any) -> None:
     check_url("mcp", base + (server.mcp_endpoint or ""), what="url")
     if server.health_check:
         check_url("mcp", base + server.health_check, what="health_check")
+
+
+def check_oauth_url(url: str) -> None:
+    """Refuse an OAuth URL outside ``allowed_urls['mcp']``.
+
+    An MCP server names its authorization server, and that names its endpoints: hosts the row's
+    author may choose. Every URL an OAuth flow contacts (and the sign-in page an admin's browser
+    is sent to) passes here first.
+
+    Raises:
+        PolicyError: naming the URL's origin and the setting.
+    """
+    check_url("mcp", url, what="OAuth URL")
 
 
 def _strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from django.urls import path
 from nautobot.apps.urls import NautobotUIViewSetRouter
 
-from . import views
+from . import oauth_views, views
 
 router = NautobotUIViewSetRouter()
 router.register("llm-providers", views.LLMProviderUIViewSet)
@@ -15,4 +16,21 @@ router.register("llm-middleware", views.LLMMiddlewareUIViewSet)
 router.register("mcp-servers", views.MCPServerUIViewSet)
 router.register("conversations", views.ConversationUIViewSet)
 
-urlpatterns = [*router.urls]
+urlpatterns = [
+    *router.urls,
+    path(
+        "mcp-servers/<uuid:pk>/oauth/connect/",
+        oauth_views.MCPServerConnectView.as_view(),
+        name="mcpserver_oauth_connect",
+    ),
+    path(
+        "mcp-servers/<uuid:pk>/oauth/disconnect/",
+        oauth_views.MCPServerDisconnectView.as_view(),
+        name="mcpserver_oauth_disconnect",
+    ),
+    path(
+        "mcp-servers/oauth/callback/",
+        oauth_views.MCPServerOAuthCallbackView.as_view(),
+        name="mcpserver_oauth_callback",
+    ),
+]

@@ -9,7 +9,7 @@ seconds apart, so one dropped packet never flips a server. The Nautobot app's sc
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -93,15 +93,17 @@ async def probe(
     http_client: httpx2.AsyncClient | None = None,
     transport_factory: TransportFactory | None = None,
     token_store: TokenStore | None = None,
+    oauth_url_check: Callable[[str], None] | None = None,
 ) -> str | None:
     """Check one server once; ``None`` when healthy, else the reason it is not.
 
     An OAuth server's MCP ping uses the tokens in ``token_store`` (refreshing them if due, never
     asking a person); a server refusing the probe for want of authorization is reported as
-    "authorization required for server X".
+    "authorization required for server X". ``oauth_url_check`` sees every URL the OAuth flow
+    contacts on its own, as the pool's does.
     """
     url = config.health_url
-    auth = _probe_auth(config, token_store) if url is None else None
+    auth = _probe_auth(config, token_store, oauth_url_check) if url is None else None
     try:
         with anyio.fail_after(probe_timeout):
             if url is not None:
@@ -116,7 +118,11 @@ async def probe(
         return config.scrub(describe_error(err))
 
 
-def _probe_auth(config: MCPServerConfig, store: TokenStore | None) -> AuthWatch | None:
+def _probe_auth(
+    config: MCPServerConfig,
+    store: TokenStore | None,
+    url_check: Callable[[str], None] | None = None,
+) -> AuthWatch | None:
     """The 401 watch (with the server's OAuth provider and stored tokens) for an HTTP probe."""
     if config.transport == "stdio":
         return None
@@ -127,7 +133,7 @@ def _probe_auth(config: MCPServerConfig, store: TokenStore | None) -> AuthWatch 
     if config.oauth is not None and store is not None:
         storage = ServerTokenStorage(store, config.name, config.endpoint)
         inner = build_auth(config.name, config.endpoint, config.oauth, storage)
-    return AuthWatch(inner)
+    return AuthWatch(inner, url_check)
 
 
 def _auth_failure(config: MCPServerConfig, auth: AuthWatch) -> MCPAuthorizationError:
@@ -184,6 +190,7 @@ class _Round:
     http_client: httpx2.AsyncClient | None
     transport_factory: TransportFactory | None
     token_store: TokenStore | None = None
+    oauth_url_check: Callable[[str], None] | None = None
 
     async def probe(self, config: MCPServerConfig) -> str | None:
         async with self.limiter:
@@ -193,6 +200,7 @@ class _Round:
                 http_client=self.http_client,
                 transport_factory=self.transport_factory,
                 token_store=self.token_store,
+                oauth_url_check=self.oauth_url_check,
             )
 
     async def check(self, config: MCPServerConfig, before: str | None) -> HealthResult:
@@ -248,6 +256,7 @@ async def check_health(
     http_client: httpx2.AsyncClient | None = None,
     transport_factory: TransportFactory | None = None,
     token_store: TokenStore | None = None,
+    oauth_url_check: Callable[[str], None] | None = None,
 ) -> HealthSummary:
     """Check many servers (``concurrency`` at a time) and confirm changes before reporting.
 
@@ -265,6 +274,8 @@ async def check_health(
         http_client: an ``httpx2.AsyncClient`` for the HTTP probes (tests inject one).
         transport_factory: opens MCP transports for the ping probes.
         token_store: OAuth tokens for the ping probes of OAuth-protected servers.
+        oauth_url_check: ``check(url)`` for every URL those probes' OAuth flows contact (raise
+            to refuse), as :class:`~aiops_core.mcp.MCPClientPool`'s.
 
     Returns:
         A :class:`HealthSummary`: servers checked, statuses changed, servers failing, and
@@ -280,6 +291,7 @@ async def check_health(
         http_client=http_client,
         transport_factory=transport_factory,
         token_store=token_store,
+        oauth_url_check=oauth_url_check,
     )
     results: dict[str, HealthResult] = {}
 

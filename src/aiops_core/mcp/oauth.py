@@ -47,7 +47,8 @@ class OAuthConfig(BaseModel):
             and metadata take over when they name scopes.
         client_metadata_url: an HTTPS URL of this client's metadata document, used as the client
             ID where the authorization server supports client ID metadata documents.
-        redirect_uri: ``authorization_code``: the loopback URL the browser returns to.
+        redirect_uri: ``authorization_code``: the URL the browser returns to: loopback http
+            for the CLI, or an https URL of a web application.
         client_name: the name shown on the consent screen.
         issuer: the authorization server this client belongs to. Recommended for
             ``client_credentials`` (credentials are then only ever sent there); required for
@@ -85,11 +86,15 @@ class OAuthConfig(BaseModel):
     @field_validator("redirect_uri")
     @classmethod
     def _loopback(cls, value: str) -> str:
+        # OAuth 2.1: a loopback http URL (the CLI serves the callback there) or an https URL (a
+        # web application's own callback, e.g. the Nautobot app's).
         url = urlparse(value)
+        if url.scheme == "https" and url.hostname:
+            return value
         if url.scheme != "http" or url.hostname not in _LOOPBACK or not url.port:
             raise ValueError(
                 "redirect_uri must be a loopback URL with a port, e.g. "
-                f"{DEFAULT_REDIRECT_URI} (the CLI serves the callback there)"
+                f"{DEFAULT_REDIRECT_URI} (the CLI serves the callback there), or an https URL"
             )
         return value
 

@@ -99,7 +99,10 @@ class ChatApprovalView(APIView):
 
     Body: ``thread_id``, the paused answer's ``pause_id``, and the ids from its
     ``pending_approval`` list in ``approve`` and/or ``reject`` (every pending call needs a
-    decision). The answer is the finished turn, like ``POST chat/``. Decisions are used once: a
+    decision). A call whose MCP server asked the user something has a ``question``
+    (``{message, requested_schema}``) in the list: answer it in ``answers``
+    (``{call_id: {"action": "accept"|"decline"|"cancel", "content": {...}}}``, checked against
+    the requested schema) instead of approving it. The answer is the finished turn, like ``POST chat/``. Decisions are used once: a
     second request for the same pause (concurrent or later), or one for a pause the thread has
     moved past, is a 409 and runs nothing.
     """
@@ -120,6 +123,7 @@ class ChatApprovalView(APIView):
                 pause_id=data.get("pause_id"),
                 approve=data.get("approve", ()),
                 reject=data.get("reject", ()),
+                answers=data.get("answers"),
                 user_token=_user_token(request),
             )
             body = run_resume(chat)

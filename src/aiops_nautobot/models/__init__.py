@@ -6,6 +6,7 @@ from .change_set import ChangeSet, ChangeSetStatus
 from .conversation import Conversation
 from .llm import LLMModel, LLMProvider, SystemPrompt
 from .mcp import MCPServer
+from .mcp_tokens import MCPServerToken
 from .middleware import LLMMiddleware, MiddlewareType
 from .usage import Budget, MCPHealthRecord, ToolUsageRecord, UsageRecord
 
@@ -19,6 +20,7 @@ __all__ = [
     "LLMProvider",
     "MCPHealthRecord",
     "MCPServer",
+    "MCPServerToken",
     "MiddlewareType",
     "SystemPrompt",
     "ToolUsageRecord",

@@ -10,7 +10,12 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from nautobot.apps.models import PrimaryModel, extras_features
 
-from ..choices import MCPProtocolChoices, MCPServerStatusChoices, MCPServerTypeChoices
+from ..choices import (
+    MCPOAuthGrantChoices,
+    MCPProtocolChoices,
+    MCPServerStatusChoices,
+    MCPServerTypeChoices,
+)
 from ..policy import (
     PolicyError,
     check_mcp_urls,
@@ -25,6 +30,8 @@ __all__ = ["MCPServer", "mcp_config_name"]
 
 DESTINATION_FIELDS = ("protocol", "url", "mcp_endpoint", "health_check", "verify_tls")
 """Where a server's headers Secret is sent: changing one re-binds the Secret."""
+OAUTH_DESTINATION_FIELDS = (*DESTINATION_FIELDS, "oauth_grant", "oauth_client_id")
+"""Where the OAuth Secret is sent (the server's authorization server): changing one re-binds it."""
 
 _UNSAFE_NAME_CHARACTERS = re.compile(r"[^A-Za-z0-9_.\-]+")
 
@@ -87,6 +94,42 @@ class MCPServer(PrimaryModel):
         help_text="Send the user's Nautobot token (internal HTTPS servers under the operator's "
         "token_forwarding_prefixes only)",
     )
+    oauth_grant = models.CharField(
+        max_length=30,
+        choices=MCPOAuthGrantChoices,
+        default=MCPOAuthGrantChoices.NONE,
+        verbose_name="OAuth grant",
+        help_text="HTTP servers: authorization code (an admin connects once) or client "
+        "credentials (unattended)",
+    )
+    oauth_client_id = models.CharField(
+        max_length=255,
+        blank=True,
+        verbose_name="OAuth client ID",
+        help_text="A pre-registered client (empty: the app registers itself where the "
+        "authorization server allows it); required for client credentials",
+    )
+    oauth_secret = models.ForeignKey(
+        "extras.Secret",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="aiops_mcp_oauth_servers",
+        verbose_name="OAuth secret",
+        help_text="Secret holding the client secret (or the PEM private key)",
+    )
+    oauth_private_key = models.BooleanField(
+        default=False,
+        verbose_name="OAuth secret is a private key",
+        help_text="Client credentials: the Secret holds a PEM private key (private-key JWT "
+        "client authentication) rather than a client secret",
+    )
+    oauth_scopes = models.CharField(
+        max_length=500,
+        blank=True,
+        verbose_name="OAuth scopes",
+        help_text="Scopes to ask for, space separated (empty: what the server asks for)",
+    )
     last_checked = models.DateTimeField(null=True, blank=True, editable=False)
     last_error = models.TextField(blank=True, editable=False)
 
@@ -108,7 +151,9 @@ class MCPServer(PrimaryModel):
         for field in ("mcp_endpoint", "health_check"):
             if not getattr(self, field, "").startswith("/"):
                 errors[field] = "Enter a path starting with '/'."
-        stored = stored_values(self, ("status", "headers_secret_id", *DESTINATION_FIELDS))
+        stored = stored_values(
+            self, ("status", "headers_secret_id", "oauth_secret_id", *OAUTH_DESTINATION_FIELDS)
+        )
         errors.update(self._status_errors(stored))
         errors.update(self._name_errors())
         errors.update(self._transport_errors(errors))
@@ -116,8 +161,11 @@ class MCPServer(PrimaryModel):
             why = token_forwarding_refusal(self)
             if why:
                 errors["forward_user_token"] = why
+        errors.update(self._oauth_errors())
         if not errors and self.headers_secret_id is not None:
             errors.update(self._binding_errors(stored))
+        if not errors and self.oauth_secret_id is not None:
+            errors.update(self._binding_errors(stored, "oauth_secret", OAUTH_DESTINATION_FIELDS))
         if errors:
             raise ValidationError(errors)
 
@@ -159,17 +207,39 @@ class MCPServer(PrimaryModel):
             found[field] = str(err)
         return found
 
-    def _binding_errors(self, stored: dict[str, Any] | None) -> dict[str, str]:
+    def _binding_errors(
+        self,
+        stored: dict[str, Any] | None,
+        field: str = "headers_secret",
+        destination: tuple[str, ...] = DESTINATION_FIELDS,
+    ) -> dict[str, str]:
+        """Binding the Secret in ``field`` anew (or moving where it is sent) needs change rights."""
         moved = stored is None or any(
-            stored[name] != getattr(self, name)
-            for name in ("headers_secret_id", *DESTINATION_FIELDS)
+            stored[name] != getattr(self, name) for name in (f"{field}_id", *destination)
         )
         if not moved:
             return {}
         try:
-            check_secret_binding(self.headers_secret, what="This change")
+            check_secret_binding(getattr(self, field), what="This change")
         except PolicyError as err:
-            return {"headers_secret": str(err)}
+            return {field: str(err)}
+        return {}
+
+    def _oauth_errors(self) -> dict[str, str]:
+        grant = self.oauth_grant
+        if grant == MCPOAuthGrantChoices.NONE:
+            return {}
+        if self.protocol != MCPProtocolChoices.HTTP:
+            return {"oauth_grant": "OAuth is for HTTP servers only."}
+        if grant == MCPOAuthGrantChoices.CLIENT_CREDENTIALS:
+            if not self.oauth_client_id:
+                return {"oauth_client_id": "Client credentials need the client ID."}
+            if self.oauth_secret_id is None:
+                return {"oauth_secret": "Client credentials need the client secret or key."}
+        elif self.oauth_private_key:
+            return {"oauth_private_key": "A private key is for client credentials only."}
+        if self.oauth_secret_id is not None and not self.oauth_client_id:
+            return {"oauth_client_id": "A client secret belongs to a client ID: enter it."}
         return {}
 
     @property

@@ -17,6 +17,7 @@ from aiops_core.errors import ThreadAccessError
 
 from ..settings import get_settings
 from .agent_factory import AgentPlan, open_agent, plan_agent
+from .elicitation import parse_answers, pending_questions, question_data
 from .engine_loop import EngineLoop, get_engine_loop
 from .errors import ChatInputError
 from .nautobot_tools import nautobot_tools
@@ -53,6 +54,8 @@ class PreparedChat:
     reject: tuple[str, ...] = ()
     pause_id: str | None = None
     """The paused run the decisions are for (from the paused answer)."""
+    answers: dict[str, Any] | None = None
+    """Call id -> the person's answer to the question its MCP server asked (elicitation)."""
 
 
 def prepare_chat(
@@ -109,9 +112,13 @@ def prepare_resume(
     pause_id: Any = None,
     approve: Any = (),
     reject: Any = (),
+    answers: Any = None,
     user_token: str | None = None,
 ) -> PreparedChat:
     """Validate a decision on a paused turn's tool calls (sync).
+
+    ``answers`` answer the questions MCP servers asked during paused calls (see
+    :mod:`~aiops_nautobot.services.elicitation`); each is checked against its form here.
 
     The decisions apply to the paused run ``pause_id`` only (the ``pause_id`` of the paused
     answer): if the thread paused again since, or the run was resumed already, the engine
@@ -132,8 +139,10 @@ def prepare_resume(
         if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
             raise ChatInputError(f"'{key}' must be a list of tool call ids")
         decisions.append(tuple(value))
-    if not any(decisions):
-        raise ChatInputError("Give the tool call ids to 'approve' and/or 'reject'")
+    if not any(decisions) and not answers:
+        raise ChatInputError(
+            "Give the tool call ids to 'approve' and/or 'reject' (or 'answers' to questions)"
+        )
     if not isinstance(pause_id, str) or not _THREAD_ID.match(pause_id):
         raise ChatInputError(
             "'pause_id' must name the paused run: send the 'pause_id' of the paused answer"
@@ -141,6 +150,8 @@ def prepare_resume(
     conversation = Conversation.objects.filter(thread_id=thread_id, owner=user).first()
     if conversation is None:
         raise ThreadAccessError(f"Conversation {thread_id!r} not found")
+    if answers:
+        answers = parse_answers(answers, pending_questions(thread_id, pause_id))
     model = str(conversation.llm_model_id) if conversation.llm_model_id else None
     plan = plan_agent(user, model=model, user_token=user_token, tools=nautobot_tools(user))
     return PreparedChat(
@@ -153,6 +164,7 @@ def prepare_resume(
         approve=decisions[0],
         reject=decisions[1],
         pause_id=pause_id,
+        answers=answers or None,
     )
 
 
@@ -169,6 +181,7 @@ def run_resume(chat: PreparedChat, engine: EngineLoop | None = None) -> dict[str
                 reject=chat.reject,
                 user=chat.plan.user_key,
                 reason="rejected by the user",
+                answers=chat.answers,
             )
 
     result = engine.run(resume(), timeout=chat.timeout)
@@ -287,10 +300,19 @@ def reply_data(thread_id: str, result: Any) -> dict[str, Any]:
         "warnings": list(result.warnings),
         "pause_id": result.pending.pause_id if result.pending else None,
         "pending_approval": [
-            {**_call_data(call), "reason": result.pending.reasons.get(call.id, "")}
+            _pending_data(call, result.pending)
             for call in (result.pending.calls if result.pending else [])
         ],
     }
+
+
+def _pending_data(call: Any, pending: Any) -> dict[str, Any]:
+    """A call awaiting a decision; ``question`` is set when its MCP server asked the user."""
+    item = {**_call_data(call), "reason": pending.reasons.get(call.id, "")}
+    question = pending.questions.get(call.id)
+    if question is not None:
+        item["question"] = question_data(question)
+    return item
 
 
 def _call_data(call: Any) -> dict[str, Any]:

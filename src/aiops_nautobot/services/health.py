@@ -16,9 +16,11 @@ from typing import Any
 from aiops_core.errors import UserError
 
 from ..choices import MCPServerStatusChoices
+from ..policy import check_oauth_url
 from .engine_loop import EngineLoop, get_engine_loop
 from .mcp_pools import drop_pools
 from .mcp_servers import server_config
+from .mcp_tokens import DatabaseTokenStore
 
 __all__ = ["HealthReport", "check_mcp_servers"]
 
@@ -30,6 +32,7 @@ MAX_REASON_CHARS = 300
 _OWN_REASONS = re.compile(
     r"(GET /\S{0,200} answered HTTP \d{3}|no answer within [\d.]+s|timed out)"
 )
+_AUTHORIZATION = re.compile(r"authorization required for server '[\w.\-]{1,64}'")
 _KNOWN_FAILURES = {
     "ConnectError": "the connection failed",
     "ConnectTimeout": "the connection timed out",
@@ -97,7 +100,7 @@ def check_mcp_servers(
 
     engine = engine or get_engine_loop()
     report = HealthReport()
-    queryset = MCPServer.objects.select_related("headers_secret").order_by("name")
+    queryset = MCPServer.objects.select_related("headers_secret", "oauth_secret").order_by("name")
     if servers is not None:
         queryset = queryset.filter(pk__in=list(servers))
     by_name: dict[str, Any] = {}
@@ -127,6 +130,8 @@ def check_mcp_servers(
             rechecks=rechecks,
             recheck_delay=recheck_delay,
             probe_timeout=probe_timeout,
+            token_store=DatabaseTokenStore(),
+            oauth_url_check=check_oauth_url,
         ),
         timeout=len(configs) * (rechecks + 1) * (recheck_delay + probe_timeout) + 30,
     )
@@ -158,6 +163,9 @@ def short_reason(error: str | None) -> str:
         return ""
     if _OWN_REASONS.fullmatch(error):
         return error
+    needs_auth = _AUTHORIZATION.match(error)
+    if needs_auth:  # the hint after it may quote the authorization server: left out
+        return f"{needs_auth.group(0)}: connect it (OAuth) on the server's page"
     kind = re.match(r"[A-Za-z_][\w.]*", error)
     name = kind.group(0).rsplit(".", 1)[-1] if kind else "Error"
     return _KNOWN_FAILURES.get(name, f"the check failed ({name})")

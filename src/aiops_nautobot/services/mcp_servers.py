@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiops_core.errors import UserError
 
-from ..choices import MCPProtocolChoices, MCPServerStatusChoices
+from ..choices import MCPOAuthGrantChoices, MCPProtocolChoices, MCPServerStatusChoices
 from ..policy import check_mcp_urls, may_forward_token, stdio_command
 from .errors import NotConfiguredError
 from .secret_values import secret_json_object, secret_value
@@ -23,20 +23,22 @@ if TYPE_CHECKING:
     from ..models import MCPServer
     from ..security_config import StdioCommand
 
-__all__ = ["healthy_server_configs", "server_config", "unique_names"]
+__all__ = ["healthy_server_configs", "oauth_values", "server_config", "unique_names"]
 
 log = logging.getLogger("aiops_nautobot.mcp")
 
 FORWARDED_TOKEN_HEADER = "Authorization"
 
 
-def server_config(row: MCPServer, *, user_token: str | None = None) -> MCPServerConfig:
+def server_config(
+    row: MCPServer, *, user_token: str | None = None, redirect_uri: str | None = None
+) -> MCPServerConfig:
     """The engine config of one server row.
 
     A stdio row runs the operator's command of its ``command_name``; an HTTP row's URLs must be
     allowed. Headers come from the row's ``headers_secret`` (a JSON object). The user's own
     Nautobot API token is added only when :func:`aiops_nautobot.policy.may_forward_token` allows
-    it.
+    it. A row with an OAuth grant gets its OAuth settings (:func:`oauth_values`).
 
     Raises:
         UserError: the row is refused by the policy, or its secrets cannot be read.
@@ -68,8 +70,31 @@ def server_config(row: MCPServer, *, user_token: str | None = None) -> MCPServer
             health_check=row.health_check or None,
             headers=headers,
             verify_tls=row.verify_tls,
+            oauth=oauth_values(row, redirect_uri=redirect_uri),
         )
     return MCPServerConfig.from_dict(values)
+
+
+def oauth_values(row: MCPServer, *, redirect_uri: str | None = None) -> dict[str, Any] | None:
+    """The :class:`aiops_core.mcp.OAuthConfig` fields of a row (``None``: no OAuth).
+
+    ``redirect_uri`` is where an admin's browser returns after signing in (the app's callback
+    view); only the Connect flow needs it.
+    """
+    if row.oauth_grant in ("", MCPOAuthGrantChoices.NONE):
+        return None
+    values: dict[str, Any] = {
+        "grant": row.oauth_grant,
+        "client_id": row.oauth_client_id or None,
+        "scope": row.oauth_scopes or None,
+        "client_name": "Nautobot AI Ops",
+    }
+    if redirect_uri:
+        values["redirect_uri"] = redirect_uri
+    if row.oauth_secret is not None:
+        secret = secret_value(row.oauth_secret, row, f"MCP server {row.name!r} OAuth secret")
+        values["private_key" if row.oauth_private_key else "client_secret"] = secret
+    return values
 
 
 def _stdio_values(row: MCPServer, command: StdioCommand) -> dict[str, Any]:
@@ -131,7 +156,7 @@ def healthy_server_configs(
     shared: list[MCPServerConfig] = []
     per_user: list[MCPServerConfig] = []
     rows = MCPServer.objects.filter(status=MCPServerStatusChoices.HEALTHY).select_related(
-        "headers_secret"
+        "headers_secret", "oauth_secret"
     )
     for row in unique_names(rows.order_by("name")):
         try:

@@ -9,6 +9,12 @@ from aiops_core.errors import UserError
 from aiops_core.mcp import MCPServerConfig, OAuthConfig
 
 
+def test_a_web_application_may_use_an_https_redirect_uri():
+    assert (
+        OAuthConfig(redirect_uri="https://app.example/cb").redirect_uri == "https://app.example/cb"
+    )
+
+
 def test_the_default_is_an_authorization_code_sign_in_with_a_loopback_callback():
     config = OAuthConfig()
     assert (config.grant, config.redirect_uri) == (
@@ -22,7 +28,7 @@ def test_the_default_is_an_authorization_code_sign_in_with_a_loopback_callback()
 @pytest.mark.parametrize(
     ("settings", "problem"),
     [
-        ({"redirect_uri": "https://app.example/cb"}, "loopback URL with a port"),
+        ({"redirect_uri": "http://app.example/cb"}, "loopback URL with a port"),
         ({"redirect_uri": "http://127.0.0.1/cb"}, "loopback URL with a port"),
         ({"client_metadata_url": "http://x.example/c.json"}, "https URL with a path"),
         ({"client_metadata_url": "https://x.example/"}, "https URL with a path"),
