@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("aiops_nautobot", "0002_security_policy"),
+        ("aiops_nautobot", "0004_observability"),
         ("extras", "0145_objectmetadata_assigned_object_type_cascade"),
     ]
 
