@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.urls import path
 from nautobot.apps.urls import NautobotUIViewSetRouter
 
 from . import views
+from .chat_page import ChatPageView
 
 router = NautobotUIViewSetRouter()
 router.register("llm-providers", views.LLMProviderUIViewSet)
@@ -15,4 +17,4 @@ router.register("llm-middleware", views.LLMMiddlewareUIViewSet)
 router.register("mcp-servers", views.MCPServerUIViewSet)
 router.register("conversations", views.ConversationUIViewSet)
 
-urlpatterns = [*router.urls]
+urlpatterns = [path("chat/", ChatPageView.as_view(), name="chat"), *router.urls]
