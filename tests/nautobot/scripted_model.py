@@ -6,12 +6,16 @@ Nautobot server (its ``nautobot_config.py``). Words in the last user message cho
 - ``slow``: a long answer, one word every 30 ms (about 10 s), for the stop button;
 - ``xss``: first a call of ``get_current_time`` (the real ``mcp-server-time``) whose argument is
   an XSS payload, which the server repeats in its error; then the :data:`XSS_CORPUS` as text;
+- ``time``: a call of ``get_current_time`` for Europe/Amsterdam, then a short Markdown answer;
+- ``stamp``: the first token is ``stamp:<epoch ms>``, the moment it left the model (the page's
+  latency measurement compares it with the moment the browser painted it);
 - anything else: ``You said: <message>``.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -68,6 +72,21 @@ async def scripted_stream(request: ModelRequest) -> AsyncIterator[Any]:
         for i in range(SLOW_WORDS):
             await anyio.sleep(0.03)
             yield f"word{i} "
+        return
+    if "stamp" in text:
+        yield f"stamp:{time.time() * 1000:.1f} "
+        for i in range(20):
+            yield f"word{i} "
+        return
+    if "time" in text and "get_current_time" in {t.name for t in request.tools}:
+        results = _tool_results_this_turn(request)
+        if not results:
+            arguments = json.dumps({"timezone": "Europe/Amsterdam"})
+            yield ToolCallDelta(0, id="call_time", name="get_current_time", arguments=arguments)
+            return
+        for word in f"In **Amsterdam** it is now:\n\n```json\n{results[0].text}\n```\n".split(" "):
+            await anyio.sleep(0.01)
+            yield word + " "
         return
     if "xss" in text:
         tools = {t.name for t in request.tools}

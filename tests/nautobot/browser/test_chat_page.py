@@ -17,15 +17,18 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CHAT = "/plugins/ai-ops/chat/"
 CONVERSATIONS = "/api/plugins/ai-ops/conversations/"
 TIMEOUT = 20_000  # ms for one expectation on a loaded machine
+TURNS = 10  # turns measured by the latency test
 
 
 class Visit:
     """One browser context (cookies and storage) on the chat page, recording what went wrong."""
 
-    def __init__(self, browser: Any, site: Site, clock: bool = False) -> None:
+    def __init__(self, browser: Any, site: Site, clock: bool = False, theme: str = "light") -> None:
         self.site = site
         self.context = browser.new_context(
-            base_url=site.url, viewport={"width": 1280, "height": 860}
+            base_url=site.url,
+            viewport={"width": 1280, "height": 860},
+            color_scheme="dark" if theme == "dark" else "light",
         )
         self.context.set_default_timeout(TIMEOUT)
         self.page = self.context.new_page()
@@ -89,7 +92,7 @@ def visit(browser: Any, site: Site) -> Iterator[Any]:
     opened: list[Visit] = []
 
     def open_visit(user: str = "alice", *, clock: bool = False, theme: str = "light") -> Visit:
-        page = Visit(browser, site, clock=clock).login(user, theme)
+        page = Visit(browser, site, clock=clock, theme=theme).login(user, theme)
         opened.append(page)
         return page
 
@@ -261,3 +264,49 @@ def test_xss_corpus_renders_inert(visit: Any) -> None:
     assert [href for href in hrefs if href is not None] == ["https://docs.nautobot.com/"]
     assert len(hrefs) >= 4
     assert "<script>" in log.inner_text()  # shown as text
+
+
+def test_measure_first_token_to_paint_and_page_weight(visit: Any) -> None:
+    """Not a timing assertion: records the numbers of docs/admin/chat.md in
+    ``build/browser-artifacts/chat-page-metrics.json`` (and takes the README's screenshot)."""
+    page = visit()
+    weights: dict[str, int] = {}
+
+    page.send("What time is it in Amsterdam?", model="scripted")
+    page.page.locator(".aiops-markdown", has_text="Amsterdam").wait_for()
+    page.wait_idle()
+    page.page.locator(".aiops-history-item.active").wait_for()
+    page.shot("chat-page-readme")
+    log = page.page.locator("#aiops-chat-log").inner_text()
+    assert " done in " in page.page.locator(".aiops-tool-state").first.inner_text(timeout=1000), log
+
+    page.page.on(
+        "response",
+        lambda r: (
+            weights.__setitem__(r.url, len(r.body()))
+            if r.request.resource_type in ("script", "stylesheet")
+            else None
+        ),
+    )
+    page.page.reload()
+    page.page.wait_for_selector("#aiops-chat-input")
+    latencies = []
+    for _ in range(TURNS):
+        page.page.click("#aiops-chat-new")
+        page.send("stamp", model="scripted")
+        text = page.page.locator(".aiops-markdown", has_text="stamp:").last
+        text.wait_for()
+        page.wait_idle()
+        stamp = float(re.search(r"stamp:(\d+\.\d)", text.inner_text()).group(1))
+        painted = page.page.evaluate("performance.timeOrigin + window.aiopsChatFirstPaint")
+        latencies.append(painted - stamp)
+    assert all(latency > 0 for latency in latencies)  # painted after it was produced
+    app = {url: size for url, size in weights.items() if "/aiops_nautobot/" in url}
+    metrics = {
+        "first_token_to_paint_ms": sorted(round(v, 1) for v in latencies),
+        "app_js_css_bytes": sum(app.values()),
+        "app_assets": {url.rsplit("/static/", 1)[-1]: size for url, size in app.items()},
+        "all_js_css_bytes": sum(weights.values()),
+    }
+    (ARTIFACTS / "chat-page-metrics.json").write_text(json.dumps(metrics, indent=2))
+    print(json.dumps(metrics))
