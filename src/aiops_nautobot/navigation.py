@@ -57,7 +57,15 @@ menu_items = (
             NavMenuGroup(
                 name="Chat",
                 weight=400,
-                items=(_item("conversation", "Conversations", 100),),
+                items=(
+                    NavMenuItem(
+                        link="plugins:aiops_nautobot:chat",
+                        name="Chat",
+                        weight=50,
+                        permissions=["aiops_nautobot.use_chat_conversation"],
+                    ),
+                    _item("conversation", "Conversations", 100),
+                ),
             ),
         ),
     ),

@@ -6,6 +6,7 @@ from django.urls import path
 from nautobot.apps.urls import NautobotUIViewSetRouter
 
 from . import oauth_views, views
+from .chat_page import ChatPageView
 
 router = NautobotUIViewSetRouter()
 router.register("llm-providers", views.LLMProviderUIViewSet)
@@ -17,6 +18,7 @@ router.register("mcp-servers", views.MCPServerUIViewSet)
 router.register("conversations", views.ConversationUIViewSet)
 
 urlpatterns = [
+    path("chat/", ChatPageView.as_view(), name="chat"),
     *router.urls,
     path(
         "mcp-servers/<uuid:pk>/oauth/connect/",

@@ -36,6 +36,8 @@ def pytest_configure(config: pytest.Config) -> None:
 def _needs_database(item: pytest.Item) -> bool:
     from django.test import TransactionTestCase
 
+    if item.get_closest_marker("browser") is not None:
+        return True  # its Nautobot server runs on the test database
     cls = getattr(item, "cls", None)
     return isinstance(cls, type) and issubclass(cls, TransactionTestCase)
 

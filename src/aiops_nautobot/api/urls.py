@@ -1,7 +1,7 @@
 """REST API routes under ``/api/plugins/ai-ops/``.
 
 The models' viewsets on :data:`router` (their detail actions, such as ``health-check/`` and
-``messages/``, are ``@action``s of the viewsets), plus the ``chat/`` and ``chat/approve/`` views.
+``messages/``, are ``@action``s of the viewsets), plus the ``chat/``, ``chat/approve/`` and ``chat/cancel/`` views.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from nautobot.apps.api import OrderedDefaultRouter
 
 from . import views
 from .chat import ChatApprovalView, ChatView
+from .chat_cancel import ChatCancelView
 
 router = OrderedDefaultRouter(view_name="AI Ops")
 router.register("llm-providers", views.LLMProviderViewSet)
@@ -24,5 +25,6 @@ router.register("conversations", views.ConversationViewSet)
 urlpatterns = [
     path("chat/", ChatView.as_view(), name="chat"),
     path("chat/approve/", ChatApprovalView.as_view(), name="chat-approve"),
+    path("chat/cancel/", ChatCancelView.as_view(), name="chat-cancel"),
     *router.urls,
 ]

@@ -208,7 +208,8 @@ def stream_chat(chat: PreparedChat, engine: EngineLoop | None = None) -> Iterato
     Events: ``text`` and ``thinking`` deltas (``{"delta": ...}``; thinking also names its part
     ``index``), ``tool_call_started``, ``tool_call_finished``, then ``final``.
 
-    Errors are raised to the caller (after the events that preceded them).
+    Errors are raised to the caller (after the events that preceded them). A turn stopped
+    through ``chat/cancel/`` ends with a ``cancelled`` event instead of ``final``.
     """
     from aiops_core.agent import (
         FinalResult,
@@ -218,12 +219,15 @@ def stream_chat(chat: PreparedChat, engine: EngineLoop | None = None) -> Iterato
         ToolCallStarted,
     )
 
+    from .chat_cancel import until_cancelled, watch_turn
+
     engine = engine or get_engine_loop()
+    turn = watch_turn(chat.user.pk, chat.thread_id, engine, timeout=chat.timeout)
 
     async def events() -> Any:
         async with open_agent(chat.plan, engine) as agent:
             stream = agent.stream(chat.message, thread_id=chat.thread_id, user=chat.plan.user_key)
-            async for event in stream:
+            async for event in until_cancelled(stream, turn):
                 yield event
 
     for event in engine.iterate(events(), timeout=chat.timeout):
@@ -238,6 +242,8 @@ def stream_chat(chat: PreparedChat, engine: EngineLoop | None = None) -> Iterato
         elif isinstance(event, FinalResult):
             record_conversation(chat, event.result)
             yield "final", {**reply_data(chat.thread_id, event.result), **budget_fields(chat.plan)}
+    if turn.cancelled:  # stopped through chat/cancel/: the engine stored nothing
+        yield "cancelled", {"thread_id": chat.thread_id}
 
 
 def record_conversation(chat: PreparedChat, result: Any) -> None:
