@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from nautobot.apps.testing import TestCase
 
 from aiops_nautobot import models
+from aiops_nautobot.services.model_choice import model_choice
 
 from . import sample_data
 from .engine_fixtures import app_settings
@@ -281,6 +282,17 @@ class LLMModelReasoningConfigTest(TestCase):
         self.assertInvalid(row, "temperature must be 1")
         row.temperature = 1.0
         row.full_clean()
+        row.temperature = None  # empty: the provider's default, which thinking accepts
+        row.full_clean()
+
+    def test_an_empty_temperature_is_not_sent(self):
+        # OpenAI reasoning models refuse any temperature but their default: leave it out.
+        row = self.model("openai", {"reasoning_effort": "low"}, temperature=None)
+        row.full_clean()
+        row.save()
+        self.assertNotIn("temperature", model_choice(row).options)
+        row.temperature = 0.2
+        self.assertEqual(model_choice(row).options["temperature"], 0.2)
 
     def test_provider_config_and_model_config_are_checked_together(self):
         provider = sample_data.provider("anthropic")

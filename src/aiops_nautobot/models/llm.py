@@ -156,7 +156,12 @@ class LLMModel(PrimaryModel):
         help_text="USD per million cached input tokens; empty: the input price",
     )
     temperature = models.FloatField(
-        default=0.0, validators=[MinValueValidator(0.0), MaxValueValidator(2.0)]
+        null=True,
+        blank=True,
+        default=None,
+        validators=[MinValueValidator(0.0), MaxValueValidator(2.0)],
+        help_text="Sampling temperature; empty: the provider's default (the only value "
+        "reasoning models accept)",
     )
     config = models.JSONField(
         default=dict, blank=True, help_text="Handler settings overriding the provider's (JSON)"
@@ -203,7 +208,7 @@ class LLMModel(PrimaryModel):
         # merged config is what the engine uses (thinking, for one, rules out temperatures).
         merged = {**(self.provider.config or {}), **config}
         if handler is not None:
-            if "temperature" in handler.Config.model_fields:
+            if self.temperature is not None and "temperature" in handler.Config.model_fields:
                 merged["temperature"] = self.temperature
             engine_check("config", lambda: handler.parse_config(merged))
         policy_check("config", lambda: check_llm_config(merged))

@@ -108,7 +108,7 @@ def model_choice(row: LLMModel) -> ModelChoice:
         )
     options: dict[str, Any] = {**(provider.config or {}), **(row.config or {})}
     check_llm_config(options, what=f"LLM model {row} config")
-    if _handler_accepts(provider.name, "temperature"):
+    if row.temperature is not None and _handler_accepts(provider.name, "temperature"):
         options["temperature"] = row.temperature
     if row.api_key_secret is not None:
         options["api_key"] = secret_value(row.api_key_secret, row, "API key")
