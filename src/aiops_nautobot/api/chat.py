@@ -51,7 +51,9 @@ class ChatView(APIView):
 
     Body: ``message`` (required), ``thread_id`` (continue a conversation), ``model`` (an LLM
     model's id, name or ``provider:name``; default: the conversation's or the default model),
-    ``stream`` (``true``, or ``Accept: text/event-stream``: answer as server-sent events).
+    ``stream`` (``true``, or ``Accept: text/event-stream``: answer as server-sent events),
+    ``context`` (``{"object": "dcim.device:<uuid>"}``: an object the user may view, given to
+    the model as context).
     The answer is ``{thread_id, status, output, model, tool_calls, usage, warnings, pause_id,
     pending_approval}`` (``pause_id`` and ``pending_approval`` are set when the turn paused for
     approval).
@@ -77,6 +79,7 @@ class ChatView(APIView):
                 thread_id=data.get("thread_id"),
                 model=data.get("model"),
                 user_token=_user_token(request),
+                context=data.get("context"),
             )
         except Exception as err:
             return _error_response(err, environment)

@@ -21,6 +21,7 @@ from .elicitation import parse_answers, pending_questions, question_data
 from .engine_loop import EngineLoop, get_engine_loop
 from .errors import ChatInputError
 from .nautobot_tools import nautobot_tools
+from .object_context import with_object_context
 from .usage import budget_fields
 
 __all__ = [
@@ -65,8 +66,12 @@ def prepare_chat(
     thread_id: Any = None,
     model: Any = None,
     user_token: str | None = None,
+    context: Any = None,
 ) -> PreparedChat:
     """Validate one chat request and read its configuration (sync).
+
+    ``context`` (``{"object": "app_label.model:<uuid>"}``) adds an object the user may view to
+    the turn's system prompt (see :mod:`.object_context`).
 
     Raises:
         ChatInputError: bad message, thread id or model selector type.
@@ -95,6 +100,7 @@ def prepare_chat(
         if model is None and conversation.llm_model_id is not None:
             model = str(conversation.llm_model_id)  # keep talking to the same model
     plan = plan_agent(user, model=model, user_token=user_token, tools=nautobot_tools(user))
+    plan = with_object_context(plan, user, context)
     return PreparedChat(
         user=user,
         message=message,

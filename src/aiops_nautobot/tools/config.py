@@ -11,7 +11,7 @@ __all__ = ["NATIVE_TOOLS_DEFAULTS", "NativeToolsConfig", "parse_native_tools"]
 
 NATIVE_TOOLS_DEFAULTS: dict[str, Any] = {
     "enabled": True,
-    "writes": True,
+    "writes": False,
     "max_rows": 50,
     "max_result_chars": 12_000,
     "timeout_seconds": 30,
@@ -28,7 +28,8 @@ class NativeToolsConfig:
 
     Attributes:
         enabled: offer the native tools to the model at all.
-        writes: offer the change-set tools (writes still always need a person's approval).
+        writes: offer the change-set tools (off by default, like the Apply change set Job they
+            use; writes always need a person's approval).
         max_rows: most objects one search, list or GraphQL list field returns.
         max_result_chars: longest tool result; longer ones end with a truncation marker.
         timeout_seconds: tool timeout, also PostgreSQL's ``statement_timeout`` of its queries.
@@ -38,7 +39,7 @@ class NativeToolsConfig:
     """
 
     enabled: bool = True
-    writes: bool = True
+    writes: bool = False
     max_rows: int = 50
     max_result_chars: int = 12_000
     timeout_seconds: int = 30

@@ -12,6 +12,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from nautobot.dcim.models import Device, DeviceType, Interface, Location, LocationType, Manufacturer
+from nautobot.extras.management import populate_status_choices
 from nautobot.extras.models import Role, Status
 from nautobot.ipam.models import IPAddress, Namespace, Prefix
 from nautobot.users.models import ObjectPermission
@@ -32,6 +33,8 @@ class Network:
 
 def seed_network() -> Network:
     """ams01-core-01 (Gi0/0..3, Gi0/2 and Gi0/3 down) and the hidden-from-some fra01-core-01."""
+    # A transactional test of an earlier run may have flushed the migrated statuses.
+    populate_status_choices(verbosity=0)
     active = Status.objects.get(name="Active")
     location_type, _ = LocationType.objects.get_or_create(name="Site")
     location_type.content_types.add(

@@ -75,7 +75,7 @@ class ChangeSetTest(TransactionTestCase):
         self.job.enabled = True
         self.job.save()
         offline_model()
-        self.settings = app_settings(checkpoint_url="memory://")
+        self.settings = app_settings(checkpoint_url="memory://", native_tools={"writes": True})
         self.settings.enable()
         self.addCleanup(self.settings.disable)
 

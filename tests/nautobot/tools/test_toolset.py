@@ -119,6 +119,8 @@ class ToolsetTest(TransactionTestCase):
 
     def test_disabled_by_the_operator(self):
         self.assertEqual(native_tools(self.user, NativeToolsConfig(enabled=False)), [])
+        self.assertNotIn("nautobot_apply_change_set", self.tools())  # writes are opt-in
+        self.assertIn("nautobot_apply_change_set", self.tools(writes=True))
 
 
 def scripted(request):
