@@ -63,7 +63,7 @@ def _delete_rows() -> None:
         Q(user_name__startswith=PREFIX) | Q(object_repr__contains=PREFIX)
     ).delete()
     LLMModel.objects.filter(name__startswith=PREFIX).delete()
-    LLMProvider.objects.filter(name__in=["test", "scripted"], models__isnull=True).delete()
+    LLMProvider.objects.filter(name="scripted", models__isnull=True).delete()  # "test" is seeded
     MCPServer.objects.filter(name=f"{PREFIX}time").delete()
     ObjectPermission.objects.filter(name__startswith=PREFIX).delete()
     users.delete()
