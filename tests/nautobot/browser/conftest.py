@@ -50,17 +50,26 @@ def _free_port() -> int:
 
 def _delete_rows() -> None:
     from django.contrib.auth import get_user_model
+    from django.db.models import Q
+    from nautobot.extras.models import ObjectChange
     from nautobot.users.models import ObjectPermission
 
     from aiops_nautobot.models import Conversation, LLMModel, LLMProvider, MCPServer
 
     users = get_user_model().objects.filter(username__startswith=PREFIX)
     Conversation.objects.filter(owner__in=users).delete()
+    # The server's writes are change-logged and committed: leave no trace for other tests.
+    ObjectChange.objects.filter(
+        Q(user_name__startswith=PREFIX) | Q(object_repr__contains=PREFIX)
+    ).delete()
     LLMModel.objects.filter(name__startswith=PREFIX).delete()
-    LLMProvider.objects.filter(name__in=["test", "scripted"], models__isnull=True).delete()
+    LLMProvider.objects.filter(name="scripted", models__isnull=True).delete()  # "test" is seeded
     MCPServer.objects.filter(name=f"{PREFIX}time").delete()
     ObjectPermission.objects.filter(name__startswith=PREFIX).delete()
     users.delete()
+    ObjectChange.objects.filter(
+        Q(user_name__startswith=PREFIX) | Q(object_repr__contains=PREFIX)
+    ).delete()
 
 
 def _create_rows(site: Site) -> None:

@@ -104,7 +104,11 @@
     try {
       var data = JSON.parse(raw);
       if (!data || typeof data.lastActivity !== "number" || Date.now() - data.lastActivity > KEEP_MS) {
-        localStorage.removeItem(STORE_KEY);  // expired: the server has dropped the thread too
+        localStorage.removeItem(STORE_KEY);
+        if (data && data.conversationId) {
+          // Expired: the cleanup job drops it too, but a record left behind goes now.
+          api(cfg.urls.conversations + data.conversationId + "/", { method: "DELETE" }).catch(function () { return null; });
+        }
         return null;
       }
       return data;
