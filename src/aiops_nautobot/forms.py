@@ -318,6 +318,10 @@ class MCPServerForm(EmptyJSONMixin, NautobotModelForm):
         super().__init__(*args, **kwargs)
         names = sorted(get_settings().security.stdio_commands)
         self.fields["command_name"].choices = [("", "---------"), *((n, n) for n in names)]
+        self.fields["oauth_grant"].required = False  # left out: no OAuth
+
+    def clean_oauth_grant(self) -> str:
+        return str(self.cleaned_data.get("oauth_grant") or choices.MCPOAuthGrantChoices.NONE)
 
 
 class MCPServerBulkEditForm(TagsBulkEditFormMixin, NautobotBulkEditForm):

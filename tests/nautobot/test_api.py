@@ -209,7 +209,7 @@ class LLMMiddlewareAPITest(APIViewTestCases.APIViewTestCase):
 )
 class MCPServerAPITest(APIViewTestCases.APIViewTestCase):
     model = models.MCPServer
-    choices_fields = ("status", "protocol", "server_type")
+    choices_fields = ("status", "protocol", "server_type", "oauth_grant")
 
     @classmethod
     def setUpTestData(cls):
