@@ -11,6 +11,7 @@ from nautobot.apps.api import OrderedDefaultRouter
 
 from . import views
 from .chat import ChatApprovalView, ChatView
+from .usage import BudgetViewSet, ToolUsageSummaryView, UsageSummaryView
 
 router = OrderedDefaultRouter(view_name="AI Ops")
 router.register("llm-providers", views.LLMProviderViewSet)
@@ -20,9 +21,12 @@ router.register("middleware-types", views.MiddlewareTypeViewSet)
 router.register("llm-middleware", views.LLMMiddlewareViewSet)
 router.register("mcp-servers", views.MCPServerViewSet)
 router.register("conversations", views.ConversationViewSet)
+router.register("budgets", BudgetViewSet)
 
 urlpatterns = [
     path("chat/", ChatView.as_view(), name="chat"),
     path("chat/approve/", ChatApprovalView.as_view(), name="chat-approve"),
+    path("usage/", UsageSummaryView.as_view(), name="usage"),
+    path("usage/tools/", ToolUsageSummaryView.as_view(), name="usage-tools"),
     *router.urls,
 ]
