@@ -47,5 +47,12 @@ class AiopsConfig(NautobotAppConfig):
 
         connect_signals()  # deleting a Conversation deletes its thread from the store
 
+        from health_check.plugins import plugin_dir
+
+        from .health_checks import CheckpointStoreHealthCheck, MCPServersHealthCheck
+
+        plugin_dir.register(CheckpointStoreHealthCheck)
+        plugin_dir.register(MCPServersHealthCheck)
+
 
 config = AiopsConfig

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .._lazy import lazy_exports
-from .budgets import Budget, BudgetGate
+from .budgets import Budget, BudgetGate, period_bounds
 from .recorder import MemoryRecorder, MultiRecorder, SpendLedger, UsageRecorder
 from .records import ModelCallRecord, RunRecord, ToolCallRecord
 
@@ -30,6 +30,7 @@ __all__ = [
     "SpendLedger",
     "ToolCallRecord",
     "UsageRecorder",
+    "period_bounds",
 ]
 
 __getattr__, __dir__ = lazy_exports(

@@ -12,6 +12,7 @@ from nautobot.apps.api import OrderedDefaultRouter
 from . import views
 from .chat import ChatApprovalView, ChatView
 from .chat_cancel import ChatCancelView
+from .usage import BudgetViewSet, ToolUsageSummaryView, UsageSummaryView
 
 router = OrderedDefaultRouter(view_name="AI Ops")
 router.register("llm-providers", views.LLMProviderViewSet)
@@ -21,10 +22,13 @@ router.register("middleware-types", views.MiddlewareTypeViewSet)
 router.register("llm-middleware", views.LLMMiddlewareViewSet)
 router.register("mcp-servers", views.MCPServerViewSet)
 router.register("conversations", views.ConversationViewSet)
+router.register("budgets", BudgetViewSet)
 
 urlpatterns = [
     path("chat/", ChatView.as_view(), name="chat"),
     path("chat/approve/", ChatApprovalView.as_view(), name="chat-approve"),
     path("chat/cancel/", ChatCancelView.as_view(), name="chat-cancel"),
+    path("usage/", UsageSummaryView.as_view(), name="usage"),
+    path("usage/tools/", ToolUsageSummaryView.as_view(), name="usage-tools"),
     *router.urls,
 ]

@@ -270,7 +270,7 @@ def budget_remaining(plan: UsagePlan, user_key: str | None, model: str) -> Decim
     (sync); ``None`` when no budget applies."""
     from django.utils import timezone
 
-    from aiops_core.usage.budgets import period_bounds
+    from aiops_core.usage import period_bounds
 
     left: Decimal | None = None
     for row in plan.budgets:
