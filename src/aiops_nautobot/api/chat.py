@@ -99,8 +99,8 @@ class ChatView(ChatAPIView):
             (200, "application/json"): ChatResponseSerializer,
             (200, "text/event-stream"): OpenApiResponse(
                 OpenApiTypes.STR,
-                description="With stream: server-sent events (text, thinking, tool_call, "
-                "tool_result, done, error, cancelled)",
+                description="With stream: server-sent events (text, thinking, tool_call_started, "
+                "tool_call_finished, then final, error or cancelled)",
             ),
             **_TURN_ERRORS,
         },

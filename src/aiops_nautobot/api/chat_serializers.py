@@ -142,7 +142,9 @@ class ChatResponseSerializer(serializers.Serializer):
     """A finished or paused turn (``chat/`` and ``chat/approve/``)."""
 
     thread_id = serializers.CharField()
-    status = serializers.CharField(help_text="completed, or awaiting_approval when paused")
+    status = serializers.CharField(
+        help_text="completed, or pending_approval when the turn paused for approval"
+    )
     output = serializers.JSONField(allow_null=True)
     model = serializers.CharField(allow_null=True)
     tool_calls = serializers.ListField(child=serializers.DictField())
