@@ -121,7 +121,7 @@ class ChatView(ChatAPIView):
                 request.user,
                 data.get("message"),
                 thread_id=data.get("thread_id"),
-                model=data.get("model"),
+                model=data.get("model") or None,  # blank: no choice, like omitting it
                 user_token=_user_token(request),
                 context=data.get("context"),
             )

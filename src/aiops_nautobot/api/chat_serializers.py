@@ -79,6 +79,7 @@ class ChatRequestSerializer(serializers.Serializer):
     model = StrictCharField(
         required=False,
         allow_null=True,
+        allow_blank=True,
         help_text="An LLM model's id, name or provider:name (default: the conversation's model "
         "or the default model)",
     )

@@ -94,6 +94,12 @@ class ChatSerializerValidationTest(APITestCase):
             with self.subTest(name=name, field=field, body=str(body)[:60]):
                 self.assert_names(name, body, field)
 
+    def test_empty_optional_fields_mean_not_given(self):
+        body = {"message": "hi", "thread_id": "", "model": "", "stream": None, "context": {}}
+        response = self.client.post(url("chat"), body, format="json", **self.header)
+        self.assertHttpStatus(response, 200)
+        self.assertEqual(response.json()["model"], "test:assistant")
+
     def test_stream_can_still_be_asked_for_in_the_query(self):
         response = self.client.post(
             url("chat") + "?stream=true", {"message": "hi"}, format="json", **self.header
