@@ -8,6 +8,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from nautobot.core.api.views import NautobotAPIVersionMixin
 from rest_framework import permissions, renderers, status
 from rest_framework.exceptions import ParseError
 from rest_framework.request import Request
@@ -25,9 +28,16 @@ from ..services.chat import (
 from ..services.errors import ChatInputError
 from ..services.metrics import observed_chat
 from ..settings import get_settings
+from .chat_serializers import (
+    ChatApprovalRequestSerializer,
+    ChatErrorSerializer,
+    ChatRequestSerializer,
+    ChatResponseSerializer,
+    validated,
+)
 from .errors import http_error
 
-__all__ = ["ChatApprovalView", "ChatView", "EventStreamRenderer"]
+__all__ = ["ChatAPIView", "ChatApprovalView", "ChatView", "EventStreamRenderer", "error_responses"]
 
 log = logging.getLogger("aiops_nautobot.api")
 
@@ -46,7 +56,25 @@ class EventStreamRenderer(renderers.BaseRenderer):
         return _event("error", data).encode()
 
 
-class ChatView(APIView):
+class ChatAPIView(NautobotAPIVersionMixin, APIView):
+    """Base of the chat endpoints: Nautobot's API version handling (``API-Version`` header) and
+    the chat permissions."""
+
+    permission_classes = [permissions.IsAuthenticated, TokenWritePermission, UseChatPermission]
+
+
+def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
+    """OpenAPI entries for the ``{error, detail}`` answers an endpoint can give."""
+    return {
+        code: OpenApiResponse(ChatErrorSerializer, description="An error: {error, detail}")
+        for code in statuses
+    }
+
+
+_TURN_ERRORS = error_responses(400, 403, 404, 409, 422, 429, 502, 503, 504)
+
+
+class ChatView(ChatAPIView):
     """Send a message to the assistant.
 
     Body: ``message`` (required), ``thread_id`` (continue a conversation), ``model`` (an LLM
@@ -59,25 +87,41 @@ class ChatView(APIView):
     approval).
     """
 
-    permission_classes = [permissions.IsAuthenticated, TokenWritePermission, UseChatPermission]
     renderer_classes = [renderers.JSONRenderer, EventStreamRenderer]
 
     def get_view_name(self) -> str:
         return "AI Ops Chat"
 
+    @extend_schema(
+        operation_id="plugins_ai_ops_chat_create",
+        request=ChatRequestSerializer,
+        responses={
+            (200, "application/json"): ChatResponseSerializer,
+            (200, "text/event-stream"): OpenApiResponse(
+                OpenApiTypes.STR,
+                description="With stream: server-sent events (text, thinking, tool_call_started, "
+                "tool_call_finished, then final, error or cancelled)",
+            ),
+            **_TURN_ERRORS,
+        },
+    )
     @observed_chat("chat")
     def post(self, request: Request) -> Any:
         environment = get_settings().environment
         try:
-            data = _body(request)
-            stream = _flag(data.get("stream", request.query_params.get("stream")))
+            body = _body(request)
+            if "stream" not in body and "stream" in request.query_params:
+                body = {**body, "stream": request.query_params["stream"]}
+            data = validated(ChatRequestSerializer, body)
             # A client that accepts only an event stream gets one.
-            stream = stream or getattr(request.accepted_renderer, "format", None) == "sse"
+            stream = bool(data.get("stream")) or (
+                getattr(request.accepted_renderer, "format", None) == "sse"
+            )
             chat = prepare_chat(
                 request.user,
                 data.get("message"),
                 thread_id=data.get("thread_id"),
-                model=data.get("model"),
+                model=data.get("model") or None,  # blank: no choice, like omitting it
                 user_token=_user_token(request),
                 context=data.get("context"),
             )
@@ -91,13 +135,13 @@ class ChatView(APIView):
             response["X-Accel-Buffering"] = "no"  # nginx: do not buffer the stream
             return response
         try:
-            body = run_chat(chat)
+            answer = run_chat(chat)
         except Exception as err:
             return _error_response(err, environment)
-        return Response(body, status=status.HTTP_200_OK)
+        return Response(answer, status=status.HTTP_200_OK)
 
 
-class ChatApprovalView(APIView):
+class ChatApprovalView(ChatAPIView):
     """Decide on tool calls a turn paused for (the ``tool_approval`` middleware).
 
     Body: ``thread_id``, the paused answer's ``pause_id``, and the ids from its
@@ -110,22 +154,25 @@ class ChatApprovalView(APIView):
     moved past, is a 409 and runs nothing.
     """
 
-    permission_classes = [permissions.IsAuthenticated, TokenWritePermission, UseChatPermission]
-
     def get_view_name(self) -> str:
         return "AI Ops Chat Approval"
 
+    @extend_schema(
+        operation_id="plugins_ai_ops_chat_approve_create",
+        request=ChatApprovalRequestSerializer,
+        responses={200: ChatResponseSerializer, **_TURN_ERRORS},
+    )
     @observed_chat("approval")
     def post(self, request: Request) -> Any:
         environment = get_settings().environment
         try:
-            data = _body(request)
+            data = validated(ChatApprovalRequestSerializer, _body(request))
             chat = prepare_resume(
                 request.user,
                 data.get("thread_id"),
                 pause_id=data.get("pause_id"),
-                approve=data.get("approve", ()),
-                reject=data.get("reject", ()),
+                approve=data.get("approve") or (),
+                reject=data.get("reject") or (),
                 answers=data.get("answers"),
                 user_token=_user_token(request),
             )
@@ -163,18 +210,6 @@ def _sse(chat: Any, environment: str) -> Iterator[str]:
 def _event(name: str, data: Any) -> str:
     # json.dumps escapes newlines, so one data line per event is always valid SSE.
     return f"event: {name}\ndata: {json.dumps(data, default=str)}\n\n"
-
-
-def _flag(value: Any) -> bool:
-    if value in (None, "", False):
-        return False
-    if value is True:
-        return True
-    if isinstance(value, str) and value.lower() in ("1", "true", "yes", "on"):
-        return True
-    if isinstance(value, str) and value.lower() in ("0", "false", "no", "off"):
-        return False
-    raise ChatInputError("'stream' must be true or false")
 
 
 def _user_token(request: Request) -> str | None:

@@ -4,21 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from rest_framework import permissions, status
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from ..permissions import TokenWritePermission, UseChatPermission
 from ..services.chat_cancel import request_cancel
-from ..services.errors import ChatInputError
 from ..settings import get_settings
-from .chat import _body, _error_response
+from .chat import ChatAPIView, _body, _error_response, error_responses
+from .chat_serializers import (
+    ChatCancelRequestSerializer,
+    ChatCancelResponseSerializer,
+    validated,
+)
 
 __all__ = ["ChatCancelView"]
 
 
-class ChatCancelView(APIView):
+class ChatCancelView(ChatAPIView):
     """Stop the running streamed turn of one of your conversations.
 
     Body: ``thread_id``. The stream of that turn ends with a ``cancelled`` event and the turn
@@ -27,18 +30,17 @@ class ChatCancelView(APIView):
     one for another user's thread can reach none of theirs.
     """
 
-    permission_classes = [permissions.IsAuthenticated, TokenWritePermission, UseChatPermission]
-
     def get_view_name(self) -> str:
         return "AI Ops Chat Cancel"
 
+    @extend_schema(
+        operation_id="plugins_ai_ops_chat_cancel_create",
+        request=ChatCancelRequestSerializer,
+        responses={202: ChatCancelResponseSerializer, **error_responses(400, 403)},
+    )
     def post(self, request: Request) -> Any:
-        from ..services.chat import _THREAD_ID
-
         try:
-            thread_id = _body(request).get("thread_id")
-            if not isinstance(thread_id, str) or not _THREAD_ID.match(thread_id):
-                raise ChatInputError("'thread_id' must name the conversation whose turn to stop")
+            thread_id = validated(ChatCancelRequestSerializer, _body(request))["thread_id"]
             request_cancel(request.user, thread_id)
         except Exception as err:
             return _error_response(err, get_settings().environment)
