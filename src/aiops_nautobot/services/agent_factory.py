@@ -27,6 +27,7 @@ from ..settings import get_settings
 from ..tools import native_tools
 from .engine_loop import EngineLoop
 from .errors import NotConfiguredError
+from .mcp_catalog import CatalogToolset
 from .mcp_pools import lease_pool
 from .mcp_servers import healthy_server_configs
 from .model_choice import ENV_MODEL, ModelChoice, environment_choice, model_choice, resolve_model
@@ -161,11 +162,10 @@ async def open_agent(plan: AgentPlan, engine: EngineLoop) -> AsyncIterator[Agent
         )
         tools: list[Any] = list(plan.tools)
         if plan.mcp_servers:
-            tools.append(await lease_pool(engine, stack, plan.mcp_servers))
+            tools.append(CatalogToolset(await lease_pool(engine, stack, plan.mcp_servers)))
         if plan.user_mcp_servers:
-            tools.append(
-                await lease_pool(engine, stack, plan.user_mcp_servers, user_key=plan.user_key)
-            )
+            pool = await lease_pool(engine, stack, plan.user_mcp_servers, user_key=plan.user_key)
+            tools.append(CatalogToolset(pool))
         store = await open_checkpoint_store(engine, plan.store_url, plan.store_ttl, stack)
         recorder, budgets, catalog = await stack.enter_async_context(open_usage(plan.usage, engine))
         yield Agent(
