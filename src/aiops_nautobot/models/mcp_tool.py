@@ -66,23 +66,6 @@ class MCPTool(PrimaryModel):
         """Whether the definition changed after a review (refused until reviewed again)."""
         return bool(self.reviewed_fingerprint) and self.reviewed_fingerprint != self.fingerprint
 
-    def refusal(self) -> str | None:
-        """Why the tool may not be called now (``None``: it may)."""
-        if not self.enabled:
-            return f"MCP tool {self.name!r} of {self.server} is disabled in the tool catalog"
-        if self.changed_since_review:
-            return (
-                f"MCP tool {self.name!r} of {self.server} changed its definition after it was "
-                "reviewed; an administrator must review it again (AI Ops > MCP Tools) before "
-                "it can be used"
-            )
-        if self.access == MCPToolAccessChoices.WRITABLE and not self.reviewed:
-            return (
-                f"MCP tool {self.name!r} of {self.server} is writable and not reviewed; an "
-                "administrator must review it (AI Ops > MCP Tools) before it can be used"
-            )
-        return None
-
     def mark_reviewed(self, user: object) -> None:
         """Record ``user``'s review of the current definition (saves the row)."""
         from django.utils import timezone

@@ -1,8 +1,10 @@
 """The MCP tool catalog at work: discovery, and what the model may call.
 
-Every time the app's MCP pool lists its servers' tools, :class:`CatalogToolset` records them
-in :class:`~aiops_nautobot.models.MCPTool` (new tools enabled, unreviewed; read-only when the
-server says ``readOnlyHint``) and offers the model only what the catalog allows:
+:func:`catalog_snapshot` reads the catalog in the sync half (:func:`.agent_factory.plan_agent`).
+Every time the app's MCP pool lists its servers' tools, :class:`CatalogToolset` records new or
+changed definitions in :class:`~aiops_nautobot.models.MCPTool` (new tools enabled, unreviewed,
+read-only when the server says ``readOnlyHint``) and offers the model only what the catalog
+allows:
 
 * a disabled tool is not offered at all;
 * a writable tool that nobody reviewed, and any tool whose definition changed after its review
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,13 +29,19 @@ from aiops_core.tools import Tool
 from ..choices import MCPToolAccessChoices
 
 __all__ = [
+    "CatalogEntry",
     "CatalogToolset",
     "DiscoveredTool",
     "ToolDecision",
     "ToolRefused",
+    "catalog_snapshot",
+    "decide",
     "record_tools",
     "tool_fingerprint",
 ]
+
+WRITABLE = MCPToolAccessChoices.WRITABLE
+READ_ONLY = MCPToolAccessChoices.READ_ONLY
 
 
 class ToolRefused(Exception):
@@ -50,6 +58,17 @@ class DiscoveredTool:
     description: str
     fingerprint: str
     read_only: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogEntry:
+    """What the catalog holds of one tool (plain values, read in the sync half)."""
+
+    enabled: bool
+    access: str
+    fingerprint: str
+    description: str
+    reviewed_fingerprint: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,75 +95,89 @@ def tool_fingerprint(spec: Any) -> str:
 
 def discovered(server: str, spec: Any) -> DiscoveredTool:
     """A listed MCP tool (``mcp_types.Tool``) as the catalog records it."""
-    read_only = bool(spec.annotations and spec.annotations.read_only_hint)
     return DiscoveredTool(
         server=server,
         name=spec.name,
         description=(spec.description or spec.title or "").strip(),
         fingerprint=tool_fingerprint(spec),
-        read_only=read_only,
+        read_only=bool(spec.annotations and spec.annotations.read_only_hint),
     )
 
 
-def record_tools(found: Iterable[DiscoveredTool]) -> dict[tuple[str, str], ToolDecision]:
-    """Record listed tools in the catalog and decide each one (sync ORM).
+def decide(tool: DiscoveredTool, entry: CatalogEntry | None) -> ToolDecision:
+    """What the catalog allows of a listed tool (``entry`` ``None``: a new tool)."""
+    if entry is None:
+        entry = CatalogEntry(True, READ_ONLY if tool.read_only else WRITABLE, "", "", "")
+    where = f"MCP tool {tool.name!r} of server {tool.server!r}"
+    if not entry.enabled:
+        return ToolDecision(offered=False)
+    if entry.reviewed_fingerprint and entry.reviewed_fingerprint != tool.fingerprint:
+        return ToolDecision(
+            refusal=f"{where} changed its definition after it was reviewed; an administrator "
+            "must review it again (AI Ops > MCP Tools) before it can be used"
+        )
+    if entry.access == WRITABLE:
+        if not entry.reviewed_fingerprint:
+            return ToolDecision(
+                refusal=f"{where} is writable and not reviewed; an administrator must review "
+                "it (AI Ops > MCP Tools) before it can be used"
+            )
+        return ToolDecision(requires_approval=True)
+    return ToolDecision()
 
-    A new tool is added enabled and unreviewed; a known tool gets its current description and
-    fingerprint (its review, access and switch are kept). A tool of a server without a row is
-    refused (the row was deleted meanwhile).
+
+def catalog_snapshot() -> dict[tuple[str, str], CatalogEntry]:
+    """The catalog, keyed by ``(server engine name, tool name)`` (sync ORM)."""
+    from ..models import MCPTool
+
+    return {
+        (row.server.config_name, row.name): CatalogEntry(
+            enabled=row.enabled,
+            access=row.access,
+            fingerprint=row.fingerprint,
+            description=row.description,
+            reviewed_fingerprint=row.reviewed_fingerprint,
+        )
+        for row in MCPTool.objects.select_related("server")
+    }
+
+
+def record_tools(found: Iterable[DiscoveredTool]) -> int:
+    """Record listed tools in the catalog (sync ORM); returns how many rows were written.
+
+    A new tool is added enabled and unreviewed (read-only when its server says so); a known
+    tool gets its current description and fingerprint, its switch, access and review are kept.
+    Tools of servers without a row are skipped.
     """
     from ..models import MCPServer, MCPTool
     from .mcp_servers import unique_names
 
     found = list(found)
-    names = {t.server for t in found}
+    wanted = {t.server for t in found}
     servers = {
         row.config_name: row
         for row in unique_names(MCPServer.objects.order_by("name"))
-        if row.config_name in names
+        if row.config_name in wanted
     }
-    rows = {
-        (row.server_id, row.name): row
-        for row in MCPTool.objects.filter(server__in=list(servers.values())).select_related(
-            "server"
-        )
-    }
-    decisions: dict[tuple[str, str], ToolDecision] = {}
+    written = 0
     for tool in found:
         server = servers.get(tool.server)
         if server is None:
-            decisions[tool.server, tool.name] = ToolDecision(offered=False)
             continue
-        row = rows.get((server.pk, tool.name))
+        row = MCPTool.objects.filter(server=server, name=tool.name).first()
         if row is None:
             row = MCPTool(
-                server=server,
-                name=tool.name,
-                access=MCPToolAccessChoices.READ_ONLY
-                if tool.read_only
-                else MCPToolAccessChoices.WRITABLE,
+                server=server, name=tool.name, access=READ_ONLY if tool.read_only else WRITABLE
             )
-        if row._state.adding or (row.fingerprint, row.description) != (
-            tool.fingerprint,
-            tool.description,
-        ):
-            row.fingerprint, row.description = tool.fingerprint, tool.description
-            row.save()
-        decisions[tool.server, tool.name] = decide(row)
-    return decisions
+        elif (row.fingerprint, row.description) == (tool.fingerprint, tool.description):
+            continue
+        row.fingerprint, row.description = tool.fingerprint, tool.description
+        row.save()
+        written += 1
+    return written
 
 
-def decide(row: Any) -> ToolDecision:
-    """What the catalog allows of one :class:`~aiops_nautobot.models.MCPTool` row."""
-    if not row.enabled:
-        return ToolDecision(offered=False)
-    refusal = row.refusal()
-    if refusal is not None:
-        return ToolDecision(refusal=refusal)
-    return ToolDecision(requires_approval=row.access == MCPToolAccessChoices.WRITABLE)
-
-
-def _record_in_thread(found: list[DiscoveredTool]) -> dict[tuple[str, str], ToolDecision]:
+def _record_in_thread(found: list[DiscoveredTool]) -> int:
     from django.db import connections
 
     try:
@@ -156,38 +189,46 @@ def _record_in_thread(found: list[DiscoveredTool]) -> dict[tuple[str, str], Tool
 class CatalogToolset:
     """The tools of an MCP pool, as the catalog allows them (see the module's docs).
 
+    Args:
+        pool: an open :class:`aiops_core.mcp.MCPClientPool`.
+        catalog: :func:`catalog_snapshot`, read when the run was planned.
+
     Tools without an MCP origin (the pool's resource tools) pass unchanged.
     """
 
-    def __init__(self, pool: Any) -> None:
+    def __init__(self, pool: Any, catalog: Mapping[tuple[str, str], CatalogEntry]) -> None:
         self.pool = pool
+        self.catalog = dict(catalog)
 
     def __repr__(self) -> str:
         return f"CatalogToolset({self.pool!r})"
 
     async def list_tools(self) -> list[Tool]:
         tools = await self.pool.list_tools()
-        found = []
         specs: dict[str, dict[str, Any]] = {}
-        for tool in tools:
-            server, name = tool.metadata.get("server"), tool.metadata.get("mcp_tool")
-            if server is None or name is None:
-                continue
-            if server not in specs:
-                specs[server] = {s.name: s for s in self.pool.session(server).offered_tools()}
-            spec = specs[server].get(name)
-            if spec is not None:
-                found.append(discovered(server, spec))
-        decisions = await anyio.to_thread.run_sync(_record_in_thread, found)
-        offered = []
+        offered, changed = [], []
         for tool in tools:
             server, name = tool.metadata.get("server"), tool.metadata.get("mcp_tool")
             if server is None or name is None:
                 offered.append(tool)
                 continue
-            decision = decisions.get((server, name), ToolDecision(offered=False))
+            if server not in specs:
+                specs[server] = {s.name: s for s in self.pool.session(server).offered_tools()}
+            spec = specs[server].get(name)
+            if spec is None:  # listed by the pool but gone from the session meanwhile
+                continue
+            found = discovered(server, spec)
+            entry = self.catalog.get((server, name))
+            if entry is None or (entry.fingerprint, entry.description) != (
+                found.fingerprint,
+                found.description,
+            ):
+                changed.append(found)
+            decision = decide(found, entry)
             if decision.offered:
                 offered.append(_as_decided(tool, decision))
+        if changed:
+            await anyio.to_thread.run_sync(_record_in_thread, changed)
         return offered
 
 
