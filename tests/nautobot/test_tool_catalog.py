@@ -9,7 +9,7 @@ from __future__ import annotations
 import anyio
 from django.contrib.auth import get_user_model
 from django.urls import reverse
-from nautobot.apps.testing import APITestCase, TransactionTestCase
+from nautobot.apps.testing import APITestCase, TestCase, TransactionTestCase
 
 from aiops_core.context import RunContext
 from aiops_core.errors import ApprovalRequired
@@ -224,3 +224,43 @@ class MarkReviewedAPITest(APITestCase):
         self.assertEqual(data["reviewed_fingerprint"], "f" * 64)
         self.row.refresh_from_db()
         self.assertEqual(self.row.reviewed_by, self.user)
+
+
+class CatalogViewTest(TestCase):
+    """The UI: the list and detail pages, and "Mark reviewed" on the edit form."""
+
+    def setUp(self):
+        super().setUp()
+        self.row = MCPTool.objects.create(
+            server=time_server(), name=TOOL, access="writable", fingerprint="e" * 64
+        )
+        self.edit = reverse("plugins:aiops_nautobot:mcptool_edit", kwargs={"pk": self.row.pk})
+
+    def form(self, **values):
+        return {"server": self.row.server.pk, "name": "renamed", "access": "writable", **values}
+
+    def test_list_and_detail_pages(self):
+        self.add_permissions("aiops_nautobot.view_mcptool")
+        page = self.client.get(reverse("plugins:aiops_nautobot:mcptool_list"))
+        self.assertContains(page, TOOL)
+        page = self.client.get(
+            reverse("plugins:aiops_nautobot:mcptool", kwargs={"pk": self.row.pk})
+        )
+        self.assertContains(page, "e" * 64)
+
+    def test_mark_reviewed_records_the_user_and_server_and_name_stay(self):
+        self.add_permissions("aiops_nautobot.view_mcptool", "aiops_nautobot.change_mcptool")
+        response = self.client.post(self.edit, self.form(enabled="on", mark_reviewed="on"))
+        self.assertHttpStatus(response, 302)
+        self.row.refresh_from_db()
+        self.assertEqual(self.row.name, TOOL)  # disabled field: the posted name is ignored
+        self.assertEqual(
+            (self.row.reviewed_by, self.row.reviewed_fingerprint), (self.user, "e" * 64)
+        )
+
+    def test_without_change_permission_the_form_reviews_nothing(self):
+        self.add_permissions("aiops_nautobot.view_mcptool")
+        response = self.client.post(self.edit, self.form(enabled="on", mark_reviewed="on"))
+        self.assertHttpStatus(response, 403)
+        self.row.refresh_from_db()
+        self.assertEqual(self.row.reviewed_fingerprint, "")

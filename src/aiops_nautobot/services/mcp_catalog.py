@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -39,6 +40,8 @@ __all__ = [
     "record_tools",
     "tool_fingerprint",
 ]
+
+log = logging.getLogger("aiops_nautobot.mcp")
 
 WRITABLE = MCPToolAccessChoices.WRITABLE
 READ_ONLY = MCPToolAccessChoices.READ_ONLY
@@ -127,9 +130,12 @@ def decide(tool: DiscoveredTool, entry: CatalogEntry | None) -> ToolDecision:
 
 
 def catalog_snapshot() -> dict[tuple[str, str], CatalogEntry]:
-    """The catalog, keyed by ``(server engine name, tool name)`` (sync ORM)."""
+    """The catalog of the healthy servers, keyed by ``(server engine name, tool name)`` (sync
+    ORM)."""
+    from ..choices import MCPServerStatusChoices
     from ..models import MCPTool
 
+    rows = MCPTool.objects.filter(server__status=MCPServerStatusChoices.HEALTHY)
     return {
         (row.server.config_name, row.name): CatalogEntry(
             enabled=row.enabled,
@@ -138,7 +144,7 @@ def catalog_snapshot() -> dict[tuple[str, str], CatalogEntry]:
             description=row.description,
             reviewed_fingerprint=row.reviewed_fingerprint,
         )
-        for row in MCPTool.objects.select_related("server")
+        for row in rows.select_related("server")
     }
 
 
@@ -178,10 +184,15 @@ def record_tools(found: Iterable[DiscoveredTool]) -> int:
 
 
 def _record_in_thread(found: list[DiscoveredTool]) -> int:
-    from django.db import connections
+    """:func:`record_tools` in a worker thread. A failure (another process recording the same
+    new tool at once) is logged: the run's decisions do not depend on it."""
+    from django.db import DatabaseError, connections
 
     try:
         return record_tools(found)
+    except DatabaseError as err:
+        log.warning("Could not record MCP tools in the catalog: %s", err)
+        return 0
     finally:
         connections.close_all()  # the thread goes back to anyio's pool
 
