@@ -384,8 +384,7 @@ class MCPToolForm(NautobotModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.present_in_database:  # a tool is its server's: never moved or renamed
-            self.fields["server"].disabled = True
-            self.fields["name"].disabled = True
+            del self.fields["server"], self.fields["name"]
 
 
 class MCPToolBulkEditForm(TagsBulkEditFormMixin, NautobotBulkEditForm):
