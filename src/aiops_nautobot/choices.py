@@ -10,6 +10,7 @@ __all__ = [
     "MCPProtocolChoices",
     "MCPServerStatusChoices",
     "MCPServerTypeChoices",
+    "MCPToolAccessChoices",
     "SystemPromptStatusChoices",
 ]
 
@@ -74,3 +75,12 @@ class MCPOAuthGrantChoices(ChoiceSet):
         (AUTHORIZATION_CODE, "Authorization code (an admin connects once)"),
         (CLIENT_CREDENTIALS, "Client credentials (unattended)"),
     )
+
+
+class MCPToolAccessChoices(ChoiceSet):
+    """What an MCP tool may do: writable tools need a review and every call an approval."""
+
+    READ_ONLY = "read_only"
+    WRITABLE = "writable"
+
+    CHOICES = ((READ_ONLY, "Read-only"), (WRITABLE, "Writable"))

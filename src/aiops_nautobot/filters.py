@@ -20,6 +20,7 @@ __all__ = [
     "LLMModelFilterSet",
     "LLMProviderFilterSet",
     "MCPServerFilterSet",
+    "MCPToolFilterSet",
     "MiddlewareTypeFilterSet",
     "SystemPromptFilterSet",
 ]
@@ -104,6 +105,19 @@ class LLMMiddlewareFilterSet(NautobotFilterSet):
     class Meta:
         model = models.LLMMiddleware
         fields = ["id", "priority", "is_active", "is_critical", "tags"]
+
+
+class MCPToolFilterSet(NautobotFilterSet):
+    """Filters of :class:`~aiops_nautobot.models.MCPTool`."""
+
+    q = SearchFilter(filter_predicates={"name": "icontains", "description": "icontains"})
+    server = NaturalKeyOrPKMultipleChoiceFilter(
+        queryset=models.MCPServer.objects.all(), to_field_name="name", label="MCP server"
+    )
+
+    class Meta:
+        model = models.MCPTool
+        fields = ["id", "name", "server", "enabled", "access", "reviewed_at", "tags"]
 
 
 class MCPServerFilterSet(NautobotFilterSet):

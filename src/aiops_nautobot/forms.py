@@ -365,6 +365,54 @@ class MCPServerFilterForm(NautobotFilterForm):
     tags = TagFilterField(model)
 
 
+# -- MCP tools -----------------------------------------------------------------------------------
+class MCPToolForm(NautobotModelForm):
+    """Tools come from discovery: the form switches them, sets their access and records a
+    review (the reviewer is the user saving the form)."""
+
+    server = DynamicModelChoiceField(queryset=models.MCPServer.objects.all())
+    mark_reviewed = forms.BooleanField(
+        required=False,
+        label="Mark reviewed",
+        help_text="I reviewed the tool's current definition (description and input schema)",
+    )
+
+    class Meta:
+        model = models.MCPTool
+        fields = ["server", "name", "enabled", "access", "mark_reviewed", "tags"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.present_in_database:  # a tool is its server's: never moved or renamed
+            del self.fields["server"], self.fields["name"]
+
+
+class MCPToolBulkEditForm(TagsBulkEditFormMixin, NautobotBulkEditForm):
+    pk = forms.ModelMultipleChoiceField(
+        queryset=models.MCPTool.objects.all(), widget=forms.MultipleHiddenInput
+    )
+    enabled = forms.NullBooleanField(required=False, widget=BulkEditNullBooleanSelect)
+    access = forms.ChoiceField(
+        choices=add_blank_choice(choices.MCPToolAccessChoices), required=False, widget=StaticSelect2
+    )
+
+    class Meta:
+        nullable_fields: list[str] = []
+
+
+class MCPToolFilterForm(NautobotFilterForm):
+    model = models.MCPTool
+    q = forms.CharField(required=False, label="Search")
+    server = DynamicModelMultipleChoiceField(
+        queryset=models.MCPServer.objects.all(), to_field_name="name", required=False
+    )
+    enabled = forms.NullBooleanField(required=False, widget=BulkEditNullBooleanSelect)
+    access = forms.MultipleChoiceField(
+        choices=choices.MCPToolAccessChoices, required=False, widget=StaticSelect2Multiple
+    )
+    tags = TagFilterField(model)
+
+
 # -- Conversations -------------------------------------------------------------------------------
 class ConversationForm(NautobotModelForm):
     """Owner is not a field: a new conversation belongs to the user who creates it."""

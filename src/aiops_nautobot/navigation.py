@@ -52,7 +52,15 @@ menu_items = (
             NavMenuGroup(
                 name="MCP",
                 weight=300,
-                items=(_item("mcpserver", "MCP Servers", 100),),
+                items=(
+                    _item("mcpserver", "MCP Servers", 100),
+                    NavMenuItem(  # no add button: tools are found on the servers
+                        link="plugins:aiops_nautobot:mcptool_list",
+                        name="MCP Tools",
+                        weight=200,
+                        permissions=["aiops_nautobot.view_mcptool"],
+                    ),
+                ),
             ),
             NavMenuGroup(
                 name="Chat",

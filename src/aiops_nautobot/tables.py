@@ -13,6 +13,7 @@ __all__ = [
     "LLMModelTable",
     "LLMProviderTable",
     "MCPServerTable",
+    "MCPToolTable",
     "MiddlewareTypeTable",
     "SystemPromptTable",
 ]
@@ -203,3 +204,43 @@ class ConversationTable(BaseTable):
             "actions",
         )
         default_columns = ("pk", "thread_id", "title", "owner", "llm_model", "last_activity")
+
+
+class MCPToolTable(BaseTable):
+    """Table of the MCP tool catalog."""
+
+    pk = ToggleColumn()
+    name = tables.Column(linkify=True)
+    server = tables.Column(linkify=True)
+    enabled = BooleanColumn()
+    reviewed = BooleanColumn(orderable=False)
+    changed_since_review = BooleanColumn(verbose_name="Changed since review", orderable=False)
+    reviewed_by = tables.Column()
+    tags = TagColumn(url_name="plugins:aiops_nautobot:mcptool_list")
+    actions = ButtonsColumn(models.MCPTool)
+
+    class Meta(BaseTable.Meta):
+        model = models.MCPTool
+        fields = (
+            "pk",
+            "name",
+            "server",
+            "enabled",
+            "access",
+            "reviewed",
+            "changed_since_review",
+            "reviewed_by",
+            "reviewed_at",
+            "tags",
+            "actions",
+        )
+        default_columns = (
+            "pk",
+            "name",
+            "server",
+            "enabled",
+            "access",
+            "reviewed",
+            "changed_since_review",
+            "actions",
+        )

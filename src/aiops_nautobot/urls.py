@@ -15,6 +15,7 @@ router.register("system-prompts", views.SystemPromptUIViewSet)
 router.register("middleware-types", views.MiddlewareTypeUIViewSet)
 router.register("llm-middleware", views.LLMMiddlewareUIViewSet)
 router.register("mcp-servers", views.MCPServerUIViewSet)
+router.register("mcp-tools", views.MCPToolUIViewSet)
 router.register("conversations", views.ConversationUIViewSet)
 
 urlpatterns = [

@@ -21,6 +21,7 @@ __all__ = [
     "LLMModelUIViewSet",
     "LLMProviderUIViewSet",
     "MCPServerUIViewSet",
+    "MCPToolUIViewSet",
     "MiddlewareTypeUIViewSet",
     "SystemPromptUIViewSet",
 ]
@@ -154,6 +155,25 @@ class MCPServerUIViewSet(NautobotUIViewSet):
     form_class = forms.MCPServerForm
     bulk_update_form_class = forms.MCPServerBulkEditForm
     object_detail_content = ObjectDetailContent(panels=(_fields_panel(),))
+
+
+class MCPToolUIViewSet(NautobotUIViewSet):
+    """The MCP tool catalog; saving the form with "Mark reviewed" records the user's review."""
+
+    queryset = models.MCPTool.objects.select_related("server", "reviewed_by")
+    filterset_class = filters.MCPToolFilterSet
+    filterset_form_class = forms.MCPToolFilterForm
+    serializer_class = serializers.MCPToolSerializer
+    table_class = tables.MCPToolTable
+    form_class = forms.MCPToolForm
+    bulk_update_form_class = forms.MCPToolBulkEditForm
+    object_detail_content = ObjectDetailContent(panels=(_fields_panel(),))
+
+    def form_save(self, form, **kwargs):
+        row = super().form_save(form, **kwargs)
+        if form.cleaned_data.get("mark_reviewed"):
+            row.mark_reviewed(self.request.user)
+        return row
 
 
 class ConversationUIViewSet(NautobotUIViewSet):

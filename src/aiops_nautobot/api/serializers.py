@@ -19,6 +19,7 @@ __all__ = [
     "LLMModelSerializer",
     "LLMProviderSerializer",
     "MCPServerSerializer",
+    "MCPToolSerializer",
     "MiddlewareTypeSerializer",
     "SystemPromptSerializer",
 ]
@@ -71,6 +72,26 @@ class MCPServerSerializer(TaggedModelSerializerMixin, NautobotModelSerializer):
         model = models.MCPServer
         fields = "__all__"
         read_only_fields = ["last_checked", "last_error"]
+
+
+class MCPToolSerializer(TaggedModelSerializerMixin, NautobotModelSerializer):
+    """Tools are found by discovery; ``enabled`` and ``access`` are the administrator's. The
+    definition and the review are read-only here: ``POST mcp-tools/{id}/mark-reviewed/``
+    records a review."""
+
+    reviewed = serializers.BooleanField(read_only=True)
+    changed_since_review = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = models.MCPTool
+        fields = "__all__"
+        read_only_fields = [
+            "description",
+            "fingerprint",
+            "reviewed_by",
+            "reviewed_at",
+            "reviewed_fingerprint",
+        ]
 
 
 class ConversationSerializer(TaggedModelSerializerMixin, NautobotModelSerializer):

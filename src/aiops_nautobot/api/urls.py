@@ -21,6 +21,7 @@ router.register("system-prompts", views.SystemPromptViewSet)
 router.register("middleware-types", views.MiddlewareTypeViewSet)
 router.register("llm-middleware", views.LLMMiddlewareViewSet)
 router.register("mcp-servers", views.MCPServerViewSet)
+router.register("mcp-tools", views.MCPToolViewSet)
 router.register("conversations", views.ConversationViewSet)
 router.register("budgets", BudgetViewSet)
 

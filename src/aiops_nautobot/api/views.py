@@ -15,6 +15,7 @@ __all__ = [
     "LLMModelViewSet",
     "LLMProviderViewSet",
     "MCPServerViewSet",
+    "MCPToolViewSet",
     "MiddlewareTypeViewSet",
     "SystemPromptViewSet",
 ]
@@ -69,6 +70,31 @@ class MCPServerViewSet(NautobotModelViewSet):
         from .health_check import run_health_check
 
         return run_health_check(request, models.MCPServer.objects.all(), pk)
+
+
+class MCPToolViewSet(NautobotModelViewSet):
+    """The MCP tool catalog. ``POST mcp-tools/{id}/mark-reviewed/`` records the requesting
+    user's review of the tool's current definition (needs the change permission)."""
+
+    queryset = models.MCPTool.objects.select_related("server", "reviewed_by")
+    serializer_class = serializers.MCPToolSerializer
+    filterset_class = filters.MCPToolFilterSet
+
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="mark-reviewed",
+        permission_classes=[ChangeOnPostPermissions],
+    )
+    def mark_reviewed(self, request, pk=None):
+        """Record a review of the tool's current definition."""
+        from rest_framework.generics import get_object_or_404
+        from rest_framework.response import Response
+
+        row = get_object_or_404(models.MCPTool.objects.restrict(request.user, "change"), pk=pk)
+        row.mark_reviewed(request.user)
+        context = {"request": request}
+        return Response(serializers.MCPToolSerializer(row, context=context).data)
 
 
 class ConversationViewSet(NautobotModelViewSet):

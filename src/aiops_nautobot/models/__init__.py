@@ -7,6 +7,7 @@ from .conversation import Conversation
 from .llm import LLMModel, LLMProvider, SystemPrompt
 from .mcp import MCPServer
 from .mcp_tokens import MCPServerToken
+from .mcp_tool import MCPTool
 from .middleware import LLMMiddleware, MiddlewareType
 from .usage import Budget, MCPHealthRecord, ToolUsageRecord, UsageRecord
 
@@ -21,6 +22,7 @@ __all__ = [
     "MCPHealthRecord",
     "MCPServer",
     "MCPServerToken",
+    "MCPTool",
     "MiddlewareType",
     "SystemPrompt",
     "ToolUsageRecord",

@@ -27,6 +27,7 @@ from ..settings import get_settings
 from ..tools import native_tools
 from .engine_loop import EngineLoop
 from .errors import NotConfiguredError
+from .mcp_catalog import CatalogEntry, CatalogToolset, catalog_snapshot
 from .mcp_pools import lease_pool
 from .mcp_servers import healthy_server_configs
 from .model_choice import ENV_MODEL, ModelChoice, environment_choice, model_choice, resolve_model
@@ -56,6 +57,8 @@ class AgentPlan:
     user_mcp_servers: tuple[MCPServerConfig, ...] = ()
     """Servers that carry the requesting user's token: one pool per user."""
     tools: tuple[Tool, ...] = ()
+    mcp_catalog: dict[tuple[str, str], CatalogEntry] = field(default_factory=dict)
+    """The MCP tool catalog (see :mod:`.mcp_catalog`), keyed by (server, tool)."""
     max_steps: int = 20
     store_url: str = field(default="memory://", repr=False)
     store_ttl: timedelta | None = None
@@ -111,6 +114,7 @@ def plan_agent(
         mcp_servers=tuple(shared),
         user_mcp_servers=tuple(per_user),
         tools=tuple(tools),
+        mcp_catalog=catalog_snapshot() if shared or per_user else {},
         max_steps=settings.max_steps,
         store_url=settings.checkpoint_url,
         store_ttl=store_ttl(),
@@ -161,11 +165,12 @@ async def open_agent(plan: AgentPlan, engine: EngineLoop) -> AsyncIterator[Agent
         )
         tools: list[Any] = list(plan.tools)
         if plan.mcp_servers:
-            tools.append(await lease_pool(engine, stack, plan.mcp_servers))
-        if plan.user_mcp_servers:
             tools.append(
-                await lease_pool(engine, stack, plan.user_mcp_servers, user_key=plan.user_key)
+                CatalogToolset(await lease_pool(engine, stack, plan.mcp_servers), plan.mcp_catalog)
             )
+        if plan.user_mcp_servers:
+            pool = await lease_pool(engine, stack, plan.user_mcp_servers, user_key=plan.user_key)
+            tools.append(CatalogToolset(pool, plan.mcp_catalog))
         store = await open_checkpoint_store(engine, plan.store_url, plan.store_ttl, stack)
         recorder, budgets, catalog = await stack.enter_async_context(open_usage(plan.usage, engine))
         yield Agent(
