@@ -6,9 +6,11 @@ entries are a starting point; operators override them (their contract prices, ne
 :meth:`ModelCatalog.with_entries`. Cost is computed once, when a call finishes, and frozen in its
 usage record: a later price change does not rewrite history.
 
-Providers count cached input differently: OpenAI-style APIs include cached tokens in the input
-count, Anthropic reports them apart. :func:`call_cost` takes the provider's convention into
-account, so ``cached_tokens`` are always billed at the cached-input price and never twice.
+Every provider handler reports ``input_tokens`` as the whole prompt, of which ``cached_tokens``
+were read from the provider's prompt cache (Anthropic's separate counts are added up by its
+handler), so :func:`call_cost` bills ``cached_tokens`` at the cached-input price and the rest at
+the input price, never twice. Tokens written to a cache (Anthropic bills them at 1.25x) are
+billed at the input price: the catalog has no cache-write price yet.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ from .errors import UserError
 from .messages import Usage
 
 __all__ = [
-    "CACHED_APART",
     "DEFAULT_CATALOG",
     "ModelCatalog",
     "ModelInfo",
@@ -30,9 +31,6 @@ __all__ = [
 ]
 
 _MILLION = Decimal(1_000_000)
-
-CACHED_APART = frozenset({"anthropic"})
-"""Providers whose ``input_tokens`` do not include the cached input tokens."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,12 +155,13 @@ def call_cost(info: ModelInfo, usage: Usage, provider: str = "") -> Decimal | No
     """Dollars for one call; ``None`` when the model's input or output price is unknown.
 
     ``cached_tokens`` are billed at ``cached_input_price`` (or the input price when that is not
-    set), the remaining input tokens at ``input_price``.
+    set), the remaining input tokens at ``input_price``. ``provider`` is accepted for
+    provider-specific rules; every handler reports input the same way today.
     """
     if info.input_price is None or info.output_price is None:
         return None
     cached = usage.cached_tokens
-    fresh = usage.input_tokens if provider in CACHED_APART else usage.input_tokens - cached
+    fresh = usage.input_tokens - cached
     cached_price = (
         info.cached_input_price if info.cached_input_price is not None else info.input_price
     )

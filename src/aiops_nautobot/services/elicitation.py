@@ -65,7 +65,7 @@ def parse_answers(value: Any, questions: Mapping[str, Mapping[str, Any]]) -> dic
         ChatInputError: the answers are malformed, answer a call that asked nothing, or do not
             fit the form (the message names the call and the field).
     """
-    from aiops_core.mcp.elicitation import apply_defaults, validate_content
+    from aiops_core.mcp import apply_defaults, validate_content
 
     if value in (None, ""):
         return {}

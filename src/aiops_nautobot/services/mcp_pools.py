@@ -55,8 +55,7 @@ async def lease_pool(
 def new_pool(configs: Sequence[MCPServerConfig], **options: Any) -> Any:
     """An MCP pool as the app runs them: servers' questions pause the turn (elicitation), OAuth
     tokens live in the app's encrypted table, and every OAuth URL passes the outbound policy."""
-    from aiops_core.mcp import MCPClientPool
-    from aiops_core.mcp.elicitation import PAUSE
+    from aiops_core.mcp import PAUSE, MCPClientPool
 
     from ..policy import check_oauth_url
     from .mcp_tokens import DatabaseTokenStore

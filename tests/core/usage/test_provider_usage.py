@@ -38,13 +38,15 @@ async def test_usage_and_cost_match_the_server(
     (call,) = recorder.model_calls
     name = handler_name(provider)
     cached = 0 if name in NO_CACHE_REPORT else 300
+    # Every handler reports the whole prompt as input_tokens: Anthropic's wire counts cache reads
+    # apart from its input_tokens (the fake server's 1000), and the handler adds them in.
+    prompt = 1000 + cached if name == "anthropic" else 1000
     assert (call.usage.input_tokens, call.usage.output_tokens, call.usage.cached_tokens) == (
-        1000,
+        prompt,
         200,
         cached,
     )
-    # Anthropic counts cached input apart from input_tokens; the others include it.
-    fresh = 1000 if name == "anthropic" else 1000 - cached
+    fresh = prompt - cached
     assert call.cost == (fresh * 2 + cached * 1 + 200 * 8) / Decimal(1_000_000)
     assert (call.model, call.provider) == (model.name, split_model(model.name)[0])
     assert (call.user, call.tenant, call.outcome, call.streaming) == (
