@@ -14,7 +14,7 @@ from pathlib import Path
 from django.urls import reverse
 from nautobot.apps.testing import APITestCase
 
-from aiops_nautobot.models import MCPServer
+from aiops_nautobot.models import MCPServer, MCPTool
 
 from ..engine_fixtures import app_settings, offline_model
 
@@ -44,9 +44,13 @@ class ChatElicitationTest(APITestCase):
         self.settings_override.enable()
         self.addCleanup(self.settings_override.disable)
         self.add_permissions(CHAT_PERMISSION)
-        MCPServer.objects.create(
+        server = MCPServer.objects.create(
             name="feat", status="healthy", protocol="stdio", command_name="feat"
         )
+        # The tool catalog refuses writable tools nobody reviewed: an admin marked these two
+        # read-only (the server does not annotate them).
+        for name in ("ask", "change"):
+            MCPTool.objects.create(server=server, name=name, access="read_only")
 
     def post(self, name, **body):
         url = reverse(f"plugins-api:aiops_nautobot-api:{name}")
