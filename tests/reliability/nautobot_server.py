@@ -35,14 +35,16 @@ import nautobot
 nautobot.setup({config!r})
 from django.contrib.auth import get_user_model
 from nautobot.users.models import Token
-from aiops_nautobot.models import LLMModel, LLMProvider, MCPServer
+from aiops_nautobot.models import LLMModel, LLMProvider, MCPServer, MCPTool
 user = get_user_model().objects.create_superuser("{tag}", password="x-{tag}")
 Token.objects.create(user=user, key="{token}", write_enabled=True)
 provider = LLMProvider.objects.create(name="openai", config={{"base_url": "{llm}/v1"}})
 LLMModel.objects.create(provider=provider, name="gpt-4o-mini", is_default=True)
-MCPServer.objects.create(
+mcp = MCPServer.objects.create(
     name="{tag}-mcp", status="healthy", protocol="http", url="{mcp}", server_type="internal"
 )
+# The tool catalog refuses writable tools nobody reviewed: an admin marked echo read-only.
+MCPTool.objects.create(server=mcp, name="echo", access="read_only")
 """
 
 TEARDOWN = """
