@@ -22,7 +22,7 @@ from django.test import TestCase
 from django.urls import reverse
 from nautobot.extras.models import Secret
 
-from aiops_nautobot.models import MCPServer, MCPServerToken
+from aiops_nautobot.models import MCPServer, MCPServerToken, MCPTool
 from aiops_nautobot.services.health import check_mcp_servers
 from aiops_nautobot.services.mcp_servers import server_config
 from aiops_nautobot.services.mcp_tokens import decrypt_record, has_tokens
@@ -131,6 +131,7 @@ class MCPOAuthConnectTest(TestCase):
 
         # A chat uses the protected server with the stored token, nobody signing in again.
         MCPServer.objects.filter(pk=row.pk).update(status="healthy")
+        MCPTool.objects.create(server=row, name="whoami", access="read_only")  # past the catalog
         offline_model(call_tools=["whoami"])
         data = chat(self)
         [call] = data["tool_calls"]

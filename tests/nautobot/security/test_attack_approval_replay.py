@@ -21,7 +21,13 @@ from pathlib import Path
 from django.db import connections
 from rest_framework.test import APIClient
 
-from aiops_nautobot.models import Conversation, LLMMiddleware, MCPServer, MiddlewareType
+from aiops_nautobot.models import (
+    Conversation,
+    LLMMiddleware,
+    MCPServer,
+    MCPTool,
+    MiddlewareType,
+)
 
 from ..engine_fixtures import app_settings, load_thread, offline_model
 from .attacker import AttackTestCase, AttackTransactionTestCase
@@ -47,9 +53,12 @@ class ApprovalSetup:
         LLMMiddleware.objects.create(
             llm_model=model, middleware_type=approval, config={"tools": ["write_note"]}
         )
-        MCPServer.objects.create(
+        notes = MCPServer.objects.create(
             name="notes", protocol="stdio", command_name="notes", status="healthy"
         )
+        # Past the tool catalog (which refuses writable tools nobody reviewed): what is under
+        # attack here is the tool_approval middleware's pause.
+        MCPTool.objects.create(server=notes, name="write_note", access="read_only")
         self.add_permissions(CHAT)
 
     def tearDown(self):
