@@ -38,7 +38,13 @@ from nautobot.users.models import Token
 from aiops_nautobot.models import LLMModel, LLMProvider, MCPServer, MCPTool
 user = get_user_model().objects.create_superuser("{tag}", password="x-{tag}")
 Token.objects.create(user=user, key="{token}", write_enabled=True)
-provider = LLMProvider.objects.create(name="openai", config={{"base_url": "{llm}/v1"}})
+# The migration seeds an "openai" provider, and an interrupted earlier run may have left its
+# rows: take the provider over and drop what is left on it.
+LLMModel.objects.filter(provider__name="openai").delete()
+LLMModel.objects.filter(is_default=True).update(is_default=False)
+provider, _ = LLMProvider.objects.update_or_create(
+    name="openai", defaults={{"config": {{"base_url": "{llm}/v1"}}}}
+)
 LLMModel.objects.create(provider=provider, name="gpt-4o-mini", is_default=True)
 mcp = MCPServer.objects.create(
     name="{tag}-mcp", status="healthy", protocol="http", url="{mcp}", server_type="internal"
