@@ -117,7 +117,7 @@ class ModelCatalog:
 
     def cost(self, model: str, usage: Usage) -> Decimal | None:
         """Cost of a call of ``model`` with ``usage``; ``None`` when its price is unknown."""
-        return call_cost(self.get(model), usage, split_model(model)[0])
+        return call_cost(self.get(model), usage)
 
 
 def _info(model: str, info: ModelInfo | Mapping[str, object]) -> ModelInfo:
@@ -151,12 +151,12 @@ def _info(model: str, info: ModelInfo | Mapping[str, object]) -> ModelInfo:
     )
 
 
-def call_cost(info: ModelInfo, usage: Usage, provider: str = "") -> Decimal | None:
+def call_cost(info: ModelInfo, usage: Usage) -> Decimal | None:
     """Dollars for one call; ``None`` when the model's input or output price is unknown.
 
     ``cached_tokens`` are billed at ``cached_input_price`` (or the input price when that is not
-    set), the remaining input tokens at ``input_price``. ``provider`` is accepted for
-    provider-specific rules; every handler reports input the same way today.
+    set), the remaining input tokens at ``input_price``. Every handler reports ``input_tokens``
+    as the whole prompt, cached part included, so one rule fits all providers.
     """
     if info.input_price is None or info.output_price is None:
         return None

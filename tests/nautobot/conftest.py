@@ -56,6 +56,25 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         _setup["config"] = setup_databases(
             verbosity=0, interactive=False, keepdb=keepdb, serialized_aliases=set()
         )
+        _drop_leftovers()
+
+
+def _drop_leftovers() -> None:
+    """Deletes rows an interrupted out-of-process server (browser, reliability) committed.
+
+    Test cases roll back, and those servers delete what they made when they stop; a run killed
+    while one was up leaves a default model, users or servers that would break the next run's
+    tests. Migrations seed only providers and middleware types, which are kept.
+    """
+    from django.contrib.auth import get_user_model
+    from nautobot.extras.models import ObjectChange
+    from nautobot.users.models import ObjectPermission
+
+    from aiops_nautobot.models import Conversation, LLMModel, MCPServer
+
+    for model in (Conversation, LLMModel, MCPServer, ObjectPermission, ObjectChange):
+        model.objects.all().delete()
+    get_user_model().objects.all().delete()
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,9 @@
-"""A real Nautobot for the load test: ``nautobot-server runserver`` (threaded) as a subprocess
-on the migrated test database, with rows made by a setup script in another subprocess.
+"""A real Nautobot for the load test: ``nautobot-server start`` (uWSGI, as Nautobot deploys it:
+a master, worker processes with threads, a listen backlog) as a subprocess on the migrated test
+database, with rows made by a setup script in another subprocess.
+
+Django's ``runserver`` is not used: its listen backlog is 10 connections, so 50 clients arriving
+at once overflow it and the kernel resets some of them (seen as ``ReadError`` on a loaded machine).
 
 The suite's Nautobot tests keep their database (``test_<NAUTOBOT_DB_NAME>``, see
 tests/nautobot/conftest.py); this server uses the same one. The rows it needs (a superuser and
@@ -51,6 +55,23 @@ mcp = MCPServer.objects.create(
 )
 # The tool catalog refuses writable tools nobody reviewed: an admin marked echo read-only.
 MCPTool.objects.create(server=mcp, name="echo", access="read_only")
+"""
+
+# Nautobot's documented uWSGI settings, sized for the test: 2 processes x 16 threads serve 32 turns
+# at once and the backlog queues the rest. Every response closes its connection (no keep-alive
+# race between a server closing an idle socket and a client reusing it).
+UWSGI = """
+[uwsgi]
+http-socket = 127.0.0.1:{port}
+master = true
+processes = 2
+threads = 16
+enable-threads = true
+lazy-apps = true
+die-on-term = true
+listen = 128
+buffer-size = 8192
+disable-logging = true
 """
 
 TEARDOWN = """
@@ -120,14 +141,28 @@ class NautobotServer:
 
     def start(self) -> None:
         self._script(TEARDOWN + SETUP.split("nautobot.setup({config!r})", 1)[1])  # one process
-        argv = ["nautobot-server", "--config", str(self.config), "runserver"]
-        argv += [f"127.0.0.1:{self.port}", "--noreload"]
+        ini = self.config.with_name("uwsgi.ini")
+        ini.write_text(UWSGI.format(port=self.port))
+        argv = ["nautobot-server", "--config", str(self.config), "start", "--ini", str(ini)]
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(argv, env=self.env, cwd=ROOT, stdout=log, stderr=log)
         try:
             wait_until(self._up, timeout=180, interval=0.5)
         except AssertionError:
             raise AssertionError(self.log.read_text()[-3000:]) from None
+
+    def workers(self) -> list[int]:
+        """PIDs of the uWSGI worker processes: the children of the master this test started."""
+        assert self.process is not None
+        pids = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()  # after "pid (comm)"
+            except OSError:
+                continue  # gone meanwhile
+            if int(fields[1]) == self.process.pid:
+                pids.append(int(stat.parent.name))
+        return sorted(pids)
 
     def stop(self) -> None:
         if self.process is not None:

@@ -7,20 +7,22 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
 
 import httpx2
 import pytest
 
 from aiops_core import RedisStore
 from tests.conftest import REDIS_HOST, REDIS_PORT, require_service
-from tests.mcp_servers.support import HttpServer
+from tests.mcp_servers.support import HttpServer, eventually
 from tests.servers.llm import LLMServer
 
 from .conftest import scaled
-from .load import check_threads, responder, run_load
+from .faults import inject
+from .load import Load, check_threads, responder, run_load
 from .nautobot_server import NautobotServer, database_exists, nautobot_database
 from .report import RESULTS
 
@@ -35,8 +37,10 @@ class Unavailable(Exception):
     """HTTP 503 with the app's error body."""
 
 
-@pytest.fixture
-def nautobot(tmp_path: Path) -> Iterator[tuple[NautobotServer, LLMServer, str]]:
+@pytest.fixture(scope="module")
+def nautobot(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[NautobotServer, LLMServer, str]]:
     require_service("Redis", REDIS_HOST, REDIS_PORT)
     require_service("PostgreSQL", "127.0.0.1", 5432)
     if shutil.which("nautobot-server") is None or not database_exists(nautobot_database()):
@@ -48,7 +52,9 @@ def nautobot(tmp_path: Path) -> Iterator[tuple[NautobotServer, LLMServer, str]]:
     store = f"redis://{REDIS_HOST}:{REDIS_PORT}/11?prefix={tag}"
     mcp = HttpServer()
     llm = LLMServer(responder=responder("echo", "text"), record=False).start()
-    server = NautobotServer(tmp_path, llm=llm.url, mcp=mcp.url, store=store, tag=tag)
+    server = NautobotServer(
+        tmp_path_factory.mktemp("nautobot"), llm=llm.url, mcp=mcp.url, store=store, tag=tag
+    )
     try:
         mcp.start(timeout=60)
         server.start()
@@ -59,10 +65,15 @@ def nautobot(tmp_path: Path) -> Iterator[tuple[NautobotServer, LLMServer, str]]:
         mcp.stop()
 
 
-async def test_50_concurrent_conversations_through_the_chat_api(nautobot) -> None:
-    server, _llm, store_url = nautobot
+Turn = Callable[[str, str], Awaitable[str]]
+
+
+@asynccontextmanager
+async def chat_turns(server: NautobotServer) -> AsyncIterator[Turn]:
+    """``turn(thread_id, prompt)`` through the chat API as the server's superuser."""
     headers = {"Authorization": f"Token {server.token}", "Accept": "application/json"}
-    limits = httpx2.Limits(max_connections=CONVERSATIONS)
+    # One connection per turn, as uWSGI closes each: never a request on a socket being closed.
+    limits = httpx2.Limits(max_connections=CONVERSATIONS, max_keepalive_connections=0)
     async with httpx2.AsyncClient(
         base_url=server.url, headers=headers, timeout=120, limits=limits
     ) as client:
@@ -78,7 +89,11 @@ async def test_50_concurrent_conversations_through_the_chat_api(nautobot) -> Non
             assert data["thread_id"] == thread_id and data["status"] == "completed", data
             return str(data["output"])
 
-        load = await run_load("nautobot", turn, conversations=CONVERSATIONS, turns=TURNS)
+        yield turn
+
+
+async def stored_turns(store_url: str, load: Load) -> int:
+    """Checks the threads of ``load`` in the Redis store, then deletes them; returns turns."""
     store = RedisStore(store_url.split("?")[0], prefix=store_url.split("prefix=")[1])
     try:
         stored = await check_threads(store, load)
@@ -87,7 +102,15 @@ async def test_50_concurrent_conversations_through_the_chat_api(nautobot) -> Non
             await store.client.delete(*keys)
     finally:
         await store.aclose()
-    load.name = "Nautobot chat API (runserver, threaded)"
+    return stored
+
+
+async def test_50_concurrent_conversations_through_the_chat_api(nautobot) -> None:
+    server, _llm, store_url = nautobot
+    async with chat_turns(server) as turn:
+        load = await run_load("nautobot", turn, conversations=CONVERSATIONS, turns=TURNS)
+    stored = await stored_turns(store_url, load)
+    load.name = "Nautobot chat API (uWSGI, 2 processes x 16 threads)"
     RESULTS.add_load(load, stored)
     # An overloaded machine may time out a Redis connection: a 503 naming the store, at most
     # for a few turns; never a 500, a traceback or a lost turn.
@@ -95,3 +118,37 @@ async def test_50_concurrent_conversations_through_the_chat_api(nautobot) -> Non
     assert load.failed <= load.sent // 10, load.messages
     assert load.acked <= stored <= load.sent == CONVERSATIONS * TURNS
     assert load.degraded == 0  # every turn reached the MCP server
+
+
+# What a client sees of a turn whose worker died: the connection closes without an answer.
+DROPPED = {"ReadError", "RemoteProtocolError", "Unavailable"}
+
+
+async def test_a_worker_killed_mid_load_loses_no_acknowledged_turn(nautobot) -> None:
+    server, _llm, store_url = nautobot
+    victim = server.workers()[0]
+
+    def kill() -> None:
+        os.kill(victim, signal.SIGKILL)
+
+    async def respawned() -> None:  # the master starts a new worker; the other one kept serving
+        await eventually(lambda: len(server.workers()) == 2 and victim not in server.workers(), 120)
+
+    async with chat_turns(server) as turn:
+        load = await run_load(
+            "nautobot-kill",
+            turn,
+            conversations=CONVERSATIONS,
+            turns=TURNS,
+            during=inject(kill, respawned, after_acks=CONVERSATIONS // 2),
+            settle=2.0,
+        )
+    stored = await stored_turns(store_url, load)
+    seen = f"{load.failed} turns dropped with the worker, then normal answers"
+    RESULTS.add_fault("Nautobot uWSGI worker killed (SIGKILL)", load, seen)
+    # Only the turns the dead worker was serving fail (16 threads), each as a dropped
+    # connection; acknowledged turns are all stored once and whole, the rest whole or not at all.
+    assert set(load.errors) <= DROPPED, load.messages
+    assert load.failed <= 16 + load.sent // 20, load.messages
+    assert load.acked <= stored <= load.sent
+    assert load.recovery() is not None, "no normal answer after the worker was replaced"

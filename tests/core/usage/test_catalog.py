@@ -37,9 +37,8 @@ def test_overrides_replace_defaults() -> None:
 def test_cached_input_price_defaults_to_input_price() -> None:
     info = ModelInfo(Decimal(3), Decimal(10))
     usage = Usage(input_tokens=1_000_000, cached_tokens=500_000, output_tokens=100_000)
-    assert call_cost(info, usage, "openai") == Decimal(3) + Decimal(1)
-    # input_tokens is the whole prompt for every provider: the same cost on anthropic.
-    assert call_cost(info, usage, "anthropic") == Decimal(3) + Decimal(1)
+    # 0.5M fresh at 3, 0.5M cached at 3 (no cached price), 0.1M out at 10.
+    assert call_cost(info, usage) == Decimal("1.5") + Decimal("1.5") + Decimal(1)
 
 
 @pytest.mark.parametrize(
