@@ -38,6 +38,8 @@ def _needs_database(item: pytest.Item) -> bool:
 
     if item.get_closest_marker("browser") is not None:
         return True  # its Nautobot server runs on the test database
+    if "db" in getattr(item, "fixturenames", ()):
+        return True  # a pytest function on pytest-django's transactional ``db`` fixture
     cls = getattr(item, "cls", None)
     return isinstance(cls, type) and issubclass(cls, TransactionTestCase)
 

@@ -7,6 +7,7 @@ concurrent runs per store); ``AIOPS_RELIABILITY_SCALE=0.1`` for a quick local ru
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -16,9 +17,12 @@ import pytest
 
 from aiops_core.checkpoint import CheckpointStore, MemoryStore, RedisStore, SQLStore
 from aiops_core.providers import ChatModel, get_chat_model
+from tests.conftest import REDIS_HOST, REDIS_PORT, require_service
+from tests.mcp_servers.support import HttpServer
 from tests.servers.llm import LLMServer
 
 from .load import responder
+from .nautobot_server import NautobotServer, database_exists, nautobot_database
 from .report import RESULTS
 
 SCALE = float(os.environ.get("AIOPS_RELIABILITY_SCALE", "1"))
@@ -106,3 +110,31 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.section("reliability results")
         for line in lines:
             terminalreporter.write_line(line)
+
+
+@pytest.fixture(scope="module")  # one per module: a module may leave its server changed
+def nautobot(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[NautobotServer, LLMServer, str]]:
+    require_service("Redis", REDIS_HOST, REDIS_PORT)
+    require_service("PostgreSQL", "127.0.0.1", 5432)
+    if shutil.which("nautobot-server") is None or not database_exists(nautobot_database()):
+        message = f"the migrated Nautobot test database {nautobot_database()} is missing"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message + ": run the Nautobot tests first (tests/nautobot)")
+        pytest.skip(message + "; run tests/nautobot once (it migrates it)")
+    tag = f"rel{uuid.uuid4().hex[:8]}"
+    store = f"redis://{REDIS_HOST}:{REDIS_PORT}/11?prefix={tag}"
+    mcp = HttpServer()
+    llm = LLMServer(responder=responder("echo", "text"), record=False).start()
+    server = NautobotServer(
+        tmp_path_factory.mktemp("nautobot"), llm=llm.url, mcp=mcp.url, store=store, tag=tag
+    )
+    try:
+        mcp.start(timeout=60)
+        server.start()
+        yield server, llm, store
+    finally:
+        server.stop()
+        llm.stop()
+        mcp.stop()

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import textwrap
 import urllib.request
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tests.mcp_servers.support import ROOT, free_port, wait_until
@@ -86,6 +87,25 @@ MCPServer.objects.filter(name="{tag}-mcp").delete()
 get_user_model().objects.filter(username="{tag}").delete()
 """
 
+# Clients of the server (the API fuzzer) create rows of their own: every AI Ops row, note and
+# change made since the server started goes. Dependent rows first, so a few passes.
+SWEEP = """
+from datetime import datetime
+from django.apps import apps
+from django.db.models import ProtectedError
+from nautobot.extras.models import Note, ObjectChange
+since = datetime.fromisoformat("{started}")
+models = [m for m in apps.get_app_config("aiops_nautobot").get_models()
+          if any(f.name == "created" for f in m._meta.get_fields())]
+for _ in range(4):
+    for model in [*models, Note]:
+        try:
+            model.objects.filter(created__gte=since).delete()
+        except ProtectedError:
+            pass
+ObjectChange.objects.filter(time__gte=since).delete()
+"""
+
 
 def nautobot_database() -> str:
     """The name of the suite's migrated Nautobot test database."""
@@ -120,6 +140,7 @@ class NautobotServer:
             "PYTHONPATH": str(ROOT),
         }
         self.process: subprocess.Popen[bytes] | None = None
+        self.started = datetime.now(UTC)
         self.log = folder / "nautobot.log"
 
     def _script(self, template: str) -> None:
@@ -140,6 +161,7 @@ class NautobotServer:
             return False
 
     def start(self) -> None:
+        self.started = datetime.now(UTC) - timedelta(seconds=1)
         self._script(TEARDOWN + SETUP.split("nautobot.setup({config!r})", 1)[1])  # one process
         ini = self.config.with_name("uwsgi.ini")
         ini.write_text(UWSGI.format(port=self.port))
@@ -165,6 +187,7 @@ class NautobotServer:
         return sorted(pids)
 
     def stop(self) -> None:
+        """Stops the server and deletes what it made, rows its clients created included."""
         if self.process is not None:
             self.process.terminate()
             try:
@@ -173,4 +196,4 @@ class NautobotServer:
                 self.process.kill()
                 self.process.wait(timeout=10)
             self.process = None
-        self._script(TEARDOWN)
+        self._script(TEARDOWN + SWEEP.format(started=self.started))

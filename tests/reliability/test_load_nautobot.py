@@ -6,24 +6,20 @@ and the Redis checkpoint store. Every acknowledged turn is stored once, in order
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import httpx2
 import pytest
 
 from aiops_core import RedisStore
-from tests.conftest import REDIS_HOST, REDIS_PORT, require_service
-from tests.mcp_servers.support import HttpServer, eventually
-from tests.servers.llm import LLMServer
+from tests.mcp_servers.support import eventually
 
 from .conftest import scaled
 from .faults import inject
-from .load import Load, check_threads, responder, run_load
-from .nautobot_server import NautobotServer, database_exists, nautobot_database
+from .load import Load, check_threads, run_load
+from .nautobot_server import NautobotServer
 from .report import RESULTS
 
 # Nautobot starts in about 10 s on an idle machine, and in minutes on a loaded one.
@@ -35,34 +31,6 @@ TURNS = 3
 
 class Unavailable(Exception):
     """HTTP 503 with the app's error body."""
-
-
-@pytest.fixture(scope="module")
-def nautobot(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[tuple[NautobotServer, LLMServer, str]]:
-    require_service("Redis", REDIS_HOST, REDIS_PORT)
-    require_service("PostgreSQL", "127.0.0.1", 5432)
-    if shutil.which("nautobot-server") is None or not database_exists(nautobot_database()):
-        message = f"the migrated Nautobot test database {nautobot_database()} is missing"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message + ": run the Nautobot tests first (tests/nautobot)")
-        pytest.skip(message + "; run tests/nautobot once (it migrates it)")
-    tag = f"rel{uuid.uuid4().hex[:8]}"
-    store = f"redis://{REDIS_HOST}:{REDIS_PORT}/11?prefix={tag}"
-    mcp = HttpServer()
-    llm = LLMServer(responder=responder("echo", "text"), record=False).start()
-    server = NautobotServer(
-        tmp_path_factory.mktemp("nautobot"), llm=llm.url, mcp=mcp.url, store=store, tag=tag
-    )
-    try:
-        mcp.start(timeout=60)
-        server.start()
-        yield server, llm, store
-    finally:
-        server.stop()
-        llm.stop()
-        mcp.stop()
 
 
 Turn = Callable[[str, str], Awaitable[str]]

@@ -14,7 +14,7 @@ from typing import Any
 from django.db.models import Avg, Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
-from nautobot.apps.api import NautobotModelSerializer, NautobotModelViewSet
+from nautobot.apps.api import NautobotModelSerializer
 from nautobot.apps.filters import NautobotFilterSet
 from rest_framework import permissions
 from rest_framework.request import Request
@@ -22,6 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ..models import Budget, ToolUsageRecord, UsageRecord
+from .base import ModelViewSet
 
 __all__ = ["BudgetViewSet", "ToolUsageSummaryView", "UsageSummaryView", "visible"]
 
@@ -140,7 +141,7 @@ class BudgetFilterSet(NautobotFilterSet):
         fields = ["id", "name", "period", "action", "enabled"]
 
 
-class BudgetViewSet(NautobotModelViewSet):
+class BudgetViewSet(ModelViewSet):
     queryset = Budget.objects.select_related("user", "tenant", "llm_model", "fallback_model")
     serializer_class = BudgetSerializer
     filterset_class = BudgetFilterSet

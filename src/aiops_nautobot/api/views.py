@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from nautobot.apps.api import NautobotModelViewSet
 from rest_framework.decorators import action
 
 from .. import filters, models
 from ..permissions import ChangeOnPostPermissions
 from . import serializers
+from .base import ModelViewSet
 
 __all__ = [
     "ConversationViewSet",
@@ -21,37 +21,37 @@ __all__ = [
 ]
 
 
-class LLMProviderViewSet(NautobotModelViewSet):
+class LLMProviderViewSet(ModelViewSet):
     queryset = models.LLMProvider.objects.all()
     serializer_class = serializers.LLMProviderSerializer
     filterset_class = filters.LLMProviderFilterSet
 
 
-class SystemPromptViewSet(NautobotModelViewSet):
+class SystemPromptViewSet(ModelViewSet):
     queryset = models.SystemPrompt.objects.all()
     serializer_class = serializers.SystemPromptSerializer
     filterset_class = filters.SystemPromptFilterSet
 
 
-class LLMModelViewSet(NautobotModelViewSet):
+class LLMModelViewSet(ModelViewSet):
     queryset = models.LLMModel.objects.select_related("provider", "api_key_secret", "system_prompt")
     serializer_class = serializers.LLMModelSerializer
     filterset_class = filters.LLMModelFilterSet
 
 
-class MiddlewareTypeViewSet(NautobotModelViewSet):
+class MiddlewareTypeViewSet(ModelViewSet):
     queryset = models.MiddlewareType.objects.all()
     serializer_class = serializers.MiddlewareTypeSerializer
     filterset_class = filters.MiddlewareTypeFilterSet
 
 
-class LLMMiddlewareViewSet(NautobotModelViewSet):
+class LLMMiddlewareViewSet(ModelViewSet):
     queryset = models.LLMMiddleware.objects.select_related("llm_model", "middleware_type")
     serializer_class = serializers.LLMMiddlewareSerializer
     filterset_class = filters.LLMMiddlewareFilterSet
 
 
-class MCPServerViewSet(NautobotModelViewSet):
+class MCPServerViewSet(ModelViewSet):
     """MCP servers. Detail actions (``health-check``) are added with ``@action`` here."""
 
     queryset = models.MCPServer.objects.select_related("headers_secret")
@@ -72,7 +72,7 @@ class MCPServerViewSet(NautobotModelViewSet):
         return run_health_check(request, models.MCPServer.objects.all(), pk)
 
 
-class MCPToolViewSet(NautobotModelViewSet):
+class MCPToolViewSet(ModelViewSet):
     """The MCP tool catalog. ``POST mcp-tools/{id}/mark-reviewed/`` records the requesting
     user's review of the tool's current definition (needs the change permission)."""
 
@@ -97,7 +97,7 @@ class MCPToolViewSet(NautobotModelViewSet):
         return Response(serializers.MCPToolSerializer(row, context=context).data)
 
 
-class ConversationViewSet(NautobotModelViewSet):
+class ConversationViewSet(ModelViewSet):
     """Conversations: each user sees only their own; superusers see all."""
 
     queryset = models.Conversation.objects.select_related("owner", "llm_model")
