@@ -265,8 +265,9 @@ class BudgetUIViewSet(NautobotUIViewSet):
     def get_extra_context(self, request, instance=None):
         context = super().get_extra_context(request, instance)
         if self.action == "retrieve" and instance is not None:
-            from aiops_core.usage import period_bounds
             from django.utils import timezone
+
+            from aiops_core.usage import period_bounds
 
             from .services.usage import budget_status
 
