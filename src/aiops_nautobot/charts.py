@@ -17,7 +17,7 @@ from django.utils.safestring import SafeString
 __all__ = ["Bar", "bar_chart"]
 
 _ROW = 22
-_LABEL_WIDTH = 200
+_LABEL_WIDTH = 240
 _BAR_WIDTH = 360
 _WIDTH = _LABEL_WIDTH + _BAR_WIDTH + 140
 

@@ -32,6 +32,7 @@ class BudgetViewTest(ViewTestCases.PrimaryObjectViewTestCase):
 
     @classmethod
     def setUpTestData(cls):
+        UsageRecord.objects.all().delete()  # rows left in a reused database (rolled back)
         llms = sample_data.llm_models(2)
         owner = get_user_model().objects.create_user(username="budget-owner")
         Budget.objects.create(name="all-calls", limit=Decimal("100"))

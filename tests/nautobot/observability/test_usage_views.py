@@ -69,6 +69,7 @@ class UsageRecordViewTest(
 
     @classmethod
     def setUpTestData(cls):
+        UsageRecord.objects.all().delete()  # rows left in a reused database (rolled back)
         owner = get_user_model().objects.create_user(username="usage-owner")
         record(owner, model="openai:gpt-4o")
         record(owner, model="openai:gpt-4o-mini", cost=None)
@@ -111,6 +112,7 @@ class UsageDashboardTest(TestCase):
 
     def setUp(self):
         super().setUp()  # self.user: a non-superuser, logged in
+        UsageRecord.objects.all().delete()  # rows left in a reused database (rolled back)
         self.other = get_user_model().objects.create_user(username="dash-other")
         record(self.user, cost="0.25", input_tokens=1000, cached_tokens=200, output_tokens=50)
         record(self.user, cost="0.50", days_ago=2)
@@ -188,6 +190,7 @@ class ToolAnalyticsTest(TestCase):
 
     def setUp(self):
         super().setUp()
+        ToolUsageRecord.objects.all().delete()  # rows left in a reused database (rolled back)
         self.other = get_user_model().objects.create_user(username="tools-other")
         for latency in (0.1, 0.2, 0.3, 0.4, 1.0):
             tool_call(self.user, "get_time", server="clock", latency=latency, result_chars=50)
