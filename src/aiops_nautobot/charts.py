@@ -55,9 +55,10 @@ def bar_chart(title: str, bars: Sequence[Bar]) -> SafeString:
         )
     body = format_html_join(
         "",
-        '<g class="aiops-bar"><text x="0" y="{}" font-size="12">{}</text>'
+        '<g class="aiops-bar"><text x="0" y="{}" font-size="12" fill="currentColor">{}</text>'
         '<rect x="{}" y="{}" width="{}" height="16" fill="#2c7fb8" data-value="{}"></rect>'
-        '<text x="{}" y="{}" font-size="12" class="aiops-bar-value">{}</text></g>',
+        '<text x="{}" y="{}" font-size="12" fill="currentColor" class="aiops-bar-value">{}</text>'
+        "</g>",
         rows,
     )
     height = len(bars) * _ROW + 4
