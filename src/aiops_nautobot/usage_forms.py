@@ -44,7 +44,6 @@ class UsageRecordFilterForm(NautobotFilterForm):
         queryset=get_user_model().objects.all(),
         to_field_name="username",
         required=False,
-        query_params={},
     )
     thread_id = forms.CharField(required=False, label="Thread")
     outcome = forms.CharField(required=False, help_text="ok, or an error class")
@@ -86,7 +85,6 @@ class BudgetForm(NautobotModelForm):
     user = DynamicModelChoiceField(
         queryset=get_user_model().objects.all(),
         required=False,
-        query_params={},
         help_text="Set at most one of user, tenant and LLM model; none: all calls",
     )
     tenant = DynamicModelChoiceField(queryset=Tenant.objects.all(), required=False)

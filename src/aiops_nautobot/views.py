@@ -224,7 +224,16 @@ class UsageRecordUIViewSet(ObjectListViewMixin, ObjectDetailViewMixin):
     filterset_form_class = usage_forms.UsageRecordFilterForm
     table_class = tables.UsageRecordTable
     action_buttons = ("export",)
-    object_detail_content = ObjectDetailContent(panels=(_fields_panel(),))
+    object_detail_content = ObjectDetailContent(
+        panels=(
+            ObjectFieldsPanel(
+                weight=100,
+                section=SectionChoices.LEFT_HALF,
+                fields="__all__",
+                value_transforms={"cost": [tables.format_cost]},  # empty: "unknown", not 0
+            ),
+        )
+    )
 
 
 class MCPHealthRecordUIViewSet(ObjectListViewMixin, ObjectDetailViewMixin):

@@ -88,6 +88,15 @@ class UsageRecordViewTest(
         self.assertIn("$0.0100", page)
         self.assertNotIn("unknown", page)
 
+    def test_detail_page_shows_unknown_cost(self):
+        self.add_permissions("aiops_nautobot.view_usagerecord")
+        unpriced = UsageRecord.objects.get(model="openai:gpt-4o-mini")
+        page = self.client.get(unpriced.get_absolute_url()).content.decode()
+        self.assertIn('<span id="_value_cost">unknown</span>', page)
+        priced = UsageRecord.objects.get(model="openai:gpt-4o")
+        page = self.client.get(priced.get_absolute_url()).content.decode()
+        self.assertIn('<span id="_value_cost">$0.0100</span>', page)
+
     def test_filters_by_outcome_user_thread_and_date(self):
         self.add_permissions("aiops_nautobot.view_usagerecord")
         other = get_user_model().objects.create_user(username="usage-other")
