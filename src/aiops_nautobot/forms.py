@@ -450,5 +450,6 @@ from .usage_forms import (  # noqa: E402, F401
     BudgetFilterForm,
     BudgetForm,
     MCPHealthRecordFilterForm,
+    ToolUsageRecordFilterForm,
     UsageRecordFilterForm,
 )

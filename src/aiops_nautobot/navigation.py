@@ -103,6 +103,12 @@ menu_items = (
                         weight=300,
                         permissions=["aiops_nautobot.view_toolusagerecord"],
                     ),
+                    NavMenuItem(
+                        link="plugins:aiops_nautobot:toolusagerecord_list",
+                        name="Tool Usage Records",
+                        weight=350,
+                        permissions=["aiops_nautobot.view_toolusagerecord"],
+                    ),
                     _item("budget", "Budgets", 400),
                 ),
             ),

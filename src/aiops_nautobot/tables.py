@@ -21,6 +21,7 @@ __all__ = [
     "MCPToolTable",
     "MiddlewareTypeTable",
     "SystemPromptTable",
+    "ToolUsageRecordTable",
     "UsageRecordTable",
 ]
 
@@ -324,6 +325,44 @@ class UsageRecordTable(BaseTable):
         return f"{value:.3f}"
 
     def render_time_to_first_token(self, value):
+        return f"{value:.3f}"
+
+
+class ToolUsageRecordTable(BaseTable):
+    """Table of tool calls (tool usage records)."""
+
+    pk = ToggleColumn()
+    started_at = tables.DateTimeColumn(linkify=True, format="Y-m-d H:i:s")
+    user = tables.Column()
+    latency = tables.Column(verbose_name="Latency (s)")
+    result_chars = tables.Column(verbose_name="Result size (chars)")
+
+    class Meta(BaseTable.Meta):
+        model = models.ToolUsageRecord
+        fields = (
+            "pk",
+            "started_at",
+            "tool",
+            "server",
+            "user",
+            "thread_id",
+            "run_id",
+            "outcome",
+            "latency",
+            "result_chars",
+        )
+        default_columns = (
+            "pk",
+            "started_at",
+            "tool",
+            "server",
+            "user",
+            "outcome",
+            "latency",
+            "result_chars",
+        )
+
+    def render_latency(self, value):
         return f"{value:.3f}"
 
 

@@ -18,6 +18,7 @@ router.register("mcp-servers", views.MCPServerUIViewSet)
 router.register("mcp-tools", views.MCPToolUIViewSet)
 router.register("conversations", views.ConversationUIViewSet)
 router.register("usage-records", views.UsageRecordUIViewSet)
+router.register("tool-usage-records", views.ToolUsageRecordUIViewSet)
 router.register("mcp-health-records", views.MCPHealthRecordUIViewSet)
 router.register("budgets", views.BudgetUIViewSet)
 

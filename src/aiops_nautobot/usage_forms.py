@@ -28,6 +28,7 @@ __all__ = [
     "BudgetFilterForm",
     "BudgetForm",
     "MCPHealthRecordFilterForm",
+    "ToolUsageRecordFilterForm",
     "UsagePeriodForm",
     "UsageRecordFilterForm",
 ]
@@ -54,6 +55,17 @@ class UsageRecordFilterForm(NautobotFilterForm):
         super().__init__(*args, **kwargs)
         # "model" is the form's model class attribute; the field keeps the filter's name.
         self.fields["model"] = self.fields.pop("model_")
+
+
+class ToolUsageRecordFilterForm(NautobotFilterForm):
+    model = models.ToolUsageRecord
+    q = forms.CharField(required=False, label="Search")
+    tool = forms.CharField(required=False)
+    server = forms.CharField(required=False, label="MCP server")
+    user = DynamicModelMultipleChoiceField(
+        queryset=get_user_model().objects.all(), to_field_name="username", required=False
+    )
+    outcome = forms.CharField(required=False, help_text="ok, paused, or an error class")
 
 
 class MCPHealthRecordFilterForm(NautobotFilterForm):

@@ -28,6 +28,7 @@ __all__ = [
     "MCPToolUIViewSet",
     "MiddlewareTypeUIViewSet",
     "SystemPromptUIViewSet",
+    "ToolUsageRecordUIViewSet",
     "UsageRecordUIViewSet",
 ]
 
@@ -234,6 +235,17 @@ class UsageRecordUIViewSet(ObjectListViewMixin, ObjectDetailViewMixin):
             ),
         )
     )
+
+
+class ToolUsageRecordUIViewSet(ObjectListViewMixin, ObjectDetailViewMixin):
+    """Tool calls, read-only (the recorder writes them); restricted like usage records."""
+
+    queryset = models.ToolUsageRecord.objects.select_related("user")
+    filterset_class = filters.ToolUsageRecordFilterSet
+    filterset_form_class = usage_forms.ToolUsageRecordFilterForm
+    table_class = tables.ToolUsageRecordTable
+    action_buttons = ("export",)
+    object_detail_content = ObjectDetailContent(panels=(_fields_panel(),))
 
 
 class MCPHealthRecordUIViewSet(ObjectListViewMixin, ObjectDetailViewMixin):

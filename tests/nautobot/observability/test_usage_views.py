@@ -114,6 +114,41 @@ class UsageRecordViewTest(
         self.assertIn("gpt-4o-mini", page)
 
 
+class ToolUsageRecordViewTest(
+    ViewTestCases.GetObjectViewTestCase, ViewTestCases.ListObjectsViewTestCase
+):
+    """The read-only list of tool calls; a ``$user`` constraint shows a user only theirs."""
+
+    model = ToolUsageRecord
+    filter_on_field = "tool"
+
+    @classmethod
+    def setUpTestData(cls):
+        ToolUsageRecord.objects.all().delete()  # rows left in a reused database (rolled back)
+        owner = get_user_model().objects.create_user(username="tool-owner")
+        tool_call(owner, "get_time", server="clock")
+        tool_call(owner, "search", outcome="ToolError")
+        tool_call(owner, "lookup", server="dns", latency=0.25)
+
+    def list_page(self, **params) -> str:
+        url = reverse("plugins:aiops_nautobot:toolusagerecord_list")
+        return self.client.get(url, params, HTTP_HX_REQUEST="true").content.decode()
+
+    def test_filter_failures_and_own_rows_only(self):
+        self.add_permissions("aiops_nautobot.view_toolusagerecord")
+        page = self.list_page(outcome="ToolError")
+        self.assertIn(">search<", page)
+        self.assertNotIn(">get_time<", page)
+        self.assertIn(">lookup<", self.list_page(server="dns"))
+
+    def test_constrained_user_sees_only_their_tool_calls(self):
+        own_rows_only(self.user, ToolUsageRecord)
+        tool_call(self.user, "my_tool")
+        page = self.list_page()
+        self.assertIn(">my_tool<", page)
+        self.assertNotIn(">get_time<", page)
+
+
 class UsageDashboardTest(TestCase):
     """The dashboard's totals, groups and charts."""
 
