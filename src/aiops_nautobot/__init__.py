@@ -49,10 +49,15 @@ class AiopsConfig(NautobotAppConfig):
 
         from health_check.plugins import plugin_dir
 
-        from .health_checks import CheckpointStoreHealthCheck, MCPServersHealthCheck
+        from .health_checks import (
+            CheckpointStoreHealthCheck,
+            LLMProviderHealthCheck,
+            MCPServersHealthCheck,
+        )
 
         plugin_dir.register(CheckpointStoreHealthCheck)
         plugin_dir.register(MCPServersHealthCheck)
+        plugin_dir.register(LLMProviderHealthCheck)
 
 
 config = AiopsConfig

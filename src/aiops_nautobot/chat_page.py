@@ -73,6 +73,7 @@ def page_config(user: Any) -> dict[str, Any]:
         {"id": str(row.pk), "label": f"{row.provider.name}:{row.name}", "default": row.is_default}
         for row in allowed.distinct()
     ]
+    _add_budgets(models, user)
     api = "plugins-api:aiops_nautobot-api"
     return {
         "user": str(user.pk),
@@ -91,6 +92,20 @@ def page_config(user: Any) -> dict[str, Any]:
             "models_admin": reverse("plugins:aiops_nautobot:llmmodel_list"),
         },
     }
+
+
+def _add_budgets(models: list[dict[str, Any]], user: Any) -> None:
+    """Each model's ``budget_remaining`` (USD string) for ``user`` when a budget applies; the
+    page shows it until the chat API's answers bring a newer one."""
+    from .services.usage import budget_remaining, plan_usage
+
+    plan = plan_usage()
+    if not plan.budgets:
+        return
+    for model in models:
+        left = budget_remaining(plan, str(user.pk), model["label"])
+        if left is not None:
+            model["budget_remaining"] = f"{left:.4f}"
 
 
 def _fallback_model(environment: str) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import django_filters
 from django.contrib.auth import get_user_model
 from nautobot.apps.filters import (
+    BaseFilterSet,
     MultiValueCharFilter,
     NaturalKeyOrPKMultipleChoiceFilter,
     NautobotFilterSet,
@@ -15,14 +16,18 @@ from nautobot.extras.models import Secret
 from . import models
 
 __all__ = [
+    "BudgetFilterSet",
     "ConversationFilterSet",
     "LLMMiddlewareFilterSet",
     "LLMModelFilterSet",
     "LLMProviderFilterSet",
+    "MCPHealthRecordFilterSet",
     "MCPServerFilterSet",
     "MCPToolFilterSet",
     "MiddlewareTypeFilterSet",
     "SystemPromptFilterSet",
+    "ToolUsageRecordFilterSet",
+    "UsageRecordFilterSet",
 ]
 
 
@@ -160,3 +165,82 @@ class ConversationFilterSet(NautobotFilterSet):
     class Meta:
         model = models.Conversation
         fields = ["id", "thread_id", "title", "last_activity", "tags"]
+
+
+class UsageRecordFilterSet(BaseFilterSet):
+    """Filters of :class:`~aiops_nautobot.models.UsageRecord` (a log: no tags, no custom fields)."""
+
+    q = SearchFilter(
+        filter_predicates={"model": "icontains", "thread_id": "icontains", "run_id": "exact"}
+    )
+    model = MultiValueCharFilter(label="Model (provider:model)")
+    provider = MultiValueCharFilter()
+    outcome = MultiValueCharFilter()
+    thread_id = MultiValueCharFilter(label="Thread")
+    user = NaturalKeyOrPKMultipleChoiceFilter(
+        queryset=get_user_model().objects.all(), to_field_name="username", label="User"
+    )
+    llm_model = django_filters.ModelMultipleChoiceFilter(
+        queryset=models.LLMModel.objects.all(), label="LLM model (ID)"
+    )
+    started_after = django_filters.DateTimeFilter(
+        field_name="started_at", lookup_expr="gte", label="Started at or after"
+    )
+    started_before = django_filters.DateTimeFilter(
+        field_name="started_at", lookup_expr="lte", label="Started at or before"
+    )
+
+    class Meta:
+        model = models.UsageRecord
+        fields = ["id", "run_id", "streaming"]
+
+
+class ToolUsageRecordFilterSet(BaseFilterSet):
+    """Filters of :class:`~aiops_nautobot.models.ToolUsageRecord`."""
+
+    q = SearchFilter(filter_predicates={"tool": "icontains", "server": "icontains"})
+    tool = MultiValueCharFilter()
+    server = MultiValueCharFilter()
+    outcome = MultiValueCharFilter()
+    user = NaturalKeyOrPKMultipleChoiceFilter(
+        queryset=get_user_model().objects.all(), to_field_name="username", label="User"
+    )
+
+    class Meta:
+        model = models.ToolUsageRecord
+        fields = ["id", "run_id", "thread_id"]
+
+
+class MCPHealthRecordFilterSet(BaseFilterSet):
+    """Filters of :class:`~aiops_nautobot.models.MCPHealthRecord`."""
+
+    q = SearchFilter(filter_predicates={"server__name": "icontains", "error": "icontains"})
+    server = NaturalKeyOrPKMultipleChoiceFilter(
+        queryset=models.MCPServer.objects.all(), to_field_name="name", label="MCP server"
+    )
+    checked_after = django_filters.DateTimeFilter(
+        field_name="checked_at", lookup_expr="gte", label="Checked at or after"
+    )
+    checked_before = django_filters.DateTimeFilter(
+        field_name="checked_at", lookup_expr="lte", label="Checked at or before"
+    )
+
+    class Meta:
+        model = models.MCPHealthRecord
+        fields = ["id", "healthy"]
+
+
+class BudgetFilterSet(NautobotFilterSet):
+    """Filters of :class:`~aiops_nautobot.models.Budget`."""
+
+    q = SearchFilter(filter_predicates={"name": "icontains"})
+    user = NaturalKeyOrPKMultipleChoiceFilter(
+        queryset=get_user_model().objects.all(), to_field_name="username", label="User"
+    )
+    llm_model = django_filters.ModelMultipleChoiceFilter(
+        queryset=models.LLMModel.objects.all(), label="LLM model (ID)"
+    )
+
+    class Meta:
+        model = models.Budget
+        fields = ["id", "name", "tenant", "period", "action", "enabled", "tags"]

@@ -442,3 +442,14 @@ class ConversationFilterForm(NautobotFilterForm):
     q = forms.CharField(required=False, label="Search")
     title = forms.CharField(required=False)
     tags = TagFilterField(model)
+
+
+# -- Usage, MCP health history and budgets (in usage_forms; here for Nautobot's form lookup) -----
+from .usage_forms import (  # noqa: E402, F401
+    BudgetBulkEditForm,
+    BudgetFilterForm,
+    BudgetForm,
+    MCPHealthRecordFilterForm,
+    ToolUsageRecordFilterForm,
+    UsageRecordFilterForm,
+)

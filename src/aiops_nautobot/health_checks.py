@@ -4,6 +4,8 @@
 - ``AI Ops MCP servers``: every MCP server the health check job probed is healthy (servers an
   operator marked vulnerable are left out). Not critical: a failing MCP server takes tools away,
   not Nautobot.
+- ``AI Ops LLM provider``: the default model's provider answers one unauthenticated request
+  (cached for a minute; see :mod:`aiops_nautobot.services.provider_health`). Not critical.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from health_check.exceptions import ServiceUnavailable, ServiceWarning
 from nautobot.extras.health_checks import NautobotHealthCheckBackend
 from prometheus_client import Gauge
 
-__all__ = ["CheckpointStoreHealthCheck", "MCPServersHealthCheck"]
+__all__ = ["CheckpointStoreHealthCheck", "LLMProviderHealthCheck", "MCPServersHealthCheck"]
 
 _PROBE_THREAD = "aiops-health-check-probe"
 
@@ -69,3 +71,24 @@ class MCPServersHealthCheck(NautobotHealthCheckBackend):
         names = list(down)
         if names:
             self.add_error(ServiceWarning(f"unhealthy MCP servers: {', '.join(names)}"))
+
+
+class LLMProviderHealthCheck(NautobotHealthCheckBackend):
+    """The default model's provider is reachable (any HTTP answer to a cheap request)."""
+
+    critical_service = False
+    metric = Gauge(
+        "health_check_aiops_llm_provider_info",
+        "State of the AI Ops default model's provider",
+        multiprocess_mode=NautobotHealthCheckBackend.MULTIPROCESS_MODE,
+    )
+
+    def identifier(self) -> str:
+        return "AI Ops LLM provider"
+
+    def check_status(self) -> None:
+        from .services.provider_health import probe_default_provider
+
+        probe = probe_default_provider()
+        if not probe.ok:
+            self.add_error(ServiceWarning(probe.message))

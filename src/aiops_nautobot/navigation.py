@@ -60,6 +60,12 @@ menu_items = (
                         weight=200,
                         permissions=["aiops_nautobot.view_mcptool"],
                     ),
+                    NavMenuItem(  # written by the health checks
+                        link="plugins:aiops_nautobot:mcphealthrecord_list",
+                        name="MCP Health History",
+                        weight=300,
+                        permissions=["aiops_nautobot.view_mcphealthrecord"],
+                    ),
                 ),
             ),
             NavMenuGroup(
@@ -73,6 +79,37 @@ menu_items = (
                         permissions=["aiops_nautobot.use_chat_conversation"],
                     ),
                     _item("conversation", "Conversations", 100),
+                ),
+            ),
+            NavMenuGroup(
+                name="Usage",
+                weight=500,
+                items=(
+                    NavMenuItem(
+                        link="plugins:aiops_nautobot:usage_dashboard",
+                        name="Usage & Cost",
+                        weight=100,
+                        permissions=["aiops_nautobot.view_usagerecord"],
+                    ),
+                    NavMenuItem(
+                        link="plugins:aiops_nautobot:usagerecord_list",
+                        name="Usage Records",
+                        weight=200,
+                        permissions=["aiops_nautobot.view_usagerecord"],
+                    ),
+                    NavMenuItem(
+                        link="plugins:aiops_nautobot:tool_analytics",
+                        name="Tool Analytics",
+                        weight=300,
+                        permissions=["aiops_nautobot.view_toolusagerecord"],
+                    ),
+                    NavMenuItem(
+                        link="plugins:aiops_nautobot:toolusagerecord_list",
+                        name="Tool Usage Records",
+                        weight=350,
+                        permissions=["aiops_nautobot.view_toolusagerecord"],
+                    ),
+                    _item("budget", "Budgets", 400),
                 ),
             ),
         ),

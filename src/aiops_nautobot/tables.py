@@ -2,21 +2,47 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import django_tables2 as tables
 from nautobot.apps.tables import BaseTable, BooleanColumn, ButtonsColumn, TagColumn, ToggleColumn
 
 from . import models
 
 __all__ = [
+    "BudgetTable",
     "ConversationTable",
+    "CostColumn",
     "LLMMiddlewareTable",
     "LLMModelTable",
     "LLMProviderTable",
+    "MCPHealthRecordTable",
     "MCPServerTable",
     "MCPToolTable",
     "MiddlewareTypeTable",
     "SystemPromptTable",
+    "ToolUsageRecordTable",
+    "UsageRecordTable",
 ]
+
+UNKNOWN_COST = "unknown"
+"""How a call (or a sum) without a known price is shown: never as 0."""
+
+
+def format_cost(value: Decimal | None) -> str:
+    """``$0.0123`` for a known cost, ``unknown`` for ``None``."""
+    return UNKNOWN_COST if value is None else f"${value:,.4f}"
+
+
+class CostColumn(tables.Column):
+    """A USD cost; an empty cost (the model had no price) is shown as "unknown", not 0."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("default", UNKNOWN_COST)
+        super().__init__(**kwargs)
+
+    def render(self, value):
+        return format_cost(value)
 
 
 class LLMProviderTable(BaseTable):
@@ -244,3 +270,175 @@ class MCPToolTable(BaseTable):
             "changed_since_review",
             "actions",
         )
+
+
+class UsageRecordTable(BaseTable):
+    """Table of model calls (usage records)."""
+
+    pk = ToggleColumn()
+    started_at = tables.DateTimeColumn(linkify=True, format="Y-m-d H:i:s")
+    llm_model = tables.Column(linkify=True, verbose_name="LLM model")
+    user = tables.Column()
+    cost = CostColumn(verbose_name="Cost (USD)")
+    latency = tables.Column(verbose_name="Latency (s)")
+    time_to_first_token = tables.Column(verbose_name="First token (s)")
+
+    class Meta(BaseTable.Meta):
+        model = models.UsageRecord
+        fields = (
+            "pk",
+            "started_at",
+            "model",
+            "provider",
+            "llm_model",
+            "user",
+            "tenant",
+            "thread_id",
+            "run_id",
+            "outcome",
+            "input_tokens",
+            "output_tokens",
+            "cached_tokens",
+            "reasoning_tokens",
+            "cost",
+            "latency",
+            "time_to_first_token",
+            "streaming",
+            "step",
+            "fallback_from",
+        )
+        default_columns = (
+            "pk",
+            "started_at",
+            "model",
+            "user",
+            "thread_id",
+            "outcome",
+            "input_tokens",
+            "output_tokens",
+            "cached_tokens",
+            "cost",
+            "latency",
+        )
+
+    def render_latency(self, value):
+        return f"{value:.3f}"
+
+    def render_time_to_first_token(self, value):
+        return f"{value:.3f}"
+
+
+class ToolUsageRecordTable(BaseTable):
+    """Table of tool calls (tool usage records)."""
+
+    pk = ToggleColumn()
+    started_at = tables.DateTimeColumn(linkify=True, format="Y-m-d H:i:s")
+    user = tables.Column()
+    latency = tables.Column(verbose_name="Latency (s)")
+    result_chars = tables.Column(verbose_name="Result size (chars)")
+
+    class Meta(BaseTable.Meta):
+        model = models.ToolUsageRecord
+        fields = (
+            "pk",
+            "started_at",
+            "tool",
+            "server",
+            "user",
+            "thread_id",
+            "run_id",
+            "outcome",
+            "latency",
+            "result_chars",
+        )
+        default_columns = (
+            "pk",
+            "started_at",
+            "tool",
+            "server",
+            "user",
+            "outcome",
+            "latency",
+            "result_chars",
+        )
+
+    def render_latency(self, value):
+        return f"{value:.3f}"
+
+
+class MCPHealthRecordTable(BaseTable):
+    """Table of MCP server health checks (the health history)."""
+
+    pk = ToggleColumn()
+    checked_at = tables.DateTimeColumn(linkify=True, format="Y-m-d H:i:s")
+    server = tables.Column(linkify=True, verbose_name="MCP server")
+    healthy = BooleanColumn()
+    error = tables.Column()
+
+    class Meta(BaseTable.Meta):
+        model = models.MCPHealthRecord
+        fields = ("pk", "checked_at", "server", "healthy", "error")
+        default_columns = ("pk", "checked_at", "server", "healthy", "error")
+
+
+class BudgetTable(BaseTable):
+    """Table of budgets, with the spent and remaining dollars of the current period."""
+
+    pk = ToggleColumn()
+    name = tables.Column(linkify=True)
+    user = tables.Column()
+    tenant = tables.Column(linkify=True)
+    llm_model = tables.Column(linkify=True, verbose_name="LLM model")
+    fallback_model = tables.Column(linkify=True)
+    enabled = BooleanColumn()
+    spent = tables.Column(accessor="pk", verbose_name="Spent this period", orderable=False)
+    remaining = tables.Column(accessor="pk", verbose_name="Remaining", orderable=False)
+    tags = TagColumn(url_name="plugins:aiops_nautobot:budget_list")
+    actions = ButtonsColumn(models.Budget)
+
+    class Meta(BaseTable.Meta):
+        model = models.Budget
+        fields = (
+            "pk",
+            "name",
+            "user",
+            "tenant",
+            "llm_model",
+            "period",
+            "limit",
+            "spent",
+            "remaining",
+            "action",
+            "fallback_model",
+            "enabled",
+            "tags",
+            "actions",
+        )
+        default_columns = (
+            "pk",
+            "name",
+            "user",
+            "tenant",
+            "llm_model",
+            "period",
+            "limit",
+            "spent",
+            "remaining",
+            "action",
+            "enabled",
+            "actions",
+        )
+
+    def _status(self, record) -> tuple[Decimal, Decimal]:
+        from .services.usage import budget_status
+
+        cache = self.__dict__.setdefault("_budget_status", {})
+        if record.pk not in cache:
+            cache[record.pk] = budget_status(record)
+        return cache[record.pk]
+
+    def render_spent(self, record):
+        return format_cost(self._status(record)[0])
+
+    def render_remaining(self, record):
+        return format_cost(self._status(record)[1])

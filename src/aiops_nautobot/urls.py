@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import path
 from nautobot.apps.urls import NautobotUIViewSetRouter
 
-from . import oauth_views, views
+from . import oauth_views, usage_views, views
 from .chat_page import ChatPageView
 
 router = NautobotUIViewSetRouter()
@@ -17,9 +17,15 @@ router.register("llm-middleware", views.LLMMiddlewareUIViewSet)
 router.register("mcp-servers", views.MCPServerUIViewSet)
 router.register("mcp-tools", views.MCPToolUIViewSet)
 router.register("conversations", views.ConversationUIViewSet)
+router.register("usage-records", views.UsageRecordUIViewSet)
+router.register("tool-usage-records", views.ToolUsageRecordUIViewSet)
+router.register("mcp-health-records", views.MCPHealthRecordUIViewSet)
+router.register("budgets", views.BudgetUIViewSet)
 
 urlpatterns = [
     path("chat/", ChatPageView.as_view(), name="chat"),
+    path("usage/", usage_views.UsageDashboardView.as_view(), name="usage_dashboard"),
+    path("usage/tools/", usage_views.ToolAnalyticsView.as_view(), name="tool_analytics"),
     *router.urls,
     path(
         "mcp-servers/<uuid:pk>/oauth/connect/",

@@ -3,27 +3,33 @@
 from __future__ import annotations
 
 from nautobot.apps.ui import (
+    KeyValueTablePanel,
     ObjectDetailContent,
     ObjectFieldsPanel,
     ObjectsTablePanel,
     ObjectTextPanel,
     SectionChoices,
 )
-from nautobot.apps.views import NautobotUIViewSet
+from nautobot.apps.views import NautobotUIViewSet, ObjectDetailViewMixin, ObjectListViewMixin
 
-from . import filters, forms, models, tables
+from . import filters, forms, models, tables, usage_forms
 from .api import serializers
+from .api.usage import BudgetSerializer
 from .api.views import owned_by
 
 __all__ = [
+    "BudgetUIViewSet",
     "ConversationUIViewSet",
     "LLMMiddlewareUIViewSet",
     "LLMModelUIViewSet",
     "LLMProviderUIViewSet",
+    "MCPHealthRecordUIViewSet",
     "MCPServerUIViewSet",
     "MCPToolUIViewSet",
     "MiddlewareTypeUIViewSet",
     "SystemPromptUIViewSet",
+    "ToolUsageRecordUIViewSet",
+    "UsageRecordUIViewSet",
 ]
 
 
@@ -154,7 +160,20 @@ class MCPServerUIViewSet(NautobotUIViewSet):
     table_class = tables.MCPServerTable
     form_class = forms.MCPServerForm
     bulk_update_form_class = forms.MCPServerBulkEditForm
-    object_detail_content = ObjectDetailContent(panels=(_fields_panel(),))
+    object_detail_content = ObjectDetailContent(
+        panels=(
+            _fields_panel(),
+            ObjectsTablePanel(
+                weight=200,
+                section=SectionChoices.FULL_WIDTH,
+                table_class=tables.MCPHealthRecordTable,
+                table_filter="server",
+                table_title="Health history",
+                exclude_columns=["pk", "server"],
+                max_display_count=20,
+            ),
+        )
+    )
 
 
 class MCPToolUIViewSet(NautobotUIViewSet):
@@ -195,3 +214,90 @@ class ConversationUIViewSet(NautobotUIViewSet):
         if form.instance._state.adding:
             form.instance.owner = self.request.user
         return super().form_save(form, **kwargs)
+
+
+class UsageRecordUIViewSet(ObjectListViewMixin, ObjectDetailViewMixin):
+    """Model calls, read-only (the recorder writes them). Object permissions restrict the rows:
+    ``{"user": "$user"}`` on *view usage record* shows a user their own calls only."""
+
+    queryset = models.UsageRecord.objects.select_related("user", "tenant", "llm_model")
+    filterset_class = filters.UsageRecordFilterSet
+    filterset_form_class = usage_forms.UsageRecordFilterForm
+    table_class = tables.UsageRecordTable
+    action_buttons = ("export",)
+    object_detail_content = ObjectDetailContent(
+        panels=(
+            ObjectFieldsPanel(
+                weight=100,
+                section=SectionChoices.LEFT_HALF,
+                fields="__all__",
+                value_transforms={"cost": [tables.format_cost]},  # empty: "unknown", not 0
+            ),
+        )
+    )
+
+
+class ToolUsageRecordUIViewSet(ObjectListViewMixin, ObjectDetailViewMixin):
+    """Tool calls, read-only (the recorder writes them); restricted like usage records."""
+
+    queryset = models.ToolUsageRecord.objects.select_related("user")
+    filterset_class = filters.ToolUsageRecordFilterSet
+    filterset_form_class = usage_forms.ToolUsageRecordFilterForm
+    table_class = tables.ToolUsageRecordTable
+    action_buttons = ("export",)
+    object_detail_content = ObjectDetailContent(panels=(_fields_panel(),))
+
+
+class MCPHealthRecordUIViewSet(ObjectListViewMixin, ObjectDetailViewMixin):
+    """The health history of MCP servers, read-only (written by the health checks)."""
+
+    queryset = models.MCPHealthRecord.objects.select_related("server")
+    filterset_class = filters.MCPHealthRecordFilterSet
+    filterset_form_class = usage_forms.MCPHealthRecordFilterForm
+    table_class = tables.MCPHealthRecordTable
+    action_buttons = ("export",)
+    object_detail_content = ObjectDetailContent(panels=(_fields_panel(),))
+
+
+class BudgetUIViewSet(NautobotUIViewSet):
+    """Budgets, with what is spent and left in the current period."""
+
+    queryset = models.Budget.objects.select_related(
+        "user", "tenant", "llm_model__provider", "fallback_model"
+    )
+    filterset_class = filters.BudgetFilterSet
+    filterset_form_class = usage_forms.BudgetFilterForm
+    serializer_class = BudgetSerializer
+    table_class = tables.BudgetTable
+    form_class = usage_forms.BudgetForm
+    bulk_update_form_class = usage_forms.BudgetBulkEditForm
+    object_detail_content = ObjectDetailContent(
+        panels=(
+            _fields_panel(),
+            KeyValueTablePanel(
+                weight=100,
+                section=SectionChoices.RIGHT_HALF,
+                label="Current period",
+                context_data_key="budget_period",
+            ),
+        )
+    )
+
+    def get_extra_context(self, request, instance=None):
+        context = super().get_extra_context(request, instance)
+        if self.action == "retrieve" and instance is not None:
+            from django.utils import timezone
+
+            from aiops_core.usage import period_bounds
+
+            from .services.usage import budget_status
+
+            spent, remaining = budget_status(instance)
+            start, end = period_bounds(instance.period, timezone.now())
+            context["budget_period"] = {
+                "Period (UTC)": f"{start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M}",
+                "Limit": tables.format_cost(instance.limit),
+                "Spent": tables.format_cost(spent),
+                "Remaining": tables.format_cost(remaining),
+            }
+        return context

@@ -106,3 +106,36 @@ class ChatPageTest(TestCase):
     def test_chat_is_in_the_ai_ops_menu(self):
         response = self.client.get(reverse("home"))
         self.assertIn(self.url, response.content.decode())
+
+
+@memory_store
+class ChatPageBudgetTest(TestCase):
+    """The page's config carries the remaining budget per model; the page has a place for it."""
+
+    user_permissions = [CHAT]
+
+    def test_remaining_budget_per_model(self):
+        from decimal import Decimal
+
+        from django.utils import timezone
+
+        from aiops_nautobot.models import Budget, UsageRecord
+
+        model = offline_model("assistant")
+        url = reverse("plugins:aiops_nautobot:chat")
+        config = page_config(self.client.get(url))
+        self.assertNotIn("budget_remaining", config["models"][0])  # no budget: nothing shown
+        Budget.objects.create(name="mine", user=self.user, limit=Decimal("2"))
+        Budget.objects.create(name="everyone", period="month", limit=Decimal("50"))
+        UsageRecord.objects.create(
+            run_id="r",
+            user=self.user,
+            model=model.spec,
+            provider=model.provider.name,
+            started_at=timezone.now(),
+            latency=0.1,
+            cost=Decimal("0.5"),
+        )
+        response = self.client.get(url)
+        self.assertEqual(page_config(response)["models"][0]["budget_remaining"], "1.5000")
+        self.assertIn('id="aiops-chat-budget"', response.content.decode())

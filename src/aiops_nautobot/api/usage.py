@@ -15,12 +15,12 @@ from django.db.models import Avg, Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from nautobot.apps.api import NautobotModelSerializer
-from nautobot.apps.filters import NautobotFilterSet
 from rest_framework import permissions
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from ..filters import BudgetFilterSet
 from ..models import Budget, ToolUsageRecord, UsageRecord
 from .base import ModelViewSet
 
@@ -135,13 +135,7 @@ class BudgetSerializer(NautobotModelSerializer):
         fields = "__all__"
 
 
-class BudgetFilterSet(NautobotFilterSet):
-    class Meta:
-        model = Budget
-        fields = ["id", "name", "period", "action", "enabled"]
-
-
 class BudgetViewSet(ModelViewSet):
     queryset = Budget.objects.select_related("user", "tenant", "llm_model", "fallback_model")
     serializer_class = BudgetSerializer
-    filterset_class = BudgetFilterSet
+    filterset_class = BudgetFilterSet  # shared with the UI list

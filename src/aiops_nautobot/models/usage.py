@@ -162,10 +162,20 @@ class Budget(PrimaryModel):
         super().clean()
         subjects = [f for f in ("user_id", "tenant_id", "llm_model_id") if getattr(self, f)]
         if len(subjects) > 1:
-            raise ValidationError("Set at most one of user, tenant and LLM model.")
-        if (self.action == BudgetActionChoices.FALLBACK) != (self.fallback_model_id is not None):
             raise ValidationError(
-                {"fallback_model": "A fallback budget needs a fallback model (and only it)."}
+                "Set at most one of user, tenant and LLM model (clear the others); "
+                "none of them makes a budget for all calls."
+            )
+        if self.action == BudgetActionChoices.FALLBACK and self.fallback_model_id is None:
+            raise ValidationError(
+                {"fallback_model": "Choose the model to fall back to, or set the action to Refuse."}
+            )
+        if self.action != BudgetActionChoices.FALLBACK and self.fallback_model_id is not None:
+            raise ValidationError(
+                {
+                    "fallback_model": "Clear the fallback model, or set the action to "
+                    "'Fall back to a cheaper model'."
+                }
             )
         if self.fallback_model_id is not None and self.fallback_model_id == self.llm_model_id:
             raise ValidationError({"fallback_model": "Fall back to a different model."})

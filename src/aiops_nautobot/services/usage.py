@@ -35,6 +35,7 @@ __all__ = [
     "UsagePlan",
     "budget_fields",
     "budget_remaining",
+    "budget_status",
     "open_usage",
     "plan_usage",
 ]
@@ -285,6 +286,28 @@ def budget_remaining(plan: UsagePlan, user_key: str | None, model: str) -> Decim
         rest = max(budget.limit - _spent(since, **filters), Decimal(0))
         left = rest if left is None else min(left, rest)
     return left
+
+
+def budget_status(row: Any) -> tuple[Decimal, Decimal]:
+    """Spent and remaining dollars of one ``Budget`` row in its current period (sync).
+
+    A budget for a user, tenant or model counts that subject's priced calls; one without a
+    subject counts all calls. Calls of unknown cost are not counted (they have no price).
+    """
+    from django.utils import timezone
+
+    from aiops_core.usage import period_bounds
+
+    since = period_bounds(row.period, timezone.now())[0]
+    filters: dict[str, str | None] = {"user": None, "tenant": None, "model": None}
+    if row.user_id:
+        filters["user"] = str(row.user_id)
+    elif row.tenant_id:
+        filters["tenant"] = str(row.tenant_id)
+    elif row.llm_model_id:
+        filters["model"] = row.llm_model.spec
+    spent = _spent(since, **filters)
+    return spent, max(row.limit - spent, Decimal(0))
 
 
 def budget_fields(plan: Any) -> dict[str, Any]:

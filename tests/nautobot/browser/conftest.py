@@ -54,10 +54,20 @@ def _delete_rows() -> None:
     from nautobot.extras.models import ObjectChange
     from nautobot.users.models import ObjectPermission
 
-    from aiops_nautobot.models import Conversation, LLMModel, LLMProvider, MCPServer
+    from aiops_nautobot.models import (
+        Conversation,
+        LLMModel,
+        LLMProvider,
+        MCPServer,
+        ToolUsageRecord,
+        UsageRecord,
+    )
 
     users = get_user_model().objects.filter(username__startswith=PREFIX)
     Conversation.objects.filter(owner__in=users).delete()
+    # Usage records outlive their user (SET_NULL): delete them first.
+    UsageRecord.objects.filter(user__in=users).delete()
+    ToolUsageRecord.objects.filter(user__in=users).delete()
     # The server's writes are change-logged and committed: leave no trace for other tests.
     ObjectChange.objects.filter(
         Q(user_name__startswith=PREFIX) | Q(object_repr__contains=PREFIX)

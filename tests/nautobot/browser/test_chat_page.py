@@ -310,3 +310,69 @@ def test_measure_first_token_to_paint_and_page_weight(visit: Any) -> None:
     }
     (ARTIFACTS / "chat-page-metrics.json").write_text(json.dumps(metrics, indent=2))
     print(json.dumps(metrics))
+
+
+def in_thread(work: Any) -> Any:
+    """Runs ORM ``work`` in a thread of its own (Playwright's sync API keeps an event loop in
+    this one, where Django refuses synchronous queries); the rows are committed."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    def run() -> Any:
+        try:
+            return work()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(run).result()
+
+
+def test_remaining_budget_is_shown_and_follows_the_answers(
+    visit: Any, site: Site, django_db_blocker: Any
+) -> None:
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from aiops_nautobot.models import Budget, LLMModel, UsageRecord
+
+    bob = site.users["bob"]
+    assistant = LLMModel.objects.filter(pk=site.models["assistant"])
+
+    def set_up() -> None:
+        assistant.update(input_price=Decimal("1"), output_price=Decimal("1"))  # cost > 0, tiny
+        Budget.objects.create(name=f"{PREFIX}bob", user=bob, limit=Decimal("5"))
+
+    def spend_elsewhere() -> None:
+        UsageRecord.objects.create(
+            run_id="elsewhere",
+            user=bob,
+            model=f"test:{PREFIX}assistant",
+            provider="test",
+            started_at=timezone.now(),
+            latency=0.1,
+            cost=Decimal("1.25"),
+        )
+
+    def tear_down() -> None:
+        Budget.objects.filter(name=f"{PREFIX}bob").delete()
+        assistant.update(input_price=None, output_price=None)
+        UsageRecord.objects.filter(user=bob).delete()
+
+    with django_db_blocker.unblock():
+        in_thread(set_up)
+        try:
+            page = visit("bob")
+            page.page.select_option("#aiops-chat-model", site.models["assistant"])
+            badge = page.page.locator("#aiops-chat-budget")
+            badge.wait_for()
+            assert badge.inner_text() == "Budget left: $5.00"
+            in_thread(spend_elsewhere)  # spent in another tab since the page loaded
+            page.send("What time is it?")
+            page.page.locator(".aiops-markdown", has_text="I called").wait_for()
+            page.wait_idle()
+            page.page.locator("#aiops-chat-budget", has_text="Budget left: $3.75").wait_for()
+        finally:
+            in_thread(tear_down)

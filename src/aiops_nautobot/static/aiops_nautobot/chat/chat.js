@@ -25,6 +25,7 @@
     clear: byId("aiops-chat-clear"), create: byId("aiops-chat-new"), notice: byId("aiops-chat-notice"),
     history: byId("aiops-chat-history"), historyEmpty: byId("aiops-chat-history-empty"),
     title: byId("aiops-chat-title"), status: byId("aiops-chat-status"), context: byId("aiops-chat-context"),
+    budget: byId("aiops-chat-budget"),
   };
 
   var state = {
@@ -157,6 +158,29 @@
     state.modelId = id || null;
     if (id) { el.model.value = id; }
     el.model.disabled = !cfg.models.length || Boolean(state.conversationId || state.transcript.length);
+    showBudget();
+  }
+
+  // The remaining budget (USD string) of the selected model: from the page's config, then from
+  // each answer of the chat API (budget_remaining); hidden when no budget applies.
+  function currentModel() {
+    var id = state.modelId || el.model.value;
+    return cfg.models.filter(function (m) { return m.id === id; })[0] || null;
+  }
+
+  function showBudget() {
+    var model = currentModel();
+    var left = model ? model.budget_remaining : undefined;
+    el.budget.hidden = left === undefined || left === null;
+    el.budget.textContent = el.budget.hidden ? "" : "Budget left: $" + Number(left).toFixed(2);
+  }
+
+  function noteBudget(reply) {
+    var model = currentModel();
+    if (model && typeof reply.budget_remaining === "string") {
+      model.budget_remaining = reply.budget_remaining;
+      showBudget();
+    }
   }
 
   // ---- transcript rendering --------------------------------------------------------------------
@@ -465,6 +489,7 @@
         var type = response.headers.get("Content-Type") || "";
         if (!response.ok || type.indexOf("text/event-stream") < 0) {
           return readJson(response).then(function (data) {
+            if (data && data.error === "budget_exceeded") { noteBudget({ budget_remaining: "0" }); }
             throw new Error(errorText(response, data));
           });
         }
@@ -554,6 +579,7 @@
       announce("The assistant answered.");
     }
     (reply.warnings || []).forEach(function (w) { answer.note(String(w), "text-warning"); });
+    noteBudget(reply);
     save();
     refreshConversations();
   }
@@ -774,7 +800,10 @@
   el.stop.addEventListener("click", stop);
   el.create.addEventListener("click", startNew);
   el.clear.addEventListener("click", function () { clearConversation("Conversation cleared."); });
-  el.model.addEventListener("change", function () { if (!state.threadId) { state.modelId = el.model.value; } });
+  el.model.addEventListener("change", function () {
+    if (!state.threadId) { state.modelId = el.model.value; }
+    showBudget();
+  });
 
   // ---- start ---------------------------------------------------------------------------------
   fillModels();
