@@ -385,3 +385,22 @@ class PermissionDenialTest(APITestCase):
     def test_anonymous_is_denied(self):
         url = reverse("plugins-api:aiops_nautobot-api:llmprovider-list")
         self.assertHttpStatus(self.client.get(url), status.HTTP_403_FORBIDDEN)
+
+
+class RequestValueErrorsAre400Test(APITestCase):
+    """Found by the OpenAPI fuzz: a detail action on an id that is not a UUID was a 500."""
+
+    def setUp(self):
+        super().setUp()
+        self.add_permissions(
+            "aiops_nautobot.view_conversation",
+            "aiops_nautobot.view_systemprompt",
+            "extras.view_note",
+        )
+
+    def test_an_id_that_is_not_a_uuid_is_400_naming_it(self):
+        for path in ("conversations/not-a-uuid/messages/", "system-prompts/not-a-uuid/notes/"):
+            with self.subTest(path=path):
+                response = self.client.get(f"/api/plugins/ai-ops/{path}", **self.header)
+                self.assertHttpStatus(response, status.HTTP_400_BAD_REQUEST)
+                self.assertIn("not-a-uuid", str(response.json()["detail"]))
