@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import django_tables2 as tables
 from nautobot.apps.tables import BaseTable, BooleanColumn, ButtonsColumn, TagColumn, ToggleColumn
+from nautobot.tenancy.tables import TenantColumn
 
 from . import models
 
@@ -39,13 +40,14 @@ class SystemPromptTable(BaseTable):
 
     pk = ToggleColumn()
     name = tables.Column(linkify=True)
+    tenant = TenantColumn()
     tags = TagColumn(url_name="plugins:aiops_nautobot:systemprompt_list")
     actions = ButtonsColumn(models.SystemPrompt)
 
     class Meta(BaseTable.Meta):
         model = models.SystemPrompt
-        fields = ("pk", "name", "status", "version", "tags", "actions")
-        default_columns = ("pk", "name", "status", "version", "actions")
+        fields = ("pk", "name", "status", "version", "tenant", "tags", "actions")
+        default_columns = ("pk", "name", "status", "version", "tenant", "actions")
 
 
 class LLMModelTable(BaseTable):
@@ -57,6 +59,7 @@ class LLMModelTable(BaseTable):
     is_default = BooleanColumn()
     api_key_secret = tables.Column(linkify=True, verbose_name="API key secret")
     system_prompt = tables.Column(linkify=True)
+    tenant = TenantColumn()
     tags = TagColumn(url_name="plugins:aiops_nautobot:llmmodel_list")
     actions = ButtonsColumn(models.LLMModel)
 
@@ -72,6 +75,7 @@ class LLMModelTable(BaseTable):
             "temperature",
             "api_key_secret",
             "system_prompt",
+            "tenant",
             "tags",
             "actions",
         )
@@ -83,6 +87,7 @@ class LLMModelTable(BaseTable):
             "is_default",
             "temperature",
             "system_prompt",
+            "tenant",
             "actions",
         )
 
@@ -111,6 +116,7 @@ class LLMMiddlewareTable(BaseTable):
     middleware_type = tables.Column(linkify=True, verbose_name="Type")
     is_active = BooleanColumn(verbose_name="Active")
     is_critical = BooleanColumn(verbose_name="Critical")
+    tenant = TenantColumn()
     tags = TagColumn(url_name="plugins:aiops_nautobot:llmmiddleware_list")
     actions = ButtonsColumn(models.LLMMiddleware)
 
@@ -124,6 +130,7 @@ class LLMMiddlewareTable(BaseTable):
             "priority",
             "is_active",
             "is_critical",
+            "tenant",
             "tags",
             "actions",
         )
@@ -135,6 +142,7 @@ class LLMMiddlewareTable(BaseTable):
             "priority",
             "is_active",
             "is_critical",
+            "tenant",
             "actions",
         )
 
@@ -149,6 +157,7 @@ class MCPServerTable(BaseTable):
     name = tables.Column(linkify=True)
     verify_tls = BooleanColumn(verbose_name="Verify TLS")
     forward_user_token = BooleanColumn(verbose_name="Forward token")
+    tenant = TenantColumn()
     tags = TagColumn(url_name="plugins:aiops_nautobot:mcpserver_list")
     actions = ButtonsColumn(models.MCPServer)
 
@@ -166,6 +175,7 @@ class MCPServerTable(BaseTable):
             "forward_user_token",
             "timeout_seconds",
             "last_checked",
+            "tenant",
             "tags",
             "actions",
         )
@@ -177,6 +187,7 @@ class MCPServerTable(BaseTable):
             "url",
             "server_type",
             "last_checked",
+            "tenant",
             "actions",
         )
 
@@ -187,6 +198,7 @@ class ConversationTable(BaseTable):
     pk = ToggleColumn()
     thread_id = tables.Column(linkify=True)
     llm_model = tables.Column(linkify=True, verbose_name="LLM model")
+    tenant = TenantColumn()
     tags = TagColumn(url_name="plugins:aiops_nautobot:conversation_list")
     actions = ButtonsColumn(models.Conversation)
 
@@ -200,10 +212,19 @@ class ConversationTable(BaseTable):
             "llm_model",
             "last_activity",
             "created",
+            "tenant",
             "tags",
             "actions",
         )
-        default_columns = ("pk", "thread_id", "title", "owner", "llm_model", "last_activity")
+        default_columns = (
+            "pk",
+            "thread_id",
+            "title",
+            "owner",
+            "llm_model",
+            "last_activity",
+            "tenant",
+        )
 
 
 class MCPToolTable(BaseTable):

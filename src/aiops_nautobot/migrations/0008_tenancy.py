@@ -5,49 +5,88 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('aiops_nautobot', '0007_mcp_tool_catalog'),
-        ('extras', '0145_objectmetadata_assigned_object_type_cascade'),
-        ('tenancy', '0009_update_all_charfields_max_length_to_255'),
+        ("aiops_nautobot", "0007_mcp_tool_catalog"),
+        ("extras", "0145_objectmetadata_assigned_object_type_cascade"),
+        ("tenancy", "0009_update_all_charfields_max_length_to_255"),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='llmmodel',
-            name='aiops_nautobot_llmmodel_single_default',
+            model_name="llmmodel",
+            name="aiops_nautobot_llmmodel_single_default",
         ),
         migrations.AddField(
-            model_name='conversation',
-            name='tenant',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='aiops_conversations', to='tenancy.tenant'),
+            model_name="conversation",
+            name="tenant",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="aiops_conversations",
+                to="tenancy.tenant",
+            ),
         ),
         migrations.AddField(
-            model_name='llmmiddleware',
-            name='tenant',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='aiops_llm_middlewares', to='tenancy.tenant'),
+            model_name="llmmiddleware",
+            name="tenant",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="aiops_llm_middlewares",
+                to="tenancy.tenant",
+            ),
         ),
         migrations.AddField(
-            model_name='llmmodel',
-            name='tenant',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='aiops_llm_models', to='tenancy.tenant'),
+            model_name="llmmodel",
+            name="tenant",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="aiops_llm_models",
+                to="tenancy.tenant",
+            ),
         ),
         migrations.AddField(
-            model_name='mcpserver',
-            name='tenant',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='aiops_mcp_servers', to='tenancy.tenant'),
+            model_name="mcpserver",
+            name="tenant",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="aiops_mcp_servers",
+                to="tenancy.tenant",
+            ),
         ),
         migrations.AddField(
-            model_name='systemprompt',
-            name='tenant',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='aiops_system_prompts', to='tenancy.tenant'),
+            model_name="systemprompt",
+            name="tenant",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="aiops_system_prompts",
+                to="tenancy.tenant",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='llmmodel',
-            constraint=models.UniqueConstraint(condition=models.Q(('is_default', True), ('tenant__isnull', True)), fields=('is_default',), name='aiops_nautobot_llmmodel_single_default', violation_error_message='Another shared LLM model (no tenant) is already the default: clear its default flag first, or set a tenant on this one.'),
+            model_name="llmmodel",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("is_default", True), ("tenant__isnull", True)),
+                fields=("is_default",),
+                name="aiops_nautobot_llmmodel_single_default",
+                violation_error_message="Another shared LLM model (no tenant) is already the default: clear its default flag first, or set a tenant on this one.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='llmmodel',
-            constraint=models.UniqueConstraint(condition=models.Q(('is_default', True), ('tenant__isnull', False)), fields=('tenant',), name='aiops_nautobot_llmmodel_single_tenant_default', violation_error_message="Another LLM model of this tenant is already the tenant's default: clear its default flag first."),
+            model_name="llmmodel",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("is_default", True), ("tenant__isnull", False)),
+                fields=("tenant",),
+                name="aiops_nautobot_llmmodel_single_tenant_default",
+                violation_error_message="Another LLM model of this tenant is already the tenant's default: clear its default flag first.",
+            ),
         ),
     ]

@@ -245,8 +245,10 @@ class LLMModel(PrimaryModel):
             and self.system_prompt.tenant_id not in (None, self.tenant_id)
         ):
             raise ValidationError(
-                {"system_prompt": "This prompt belongs to another tenant: pick a shared prompt "
-                "or one of the model's tenant."}
+                {
+                    "system_prompt": "This prompt belongs to another tenant: pick a shared prompt "
+                    "or one of the model's tenant."
+                }
             )
         if self.tenant_id is None and self.system_prompt_id and self.system_prompt.tenant_id:
             raise ValidationError(

@@ -101,8 +101,10 @@ class LLMMiddleware(PrimaryModel):
             and self.tenant_id not in (None, self.llm_model.tenant_id)
         ):
             raise ValidationError(
-                {"tenant": "The model belongs to another tenant: leave the tenant empty or use "
-                "the model's."}
+                {
+                    "tenant": "The model belongs to another tenant: leave the tenant empty or use "
+                    "the model's."
+                }
             )
         if self.middleware_type_id is None:
             return
