@@ -217,8 +217,8 @@ class LLMModel(PrimaryModel):
                 fields=["tenant"],
                 condition=Q(is_default=True, tenant__isnull=False),
                 name="aiops_nautobot_llmmodel_single_tenant_default",
-                violation_error_message="Another LLM model of this tenant is already the "
-                "tenant's default: clear its default flag first.",
+                violation_error_message="Another LLM model is already the default of this "
+                "tenant: clear the default flag of that model first.",
             ),
         ]
 
