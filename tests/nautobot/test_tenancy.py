@@ -174,7 +174,7 @@ class TenantPlanTest(TestCase):
         self.assertEqual(plan.model.spec, "test:model-shared")
         self.assertIn("You serve shared.", plan.system_prompt)
         self.assertEqual(server_names(plan), {"time-shared"})
-        self.assertEqual([m.name for m in plan.middleware], ["retry"])
+        self.assertEqual([m.type for m in plan.middleware], ["retry"])
         self.assertIsNone(plan.tenant_key)
 
     def test_a_tenant_without_configuration_falls_back_to_the_shared(self):
@@ -186,10 +186,10 @@ class TenantPlanTest(TestCase):
     def test_tenant_middleware_applies_only_to_that_tenant(self):
         shared = str(self.config.models["shared"].pk)
         names_b = [
-            m.name for m in plan_agent(self.user, model=shared, tenant=self.config.b).middleware
+            m.type for m in plan_agent(self.user, model=shared, tenant=self.config.b).middleware
         ]
         names_a = [
-            m.name for m in plan_agent(self.user, model=shared, tenant=self.config.a).middleware
+            m.type for m in plan_agent(self.user, model=shared, tenant=self.config.a).middleware
         ]
         self.assertEqual(sorted(names_b), ["logging", "retry"])
         self.assertEqual(names_a, ["retry"])
@@ -234,10 +234,11 @@ class TenantChatAPITest(APITestCase):
         conversation = Conversation.objects.get(thread_id=data["thread_id"])
         self.assertEqual(conversation.tenant, self.config.a)
         self.assertEqual(conversation.llm_model, self.config.models["a"])
-        # The tools the model was given: the shared time server and A's, never B's.
+        # The test model calls every tool it is given: the shared server's and A's, never B's.
         tools = {call["name"] for call in data["tool_calls"]}
-        self.assertIn("get_current_time", tools)
-        self.assertEqual(response.json()["status"], "completed")
+        self.assertIn("time-a_get_current_time", tools)
+        self.assertIn("time-shared_get_current_time", tools)
+        self.assertFalse([name for name in tools if name.startswith("time-b")], tools)
 
     def test_tenant_by_id_works_too(self):
         response = self.chat(message="hello", tenant=str(self.config.a.pk))
@@ -277,7 +278,7 @@ class TenantChatAPITest(APITestCase):
         self.assertIn("belongs to another tenant", moved.json()["detail"])
 
     def test_a_user_on_both_tenants_chooses(self):
-        grant(self.user, Tenant, name="Tenant B")
+        grant(self.user, Tenant, name__in=["Tenant B"], description="")
         response = self.chat(message="hello", tenant="Tenant B")
         self.assertHttpStatus(response, 200)
         data = response.json()
@@ -296,7 +297,7 @@ class TenantChatAPITest(APITestCase):
         self.assertEqual(conversation.tenant, self.config.a)
 
     def test_model_rows_of_tenant_b_are_hidden_and_a_second_default_is_a_clear_error(self):
-        self.add_permissions("aiops_nautobot.add_llmmodel")
+        self.add_permissions("aiops_nautobot.add_llmmodel", "aiops_nautobot.view_llmprovider")
         list_url = reverse("plugins-api:aiops_nautobot-api:llmmodel-list")
         names = {row["name"] for row in self.client.get(list_url, **self.header).json()["results"]}
         self.assertEqual(names, {"model-a"})

@@ -7,7 +7,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from nautobot.apps.constants import CHARFIELD_MAX_LENGTH
 from nautobot.apps.models import PrimaryModel, extras_features
 
@@ -206,15 +206,17 @@ class LLMModel(PrimaryModel):
             models.UniqueConstraint(
                 fields=["provider", "name"], name="aiops_nautobot_llmmodel_unique_provider_name"
             ),
+            # Expressions, not fields: REST serializers would turn a one-field constraint into a
+            # validator that ignores the condition; full_clean() checks these with the condition.
             models.UniqueConstraint(
-                fields=["is_default"],
+                F("is_default"),
                 condition=Q(is_default=True, tenant__isnull=True),
                 name="aiops_nautobot_llmmodel_single_default",
                 violation_error_message="Another shared LLM model (no tenant) is already the "
                 "default: clear its default flag first, or set a tenant on this one.",
             ),
             models.UniqueConstraint(
-                fields=["tenant"],
+                F("tenant"),
                 condition=Q(is_default=True, tenant__isnull=False),
                 name="aiops_nautobot_llmmodel_single_tenant_default",
                 violation_error_message="Another LLM model is already the default of this "

@@ -126,7 +126,12 @@ def _has_tenant(model: Any) -> bool:
         field = model._meta.get_field("tenant")
     except FieldDoesNotExist:
         return False
-    return bool(field.is_relation and field.related_model._meta.label_lower == "tenancy.tenant")
+    # A concrete foreign key: Tag, for one, has a reverse relation named ``tenant``.
+    return bool(
+        getattr(field, "concrete", False)
+        and field.many_to_one
+        and field.related_model._meta.label_lower == "tenancy.tenant"
+    )
 
 
 def parse_object_ref(ref: str) -> tuple[Any, str]:
