@@ -7,11 +7,18 @@ tenant has none; the database keeps one default per tenant plus one shared defau
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import anyio
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from nautobot.apps.testing import APITestCase, TestCase, TransactionTestCase
+from nautobot.apps.testing import (
+    APITestCase,
+    APITransactionTestCase,
+    TestCase,
+    TransactionTestCase,
+)
 from nautobot.dcim.models import Location, LocationType
 from nautobot.extras.management import populate_status_choices
 from nautobot.extras.models import Status
@@ -20,6 +27,7 @@ from nautobot.tenancy.models import Tenant
 from aiops_core.context import RunContext
 from aiops_nautobot.forms import LLMModelForm
 from aiops_nautobot.models import (
+    Budget,
     Conversation,
     LLMMiddleware,
     LLMModel,
@@ -27,6 +35,7 @@ from aiops_nautobot.models import (
     MCPServer,
     MiddlewareType,
     SystemPrompt,
+    UsageRecord,
 )
 from aiops_nautobot.services.agent_factory import plan_agent
 from aiops_nautobot.services.chat import prepare_chat
@@ -423,3 +432,42 @@ class TenantScopedToolsTest(TransactionTestCase):
         with app_settings(checkpoint_url="memory://"):
             unscoped = prepare_chat(self.person, "hello", tenant="Tenant B")
             self.assertEqual(self.search(unscoped.plan.tools), {"loc-a", "loc-b", "loc-none"})
+
+
+@memory_store
+class TenantUsageTest(APITransactionTestCase):
+    """Usage records carry the conversation's tenant; a tenant budget counts only its turns.
+
+    Committed rows: the usage recorder writes from the engine loop's own connection.
+    """
+
+    def setUp(self):
+        super().setUp()
+        self.add_permissions(CHAT_PERMISSION)
+        self.a = Tenant.objects.create(name="Tenant A")
+        self.b = Tenant.objects.create(name="Tenant B")
+        grant(self.user, Tenant)
+        model = offline_model(call_tools=[])
+        model.input_price = model.output_price = Decimal(1)
+        model.save()
+        self.url = reverse("plugins-api:aiops_nautobot-api:chat")
+
+    def chat(self, **body):
+        return self.client.post(self.url, {"message": "hi", **body}, format="json", **self.header)
+
+    def test_records_and_budgets_per_tenant(self):
+        data = self.chat(tenant="Tenant A").json()
+        records = UsageRecord.objects.filter(thread_id=data["thread_id"])
+        self.assertTrue(records)
+        self.assertEqual({r.tenant for r in records}, {self.a})
+        shared = self.chat().json()
+        self.assertEqual(
+            {r.tenant for r in UsageRecord.objects.filter(thread_id=shared["thread_id"])}, {None}
+        )
+        Budget.objects.create(name="tenant a", tenant=self.a, limit=Decimal(0))
+        refused = self.chat(tenant="Tenant A")
+        self.assertHttpStatus(refused, 429)
+        self.assertEqual(refused.json()["error"], "budget_exceeded")
+        other = self.chat(tenant="Tenant B")
+        self.assertHttpStatus(other, 200)
+        self.assertNotIn("budget_remaining", other.json())  # A's budget does not apply to B

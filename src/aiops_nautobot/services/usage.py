@@ -265,9 +265,11 @@ async def open_usage(
         yield recorder, gate, plan.catalog
 
 
-def budget_remaining(plan: UsagePlan, user_key: str | None, model: str) -> Decimal | None:
-    """Dollars left under the tightest budget that applies to ``user_key`` and ``model``
-    (sync); ``None`` when no budget applies."""
+def budget_remaining(
+    plan: UsagePlan, user_key: str | None, model: str, tenant_key: str | None = None
+) -> Decimal | None:
+    """Dollars left under the tightest budget that applies to ``user_key``, ``tenant_key`` (the
+    conversation's tenant) and ``model`` (sync); ``None`` when no budget applies."""
     from django.utils import timezone
 
     from aiops_core.usage import period_bounds
@@ -275,7 +277,7 @@ def budget_remaining(plan: UsagePlan, user_key: str | None, model: str) -> Decim
     left: Decimal | None = None
     for row in plan.budgets:
         budget = Budget(row.limit, scope=row.scope, key=row.key, period=row.period)  # type: ignore[arg-type]
-        subject = budget.subject(user_key, None, model)
+        subject = budget.subject(user_key, tenant_key, model)
         if subject is None:
             continue
         since = period_bounds(budget.period, timezone.now())[0]
@@ -292,5 +294,5 @@ def budget_fields(plan: Any) -> dict[str, Any]:
     usage: UsagePlan = plan.usage
     if not usage.budgets:
         return {}
-    left = budget_remaining(usage, plan.user_key, plan.model.spec)
+    left = budget_remaining(usage, plan.user_key, plan.model.spec, plan.tenant_key)
     return {} if left is None else {"budget_remaining": f"{left:.4f}"}
