@@ -321,6 +321,26 @@ class TenantChatAPITest(APITestCase):
         self.assertHttpStatus(response, 400)
         self.assertIn("already the default of this tenant", str(response.json()))
 
+    def test_a_tenant_a_admin_cannot_move_a_model_to_tenant_b_or_touch_b(self):
+        grant(self.user, LLMModel, ("change",), tenant__name="Tenant A")
+        grant(self.user, Tenant, name__in=["Tenant B"], description="")  # B is visible
+        self.add_permissions("aiops_nautobot.view_llmprovider")
+        model_a, model_b = self.config.models["a"], self.config.models["b"]
+        url_a = reverse("plugins-api:aiops_nautobot-api:llmmodel-detail", args=[model_a.pk])
+        moved = self.client.patch(
+            url_a,
+            {"tenant": str(self.config.b.pk), "is_default": False, "system_prompt": None},
+            format="json",
+            **self.header,
+        )
+        self.assertHttpStatus(moved, 403)  # the saved row would be outside the constraint
+        model_a.refresh_from_db()
+        self.assertEqual(model_a.tenant, self.config.a)
+        url_b = reverse("plugins-api:aiops_nautobot-api:llmmodel-detail", args=[model_b.pk])
+        self.assertHttpStatus(
+            self.client.patch(url_b, {"description": "x"}, format="json", **self.header), 404
+        )
+
     def test_the_tenant_filter_and_field_on_the_rest_api(self):
         self.add_permissions("aiops_nautobot.view_mcpserver")
         url = reverse("plugins-api:aiops_nautobot-api:mcpserver-list")
