@@ -296,6 +296,24 @@ class TenantChatAPITest(APITestCase):
         self.assertHttpStatus(moved, 400)
         self.assertIn("belongs to another tenant", moved.json()["detail"])
 
+    def test_conversations_of_tenant_b_are_never_listed_nor_continued(self):
+        grant(self.user, Conversation, ("view",), tenant__name="Tenant A")
+        mine = self.chat(message="hello", tenant="Tenant A").json()["thread_id"]
+        old_b = Conversation.objects.create(owner=self.user, tenant=self.config.b)
+        someone = Conversation.objects.create(owner=viewer("user-b"), tenant=self.config.b)
+        url = reverse("plugins-api:aiops_nautobot-api:conversation-list")
+        rows = self.client.get(url, **self.header).json()["results"]
+        self.assertEqual({row["thread_id"] for row in rows}, {mine})
+        self.client.force_login(self.user)
+        mine_row = Conversation.objects.get(thread_id=mine)
+        for row, status in ((mine_row, 200), (old_b, 404), (someone, 404)):
+            page = reverse("plugins:aiops_nautobot:conversation", args=[row.pk])
+            self.assertHttpStatus(self.client.get(page), status)
+        # A thread of a tenant the user may no longer view cannot be continued.
+        response = self.chat(message="more", thread_id=old_b.thread_id)
+        self.assertHttpStatus(response, 400)
+        self.assertIn("matches no tenant you may view", response.json()["detail"])
+
     def test_conversation_tenant_is_read_only_over_rest(self):
         data = self.chat(message="hello", tenant="Tenant A").json()
         conversation = Conversation.objects.get(thread_id=data["thread_id"])
