@@ -502,6 +502,12 @@ class TenantUsageTest(APITransactionTestCase):
         self.assertEqual(
             {r.tenant for r in UsageRecord.objects.filter(thread_id=shared["thread_id"])}, {None}
         )
+        summary = self.client.get(
+            reverse("plugins-api:aiops_nautobot-api:usage"), {"by": "tenant"}, **self.header
+        ).json()
+        calls = {row["tenant"]: row["calls"] for row in summary["results"]}
+        self.assertEqual(set(calls), {"Tenant A", None})
+        self.assertEqual(calls["Tenant A"], records.count())
         Budget.objects.create(name="tenant a", tenant=self.a, limit=Decimal(0))
         refused = self.chat(tenant="Tenant A")
         self.assertHttpStatus(refused, 429)
