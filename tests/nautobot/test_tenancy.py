@@ -369,6 +369,23 @@ class TenantChatAPITest(APITestCase):
         self.assertEqual(rows[0]["tenant"]["id"], str(self.config.a.pk))
 
 
+class TenantGraphQLTest(TestCase):
+    """GraphQL exposes the tenant, and tenant-constrained permissions apply to it."""
+
+    def test_a_tenant_a_user_sees_only_tenant_a_models_with_their_tenant(self):
+        from nautobot.core.graphql import execute_query
+
+        config = Config()
+        grant(self.user, LLMModel, tenant__name="Tenant A")
+        grant(self.user, Tenant, name="Tenant A")
+        result = execute_query("{ llm_models { name tenant { name } } }", user=self.user)
+        self.assertIsNone(result.errors)
+        self.assertEqual(
+            result.data["llm_models"], [{"name": "model-a", "tenant": {"name": "Tenant A"}}]
+        )
+        self.assertTrue(config.models["b"].pk)  # exists, yet not returned
+
+
 class ChatPageTenantTest(TestCase):
     """The chat page offers only the tenants (and their models) the user may view."""
 
