@@ -219,6 +219,37 @@ class TenantPlanTest(TestCase):
         self.assertNotIn("You serve a.", plan.system_prompt)  # the built-in prompt instead
 
 
+class TenantBudgetFallbackTest(TestCase):
+    """A fallback budget never switches a turn to another tenant's model."""
+
+    def setUp(self):
+        super().setUp()
+        self.config = Config()
+        self.user.is_superuser = True
+
+    def test_a_budget_may_fall_back_only_to_a_shared_model_or_its_tenants(self):
+        budget = Budget(
+            name="cap",
+            limit=Decimal(0),
+            action="fallback",
+            fallback_model=self.config.models["b"],
+        )
+        with self.assertRaises(ValidationError) as caught:
+            budget.full_clean()
+        self.assertIn("fall back only", str(caught.exception.message_dict["fallback_model"]))
+        budget.tenant = self.config.b
+        budget.full_clean()
+
+    def test_a_fallback_to_another_tenants_model_refuses_instead(self):
+        Budget.objects.create(  # written around validation: a global cap falling back to B's
+            name="cap", limit=Decimal(0), action="fallback", fallback_model=self.config.models["b"]
+        )
+        [row_a] = plan_agent(self.user, tenant=self.config.a).usage.budgets
+        self.assertEqual((row_a.action, row_a.fallback), ("refuse", None))
+        [row_b] = plan_agent(self.user, tenant=self.config.b).usage.budgets
+        self.assertEqual((row_b.action, row_b.fallback), ("fallback", "test:model-b"))
+
+
 @memory_store
 class TenantChatAPITest(APITestCase):
     """Users constrained to tenant A, and a user allowed on both tenants, through the chat API."""

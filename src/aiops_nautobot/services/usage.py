@@ -80,8 +80,13 @@ class UsagePlan:
         )
 
 
-def plan_usage() -> UsagePlan:
-    """Read prices of every LLM model and the enabled budgets (sync; outside the event loop)."""
+def plan_usage(tenant: Any = None) -> UsagePlan:
+    """Read prices of every LLM model and the enabled budgets (sync; outside the event loop).
+
+    A fallback budget whose fallback model belongs to a tenant other than ``tenant`` (the
+    conversation's: a ``Tenant``, its primary key or ``None``) refuses instead: a turn never uses
+    another tenant's model.
+    """
     from ..models import Budget as BudgetRow
     from ..models import LLMModel
 
@@ -107,11 +112,14 @@ def plan_usage() -> UsagePlan:
             scope, key = "model", budget.llm_model.spec
         else:
             scope, key = "global", None
-        fallback = None
-        if budget.action == "fallback" and budget.fallback_model is not None:
-            fallback = budget.fallback_model.spec
-            fallbacks[fallback] = model_choice(budget.fallback_model)
-        budgets.append(_BudgetRow(scope, key, budget.period, budget.limit, budget.action, fallback))
+        fallback, action = None, budget.action
+        if action == "fallback" and budget.fallback_model is not None:
+            if budget.fallback_model.tenant_id in (None, getattr(tenant, "pk", tenant)):
+                fallback = budget.fallback_model.spec
+                fallbacks[fallback] = model_choice(budget.fallback_model)
+            else:
+                action = "refuse"
+        budgets.append(_BudgetRow(scope, key, budget.period, budget.limit, action, fallback))
     return UsagePlan(prices, ids, tuple(budgets), fallbacks)
 
 
