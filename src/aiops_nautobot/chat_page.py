@@ -20,6 +20,7 @@ from nautobot.apps.views import GenericView
 
 from .permissions import user_can_chat
 from .settings import get_settings
+from .tenancy import viewable_tenants
 
 __all__ = ["ChatPageView", "content_security_policy", "page_config"]
 
@@ -63,14 +64,28 @@ def content_security_policy(html: str) -> str:
 
 
 def page_config(user: Any) -> dict[str, Any]:
-    """What the page's script needs: API routes, the user's models and session limits."""
+    """What the page's script needs: API routes, the user's tenants and models, session limits.
+
+    ``tenants`` lists the tenants the user may chat under (empty: no tenant picker); each model
+    names its tenant (``None``: shared), so the page offers a tenant's models and the shared ones.
+    """
+    from django.db.models import Q
+
     from .models import LLMModel
 
     settings = get_settings()
+    tenants = list(viewable_tenants(user))
     rows = LLMModel.objects.select_related("provider").order_by("provider__name", "name")
-    allowed = rows.filter(is_default=True) | rows.restrict(user, "view")
+    # The defaults anyone may chat with: the shared one and those of the user's tenants.
+    defaults = rows.filter(Q(tenant__isnull=True) | Q(tenant__in=tenants), is_default=True)
+    allowed = defaults | rows.restrict(user, "view")
     models = [
-        {"id": str(row.pk), "label": f"{row.provider.name}:{row.name}", "default": row.is_default}
+        {
+            "id": str(row.pk),
+            "label": f"{row.provider.name}:{row.name}",
+            "default": row.is_default,
+            "tenant": str(row.tenant_id) if row.tenant_id else None,
+        }
         for row in allowed.distinct()
     ]
     _add_budgets(models, user)
@@ -79,6 +94,7 @@ def page_config(user: Any) -> dict[str, Any]:
         "user": str(user.pk),
         "username": user.get_username(),
         "models": models,
+        "tenants": [{"id": str(row.pk), "name": row.name} for row in tenants],
         # LAB without any model row: the chat uses AIOPS_MODEL (see services/model_choice.py).
         "fallback_model": _fallback_model(settings.environment) if not models else None,
         "environment": settings.environment,

@@ -10,6 +10,7 @@ from nautobot.apps.filters import (
     NaturalKeyOrPKMultipleChoiceFilter,
     NautobotFilterSet,
     SearchFilter,
+    TenancyModelFilterSetMixin,
 )
 from nautobot.extras.models import Secret
 
@@ -41,7 +42,7 @@ class LLMProviderFilterSet(NautobotFilterSet):
         fields = ["id", "name", "description", "documentation_url", "enabled", "tags"]
 
 
-class SystemPromptFilterSet(NautobotFilterSet):
+class SystemPromptFilterSet(TenancyModelFilterSetMixin, NautobotFilterSet):
     """Filters of :class:`~aiops_nautobot.models.SystemPrompt`."""
 
     q = SearchFilter(filter_predicates={"name": "icontains", "text": "icontains"})
@@ -51,7 +52,7 @@ class SystemPromptFilterSet(NautobotFilterSet):
         fields = ["id", "name", "status", "version", "tags"]
 
 
-class LLMModelFilterSet(NautobotFilterSet):
+class LLMModelFilterSet(TenancyModelFilterSetMixin, NautobotFilterSet):
     """Filters of :class:`~aiops_nautobot.models.LLMModel`."""
 
     q = SearchFilter(
@@ -94,7 +95,7 @@ class MiddlewareTypeFilterSet(NautobotFilterSet):
         fields = ["id", "name", "is_builtin", "description", "tags"]
 
 
-class LLMMiddlewareFilterSet(NautobotFilterSet):
+class LLMMiddlewareFilterSet(TenancyModelFilterSetMixin, NautobotFilterSet):
     """Filters of :class:`~aiops_nautobot.models.LLMMiddleware`."""
 
     q = SearchFilter(
@@ -125,7 +126,7 @@ class MCPToolFilterSet(NautobotFilterSet):
         fields = ["id", "name", "server", "enabled", "access", "reviewed_at", "tags"]
 
 
-class MCPServerFilterSet(NautobotFilterSet):
+class MCPServerFilterSet(TenancyModelFilterSetMixin, NautobotFilterSet):
     """Filters of :class:`~aiops_nautobot.models.MCPServer`."""
 
     q = SearchFilter(filter_predicates={"name": "icontains", "url": "icontains"})
@@ -150,7 +151,7 @@ class MCPServerFilterSet(NautobotFilterSet):
         ]
 
 
-class ConversationFilterSet(NautobotFilterSet):
+class ConversationFilterSet(TenancyModelFilterSetMixin, NautobotFilterSet):
     """Filters of :class:`~aiops_nautobot.models.Conversation`."""
 
     q = SearchFilter(filter_predicates={"title": "icontains", "thread_id": "icontains"})

@@ -19,6 +19,8 @@ from nautobot.apps.forms import (
     add_blank_choice,
 )
 from nautobot.extras.models import Secret
+from nautobot.tenancy.forms import TenancyFilterForm, TenancyForm
+from nautobot.tenancy.models import Tenant
 
 from . import choices, models
 from .settings import get_settings
@@ -67,10 +69,10 @@ class LLMProviderFilterForm(NautobotFilterForm):
 
 
 # -- System prompts ------------------------------------------------------------------------------
-class SystemPromptForm(NautobotModelForm):
+class SystemPromptForm(TenancyForm, NautobotModelForm):
     class Meta:
         model = models.SystemPrompt
-        fields = ["name", "text", "status", "tags"]
+        fields = ["name", "text", "status", "tenant_group", "tenant", "tags"]
 
 
 class SystemPromptBulkEditForm(TagsBulkEditFormMixin, NautobotBulkEditForm):
@@ -83,11 +85,13 @@ class SystemPromptBulkEditForm(TagsBulkEditFormMixin, NautobotBulkEditForm):
         widget=StaticSelect2,
     )
 
+    tenant = DynamicModelChoiceField(queryset=Tenant.objects.all(), required=False)
+
     class Meta:
-        nullable_fields: list[str] = []
+        nullable_fields = ["tenant"]
 
 
-class SystemPromptFilterForm(NautobotFilterForm):
+class SystemPromptFilterForm(TenancyFilterForm, NautobotFilterForm):
     model = models.SystemPrompt
     q = forms.CharField(required=False, label="Search")
     status = forms.MultipleChoiceField(
@@ -97,7 +101,7 @@ class SystemPromptFilterForm(NautobotFilterForm):
 
 
 # -- LLM models ----------------------------------------------------------------------------------
-class LLMModelForm(EmptyJSONMixin, NautobotModelForm):
+class LLMModelForm(TenancyForm, EmptyJSONMixin, NautobotModelForm):
     json_defaults = {"config": {}}
     provider = DynamicModelChoiceField(queryset=models.LLMProvider.objects.all())
     api_key_secret = DynamicModelChoiceField(
@@ -123,6 +127,8 @@ class LLMModelForm(EmptyJSONMixin, NautobotModelForm):
             "environment",
             "system_prompt",
             "config",
+            "tenant_group",
+            "tenant",
             "tags",
         ]
 
@@ -141,11 +147,13 @@ class LLMModelBulkEditForm(TagsBulkEditFormMixin, NautobotBulkEditForm):
     )
     api_key_secret = DynamicModelChoiceField(queryset=Secret.objects.all(), required=False)
 
+    tenant = DynamicModelChoiceField(queryset=Tenant.objects.all(), required=False)
+
     class Meta:
-        nullable_fields = ["description", "system_prompt", "api_key_secret"]
+        nullable_fields = ["description", "system_prompt", "api_key_secret", "tenant"]
 
 
-class LLMModelFilterForm(NautobotFilterForm):
+class LLMModelFilterForm(TenancyFilterForm, NautobotFilterForm):
     model = models.LLMModel
     q = forms.CharField(required=False, label="Search")
     provider = DynamicModelMultipleChoiceField(
@@ -187,7 +195,7 @@ class MiddlewareTypeFilterForm(NautobotFilterForm):
 
 
 # -- LLM middleware ------------------------------------------------------------------------------
-class LLMMiddlewareForm(EmptyJSONMixin, NautobotModelForm):
+class LLMMiddlewareForm(TenancyForm, EmptyJSONMixin, NautobotModelForm):
     json_defaults = {"config": {}}
     llm_model = DynamicModelChoiceField(queryset=models.LLMModel.objects.all(), label="LLM model")
     middleware_type = DynamicModelChoiceField(
@@ -205,6 +213,8 @@ class LLMMiddlewareForm(EmptyJSONMixin, NautobotModelForm):
             "config",
             "is_active",
             "is_critical",
+            "tenant_group",
+            "tenant",
             "tags",
         ]
 
@@ -242,11 +252,13 @@ class LLMMiddlewareBulkEditForm(TagsBulkEditFormMixin, NautobotBulkEditForm):
     is_active = forms.NullBooleanField(required=False, widget=BulkEditNullBooleanSelect)
     is_critical = forms.NullBooleanField(required=False, widget=BulkEditNullBooleanSelect)
 
+    tenant = DynamicModelChoiceField(queryset=Tenant.objects.all(), required=False)
+
     class Meta:
-        nullable_fields: list[str] = []
+        nullable_fields = ["tenant"]
 
 
-class LLMMiddlewareFilterForm(NautobotFilterForm):
+class LLMMiddlewareFilterForm(TenancyFilterForm, NautobotFilterForm):
     model = models.LLMMiddleware
     q = forms.CharField(required=False, label="Search")
     llm_model = DynamicModelMultipleChoiceField(
@@ -260,7 +272,7 @@ class LLMMiddlewareFilterForm(NautobotFilterForm):
 
 
 # -- MCP servers ---------------------------------------------------------------------------------
-class MCPServerForm(EmptyJSONMixin, NautobotModelForm):
+class MCPServerForm(TenancyForm, EmptyJSONMixin, NautobotModelForm):
     json_defaults = {"allowed_tools": [], "denied_tools": []}
     url = forms.URLField(
         required=False,
@@ -311,6 +323,8 @@ class MCPServerForm(EmptyJSONMixin, NautobotModelForm):
             "oauth_secret",
             "oauth_private_key",
             "oauth_scopes",
+            "tenant_group",
+            "tenant",
             "tags",
         ]
 
@@ -346,11 +360,13 @@ class MCPServerBulkEditForm(TagsBulkEditFormMixin, NautobotBulkEditForm):
     verify_tls = forms.NullBooleanField(required=False, widget=BulkEditNullBooleanSelect)
     timeout_seconds = forms.IntegerField(required=False, min_value=1, max_value=3600)
 
+    tenant = DynamicModelChoiceField(queryset=Tenant.objects.all(), required=False)
+
     class Meta:
-        nullable_fields: list[str] = []
+        nullable_fields = ["tenant"]
 
 
-class MCPServerFilterForm(NautobotFilterForm):
+class MCPServerFilterForm(TenancyFilterForm, NautobotFilterForm):
     model = models.MCPServer
     q = forms.CharField(required=False, label="Search")
     status = forms.MultipleChoiceField(
@@ -437,7 +453,7 @@ class ConversationBulkEditForm(TagsBulkEditFormMixin, NautobotBulkEditForm):
         nullable_fields = ["title", "llm_model"]
 
 
-class ConversationFilterForm(NautobotFilterForm):
+class ConversationFilterForm(TenancyFilterForm, NautobotFilterForm):
     model = models.Conversation
     q = forms.CharField(required=False, label="Search")
     title = forms.CharField(required=False)

@@ -16,6 +16,7 @@ from aiops_core.masking import mask_url
 
 from .choices import EnvironmentChoices
 from .security_config import SecurityConfig, parse_security_config
+from .tenancy import TenancyConfig, parse_tenancy
 from .tools.config import NativeToolsConfig, parse_native_tools
 
 __all__ = ["DEFAULTS", "ENVIRONMENTS", "AiopsSettings", "get_settings"]
@@ -36,6 +37,7 @@ DEFAULTS: dict[str, Any] = {
     "token_forwarding_prefixes": None,
     "usage_retention_days": 90,
     "native_tools": None,
+    "tenancy": None,
 }
 """Every key of ``PLUGINS_CONFIG["aiops_nautobot"]`` and its default (also the app's
 ``default_settings``). ``None`` means "derived": see :func:`get_settings`."""
@@ -56,6 +58,8 @@ class AiopsSettings:
             applied by :mod:`aiops_nautobot.policy`.
         native_tools: the Nautobot-native toolset's switch and limits (``native_tools``: ``None``
             for the defaults, a bool, or a dict; see :mod:`aiops_nautobot.tools.config`).
+        tenancy: the tenancy switches (``tenancy``: ``None`` for the defaults, or a dict such as
+            ``{"restrict_tools_to_tenant": True}``; see :mod:`aiops_nautobot.tenancy`).
     """
 
     chat_session_ttl_minutes: int
@@ -66,6 +70,7 @@ class AiopsSettings:
     security: SecurityConfig
     usage_retention_days: int = 90
     native_tools: NativeToolsConfig = field(default_factory=NativeToolsConfig)
+    tenancy: TenancyConfig = field(default_factory=TenancyConfig)
 
     def __repr__(self) -> str:
         # The checkpoint URL may carry a Redis password.
@@ -108,6 +113,7 @@ def get_settings() -> AiopsSettings:
         native_tools=parse_native_tools(
             raw.get("native_tools"), where=f"PLUGINS_CONFIG[{APP_NAME!r}]['native_tools']"
         ),
+        tenancy=parse_tenancy(raw.get("tenancy"), where=f"PLUGINS_CONFIG[{APP_NAME!r}]['tenancy']"),
     )
 
 

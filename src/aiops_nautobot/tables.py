@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import django_tables2 as tables
 from nautobot.apps.tables import BaseTable, BooleanColumn, ButtonsColumn, TagColumn, ToggleColumn
+from nautobot.tenancy.tables import TenantColumn
 
 from . import models
 
@@ -65,13 +66,14 @@ class SystemPromptTable(BaseTable):
 
     pk = ToggleColumn()
     name = tables.Column(linkify=True)
+    tenant = TenantColumn()
     tags = TagColumn(url_name="plugins:aiops_nautobot:systemprompt_list")
     actions = ButtonsColumn(models.SystemPrompt)
 
     class Meta(BaseTable.Meta):
         model = models.SystemPrompt
-        fields = ("pk", "name", "status", "version", "tags", "actions")
-        default_columns = ("pk", "name", "status", "version", "actions")
+        fields = ("pk", "name", "status", "version", "tenant", "tags", "actions")
+        default_columns = ("pk", "name", "status", "version", "tenant", "actions")
 
 
 class LLMModelTable(BaseTable):
@@ -83,6 +85,7 @@ class LLMModelTable(BaseTable):
     is_default = BooleanColumn()
     api_key_secret = tables.Column(linkify=True, verbose_name="API key secret")
     system_prompt = tables.Column(linkify=True)
+    tenant = TenantColumn()
     tags = TagColumn(url_name="plugins:aiops_nautobot:llmmodel_list")
     actions = ButtonsColumn(models.LLMModel)
 
@@ -98,6 +101,7 @@ class LLMModelTable(BaseTable):
             "temperature",
             "api_key_secret",
             "system_prompt",
+            "tenant",
             "tags",
             "actions",
         )
@@ -109,6 +113,7 @@ class LLMModelTable(BaseTable):
             "is_default",
             "temperature",
             "system_prompt",
+            "tenant",
             "actions",
         )
 
@@ -137,6 +142,7 @@ class LLMMiddlewareTable(BaseTable):
     middleware_type = tables.Column(linkify=True, verbose_name="Type")
     is_active = BooleanColumn(verbose_name="Active")
     is_critical = BooleanColumn(verbose_name="Critical")
+    tenant = TenantColumn()
     tags = TagColumn(url_name="plugins:aiops_nautobot:llmmiddleware_list")
     actions = ButtonsColumn(models.LLMMiddleware)
 
@@ -150,6 +156,7 @@ class LLMMiddlewareTable(BaseTable):
             "priority",
             "is_active",
             "is_critical",
+            "tenant",
             "tags",
             "actions",
         )
@@ -161,6 +168,7 @@ class LLMMiddlewareTable(BaseTable):
             "priority",
             "is_active",
             "is_critical",
+            "tenant",
             "actions",
         )
 
@@ -175,6 +183,7 @@ class MCPServerTable(BaseTable):
     name = tables.Column(linkify=True)
     verify_tls = BooleanColumn(verbose_name="Verify TLS")
     forward_user_token = BooleanColumn(verbose_name="Forward token")
+    tenant = TenantColumn()
     tags = TagColumn(url_name="plugins:aiops_nautobot:mcpserver_list")
     actions = ButtonsColumn(models.MCPServer)
 
@@ -192,6 +201,7 @@ class MCPServerTable(BaseTable):
             "forward_user_token",
             "timeout_seconds",
             "last_checked",
+            "tenant",
             "tags",
             "actions",
         )
@@ -203,6 +213,7 @@ class MCPServerTable(BaseTable):
             "url",
             "server_type",
             "last_checked",
+            "tenant",
             "actions",
         )
 
@@ -213,6 +224,7 @@ class ConversationTable(BaseTable):
     pk = ToggleColumn()
     thread_id = tables.Column(linkify=True)
     llm_model = tables.Column(linkify=True, verbose_name="LLM model")
+    tenant = TenantColumn()
     tags = TagColumn(url_name="plugins:aiops_nautobot:conversation_list")
     actions = ButtonsColumn(models.Conversation)
 
@@ -226,10 +238,19 @@ class ConversationTable(BaseTable):
             "llm_model",
             "last_activity",
             "created",
+            "tenant",
             "tags",
             "actions",
         )
-        default_columns = ("pk", "thread_id", "title", "owner", "llm_model", "last_activity")
+        default_columns = (
+            "pk",
+            "thread_id",
+            "title",
+            "owner",
+            "llm_model",
+            "last_activity",
+            "tenant",
+        )
 
 
 class MCPToolTable(BaseTable):

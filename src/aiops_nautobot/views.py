@@ -198,7 +198,7 @@ class MCPToolUIViewSet(NautobotUIViewSet):
 class ConversationUIViewSet(NautobotUIViewSet):
     """Conversations: each user sees only their own; superusers see all."""
 
-    queryset = models.Conversation.objects.select_related("owner", "llm_model")
+    queryset = models.Conversation.objects.select_related("owner", "llm_model", "tenant")
     filterset_class = filters.ConversationFilterSet
     filterset_form_class = forms.ConversationFilterForm
     serializer_class = serializers.ConversationSerializer

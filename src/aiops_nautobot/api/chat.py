@@ -81,7 +81,8 @@ class ChatView(ChatAPIView):
     model's id, name or ``provider:name``; default: the conversation's or the default model),
     ``stream`` (``true``, or ``Accept: text/event-stream``: answer as server-sent events),
     ``context`` (``{"object": "dcim.device:<uuid>"}``: an object the user may view, given to
-    the model as context).
+    the model as context), ``tenant`` (a tenant's id or name that the user may view: the new
+    thread's tenant; a thread keeps its tenant).
     The answer is ``{thread_id, status, output, model, tool_calls, usage, warnings, pause_id,
     pending_approval}`` (``pause_id`` and ``pending_approval`` are set when the turn paused for
     approval).
@@ -124,6 +125,7 @@ class ChatView(ChatAPIView):
                 model=data.get("model") or None,  # blank: no choice, like omitting it
                 user_token=_user_token(request),
                 context=data.get("context"),
+                tenant=data.get("tenant") or None,
             )
         except Exception as err:
             return _error_response(err, environment)

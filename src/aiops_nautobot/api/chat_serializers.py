@@ -83,6 +83,14 @@ class ChatRequestSerializer(serializers.Serializer):
         help_text="An LLM model's id, name or provider:name (default: the conversation's model "
         "or the default model)",
     )
+    tenant = StrictCharField(
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        help_text="A tenant's id or name (one you may view): a new thread uses that tenant's "
+        "configuration and the shared one; a thread keeps its tenant (default: none, or the "
+        "thread's)",
+    )
     stream = serializers.BooleanField(
         required=False,
         allow_null=True,

@@ -100,7 +100,7 @@ class ConversationSerializer(TaggedModelSerializerMixin, NautobotModelSerializer
     class Meta:
         model = models.Conversation
         fields = "__all__"
-        read_only_fields = ["owner", "thread_id"]
+        read_only_fields = ["owner", "thread_id", "tenant"]  # a thread keeps its tenant
 
     def validate(self, data):
         if self.instance is None:

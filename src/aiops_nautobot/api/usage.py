@@ -26,7 +26,7 @@ from .base import ModelViewSet
 
 __all__ = ["BudgetViewSet", "ToolUsageSummaryView", "UsageSummaryView", "visible"]
 
-_GROUPS = {"model": "model", "user": "user__username", "day": "day"}
+_GROUPS = {"model": "model", "user": "user__username", "tenant": "tenant__name", "day": "day"}
 
 
 def visible(model: Any, user: Any) -> QuerySet[Any]:
@@ -45,7 +45,8 @@ def _since(request: Request) -> Any:
 
 
 class UsageSummaryView(APIView):
-    """Model calls, errors, tokens and cost grouped by ``?by=model|user|day`` (``?days=N``).
+    """Model calls, errors, tokens and cost grouped by ``?by=model|user|tenant|day``
+    (``?days=N``); ``tenant`` is the conversation's tenant (``None``: no tenant).
 
     ``cost`` is the sum of the priced calls; ``unpriced_calls`` counts the calls whose price was
     unknown (their cost is not in ``cost``).
@@ -61,7 +62,7 @@ class UsageSummaryView(APIView):
         since = _since(request)
         if by not in _GROUPS or since is False:
             return Response(
-                {"detail": "Use ?by=model, user or day and ?days=N (a positive number)."},
+                {"detail": "Use ?by=model, user, tenant or day and ?days=N (a positive number)."},
                 status=400,
             )
         rows = visible(UsageRecord, request.user)

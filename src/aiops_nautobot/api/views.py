@@ -100,7 +100,7 @@ class MCPToolViewSet(ModelViewSet):
 class ConversationViewSet(ModelViewSet):
     """Conversations: each user sees only their own; superusers see all."""
 
-    queryset = models.Conversation.objects.select_related("owner", "llm_model")
+    queryset = models.Conversation.objects.select_related("owner", "llm_model", "tenant")
     serializer_class = serializers.ConversationSerializer
     filterset_class = filters.ConversationFilterSet
 

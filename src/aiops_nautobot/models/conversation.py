@@ -41,6 +41,15 @@ class Conversation(PrimaryModel):
         LLMModel, on_delete=models.SET_NULL, null=True, blank=True, related_name="conversations"
     )
     title = models.CharField(max_length=CHARFIELD_MAX_LENGTH, blank=True)
+    # SET_NULL: a conversation is the owner's record, not configuration of the tenant.
+    tenant = models.ForeignKey(
+        "tenancy.Tenant",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="aiops_conversations",
+        help_text="The tenant whose configuration the thread uses (fixed at its first turn)",
+    )
     last_activity = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:

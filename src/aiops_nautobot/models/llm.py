@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from nautobot.apps.constants import CHARFIELD_MAX_LENGTH
 from nautobot.apps.models import PrimaryModel, extras_features
 
@@ -16,9 +17,24 @@ from ..policy import check_llm_config, check_secret_binding, llm_destinations
 from ..prompts import render_prompt
 from ._validation import engine_check, policy_check, require_object, stored_values
 
-__all__ = ["LLMModel", "LLMProvider", "SystemPrompt"]
+__all__ = ["LLMModel", "LLMProvider", "SystemPrompt", "tenant_field"]
 
 FEATURES = ("custom_links", "custom_validators", "export_templates", "graphql", "webhooks")
+
+
+def tenant_field(related_name: str, *, on_delete: Any = models.PROTECT) -> models.ForeignKey:
+    """The optional tenant of a configuration row: empty means shared by every tenant.
+
+    ``PROTECT`` by default: deleting a tenant must not turn its private rows into shared ones.
+    """
+    return models.ForeignKey(
+        "tenancy.Tenant",
+        on_delete=on_delete,
+        null=True,
+        blank=True,
+        related_name=related_name,
+        help_text="Empty: shared by every tenant (and conversations without a tenant)",
+    )
 
 
 @extras_features(*FEATURES)
@@ -86,6 +102,7 @@ class SystemPrompt(PrimaryModel):
         default=SystemPromptStatusChoices.ACTIVE,
     )
     version = models.PositiveIntegerField(default=1, editable=False)
+    tenant = tenant_field("aiops_system_prompts")
 
     class Meta:
         ordering = ["name"]
@@ -114,8 +131,9 @@ class LLMModel(PrimaryModel):
 
     The API key is a reference to a Nautobot ``Secret``; its value never leaves the Secret.
     Binding the Secret, or changing where the model sends it (provider, URLs in ``config``),
-    needs the change permission on that Secret. At most one model is the default, enforced by a
-    partial unique index.
+    needs the change permission on that Secret. At most one shared model (no tenant) is the
+    default, and at most one model per tenant is that tenant's default, both enforced by partial
+    unique indexes.
     """
 
     provider = models.ForeignKey(LLMProvider, on_delete=models.PROTECT, related_name="models")
@@ -176,6 +194,7 @@ class LLMModel(PrimaryModel):
         blank=True,
         related_name="llm_models",
     )
+    tenant = tenant_field("aiops_llm_models")
 
     # The partial unique index on is_default must not become the natural key.
     natural_key_field_names = ["provider", "name"]
@@ -187,11 +206,21 @@ class LLMModel(PrimaryModel):
             models.UniqueConstraint(
                 fields=["provider", "name"], name="aiops_nautobot_llmmodel_unique_provider_name"
             ),
+            # Expressions, not fields: REST serializers would turn a one-field constraint into a
+            # validator that ignores the condition; full_clean() checks these with the condition.
             models.UniqueConstraint(
-                fields=["is_default"],
-                condition=Q(is_default=True),
+                F("is_default"),
+                condition=Q(is_default=True, tenant__isnull=True),
                 name="aiops_nautobot_llmmodel_single_default",
-                violation_error_message="Another LLM model is already the default.",
+                violation_error_message="Another shared LLM model (no tenant) is already the "
+                "default: clear its default flag first, or set a tenant on this one.",
+            ),
+            models.UniqueConstraint(
+                F("tenant"),
+                condition=Q(is_default=True, tenant__isnull=False),
+                name="aiops_nautobot_llmmodel_single_tenant_default",
+                violation_error_message="Another LLM model is already the default of this "
+                "tenant: clear the default flag of that model first.",
             ),
         ]
 
@@ -212,6 +241,21 @@ class LLMModel(PrimaryModel):
                 merged["temperature"] = self.temperature
             engine_check("config", lambda: handler.parse_config(merged))
         policy_check("config", lambda: check_llm_config(merged))
+        if (
+            self.tenant_id is not None
+            and self.system_prompt_id is not None
+            and self.system_prompt.tenant_id not in (None, self.tenant_id)
+        ):
+            raise ValidationError(
+                {
+                    "system_prompt": "This prompt belongs to another tenant: pick a shared prompt "
+                    "or one of the model's tenant."
+                }
+            )
+        if self.tenant_id is None and self.system_prompt_id and self.system_prompt.tenant_id:
+            raise ValidationError(
+                {"system_prompt": "A shared model (no tenant) needs a shared prompt (no tenant)."}
+            )
         if self.api_key_secret_id is not None:
             stored = stored_values(self, ("api_key_secret_id", "provider_id", "config"))
             moved = stored is None or (

@@ -24,7 +24,7 @@ from ..policy import (
     token_forwarding_refusal,
 )
 from ._validation import require_string_list, stored_values
-from .llm import FEATURES
+from .llm import FEATURES, tenant_field
 
 __all__ = ["MCPServer", "mcp_config_name"]
 
@@ -132,6 +132,7 @@ class MCPServer(PrimaryModel):
     )
     last_checked = models.DateTimeField(null=True, blank=True, editable=False)
     last_error = models.TextField(blank=True, editable=False)
+    tenant = tenant_field("aiops_mcp_servers")
 
     class Meta:
         ordering = ["name"]

@@ -12,7 +12,7 @@ from aiops_core.middleware import MiddlewareSpec, get_middleware_type, parse_mid
 
 from ..policy import check_middleware_config
 from ._validation import engine_check, policy_check, require_object
-from .llm import FEATURES, LLMModel
+from .llm import FEATURES, LLMModel, tenant_field
 
 __all__ = ["LLMMiddleware", "MiddlewareType"]
 
@@ -53,7 +53,8 @@ class MiddlewareType(PrimaryModel):
 class LLMMiddleware(PrimaryModel):
     """One middleware in a model's chain.
 
-    Priority 1 is the outermost layer; equal priorities are ordered by type name.
+    Priority 1 is the outermost layer; equal priorities are ordered by type name. A row with a
+    tenant applies only to that tenant's conversations; a row without one applies to all.
     """
 
     llm_model = models.ForeignKey(LLMModel, on_delete=models.CASCADE, related_name="middlewares")
@@ -70,6 +71,7 @@ class LLMMiddleware(PrimaryModel):
     is_critical = models.BooleanField(
         default=False, help_text="If it cannot be built, the chat request fails"
     )
+    tenant = tenant_field("aiops_llm_middlewares")
 
     class Meta:
         ordering = ["llm_model", "priority", "middleware_type__name"]
@@ -93,6 +95,17 @@ class LLMMiddleware(PrimaryModel):
         policy_check("config", lambda: check_middleware_config(self.config))
         if not isinstance(self.priority, int) or not 1 <= self.priority <= 100:
             raise ValidationError({"priority": "Priority must be between 1 and 100."})
+        if (
+            self.llm_model_id is not None
+            and self.llm_model.tenant_id is not None
+            and self.tenant_id not in (None, self.llm_model.tenant_id)
+        ):
+            raise ValidationError(
+                {
+                    "tenant": "The model belongs to another tenant: leave the tenant empty or use "
+                    "the model's."
+                }
+            )
         if self.middleware_type_id is None:
             return
         name = self.middleware_type.name

@@ -179,3 +179,11 @@ class Budget(PrimaryModel):
             )
         if self.fallback_model_id is not None and self.fallback_model_id == self.llm_model_id:
             raise ValidationError({"fallback_model": "Fall back to a different model."})
+        fallback_tenant = self.fallback_model.tenant_id if self.fallback_model_id else None
+        if fallback_tenant is not None and fallback_tenant != self.tenant_id:
+            raise ValidationError(
+                {
+                    "fallback_model": "This model belongs to a tenant: a budget may fall back only "
+                    "to a shared model, or to a model of the budget's own tenant."
+                }
+            )

@@ -30,7 +30,14 @@ from .errors import NotConfiguredError
 from .mcp_catalog import CatalogEntry, CatalogToolset, catalog_snapshot
 from .mcp_pools import lease_pool
 from .mcp_servers import healthy_server_configs
-from .model_choice import ENV_MODEL, ModelChoice, environment_choice, model_choice, resolve_model
+from .model_choice import (
+    ENV_MODEL,
+    ModelChoice,
+    environment_choice,
+    model_choice,
+    resolve_model,
+    tenant_rows,
+)
 from .stores import open_checkpoint_store, store_ttl
 from .system_prompt import prompt_text, render_system_prompt
 from .usage import UsagePlan, open_usage, plan_usage
@@ -65,6 +72,9 @@ class AgentPlan:
     user_key: str | None = None
     usage: UsagePlan = field(default_factory=UsagePlan)
     """Prices and budgets (see :mod:`.usage`)."""
+    tenant_key: str | None = None
+    """The conversation's tenant (primary key): the run's ``RunContext.tenant``, which usage
+    records and tenant budgets use; ``None``: no tenant (shared configuration only)."""
 
 
 # ---------------------------------------------------------------------------------- sync half
@@ -74,6 +84,7 @@ def plan_agent(
     model: str | None = None,
     user_token: str | None = None,
     tools: Sequence[Tool] = (),
+    tenant: Any = None,
 ) -> AgentPlan:
     """Read the configuration for one chat run (sync; call outside the event loop).
 
@@ -84,12 +95,14 @@ def plan_agent(
         user_token: the user's Nautobot API token, forwarded to servers that allow it.
         tools: local tools to offer besides the MCP servers' tools (the native Nautobot tools
             of :mod:`aiops_nautobot.tools` are added when ``native_tools`` is enabled).
+        tenant: the conversation's ``Tenant`` (or ``None``): its rows and the shared ones (no
+            tenant) are used, never another tenant's; see :mod:`aiops_nautobot.tenancy`.
 
     Raises:
         NotConfiguredError: no usable model (outside LAB, or LAB without ``AIOPS_MODEL``).
     """
     settings = get_settings()
-    row = resolve_model(model, user)
+    row = resolve_model(model, user, tenant)
     if row is None:
         if settings.environment != EnvironmentChoices.LAB:
             raise NotConfiguredError(
@@ -100,13 +113,14 @@ def plan_agent(
         middleware: tuple[MiddlewareSpec, ...] = ()
     else:
         choice = model_choice(row)
-        middleware = middleware_specs(row)
+        middleware = middleware_specs(row, tenant)
     system_prompt = render_system_prompt(
-        prompt_text(row), spec=choice.spec, environment=settings.environment, user=user
+        prompt_text(row, tenant), spec=choice.spec, environment=settings.environment, user=user
     )
-    shared, per_user = healthy_server_configs(user_token=user_token)
+    shared, per_user = healthy_server_configs(user_token=user_token, tenant=tenant)
+    scope = tenant if settings.tenancy.restrict_tools_to_tenant else None
     if getattr(user, "pk", None) is not None:
-        tools = (*tools, *native_tools(user, settings.native_tools))
+        tools = (*tools, *native_tools(user, settings.native_tools, tenant=scope))
     return AgentPlan(
         model=choice,
         system_prompt=system_prompt,
@@ -119,19 +133,22 @@ def plan_agent(
         store_url=settings.checkpoint_url,
         store_ttl=store_ttl(),
         user_key=str(user.pk) if getattr(user, "pk", None) is not None else None,
-        usage=plan_usage(),
+        usage=plan_usage(tenant),
+        tenant_key=str(tenant.pk) if tenant is not None else None,
     )
 
 
-def middleware_specs(row: LLMModel) -> tuple[MiddlewareSpec, ...]:
+def middleware_specs(row: LLMModel, tenant: Any = None) -> tuple[MiddlewareSpec, ...]:
     """Active middleware of a model, ordered by priority then type name.
+
+    Only shared rows (no tenant) and rows of ``tenant`` apply.
 
     Raises:
         PolicyError: a middleware's config holds a URL outside the outbound policy (checked
             again here: the row may predate the policy or have been written around it).
     """
     rows = (
-        row.middlewares.filter(is_active=True)
+        tenant_rows(row.middlewares.filter(is_active=True), tenant)
         .select_related("middleware_type")
         .order_by("priority", "middleware_type__name")
     )
@@ -166,10 +183,19 @@ async def open_agent(plan: AgentPlan, engine: EngineLoop) -> AsyncIterator[Agent
         tools: list[Any] = list(plan.tools)
         if plan.mcp_servers:
             tools.append(
-                CatalogToolset(await lease_pool(engine, stack, plan.mcp_servers), plan.mcp_catalog)
+                CatalogToolset(
+                    await lease_pool(engine, stack, plan.mcp_servers, tenant_key=plan.tenant_key),
+                    plan.mcp_catalog,
+                )
             )
         if plan.user_mcp_servers:
-            pool = await lease_pool(engine, stack, plan.user_mcp_servers, user_key=plan.user_key)
+            pool = await lease_pool(
+                engine,
+                stack,
+                plan.user_mcp_servers,
+                user_key=plan.user_key,
+                tenant_key=plan.tenant_key,
+            )
             tools.append(CatalogToolset(pool, plan.mcp_catalog))
         store = await open_checkpoint_store(engine, plan.store_url, plan.store_ttl, stack)
         recorder, budgets, catalog = await stack.enter_async_context(open_usage(plan.usage, engine))

@@ -16,6 +16,7 @@ from typing import Any
 from aiops_core.errors import ThreadAccessError
 
 from ..settings import get_settings
+from ..tenancy import chat_tenant
 from .agent_factory import AgentPlan, open_agent, plan_agent
 from .elicitation import parse_answers, pending_questions, question_data
 from .engine_loop import EngineLoop, get_engine_loop
@@ -67,14 +68,18 @@ def prepare_chat(
     model: Any = None,
     user_token: str | None = None,
     context: Any = None,
+    tenant: Any = None,
 ) -> PreparedChat:
     """Validate one chat request and read its configuration (sync).
 
     ``context`` (``{"object": "app_label.model:<uuid>"}``) adds an object the user may view to
-    the turn's system prompt (see :mod:`.object_context`).
+    the turn's system prompt (see :mod:`.object_context`). ``tenant`` (a tenant's id or name,
+    one the user may view) is the new thread's tenant; a thread keeps the tenant of its first
+    turn (see :mod:`aiops_nautobot.tenancy`).
 
     Raises:
-        ChatInputError: bad message, thread id or model selector type.
+        ChatInputError: bad message, thread id, model selector type or tenant, or a tenant other
+            than the thread's.
         ThreadAccessError: the thread belongs to another user (the view answers 404).
         NotConfiguredError: no usable model.
     """
@@ -94,13 +99,15 @@ def prepare_chat(
             "'thread_id' must be 1-128 letters, digits or '_.:-' (omit it to start a new thread)"
         )
     conversation = Conversation.objects.filter(thread_id=thread_id).first()
+    if conversation is not None and conversation.owner_id != user.pk:
+        raise ThreadAccessError(f"Conversation {thread_id!r} not found")
+    chosen = chat_tenant(user, tenant)
     if conversation is not None:
-        if conversation.owner_id != user.pk:
-            raise ThreadAccessError(f"Conversation {thread_id!r} not found")
+        chosen = _thread_tenant(user, conversation, chosen, named=tenant not in (None, ""))
         if model is None and conversation.llm_model_id is not None:
             model = str(conversation.llm_model_id)  # keep talking to the same model
-    plan = plan_agent(user, model=model, user_token=user_token, tools=nautobot_tools(user))
-    plan = with_object_context(plan, user, context)
+    plan = _plan(user, model, user_token, chosen)
+    plan = with_object_context(plan, user, context, tenant=_tool_scope(chosen))
     return PreparedChat(
         user=user,
         message=message,
@@ -109,6 +116,33 @@ def prepare_chat(
         timeout=float(get_settings().request_timeout_seconds),
         new_thread=conversation is None,
     )
+
+
+def _thread_tenant(user: Any, conversation: Any, chosen: Any, *, named: bool) -> Any:
+    """The tenant of an existing thread: its own; naming another one is refused.
+
+    Raises:
+        ChatInputError: the request names another tenant than the thread's, or the user may no
+            longer view the thread's tenant.
+    """
+    if named and getattr(chosen, "pk", None) != conversation.tenant_id:
+        raise ChatInputError(
+            "This conversation belongs to another tenant: leave 'tenant' out (or send the "
+            "thread's own), or start a new thread for that tenant"
+        )
+    if conversation.tenant_id is None:
+        return None
+    return chat_tenant(user, str(conversation.tenant_id))
+
+
+def _tool_scope(tenant: Any) -> Any:
+    """The tenant the tools are scoped to: ``tenant`` if the operator restricts tools."""
+    return tenant if get_settings().tenancy.restrict_tools_to_tenant else None
+
+
+def _plan(user: Any, model: Any, user_token: str | None, tenant: Any) -> AgentPlan:
+    tools = nautobot_tools(user, _tool_scope(tenant))
+    return plan_agent(user, model=model, user_token=user_token, tools=tools, tenant=tenant)
 
 
 def prepare_resume(
@@ -159,7 +193,8 @@ def prepare_resume(
     if answers:
         answers = parse_answers(answers, pending_questions(thread_id, pause_id))
     model = str(conversation.llm_model_id) if conversation.llm_model_id else None
-    plan = plan_agent(user, model=model, user_token=user_token, tools=nautobot_tools(user))
+    chosen = _thread_tenant(user, conversation, None, named=False)
+    plan = _plan(user, model, user_token, chosen)
     return PreparedChat(
         user=user,
         message="",
@@ -186,6 +221,7 @@ def run_resume(chat: PreparedChat, engine: EngineLoop | None = None) -> dict[str
                 approve=chat.approve,
                 reject=chat.reject,
                 user=chat.plan.user_key,
+                tenant=chat.plan.tenant_key,
                 reason="rejected by the user",
                 answers=chat.answers,
             )
@@ -197,7 +233,12 @@ def run_resume(chat: PreparedChat, engine: EngineLoop | None = None) -> dict[str
 
 async def _run(chat: PreparedChat, engine: EngineLoop) -> Any:
     async with open_agent(chat.plan, engine) as agent:
-        return await agent.run(chat.message, thread_id=chat.thread_id, user=chat.plan.user_key)
+        return await agent.run(
+            chat.message,
+            thread_id=chat.thread_id,
+            user=chat.plan.user_key,
+            tenant=chat.plan.tenant_key,
+        )
 
 
 def run_chat(chat: PreparedChat, engine: EngineLoop | None = None) -> dict[str, Any]:
@@ -232,7 +273,12 @@ def stream_chat(chat: PreparedChat, engine: EngineLoop | None = None) -> Iterato
 
     async def events() -> Any:
         async with open_agent(chat.plan, engine) as agent:
-            stream = agent.stream(chat.message, thread_id=chat.thread_id, user=chat.plan.user_key)
+            stream = agent.stream(
+                chat.message,
+                thread_id=chat.thread_id,
+                user=chat.plan.user_key,
+                tenant=chat.plan.tenant_key,
+            )
             async for event in until_cancelled(stream, turn):
                 yield event
 
@@ -266,7 +312,12 @@ def record_conversation(chat: PreparedChat, result: Any) -> None:
     defaults = {"last_activity": now, "llm_model_id": chat.plan.model.llm_model_id}
     conversation, created = Conversation.objects.get_or_create(
         thread_id=chat.thread_id,
-        defaults={**defaults, "owner": chat.user, "title": neutral_title(now)},
+        defaults={
+            **defaults,
+            "owner": chat.user,
+            "title": neutral_title(now),
+            "tenant_id": chat.plan.tenant_key,
+        },
     )
     if not created:
         if conversation.owner_id != chat.user.pk:  # pragma: no cover - the store refused first

@@ -36,13 +36,17 @@ async def lease_pool(
     configs: Sequence[MCPServerConfig],
     *,
     user_key: str | None = None,
+    tenant_key: str | None = None,
 ) -> Any:
     """Lease the pool of ``configs`` until ``stack`` closes (call on the engine loop).
 
     With ``user_key`` the pool is that user's own; the least recently used user pools beyond
-    :data:`MAX_USER_POOLS` are closed.
+    :data:`MAX_USER_POOLS` are closed. With ``tenant_key`` the pool is that tenant's (its servers
+    differ from the shared set), so that turns of different tenants do not replace each other's.
     """
     key = SHARED_POOL if user_key is None else f"{USER_POOL_PREFIX}{user_key}"
+    if tenant_key is not None:
+        key = f"{key}:tenant:{tenant_key}"
     # The headers are part of the fingerprint (a changed secret or token gives a new pool), as
     # a digest so that they are never kept in clear text.
     digest = fingerprint([[c.model_dump(mode="json"), secrets_digest(c)] for c in configs])

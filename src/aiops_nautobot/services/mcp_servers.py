@@ -15,6 +15,7 @@ from aiops_core.errors import UserError
 from ..choices import MCPOAuthGrantChoices, MCPProtocolChoices, MCPServerStatusChoices
 from ..policy import check_mcp_urls, may_forward_token, stdio_command
 from .errors import NotConfiguredError
+from .model_choice import tenant_rows
 from .secret_values import secret_json_object, secret_value
 
 if TYPE_CHECKING:
@@ -143,9 +144,12 @@ def unique_names(rows: Iterable[MCPServer]) -> Iterator[MCPServer]:
 
 
 def healthy_server_configs(
-    *, user_token: str | None = None
+    *, user_token: str | None = None, tenant: Any = None
 ) -> tuple[list[MCPServerConfig], list[MCPServerConfig]]:
-    """Configs of the healthy servers: ``(shared, per_user)``.
+    """Configs of the healthy servers of ``tenant`` and the shared ones: ``(shared, per_user)``.
+
+    ``tenant`` is a ``Tenant``, its primary key or ``None`` (shared servers only); servers of
+    another tenant are never used.
 
     ``per_user`` holds the servers that receive the user's token (their sessions cannot be
     shared between users). A row that cannot be turned into a config is skipped and logged, so
@@ -155,8 +159,11 @@ def healthy_server_configs(
 
     shared: list[MCPServerConfig] = []
     per_user: list[MCPServerConfig] = []
-    rows = MCPServer.objects.filter(status=MCPServerStatusChoices.HEALTHY).select_related(
-        "headers_secret", "oauth_secret"
+    rows = tenant_rows(
+        MCPServer.objects.filter(status=MCPServerStatusChoices.HEALTHY).select_related(
+            "headers_secret", "oauth_secret"
+        ),
+        tenant,
     )
     for row in unique_names(rows.order_by("name")):
         try:

@@ -21,6 +21,7 @@ __all__ = [
     "environment_choice",
     "model_choice",
     "resolve_model",
+    "tenant_rows",
 ]
 
 ENV_MODEL = "AIOPS_MODEL"
@@ -46,23 +47,33 @@ class ModelChoice:
         return fingerprint([self.spec, dict(self.options)])
 
 
-def resolve_model(selector: str | None = None, user: Any = None) -> LLMModel | None:
+def resolve_model(
+    selector: str | None = None, user: Any = None, tenant: Any = None
+) -> LLMModel | None:
     """The ``LLMModel`` for a selector: a primary key, ``name``, ``provider:name``, or the default.
 
-    Returns ``None`` when no selector is given and no model is marked default. With ``user``, a
-    selector may name only the default model or a model the user may view (others are reported
+    Only shared models (no tenant) and models of ``tenant`` (a ``Tenant`` or its primary key)
+    are candidates; the default is the tenant's default, else the shared default. Returns
+    ``None`` when no selector is given and no candidate is marked default. With ``user``, a
+    selector may name only a default model or a model the user may view (others are reported
     as not found, so their existence is not confirmed).
 
     Raises:
         UnknownModelError: the selector matches no model the user may use, or several.
     """
     from django.core.exceptions import ValidationError
+    from django.db.models import F
 
     from ..models import LLMModel
 
-    rows = LLMModel.objects.select_related("provider", "system_prompt", "api_key_secret")
+    rows = tenant_rows(
+        LLMModel.objects.select_related("provider", "system_prompt", "api_key_secret"), tenant
+    )
     if not selector:
-        default: LLMModel | None = rows.filter(is_default=True).first()
+        # The tenant's default first (nulls sort last in ascending order on PostgreSQL).
+        default: LLMModel | None = (
+            rows.filter(is_default=True).order_by(F("tenant").asc(nulls_last=True)).first()
+        )
         return default
     selector = selector.strip()
     candidates = []
@@ -82,6 +93,20 @@ def resolve_model(selector: str | None = None, user: Any = None) -> LLMModel | N
     if chosen is None:
         raise UnknownModelError(f"Model {selector!r} matches no model: {_SELECTORS}")
     return chosen
+
+
+def tenant_rows(queryset: Any, tenant: Any) -> Any:
+    """The rows of ``queryset`` usable under ``tenant``: shared ones (no tenant) and its own.
+
+    ``tenant`` is a ``Tenant``, its primary key, or ``None`` (shared rows only). Rows of any
+    other tenant are never returned.
+    """
+    from django.db.models import Q
+
+    tenant_id = getattr(tenant, "pk", tenant)
+    if tenant_id is None:
+        return queryset.filter(tenant__isnull=True)
+    return queryset.filter(Q(tenant__isnull=True) | Q(tenant_id=tenant_id))
 
 
 def _may_choose(user: Any, row: LLMModel) -> bool:

@@ -12,6 +12,8 @@ from typing import Any
 
 from aiops_core.tools import Tool, tool
 
+from ..tools.access import scoped, tenant_scope
+
 __all__ = ["LOOKUP_APPS", "MAX_RESULTS", "lookup", "nautobot_tools"]
 
 LOOKUP_APPS = frozenset(
@@ -24,7 +26,9 @@ _EXCLUDED = frozenset(
 MAX_RESULTS = 50
 
 
-def lookup(user: Any, model: str, search: str = "", limit: int = 10) -> dict[str, Any]:
+def lookup(
+    user: Any, model: str, search: str = "", limit: int = 10, tenant: Any = None
+) -> dict[str, Any]:
     """Search one Nautobot model as ``user`` (sync; the ORM runs here).
 
     Args:
@@ -32,6 +36,8 @@ def lookup(user: Any, model: str, search: str = "", limit: int = 10) -> dict[str
         model: ``app_label.model``, e.g. ``dcim.device``.
         search: the UI's quick-search text (``q`` filter); empty lists everything.
         limit: how many objects to return (1-50).
+        tenant: only objects of this tenant (primary key) among models with a ``tenant`` field
+            (``None``: no scope; see :func:`aiops_nautobot.tools.access.tenant_scope`).
 
     Returns:
         ``{"model", "count", "results": [{"id", "display", "url"}]}``.
@@ -56,7 +62,8 @@ def lookup(user: Any, model: str, search: str = "", limit: int = 10) -> dict[str
     queryset = model_cls.objects.all()
     if not hasattr(queryset, "restrict"):
         raise ValueError(f"{model!r} does not support per-user permissions and cannot be looked up")
-    queryset = queryset.restrict(user, "view")
+    with tenant_scope(tenant):
+        queryset = scoped(queryset.restrict(user, "view"))
     if search:
         filterset = get_filterset_for_model(model_cls)
         if filterset is None or "q" not in filterset.get_filters():
@@ -78,11 +85,12 @@ def _url(row: Any) -> str | None:
         return None
 
 
-def nautobot_tools(user: Any) -> list[Tool]:
-    """The local tools for one request, bound to ``user``."""
+def nautobot_tools(user: Any, tenant: Any = None) -> list[Tool]:
+    """The local tools for one request, bound to ``user`` (and scoped to ``tenant``, if any)."""
     from ..tools.workers import OrmWorkers
 
     workers = OrmWorkers(workers=4, timeout=30)
+    tenant_id = getattr(tenant, "pk", tenant)
 
     @tool(name="nautobot_lookup", timeout=30)
     async def nautobot_lookup(model: str, search: str = "", limit: int = 10) -> dict[str, Any]:
@@ -94,6 +102,6 @@ def nautobot_tools(user: Any) -> list[Tool]:
             search: quick-search text (name, address, serial, ...); empty lists the first objects.
             limit: how many objects to return, 1-50.
         """
-        return await workers.run(lookup, user, model, search, limit)
+        return await workers.run(lookup, user, model, search, limit, tenant_id)
 
     return [nautobot_lookup]

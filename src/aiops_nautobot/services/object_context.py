@@ -11,6 +11,7 @@ import dataclasses
 from typing import Any
 
 from ..tools import ToolInputError
+from ..tools.access import tenant_scope
 from ..tools.detail import object_detail
 from ..tools.output import cap
 from .agent_factory import AgentPlan
@@ -21,8 +22,13 @@ __all__ = ["MAX_CONTEXT_CHARS", "with_object_context"]
 MAX_CONTEXT_CHARS = 4_000
 
 
-def with_object_context(plan: AgentPlan, user: Any, context: Any) -> AgentPlan:
+def with_object_context(
+    plan: AgentPlan, user: Any, context: Any, *, tenant: Any = None
+) -> AgentPlan:
     """``plan`` whose system prompt describes the context object (unchanged without one).
+
+    With ``tenant`` (tools restricted to the conversation's tenant), the object must be that
+    tenant's if its model has a ``tenant`` field, like for the tools.
 
     Raises:
         ChatInputError: ``context`` is malformed, or names no object the user may view.
@@ -38,7 +44,8 @@ def with_object_context(plan: AgentPlan, user: Any, context: Any) -> AgentPlan:
             '\'context\' must be {"object": "app_label.model:<uuid>"}, e.g. dcim.device:<id>'
         )
     try:
-        detail = object_detail(user, context["object"])
+        with tenant_scope(getattr(tenant, "pk", tenant)):
+            detail = object_detail(user, context["object"])
     except ToolInputError as err:
         raise ChatInputError(f"'context': {err}") from None
     text = cap(detail, MAX_CONTEXT_CHARS)

@@ -22,12 +22,21 @@ DEFAULT_SYSTEM_PROMPT = (
 )
 
 
-def prompt_text(row: Any) -> str:
-    """The unrendered prompt of an ``LLMModel`` row (``None``: the LAB environment fallback)."""
+def prompt_text(row: Any, tenant: Any = None) -> str:
+    """The unrendered prompt of an ``LLMModel`` row (``None``: the LAB environment fallback).
+
+    A prompt of a tenant other than ``tenant`` (a ``Tenant``, its primary key or ``None``) is
+    never used, even if a row written around validation points at it: the built-in prompt is.
+    """
     if row is None:
         return os.environ.get(ENV_SYSTEM_PROMPT) or DEFAULT_SYSTEM_PROMPT
     prompt = row.system_prompt
-    if prompt is not None and prompt.status == SystemPromptStatusChoices.ACTIVE and prompt.text:
+    if (
+        prompt is not None
+        and prompt.status == SystemPromptStatusChoices.ACTIVE
+        and prompt.text
+        and prompt.tenant_id in (None, getattr(tenant, "pk", tenant))
+    ):
         return str(prompt.text)
     return DEFAULT_SYSTEM_PROMPT
 

@@ -81,8 +81,13 @@ class UsagePlan:
         )
 
 
-def plan_usage() -> UsagePlan:
-    """Read prices of every LLM model and the enabled budgets (sync; outside the event loop)."""
+def plan_usage(tenant: Any = None) -> UsagePlan:
+    """Read prices of every LLM model and the enabled budgets (sync; outside the event loop).
+
+    A fallback budget whose fallback model belongs to a tenant other than ``tenant`` (the
+    conversation's: a ``Tenant``, its primary key or ``None``) refuses instead: a turn never uses
+    another tenant's model.
+    """
     from ..models import Budget as BudgetRow
     from ..models import LLMModel
 
@@ -108,11 +113,14 @@ def plan_usage() -> UsagePlan:
             scope, key = "model", budget.llm_model.spec
         else:
             scope, key = "global", None
-        fallback = None
-        if budget.action == "fallback" and budget.fallback_model is not None:
-            fallback = budget.fallback_model.spec
-            fallbacks[fallback] = model_choice(budget.fallback_model)
-        budgets.append(_BudgetRow(scope, key, budget.period, budget.limit, budget.action, fallback))
+        fallback, action = None, budget.action
+        if action == "fallback" and budget.fallback_model is not None:
+            if budget.fallback_model.tenant_id in (None, getattr(tenant, "pk", tenant)):
+                fallback = budget.fallback_model.spec
+                fallbacks[fallback] = model_choice(budget.fallback_model)
+            else:
+                action = "refuse"
+        budgets.append(_BudgetRow(scope, key, budget.period, budget.limit, action, fallback))
     return UsagePlan(prices, ids, tuple(budgets), fallbacks)
 
 
@@ -266,9 +274,11 @@ async def open_usage(
         yield recorder, gate, plan.catalog
 
 
-def budget_remaining(plan: UsagePlan, user_key: str | None, model: str) -> Decimal | None:
-    """Dollars left under the tightest budget that applies to ``user_key`` and ``model``
-    (sync); ``None`` when no budget applies."""
+def budget_remaining(
+    plan: UsagePlan, user_key: str | None, model: str, tenant_key: str | None = None
+) -> Decimal | None:
+    """Dollars left under the tightest budget that applies to ``user_key``, ``tenant_key`` (the
+    conversation's tenant) and ``model`` (sync); ``None`` when no budget applies."""
     from django.utils import timezone
 
     from aiops_core.usage import period_bounds
@@ -276,7 +286,7 @@ def budget_remaining(plan: UsagePlan, user_key: str | None, model: str) -> Decim
     left: Decimal | None = None
     for row in plan.budgets:
         budget = Budget(row.limit, scope=row.scope, key=row.key, period=row.period)  # type: ignore[arg-type]
-        subject = budget.subject(user_key, None, model)
+        subject = budget.subject(user_key, tenant_key, model)
         if subject is None:
             continue
         since = period_bounds(budget.period, timezone.now())[0]
@@ -315,5 +325,5 @@ def budget_fields(plan: Any) -> dict[str, Any]:
     usage: UsagePlan = plan.usage
     if not usage.budgets:
         return {}
-    left = budget_remaining(usage, plan.user_key, plan.model.spec)
+    left = budget_remaining(usage, plan.user_key, plan.model.spec, plan.tenant_key)
     return {} if left is None else {"budget_remaining": f"{left:.4f}"}

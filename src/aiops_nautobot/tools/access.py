@@ -1,13 +1,18 @@
 """Which Nautobot models the native tools may read, and the one way they query them.
 
 Every query of the toolset starts at :func:`viewable`: the model's objects restricted to what
-``user`` may view (``QuerySet.restrict(user, "view")``). Secrets, secrets groups, users, tokens
-and the app's own rows are never readable, whatever the user's permissions.
+``user`` may view (``QuerySet.restrict(user, "view")``), and, in a conversation scoped to a tenant
+(``tenancy.restrict_tools_to_tenant``, see :func:`tenant_scope`), only objects of that tenant
+among models with a ``tenant`` field. Secrets, secrets groups, users, tokens and the app's own
+rows are never readable, whatever the user's permissions.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from aiops_core.errors import UserError
@@ -20,6 +25,8 @@ __all__ = [
     "object_url",
     "parse_object_ref",
     "readable_model",
+    "scoped",
+    "tenant_scope",
     "viewable",
 ]
 
@@ -41,6 +48,8 @@ _SENSITIVE_MODELS = frozenset(
 )
 _SENSITIVE_APPS = frozenset({"users", "auth", "admin", "sessions", "aiops_nautobot"})
 _SENSITIVE_FIELD = re.compile(r"password|secret|token|private_key|api_key", re.IGNORECASE)
+# The tenant a tool call is scoped to; set around each call in its worker thread only.
+_TENANT: ContextVar[Any] = ContextVar("aiops_tool_tenant", default=None)
 _REF = re.compile(r"^\s*([a-z_]+)\.([a-z_]+)\s*:\s*([0-9a-fA-F-]{32,36})\s*$")
 
 
@@ -87,7 +96,42 @@ def readable_model(label: str) -> Any:
 
 def viewable(model: Any, user: Any) -> Any:
     """``model``'s objects that ``user`` may view: the start of every query of the toolset."""
-    return model.objects.all().restrict(user, "view")
+    return scoped(model.objects.all().restrict(user, "view"))
+
+
+@contextmanager
+def tenant_scope(tenant_id: Any) -> Iterator[None]:
+    """Within the block, :func:`scoped` keeps only objects of the tenant ``tenant_id`` (``None``:
+    no scope)."""
+    token = _TENANT.set(tenant_id)
+    try:
+        yield
+    finally:
+        _TENANT.reset(token)
+
+
+def scoped(queryset: Any) -> Any:
+    """``queryset`` limited to the current :func:`tenant_scope`'s tenant, if its model has a
+    ``tenant`` field (other models are unchanged)."""
+    tenant_id = _TENANT.get()
+    if tenant_id is None or not _has_tenant(queryset.model):
+        return queryset
+    return queryset.filter(tenant_id=tenant_id)
+
+
+def _has_tenant(model: Any) -> bool:
+    from django.core.exceptions import FieldDoesNotExist
+
+    try:
+        field = model._meta.get_field("tenant")
+    except FieldDoesNotExist:
+        return False
+    # A concrete foreign key: Tag, for one, has a reverse relation named ``tenant``.
+    return bool(
+        getattr(field, "concrete", False)
+        and field.many_to_one
+        and field.related_model._meta.label_lower == "tenancy.tenant"
+    )
 
 
 def parse_object_ref(ref: str) -> tuple[Any, str]:

@@ -6,7 +6,7 @@ import contextlib
 import uuid
 from typing import Any
 
-from .access import ToolInputError, is_sensitive_model, object_url, viewable
+from .access import ToolInputError, is_sensitive_model, object_url, scoped, viewable
 
 __all__ = ["group_members"]
 
@@ -36,7 +36,7 @@ def group_members(
     model = found.content_type.model_class()
     if model is None or is_sensitive_model(model):
         raise ToolInputError(f"The members of dynamic group {found.name!r} cannot be shown")
-    members = found.members.restrict(user, "view")
+    members = scoped(found.members.restrict(user, "view"))
     if not members.ordered:
         members = members.order_by("pk")
     count = members.count()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .access import ToolInputError, object_url, readable_model, viewable
+from .access import ToolInputError, object_url, readable_model, scoped, viewable
 from .values import render_rows
 
 __all__ = ["search", "valid_filters"]
@@ -39,7 +39,7 @@ def _restrict_choices(filterset: Any, user: Any) -> None:
     for item in filterset.filters.values():
         queryset = getattr(item, "queryset", None)
         if queryset is not None and hasattr(queryset, "restrict"):
-            item.queryset = queryset.restrict(user, "view")
+            item.queryset = scoped(queryset.restrict(user, "view"))
             item.extra["queryset"] = item.queryset
             if hasattr(item, "_field"):
                 del item._field

@@ -13,6 +13,7 @@ from typing import Any
 from aiops_core.context import RunContext
 from aiops_core.tools import Tool, tool
 
+from .access import tenant_scope
 from .changelog import change_log
 from .changesets import apply_change_set, propose_change_set
 from .config import NativeToolsConfig
@@ -27,10 +28,17 @@ from .workers import OrmWorkers
 __all__ = ["native_tools"]
 
 
-def native_tools(user: Any, config: NativeToolsConfig) -> list[Tool]:
-    """The read tools for ``user`` (empty when ``config.enabled`` is false)."""
+def native_tools(user: Any, config: NativeToolsConfig, *, tenant: Any = None) -> list[Tool]:
+    """The read tools for ``user`` (empty when ``config.enabled`` is false).
+
+    With ``tenant`` (the operator's ``tenancy.restrict_tools_to_tenant`` in a conversation with a
+    tenant), every query keeps only that tenant's objects among models with a ``tenant`` field
+    (:func:`.access.tenant_scope`); the GraphQL and change-set tools are left out, since they
+    cannot be scoped that way.
+    """
     if not config.enabled:
         return []
+    tenant_id = getattr(tenant, "pk", tenant)
     workers = OrmWorkers(config.workers, config.timeout_seconds)
     rows = config.max_rows
     limits = GraphQLLimits(config.graphql_max_depth, config.graphql_max_complexity, rows)
@@ -38,7 +46,8 @@ def native_tools(user: Any, config: NativeToolsConfig) -> list[Tool]:
 
     async def run(func: Callable[..., Any], *args: Any, **kwargs: Any) -> str:
         def call() -> Any:
-            return func(user, *args, **kwargs)
+            with tenant_scope(tenant_id):
+                return func(user, *args, **kwargs)
 
         return cap(await workers.run(call), config.max_result_chars)
 
@@ -122,11 +131,13 @@ def native_tools(user: Any, config: NativeToolsConfig) -> list[Tool]:
     tools = [
         nautobot_get,
         nautobot_search,
-        nautobot_graphql,
         nautobot_dynamic_group_members,
         nautobot_change_log,
         nautobot_job_results,
     ]
+    if tenant_id is not None:
+        return tools
+    tools.insert(2, nautobot_graphql)
     tools.extend(_saved_query_tool(saved, run, limits) for saved in saved_queries(user))
     if config.writes:
         tools.extend(_write_tools(run, timeout))

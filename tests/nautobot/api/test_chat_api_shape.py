@@ -131,7 +131,8 @@ class ChatOpenAPISchemaTest(SimpleTestCase):
     def test_chat_paths_and_request_fields(self):
         operation, body = self.request_fields("/plugins/ai-ops/chat/")
         self.assertEqual(
-            set(body["properties"]), {"message", "thread_id", "model", "stream", "context"}
+            set(body["properties"]),
+            {"message", "thread_id", "model", "tenant", "stream", "context"},
         )
         self.assertEqual(body["required"], ["message"])
         self.assertIn("200", operation["responses"])

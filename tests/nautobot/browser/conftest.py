@@ -40,6 +40,8 @@ class Site:
     models: dict[str, str] = field(default_factory=dict)
     """Model name -> primary key (as the page's picker values)."""
     users: dict[str, Any] = field(default_factory=dict)
+    tenant: str = ""
+    """The primary key of the tenant alice may chat under."""
 
 
 def _free_port() -> int:
@@ -52,6 +54,7 @@ def _delete_rows() -> None:
     from django.contrib.auth import get_user_model
     from django.db.models import Q
     from nautobot.extras.models import ObjectChange
+    from nautobot.tenancy.models import Tenant
     from nautobot.users.models import ObjectPermission
 
     from aiops_nautobot.models import (
@@ -73,6 +76,7 @@ def _delete_rows() -> None:
         Q(user_name__startswith=PREFIX) | Q(object_repr__contains=PREFIX)
     ).delete()
     LLMModel.objects.filter(name__startswith=PREFIX).delete()
+    Tenant.objects.filter(name__startswith=PREFIX).delete()
     LLMProvider.objects.filter(name="scripted", models__isnull=True).delete()  # "test" is seeded
     MCPServer.objects.filter(name=f"{PREFIX}time").delete()
     ObjectPermission.objects.filter(name__startswith=PREFIX).delete()
@@ -85,6 +89,7 @@ def _delete_rows() -> None:
 def _create_rows(site: Site) -> None:
     from django.contrib.auth import get_user_model
     from django.contrib.contenttypes.models import ContentType
+    from nautobot.tenancy.models import Tenant
     from nautobot.users.models import ObjectPermission
 
     from aiops_nautobot.models import (
@@ -143,6 +148,22 @@ def _create_rows(site: Site) -> None:
         chat.users.add(user)
         models.users.add(user)
         site.users[name] = user
+    # A tenant with its own default model, which only alice may chat under.
+    tenant = Tenant.objects.create(name=f"{PREFIX}tenant")
+    rows["tenant"] = LLMModel.objects.create(
+        provider=test,
+        name=f"{PREFIX}tenant-model",
+        is_default=True,
+        environment="LAB",
+        tenant=tenant,
+        config={"call_tools": []},
+    )
+    tenants = ObjectPermission.objects.create(
+        name=f"{PREFIX}tenants", actions=["view"], constraints={"name": tenant.name}
+    )
+    tenants.object_types.add(ContentType.objects.get_for_model(Tenant))
+    tenants.users.add(site.users["alice"])
+    site.tenant = str(tenant.pk)
     site.models = {name: str(row.pk) for name, row in rows.items()}
 
 

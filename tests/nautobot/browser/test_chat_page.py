@@ -165,6 +165,32 @@ def test_approve_and_reject_a_paused_call(visit: Any) -> None:
     page.wait_idle()
 
 
+def test_the_tenant_picker_chooses_the_tenants_model(visit: Any) -> None:
+    page = visit()
+    picker = page.page.locator("#aiops-chat-tenant")
+    assert picker.locator("option").all_inner_texts() == ["None (shared)", f"{PREFIX}tenant"]
+    page.page.select_option("#aiops-chat-tenant", page.site.tenant)
+    # The tenant's own default is preselected; the shared models stay on offer.
+    assert page.page.input_value("#aiops-chat-model") == page.site.models["tenant"]
+    page.send("hello tenant")
+    page.page.locator(".aiops-markdown", has_text="You said: hello tenant").wait_for()
+    page.wait_idle()
+    assert picker.is_disabled()  # the thread keeps its tenant
+    status, data = page.api(f"{CONVERSATIONS}?thread_id={page.thread_id()}")
+    assert status == 200
+    [row] = data["results"]
+    assert (row["tenant"]["id"], row["llm_model"]["id"]) == (
+        page.site.tenant,
+        page.site.models["tenant"],
+    )
+    # bob may view no tenant: no picker, and the tenant's model is not offered.
+    other = visit("bob")
+    assert other.page.locator("#aiops-chat-tenant").count() == 0
+    assert page.site.models["tenant"] not in other.page.locator(
+        "#aiops-chat-model option"
+    ).evaluate_all("options => options.map(o => o.value)")
+
+
 def test_reload_reopen_from_the_sidebar_and_clear(visit: Any) -> None:
     page = visit()
     page.send("Remember the ams01 maintenance", model="assistant")

@@ -67,7 +67,7 @@ class UsageSummaryTest(APITestCase):
     def test_by_day_and_bad_parameters(self):
         [day] = self.get(self.url, by="day", days=1).json()["results"]
         self.assertEqual((day["day"], day["calls"]), (str(timezone.now().date()), 2))
-        self.assertHttpStatus(self.get(self.url, by="tenant"), 400)
+        self.assertHttpStatus(self.get(self.url, by="colour"), 400)
         self.assertHttpStatus(self.get(self.url, days="0"), 400)
 
     def test_anonymous_is_refused(self):

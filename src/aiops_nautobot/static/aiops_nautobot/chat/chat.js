@@ -26,12 +26,14 @@
     history: byId("aiops-chat-history"), historyEmpty: byId("aiops-chat-history-empty"),
     title: byId("aiops-chat-title"), status: byId("aiops-chat-status"), context: byId("aiops-chat-context"),
     budget: byId("aiops-chat-budget"),
+    tenant: byId("aiops-chat-tenant"),  // only when the user may view a tenant
   };
 
   var state = {
     threadId: null,      // set on the first message (the page names new threads itself)
     conversationId: null,
     modelId: null,
+    tenantId: null,      // the thread's tenant (fixed at its first turn); null: shared
     title: null,
     transcript: [],      // [{role: "user"|"assistant", text, calls: [...], thinking}]
     busy: false,
@@ -93,7 +95,7 @@
   function save() {
     var data = {
       threadId: state.threadId, conversationId: state.conversationId, modelId: state.modelId,
-      title: state.title, transcript: state.transcript, lastActivity: state.lastActivity,
+      tenantId: state.tenantId, title: state.title, transcript: state.transcript, lastActivity: state.lastActivity,
     };
     try { localStorage.setItem(STORE_KEY, JSON.stringify(data)); } catch (err) { /* full */ }
   }
@@ -131,10 +133,39 @@
     clearConversation("Your conversation was cleared after " + cfg.ttl_minutes + " minutes without activity.");
   }
 
-  // ---- models --------------------------------------------------------------------------------
+  // ---- tenants and models ----------------------------------------------------------------------
+  function fillTenants() {
+    if (!el.tenant) { return; }
+    el.tenant.appendChild(node("option", null, "None (shared)"));
+    el.tenant.firstChild.value = "";
+    (cfg.tenants || []).forEach(function (t) {
+      var option = node("option", null, t.name);
+      option.value = t.id;
+      el.tenant.appendChild(option);
+    });
+  }
+
+  function selectTenant(id) {
+    state.tenantId = id || null;
+    if (!el.tenant) { return; }
+    el.tenant.value = state.tenantId || "";
+    el.tenant.disabled = Boolean(state.conversationId || state.transcript.length);
+    fillModels();
+  }
+
+  function tenantModels() {
+    // A tenant's own models and the shared ones; its own default wins over the shared one.
+    var tenant = state.tenantId;
+    var usable = cfg.models.filter(function (m) { return !m.tenant || m.tenant === tenant; });
+    var own = usable.filter(function (m) { return m.default && m.tenant; })[0];
+    return usable.map(function (m) {
+      return { id: m.id, label: m.label, default: own ? m === own : (m.default && !m.tenant) };
+    });
+  }
+
   function fillModels() {
     el.model.textContent = "";
-    cfg.models.forEach(function (m) {
+    tenantModels().forEach(function (m) {
       var option = node("option", null, m.label + (m.default ? " (default)" : ""));
       option.value = m.id;
       if (m.default) { option.selected = true; }
@@ -476,8 +507,10 @@
     var answer = newAnswer();
     var body = { message: text, thread_id: state.threadId, stream: true };
     if (first && el.model.value) { body.model = el.model.value; state.modelId = el.model.value; }
+    if (first && state.tenantId) { body.tenant = state.tenantId; }
     if (objectRef) { body.context = { object: objectRef }; }
     selectModel(state.modelId);
+    if (el.tenant) { el.tenant.disabled = true; }
     save();
     state.controller = new AbortController();
     setBusy(true, true);
@@ -670,6 +703,8 @@
         state.conversationId = row.id;
         setTitle(localTitles()[row.thread_id] || data.title || row.title);
         state.transcript = transcriptFromMessages(data.messages || []);
+        var tenantId = row.tenant && (row.tenant.id || row.tenant);
+        selectTenant(typeof tenantId === "string" ? tenantId : null);
         var modelId = row.llm_model && (row.llm_model.id || row.llm_model);
         selectModel(typeof modelId === "string" ? modelId : null);
         drawTranscript();
@@ -750,8 +785,10 @@
   function startNew() {
     if (state.busy) { return; }
     resetView();
-    var fallback = cfg.models.filter(function (m) { return m.default; })[0];
-    selectModel(fallback ? fallback.id : (cfg.models[0] && cfg.models[0].id));
+    selectTenant(state.tenantId);
+    var models = tenantModels();
+    var fallback = models.filter(function (m) { return m.default; })[0];
+    selectModel(fallback ? fallback.id : (models[0] && models[0].id));
     state.modelId = null;
     save();
     drawConversations();
@@ -804,8 +841,18 @@
     if (!state.threadId) { state.modelId = el.model.value; }
     showBudget();
   });
+  if (el.tenant) {
+    el.tenant.addEventListener("change", function () {
+      if (state.threadId) { return; }
+      selectTenant(el.tenant.value);
+      selectModel(el.model.value);
+      state.modelId = null;
+      showBudget();
+    });
+  }
 
   // ---- start ---------------------------------------------------------------------------------
+  fillTenants();
   fillModels();
   var saved = load();
   if (saved && saved.threadId) {
@@ -814,6 +861,7 @@
     state.transcript = saved.transcript || [];
     state.lastActivity = saved.lastActivity;
     setTitle(saved.title);
+    selectTenant(saved.tenantId);
     selectModel(saved.modelId);
     drawTranscript();
     var remaining = TTL_MS - (Date.now() - saved.lastActivity);
