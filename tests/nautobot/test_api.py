@@ -404,3 +404,25 @@ class RequestValueErrorsAre400Test(APITestCase):
                 response = self.client.get(f"/api/plugins/ai-ops/{path}", **self.header)
                 self.assertHttpStatus(response, status.HTTP_400_BAD_REQUEST)
                 self.assertIn("not-a-uuid", str(response.json()["detail"]))
+
+    def test_an_exclude_m2m_that_is_not_a_boolean_is_400(self):
+        response = self.client.get(
+            "/api/plugins/ai-ops/system-prompts/?exclude_m2m=maybe", **self.header
+        )
+        self.assertHttpStatus(response, status.HTTP_400_BAD_REQUEST)
+        self.assertIn("true or false", str(response.json()["exclude_m2m"]))
+
+    def test_an_id_that_is_no_composite_key_is_404(self):
+        response = self.client.get("/api/plugins/ai-ops/system-prompts/a:b:c/", **self.header)
+        self.assertHttpStatus(response, status.HTTP_404_NOT_FOUND)
+
+    def test_a_csv_answer_to_a_json_write_is_406(self):
+        self.add_permissions("aiops_nautobot.add_systemprompt")
+        response = self.client.post(
+            "/api/plugins/ai-ops/system-prompts/?format=csv",
+            {"name": "p", "text": "t"},
+            format="json",
+            **self.header,
+        )
+        self.assertHttpStatus(response, status.HTTP_406_NOT_ACCEPTABLE)
+        self.assertFalse(models.SystemPrompt.objects.filter(name="p").exists())

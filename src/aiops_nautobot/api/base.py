@@ -1,9 +1,15 @@
 """The base of the app's REST viewsets: a value the request sent is the caller's error, never a 500.
 
-Nautobot's viewsets let some refusals of a request value escape as server errors: an id that is
-not a UUID in a detail action (``/conversations/x/notes/``) raises Django's ``ValidationError``;
-a filter the database refuses (``name__re=(``, a date before year 1, a NUL character) raises a
-``DataError``. Both describe the request, so both are answered 400 with what to change.
+Nautobot's viewsets let some refusals of a request value escape as server errors (found by the
+OpenAPI fuzz, tests/reliability/test_openapi_fuzz.py):
+
+- an id that is not a UUID in a detail action (``/conversations/x/notes/``): Django's
+  ``ValidationError``; an id with a ``:`` is read as a composite key and can raise ``ValueError``;
+- a filter the database refuses (``name__re=(``, a NUL character): ``DataError``;
+- ``?exclude_m2m=maybe``: ``ValueError`` from Nautobot's truthy parser;
+- ``?format=csv`` on a write whose body is not CSV: an ``AttributeError`` in the CSV path.
+
+Each describes the request, so each is answered 400 (or 404 for the id) with what to change.
 """
 
 from __future__ import annotations
@@ -13,7 +19,9 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError
 from nautobot.apps.api import NautobotModelViewSet
+from nautobot.core.settings_funcs import is_truthy
 from rest_framework import exceptions
+from rest_framework.permissions import SAFE_METHODS
 
 __all__ = ["ModelViewSet", "as_client_error"]
 
@@ -32,6 +40,41 @@ def as_client_error(exc: BaseException) -> exceptions.APIException | None:
 
 class ModelViewSet(NautobotModelViewSet):
     """``NautobotModelViewSet`` that answers 400 where a request value is refused downstream."""
+
+    def initial(self, request: Any, *args: Any, **kwargs: Any) -> None:
+        flag = request.query_params.get("exclude_m2m")  # read by Nautobot before the handler
+        if flag is not None:
+            try:
+                is_truthy(flag)
+            except ValueError:
+                raise exceptions.ValidationError(
+                    {"exclude_m2m": f"{flag!r} is not true or false; send true or false"}
+                ) from None
+        super().initial(request, *args, **kwargs)
+        renderer = getattr(request, "accepted_renderer", None)
+        if (
+            request.method not in SAFE_METHODS
+            and getattr(renderer, "format", None) == "csv"
+            and not (request.content_type or "").startswith("text/csv")
+        ):
+            raise exceptions.NotAcceptable(
+                "a CSV answer is given to a CSV body only: send text/csv, or ask for JSON"
+            )
+
+    def filter_queryset(self, queryset: Any) -> Any:
+        try:
+            return super().filter_queryset(queryset)
+        except ValueError as err:  # e.g. "Cannot use None as a query value" from a lookup
+            raise exceptions.ValidationError(
+                {"detail": f"a filter cannot be used: {err}"}
+            ) from None
+
+    def get_object(self) -> Any:
+        try:
+            return super().get_object()
+        except ValueError:  # an id that is neither a UUID nor a composite key of this model
+            name = self.queryset.model._meta.verbose_name
+            raise exceptions.NotFound(f"no {name} has the id {self.kwargs.get('pk')!r}") from None
 
     def handle_exception(self, exc: Exception) -> Any:
         return super().handle_exception(as_client_error(exc) or exc)
