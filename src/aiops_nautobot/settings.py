@@ -16,6 +16,7 @@ from aiops_core.masking import mask_url
 
 from .choices import EnvironmentChoices
 from .security_config import SecurityConfig, parse_security_config
+from .telemetry import TelemetryConfig, parse_telemetry
 from .tenancy import TenancyConfig, parse_tenancy
 from .tools.config import NativeToolsConfig, parse_native_tools
 
@@ -38,6 +39,7 @@ DEFAULTS: dict[str, Any] = {
     "usage_retention_days": 90,
     "native_tools": None,
     "tenancy": None,
+    "opentelemetry": None,
 }
 """Every key of ``PLUGINS_CONFIG["aiops_nautobot"]`` and its default (also the app's
 ``default_settings``). ``None`` means "derived": see :func:`get_settings`."""
@@ -60,6 +62,9 @@ class AiopsSettings:
             for the defaults, a bool, or a dict; see :mod:`aiops_nautobot.tools.config`).
         tenancy: the tenancy switches (``tenancy``: ``None`` for the defaults, or a dict such as
             ``{"restrict_tools_to_tenant": True}``; see :mod:`aiops_nautobot.tenancy`).
+        opentelemetry: spans and metrics of chat turns on Nautobot's OpenTelemetry providers
+            (``opentelemetry``: ``None``/``False`` off, ``True``, or ``{"enabled": True,
+            "capture_content": False}``; see :mod:`aiops_nautobot.telemetry`).
     """
 
     chat_session_ttl_minutes: int
@@ -71,6 +76,7 @@ class AiopsSettings:
     usage_retention_days: int = 90
     native_tools: NativeToolsConfig = field(default_factory=NativeToolsConfig)
     tenancy: TenancyConfig = field(default_factory=TenancyConfig)
+    opentelemetry: TelemetryConfig = field(default_factory=TelemetryConfig)
 
     def __repr__(self) -> str:
         # The checkpoint URL may carry a Redis password.
@@ -114,6 +120,9 @@ def get_settings() -> AiopsSettings:
             raw.get("native_tools"), where=f"PLUGINS_CONFIG[{APP_NAME!r}]['native_tools']"
         ),
         tenancy=parse_tenancy(raw.get("tenancy"), where=f"PLUGINS_CONFIG[{APP_NAME!r}]['tenancy']"),
+        opentelemetry=parse_telemetry(
+            raw.get("opentelemetry"), where=f"PLUGINS_CONFIG[{APP_NAME!r}]['opentelemetry']"
+        ),
     )
 
 

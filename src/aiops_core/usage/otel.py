@@ -106,6 +106,7 @@ class OTelRecorder(UsageRecorder):
             explicit_bucket_boundaries_advisory=_SECONDS,
         )
         self._runs: dict[str, Span] = {}
+        self._owned: tuple[Any, ...] = ()  # the SDK providers :meth:`otlp` made, to shut down
 
     @classmethod
     def otlp(
@@ -136,11 +137,20 @@ class OTelRecorder(UsageRecorder):
         meter_provider = SDKMeterProvider(
             resource=resource, metric_readers=[PeriodicExportingMetricReader(points)]
         )
-        return cls(
+        recorder = cls(
             tracer_provider=tracer_provider,
             meter_provider=meter_provider,
             capture_content=capture_content,
         )
+        recorder._owned = (tracer_provider, meter_provider)
+        return recorder
+
+    def shutdown(self) -> None:
+        """Exports what is batched and stops the providers :meth:`otlp` made (the SDK also does
+        it at interpreter exit); providers passed in belong to the caller and are left alone."""
+        for provider in self._owned:
+            provider.shutdown()
+        self._owned = ()
 
     # ------------------------------------------------------------------ runs
     async def run_started(self, ctx: RunContext) -> None:

@@ -22,6 +22,8 @@ import anyio
 from aiops_core.catalog import ModelCatalog, ModelInfo
 from aiops_core.usage import Budget, BudgetGate, MultiRecorder, UsageRecorder
 
+from ..settings import get_settings
+from ..telemetry import otel_recorder
 from .metrics import PrometheusRecorder
 from .model_choice import ModelChoice, fingerprint, model_choice
 
@@ -264,7 +266,11 @@ async def open_usage(
 ) -> AsyncIterator[tuple[UsageRecorder, BudgetGate | None, ModelCatalog]]:
     """The recorder, the worker's budget gate (``None`` without budgets) and the catalog."""
     database = DatabaseRecorder(plan.model_ids)
-    recorder = MultiRecorder([database, PrometheusRecorder()])
+    recorders: list[UsageRecorder] = [database, PrometheusRecorder()]
+    telemetry = get_settings().opentelemetry
+    if telemetry.enabled:  # PLUGINS_CONFIG["aiops_nautobot"]["opentelemetry"]
+        recorders.append(otel_recorder(telemetry.capture_content))
+    recorder = MultiRecorder(recorders)
     if not plan.budgets:
         yield recorder, None, plan.catalog
         return
