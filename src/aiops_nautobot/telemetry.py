@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from aiops_core.errors import UserError
 
 if TYPE_CHECKING:
-    from aiops_core.usage.otel import OTelRecorder
+    from aiops_core.usage import OTelRecorder
 
 __all__ = ["TELEMETRY_DEFAULTS", "TelemetryConfig", "otel_recorder", "parse_telemetry"]
 
@@ -57,6 +57,6 @@ def parse_telemetry(value: object, *, where: str) -> TelemetryConfig:
 @cache
 def otel_recorder(capture_content: bool) -> OTelRecorder:
     """One recorder per content setting for the process (its instruments are made once)."""
-    from aiops_core.usage.otel import OTelRecorder
+    from aiops_core.usage import OTelRecorder
 
     return OTelRecorder(capture_content=capture_content, agent_name="aiops_nautobot")
