@@ -1,0 +1,123 @@
+"""The context budget: a request that would not fit the model's context window is never sent.
+
+Before each model request the agent estimates its input tokens and compares them with the
+model's context window less the output reserve (both from the model catalog, overridable with
+``Agent(context_window=..., max_output=...)``). A model the catalog has no window for is left
+alone. When the request would not fit, ``Agent(context_policy=...)`` decides:
+
+- ``"trim"`` (the default): the oldest whole turns of the history are left out of this request
+  until it fits. A turn starts at a user message, so a tool call never loses its result; the
+  system prompt and the current turn are always sent. The stored thread is not changed.
+- ``"refuse"``: :class:`~aiops_core.errors.ContextLimitError` before anything is sent.
+
+Calibration of the estimate: providers' tokenizers give about 3.5-4.5 characters per token for
+English prose, code and JSON (cl100k/o200k and Claude's tokenizer alike; dense JSON and
+non-Latin text run lower). The estimate counts the text the model reads (message text, tool-call
+arguments, the tools' names, descriptions and JSON schemas) at 4 characters per token, adds 4
+tokens per message and 8 per tool for the wire framing, then adds a 15% safety margin, so a
+request the estimate lets through stays under the window even for text that tokenizes at about
+3.5 characters per token.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from ..errors import ContextLimitError
+from ..messages import Message, UserMessage
+from ..middleware._text import message_text
+from ..tools import ToolDefinition
+
+__all__ = ["CHARS_PER_TOKEN", "SAFETY_MARGIN", "ContextBudget", "ContextPolicy", "estimate_tokens"]
+
+ContextPolicy = Literal["trim", "refuse"]
+
+CHARS_PER_TOKEN = 4
+SAFETY_MARGIN = 1.15
+_PER_MESSAGE = 4
+_PER_TOOL = 8
+
+
+def _message_tokens(message: Message) -> float:
+    return len(message_text(message)) / CHARS_PER_TOKEN + _PER_MESSAGE
+
+
+def _tool_tokens(tools: Sequence[ToolDefinition]) -> float:
+    chars = sum(len(t.name) + len(t.description) + len(json.dumps(t.parameters)) for t in tools)
+    return chars / CHARS_PER_TOKEN + _PER_TOOL * len(tools)
+
+
+def estimate_tokens(messages: Sequence[Message], tools: Sequence[ToolDefinition] = ()) -> int:
+    """The calibrated input-token estimate of a request (see the module docstring)."""
+    raw = sum(_message_tokens(m) for m in messages) + _tool_tokens(tools)
+    return int(raw * SAFETY_MARGIN) + 1
+
+
+@dataclass(frozen=True, slots=True)
+class ContextBudget:
+    """The input tokens one model's requests may use, and what to do past them.
+
+    Attributes:
+        model: the model's label, for messages.
+        window: the model's context window (input and output tokens together).
+        reserve: output tokens kept free (the request's ``max_tokens``, else the model's
+            output limit, else nothing).
+        policy: ``"trim"`` or ``"refuse"``.
+    """
+
+    model: str
+    window: int
+    reserve: int
+    policy: ContextPolicy
+
+    @property
+    def limit(self) -> int:
+        """Input tokens a request may use."""
+        return max(self.window - self.reserve, 0)
+
+    def fit(
+        self,
+        prefix: Sequence[Message],
+        history: Sequence[Message],
+        current: Sequence[Message],
+        tools: Sequence[ToolDefinition],
+    ) -> list[Message]:
+        """The messages to send: all of them when they fit, else as the policy says.
+
+        Raises:
+            ContextLimitError: with ``"refuse"``, or when the system prompt, the tools and the
+                current turn alone do not fit.
+        """
+        limit = self.limit
+        fixed = sum(_message_tokens(m) for m in (*prefix, *current)) + _tool_tokens(tools)
+        sizes = [_message_tokens(m) for m in history]
+        total = fixed + sum(sizes)
+        if int(total * SAFETY_MARGIN) + 1 <= limit:
+            return [*prefix, *history, *current]
+        if self.policy == "refuse":
+            raise self._error(int(total * SAFETY_MARGIN) + 1, "the conversation")
+        # Drop whole turns from the start: cut only where a user message begins a turn.
+        start = 0
+        while start < len(history):
+            total -= sizes[start]
+            start += 1
+            while start < len(history) and not isinstance(history[start], UserMessage):
+                total -= sizes[start]
+                start += 1
+            if int(total * SAFETY_MARGIN) + 1 <= limit:
+                return [*prefix, *history[start:], *current]
+        raise self._error(int(fixed * SAFETY_MARGIN) + 1, "the system prompt, tools and this turn")
+
+    def _error(self, estimate: int, what: str) -> ContextLimitError:
+        return ContextLimitError(
+            f"The request to {self.model!r} would need about {estimate:,} input tokens "
+            f"({what}), more than the {self.limit:,} its context window of {self.window:,} "
+            f"leaves after {self.reserve:,} output tokens. Nothing was sent. Shorten the input "
+            'or the tool results (max_tool_result_chars), use context_policy="trim" or the '
+            "summarization middleware, or set context_window/max_output if the catalog is wrong.",
+            estimate=estimate,
+            limit=self.limit,
+        )
