@@ -110,8 +110,7 @@ def read_tool_result(messages: Callable[[], Iterable[Message]], limit: int) -> T
         piece = text[offset:end]
         if end < len(text):
             piece += (
-                f"\n[characters {offset:,}-{end:,} of {len(text):,}; continue with "
-                f"offset={end}]"
+                f"\n[characters {offset:,}-{end:,} of {len(text):,}; continue with offset={end}]"
             )
         else:
             piece += f"\n[characters {offset:,}-{end:,} of {len(text):,}; the end]"
