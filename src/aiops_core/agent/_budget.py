@@ -84,17 +84,29 @@ class ContextBudget:
         history: Sequence[Message],
         current: Sequence[Message],
         tools: Sequence[ToolDefinition],
+        sizes: dict[int, float] | None = None,
     ) -> list[Message]:
         """The messages to send: all of them when they fit, else as the policy says.
+
+        ``sizes`` caches each message's estimate by ``id()`` across the requests of one run
+        (whose messages stay alive and unchanged), so a step pays only for its new messages.
 
         Raises:
             ContextLimitError: with ``"refuse"``, or when the system prompt, the tools and the
                 current turn alone do not fit.
         """
         limit = self.limit
-        fixed = sum(_message_tokens(m) for m in (*prefix, *current)) + _tool_tokens(tools)
-        sizes = [_message_tokens(m) for m in history]
-        total = fixed + sum(sizes)
+        cache: dict[int, float] = {} if sizes is None else sizes
+
+        def size(message: Message) -> float:
+            known = cache.get(id(message))
+            if known is None:
+                known = cache[id(message)] = _message_tokens(message)
+            return known
+
+        fixed = sum(size(m) for m in (*prefix, *current)) + _tool_tokens(tools)
+        history_sizes = [size(m) for m in history]
+        total = fixed + sum(history_sizes)
         if int(total * SAFETY_MARGIN) + 1 <= limit:
             return [*prefix, *history, *current]
         if self.policy == "refuse":
@@ -102,10 +114,10 @@ class ContextBudget:
         # Drop whole turns from the start: cut only where a user message begins a turn.
         start = 0
         while start < len(history):
-            total -= sizes[start]
+            total -= history_sizes[start]
             start += 1
             while start < len(history) and not isinstance(history[start], UserMessage):
-                total -= sizes[start]
+                total -= history_sizes[start]
                 start += 1
             if int(total * SAFETY_MARGIN) + 1 <= limit:
                 return [*prefix, *history[start:], *current]

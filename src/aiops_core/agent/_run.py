@@ -116,6 +116,7 @@ class Run:
         self._definitions: list[ToolDefinition] = []
         self._prefix: list[Message] = []
         self._budget: ContextBudget | None = None
+        self._sizes: dict[int, float] = {}  # token estimates by message id, for this run
         self._capper = ResultCapper(agent.max_tool_result_chars)
         self._read_definition: ToolDefinition | None = None
         self._call_model: ModelHandler
@@ -405,7 +406,7 @@ class Run:
         if budget is None:
             messages = [*self._prefix, *history, *current]
         else:
-            messages = budget.fit(self._prefix, history, current, tools)
+            messages = budget.fit(self._prefix, history, current, tools, self._sizes)
         return ModelRequest(
             messages=messages,
             tools=tools,
