@@ -212,3 +212,36 @@ async def test_a_read_of_an_unknown_call_asks_the_model_again() -> None:
     error = seen[-1].messages[-1]
     assert isinstance(error, ToolResultMessage) and error.is_error
     assert "No tool result with call_id 'nope'" in error.text
+
+
+async def test_streaming_runs_are_trimmed_too(server: LLMServer, model: ChatModel) -> None:
+    store = MemoryStore()
+    await _fill(Agent(model, tools=[ping], store=store), server, 6)
+    agent = Agent(model, tools=[ping], store=store, context_window=2_000, max_output=100)
+    server.script(Reply(text="streamed"))
+    text = "".join([t async for t in agent.stream_text("now", thread_id="t")])
+    assert text == "streamed"
+    messages = _sent(server)
+    assert messages[0]["role"] == "user" and messages[-1] == {"role": "user", "content": "now"}
+    assert len(messages) < 6 * 3
+
+
+def test_trim_cuts_only_where_a_turn_starts() -> None:
+    from aiops_core.agent._budget import ContextBudget
+    from aiops_core.messages import UserMessage
+
+    # A history that starts mid-turn (a tool result first): the cut goes to the next user message.
+    history = [
+        ToolResultMessage(tool_call_id="a", name="ping", content="r" * 400),
+        AssistantMessage(content="a" * 400),
+        UserMessage(content="u" * 400),
+        AssistantMessage(tool_calls=[ToolCall(id="b", name="ping", arguments={})]),
+        ToolResultMessage(tool_call_id="b", name="ping", content="r" * 400),
+        AssistantMessage(content="done"),
+    ]
+    now = [UserMessage(content="now")]
+    budget = ContextBudget("m", window=400, reserve=0, policy="trim")
+    assert budget.fit([], history, now, []) == [*history[2:], *now]
+    assert ContextBudget("m", 200, 0, "trim").fit([], history, now, []) == now
+    with pytest.raises(ContextLimitError):
+        ContextBudget("m", 3, 0, "trim").fit([], history, now, [])
