@@ -7,7 +7,9 @@ alone. When the request would not fit, ``Agent(context_policy=...)`` decides:
 
 - ``"trim"`` (the default): the oldest whole turns of the history are left out of this request
   until it fits. A turn starts at a user message, so a tool call never loses its result; the
-  system prompt and the current turn are always sent. The stored thread is not changed.
+  system prompt and the current turn are always sent. The stored thread is not changed. The cut
+  moves in steps (the first user message past a multiple of :data:`TRIM_STEP` messages of the
+  thread), so consecutive turns send the same prefix and the prompt cache keeps hitting.
 - ``"refuse"``: :class:`~aiops_core.errors.ContextLimitError` before anything is sent.
 
 Calibration of the estimate: providers' tokenizers give about 3.5-4.5 characters per token for
@@ -31,12 +33,21 @@ from ..messages import Message, UserMessage
 from ..middleware._text import message_text
 from ..tools import ToolDefinition
 
-__all__ = ["CHARS_PER_TOKEN", "SAFETY_MARGIN", "ContextBudget", "ContextPolicy", "estimate_tokens"]
+__all__ = [
+    "CHARS_PER_TOKEN",
+    "SAFETY_MARGIN",
+    "TRIM_STEP",
+    "ContextBudget",
+    "ContextPolicy",
+    "estimate_tokens",
+]
 
 ContextPolicy = Literal["trim", "refuse"]
 
 CHARS_PER_TOKEN = 4
 SAFETY_MARGIN = 1.15
+TRIM_STEP = 8
+"""Trimming cuts at the first user message past a multiple of this many thread messages."""
 _PER_MESSAGE = 4
 _PER_TOOL = 8
 
@@ -48,6 +59,22 @@ def _message_tokens(message: Message) -> float:
 def _tool_tokens(tools: Sequence[ToolDefinition]) -> float:
     chars = sum(len(t.name) + len(t.description) + len(json.dumps(t.parameters)) for t in tools)
     return chars / CHARS_PER_TOKEN + _PER_TOOL * len(tools)
+
+
+def _cuts(history: Sequence[Message], first: int) -> list[int]:
+    """Where trimming may start the history: ascending, ending with ``len(history)`` (none)."""
+    cuts: list[int] = []
+    target = TRIM_STEP - first % TRIM_STEP  # the next multiple, relative to history[0]
+    index = 0
+    while target < len(history):
+        index = max(index, target)
+        while index < len(history) and not isinstance(history[index], UserMessage):
+            index += 1
+        if index < len(history) and (not cuts or cuts[-1] != index):
+            cuts.append(index)
+        target += TRIM_STEP
+    cuts.append(len(history))
+    return cuts
 
 
 def estimate_tokens(messages: Sequence[Message], tools: Sequence[ToolDefinition] = ()) -> int:
@@ -85,11 +112,13 @@ class ContextBudget:
         current: Sequence[Message],
         tools: Sequence[ToolDefinition],
         sizes: dict[int, float] | None = None,
+        first: int = 0,
     ) -> list[Message]:
         """The messages to send: all of them when they fit, else as the policy says.
 
         ``sizes`` caches each message's estimate by ``id()`` across the requests of one run
         (whose messages stay alive and unchanged), so a step pays only for its new messages.
+        ``first`` is the position of ``history[0]`` in the thread (a partial load starts late).
 
         Raises:
             ContextLimitError: with ``"refuse"``, or when the system prompt, the tools and the
@@ -111,16 +140,17 @@ class ContextBudget:
             return [*prefix, *history, *current]
         if self.policy == "refuse":
             raise self._error(int(total * SAFETY_MARGIN) + 1, "the conversation")
-        # Drop whole turns from the start: cut only where a user message begins a turn.
-        start = 0
-        while start < len(history):
-            total -= history_sizes[start]
-            start += 1
-            while start < len(history) and not isinstance(history[start], UserMessage):
-                total -= history_sizes[start]
-                start += 1
-            if int(total * SAFETY_MARGIN) + 1 <= limit:
-                return [*prefix, *history[start:], *current]
+        # Drop whole turns from the start, cutting only where a user message begins a turn, at
+        # the first one past a multiple of TRIM_STEP (counted from the thread's start): the cut
+        # then stays put for several turns and the provider's prompt cache keeps hitting.
+        after = 0.0
+        suffix = [0.0] * (len(history) + 1)
+        for index in range(len(history) - 1, -1, -1):
+            after += history_sizes[index]
+            suffix[index] = after
+        for cut in _cuts(history, first):
+            if int((fixed + suffix[cut]) * SAFETY_MARGIN) + 1 <= limit:
+                return [*prefix, *history[cut:], *current]
         raise self._error(int(fixed * SAFETY_MARGIN) + 1, "the system prompt, tools and this turn")
 
     def _error(self, estimate: int, what: str) -> ContextLimitError:

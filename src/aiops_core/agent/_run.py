@@ -406,7 +406,11 @@ class Run:
         if budget is None:
             messages = [*self._prefix, *history, *current]
         else:
-            messages = budget.fit(self._prefix, history, current, tools, self._sizes)
+            # Where the history starts in the thread (a partial load starts late).
+            first = self.loaded_count - len(self.history) if self.thread is not None else 0
+            messages = budget.fit(
+                self._prefix, history, current, tools, self._sizes, max(first, 0)
+            )
         return ModelRequest(
             messages=messages,
             tools=tools,

@@ -73,7 +73,7 @@ async def test_a_request_past_the_window(server: LLMServer, model: ChatModel, po
     before = await store.load("t")
     assert before is not None
     sent_before = len(server.requests)
-    window = 2_000  # tokens: about three of the six turns fit
+    window = 3_000  # tokens: about half of the six turns fit
     agent = Agent(
         model,
         tools=[ping],
@@ -84,9 +84,9 @@ async def test_a_request_past_the_window(server: LLMServer, model: ChatModel, po
         context_policy=policy,
     )
     if policy == "refuse":
-        with pytest.raises(ContextLimitError, match="context window of 2,000") as info:
+        with pytest.raises(ContextLimitError, match="context window of 3,000") as info:
             await agent.run("now", thread_id="t")
-        assert info.value.estimate > info.value.limit == 1_900
+        assert info.value.estimate > info.value.limit == 2_900
         assert len(server.requests) == sent_before  # nothing reached the server
     else:
         server.script(Reply(text="done"))
@@ -217,13 +217,13 @@ async def test_a_read_of_an_unknown_call_asks_the_model_again() -> None:
 async def test_streaming_runs_are_trimmed_too(server: LLMServer, model: ChatModel) -> None:
     store = MemoryStore()
     await _fill(Agent(model, tools=[ping], store=store), server, 6)
-    agent = Agent(model, tools=[ping], store=store, context_window=2_000, max_output=100)
+    agent = Agent(model, tools=[ping], store=store, context_window=3_000, max_output=100)
     server.script(Reply(text="streamed"))
     text = "".join([t async for t in agent.stream_text("now", thread_id="t")])
     assert text == "streamed"
     messages = _sent(server)
     assert messages[0]["role"] == "user" and messages[-1] == {"role": "user", "content": "now"}
-    assert len(messages) < 6 * 3
+    assert 1 < len(messages) < 6 * 3
 
 
 def test_trim_cuts_only_where_a_turn_starts() -> None:
@@ -241,7 +241,30 @@ def test_trim_cuts_only_where_a_turn_starts() -> None:
     ]
     now = [UserMessage(content="now")]
     budget = ContextBudget("m", window=400, reserve=0, policy="trim")
-    assert budget.fit([], history, now, []) == [*history[2:], *now]
-    assert ContextBudget("m", 200, 0, "trim").fit([], history, now, []) == now
+    # history[0] is message 6 of the thread: the first cut allowed is past message 8 (TRIM_STEP).
+    assert budget.fit([], history, now, [], first=6) == [*history[2:], *now]
+    assert ContextBudget("m", 200, 0, "trim").fit([], history, now, [], first=6) == now
+    # From the thread's start, no cut is allowed before message 8: all of it goes.
+    assert budget.fit([], history, now, [], first=0) == now
     with pytest.raises(ContextLimitError):
         ContextBudget("m", 3, 0, "trim").fit([], history, now, [])
+
+
+def test_the_trim_cut_stays_put_as_the_thread_grows() -> None:
+    from aiops_core.agent._budget import TRIM_STEP, ContextBudget
+    from aiops_core.messages import UserMessage
+
+    def turn(n: int) -> list[Any]:
+        return [UserMessage(content=f"{n} " + "u" * 200), AssistantMessage(content="a" * 200)]
+
+    history: list[Any] = []
+    budget = ContextBudget("m", window=2_000, reserve=0, policy="trim")
+    starts = []
+    for n in range(40):
+        sent = budget.fit([], history, [UserMessage(content="now")], [])
+        starts.append(history.index(sent[0]) if len(sent) > 1 else len(history))
+        history += turn(n)
+    trimmed = [s for s in starts if s]
+    assert trimmed and all(s % TRIM_STEP == 0 for s in trimmed)
+    changes = sum(1 for a, b in zip(trimmed, trimmed[1:], strict=False) if a != b)
+    assert changes <= len(trimmed) // 2  # the prefix stays the same for several turns
