@@ -408,9 +408,7 @@ class Run:
         else:
             # Where the history starts in the thread (a partial load starts late).
             first = self.loaded_count - len(self.history) if self.thread is not None else 0
-            messages = budget.fit(
-                self._prefix, history, current, tools, self._sizes, max(first, 0)
-            )
+            messages = budget.fit(self._prefix, history, current, tools, self._sizes, max(first, 0))
         return ModelRequest(
             messages=messages,
             tools=tools,

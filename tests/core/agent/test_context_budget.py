@@ -4,6 +4,7 @@ large tool results kept whole in the thread and read back with ``read_tool_resul
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -266,5 +267,5 @@ def test_the_trim_cut_stays_put_as_the_thread_grows() -> None:
         history += turn(n)
     trimmed = [s for s in starts if s]
     assert trimmed and all(s % TRIM_STEP == 0 for s in trimmed)
-    changes = sum(1 for a, b in zip(trimmed, trimmed[1:], strict=False) if a != b)
+    changes = sum(1 for a, b in pairwise(trimmed) if a != b)
     assert changes <= len(trimmed) // 2  # the prefix stays the same for several turns
