@@ -25,7 +25,8 @@ Every error the engine raises derives from :class:`AiopsError`::
     ├── LimitError                 a run limit was reached
     │   ├── MaxStepsExceeded
     │   ├── UsageLimitExceeded     model/tool call limits, local rate limits
-    │   └── BudgetExceeded         a spending budget (user, tenant, model; day or month) is used up
+    │   ├── BudgetExceeded         a spending budget (user, tenant, model; day or month) is used up
+    │   └── ContextLimitError      a request would not fit the model's context window
     ├── MiddlewareError            a critical middleware failed to build or refused the request
     │   └── ContentBlockedError    input or output blocked by a guard rail
     ├── OutputValidationError      structured output did not validate after a retry
@@ -68,6 +69,7 @@ __all__ = [
     "ConflictError",
     "ContentBlockedError",
     "ContextLengthError",
+    "ContextLimitError",
     "CorruptThreadError",
     "InputRequired",
     "LimitError",
@@ -279,6 +281,23 @@ class MaxStepsExceeded(LimitError):
 
 class UsageLimitExceeded(LimitError):
     """A call, token or rate limit configured in middleware was reached."""
+
+
+class ContextLimitError(LimitError):
+    """A model request would not fit the model's context window; nothing was sent.
+
+    Raised before the request, with ``context_policy="refuse"``, or with ``"trim"`` when even
+    the system prompt and the current turn alone do not fit.
+
+    Attributes:
+        estimate: the request's estimated input tokens.
+        limit: the input tokens allowed (the context window less the output reserve).
+    """
+
+    def __init__(self, message: str, *, estimate: int = 0, limit: int = 0) -> None:
+        super().__init__(message)
+        self.estimate = estimate
+        self.limit = limit
 
 
 class BudgetExceeded(LimitError):

@@ -14,7 +14,13 @@ from collections.abc import Sequence
 
 from .messages import ContentPart, DataPart, ImagePart, TextPart
 
-__all__ = ["DEFAULT_MAX_TOOL_RESULT_CHARS", "content_size", "truncate_content", "truncate_text"]
+__all__ = [
+    "DEFAULT_MAX_TOOL_RESULT_CHARS",
+    "READ_TOOL_RESULT",
+    "content_size",
+    "truncate_content",
+    "truncate_text",
+]
 
 DEFAULT_MAX_TOOL_RESULT_CHARS = 20_000
 """The agent's default ``max_tool_result_chars``: about 5,000 tokens, room for a page of
@@ -43,23 +49,39 @@ def content_size(content: str | Sequence[ContentPart]) -> int:
     return sum(_part_size(part) for part in content)
 
 
-def _marker(total: int, kept: int, limit: int) -> str:
-    return (
+READ_TOOL_RESULT = "read_tool_result"
+"""The built-in tool that reads more of a truncated tool result (see ``aiops_core.agent``)."""
+
+
+def _marker(total: int, kept: int, limit: int, call_id: str | None = None) -> str:
+    head = (
         f"[truncated: this tool result had {total:,} characters; {total - kept:,} were cut to "
-        f"keep it within max_tool_result_chars={limit:,}. Ask for less (a filter, a smaller "
-        "page) if you need the rest.]"
+        f"keep it within max_tool_result_chars={limit:,}."
+    )
+    if call_id is None:
+        return f"{head} Ask for less (a filter, a smaller page) if you need the rest.]"
+    return (
+        f"{head} To read more, call {READ_TOOL_RESULT}(call_id={call_id!r}, offset={kept}, "
+        f"length=...), or ask the tool for less (a filter, a smaller page).]"
     )
 
 
-def truncate_text(text: str, limit: int) -> str:
-    """``text`` cut to ``limit`` characters plus a marker, or unchanged when it fits."""
+def truncate_text(text: str, limit: int, call_id: str | None = None) -> str:
+    """``text`` cut to ``limit`` characters plus a marker, or unchanged when it fits.
+
+    With ``call_id``, the marker tells the model how to read the rest with
+    :data:`READ_TOOL_RESULT`.
+    """
     if len(text) <= limit:
         return text
-    return f"{text[:limit]}\n{_marker(len(text), limit, limit)}"
+    return f"{text[:limit]}\n{_marker(len(text), limit, limit, call_id)}"
 
 
 def truncate_content(
-    content: str | Sequence[ContentPart], limit: int, size: int | None = None
+    content: str | Sequence[ContentPart],
+    limit: int,
+    size: int | None = None,
+    call_id: str | None = None,
 ) -> str | list[ContentPart]:
     """``content`` cut to ``limit`` characters plus a marker, or unchanged when it fits.
 
@@ -67,9 +89,10 @@ def truncate_content(
         content: a tool result's content.
         limit: most characters kept (the marker comes on top).
         size: ``content_size(content)`` when the caller knows it already.
+        call_id: the tool call's id, for a marker that says how to read more.
     """
     if isinstance(content, str):
-        return truncate_text(content, limit)
+        return truncate_text(content, limit, call_id)
     total = content_size(content) if size is None else size
     if total <= limit:
         return list(content)
@@ -90,5 +113,5 @@ def truncate_content(
             kept.append(TextPart(text=text[:budget]))
             budget = 0
         break
-    kept.append(TextPart(text=_marker(total, limit - budget, limit)))
+    kept.append(TextPart(text=_marker(total, limit - budget, limit, call_id)))
     return kept

@@ -49,9 +49,11 @@ from ..messages import (
 from ..middleware.chain import MiddlewareChain, build_chain
 from ..providers.base import ModelRequest, ModelResponse, ResponseDone, TextDelta, ThinkingDelta
 from ..tools import Tool, ToolInvocation, execute_tool, tool_error
+from ..truncation import READ_TOOL_RESULT
 from ._calls import observe_calls, run_calls
 from ._history import history_window
 from ._partial import PartialOutputs
+from ._results import ResultCapper, read_tool_result
 from ._resume import check_decisions, choose_pending
 from ._steps import REQUEST, Answer, CallTools, End, Request, Step
 from .events import AgentEvent, FinalResult, RunError, ToolCallFinished, ToolCallStarted
@@ -62,6 +64,7 @@ if TYPE_CHECKING:
     from ..checkpoint.base import CheckpointStore, Thread
     from ..tools import ToolDefinition
     from ..usage.observer import RunObserver
+    from ._budget import ContextBudget
     from .agent import Agent
 
 __all__ = ["PENDING_KEY", "Run"]
@@ -112,6 +115,10 @@ class Run:
         self.tools: dict[str, Tool] = {}
         self._definitions: list[ToolDefinition] = []
         self._prefix: list[Message] = []
+        self._budget: ContextBudget | None = None
+        self._sizes: dict[int, float] = {}  # token estimates by message id, for this run
+        self._capper = ResultCapper(agent.max_tool_result_chars)
+        self._read_definition: ToolDefinition | None = None
         self._call_model: ModelHandler
         self._stream_model: StreamHandler | None = None
         self._call_tool: ToolHandler
@@ -324,6 +331,14 @@ class Run:
         else:  # the agent's own tools only: fixed since it was built
             self.tools, self._definitions = agent._tools, agent._definitions
         self._prefix = await agent._system_prompts.render(self.ctx)
+        self._budget = agent.context_budget()
+        limit = agent.max_tool_result_chars
+        if limit is not None and READ_TOOL_RESULT not in self.tools:
+            reader = read_tool_result(lambda: [*self.history, *self.new], limit)
+            self.tools = {**self.tools, READ_TOOL_RESULT: reader}
+            self._read_definition = reader.definition()
+        else:  # no cap, or a tool of the agent's own has the name: results are capped only
+            self._capper.skip = None
 
     # ---------------------------------------------------------------------- the steps
     async def _drive(self, step: Step) -> AsyncIterator[AgentEvent]:
@@ -381,9 +396,22 @@ class Run:
             )
         self.steps += 1
         self.ctx.step = self.steps
+        # Long tool results go capped; the thread keeps them whole (see _results).
+        history, cut_history = self._capper.cap(self.history)
+        current, cut_current = self._capper.cap(self.new)
+        tools = self._definitions
+        if (cut_history or cut_current) and self._read_definition is not None:
+            tools = [*tools, self._read_definition]
+        budget = self._budget
+        if budget is None:
+            messages = [*self._prefix, *history, *current]
+        else:
+            # Where the history starts in the thread (a partial load starts late).
+            first = self.loaded_count - len(self.history) if self.thread is not None else 0
+            messages = budget.fit(self._prefix, history, current, tools, self._sizes, max(first, 0))
         return ModelRequest(
-            messages=[*self._prefix, *self.history, *self.new],
-            tools=self._definitions,
+            messages=messages,
+            tools=tools,
             settings=agent.model_settings,
             output_schema=agent._output_schema,
             context=self.ctx,
@@ -455,11 +483,7 @@ class Run:
         ``approvals`` holds the approvals of this resume, by call id: each is handed to its one
         invocation and to no other.
         """
-        tools, timeout, limit = (
-            self.tools,
-            self.agent.tool_timeout,
-            self.agent.max_tool_result_chars,
-        )
+        tools, timeout = self.tools, self.agent.tool_timeout
         approvals = approvals or {}
         invocations = [
             ToolInvocation(
@@ -468,7 +492,7 @@ class Run:
                 self.ctx,
                 timeout,
                 approval=approvals.get(call.id),
-                max_result_chars=limit,
+                max_result_chars=None,  # kept whole in the thread; capped per request
                 max_retries=self.agent.tool_retries,
             )
             for call in calls

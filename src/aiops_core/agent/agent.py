@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 from pydantic import TypeAdapter
 
+from ..catalog import DEFAULT_CATALOG
 from ..checkpoint.base import CheckpointStore
 from ..errors import AiopsError, UserError
 from ..messages import ContentPart, Message, UserMessage
@@ -22,6 +23,7 @@ from ..providers.registry import get_chat_model
 from ..tools import Tool, Toolset, tool
 from ..truncation import DEFAULT_MAX_TOOL_RESULT_CHARS
 from ..usage.observer import usage_tracking
+from ._budget import ContextBudget, ContextPolicy
 from ._overrides import NOT_GIVEN, Overrides, history_of, run_agent
 from ._prompts import SystemPrompt, SystemPrompts
 from ._run import Run
@@ -84,8 +86,16 @@ class Agent:
         budgets: :class:`~aiops_core.usage.Budget` caps checked before each model call (they
             read spending from ``recorder``), or a :class:`~aiops_core.usage.BudgetGate` shared by
             the agents of one worker process.
-        catalog: model prices for the records' cost (default
-            :data:`~aiops_core.catalog.DEFAULT_CATALOG`).
+        catalog: model prices for the records' cost, and context windows and output limits
+            for the context budget (default :data:`~aiops_core.catalog.DEFAULT_CATALOG`).
+        context_policy: what to do when a request would not fit the model's context window
+            (see :mod:`aiops_core.agent._budget`): ``"trim"`` leaves the oldest whole turns out
+            of the request (the stored thread is unchanged); ``"refuse"`` raises
+            :class:`~aiops_core.errors.ContextLimitError` before anything is sent.
+        context_window: the model's context window in tokens, instead of the catalog's
+            (``None``: the catalog's; a model without one there gets no budget check).
+        max_output: output tokens to keep free in the window, instead of the catalog's output
+            limit (the request's ``max_tokens`` setting wins over both).
     """
 
     def __init__(
@@ -109,6 +119,9 @@ class Agent:
         recorder: UsageRecorder | None = None,
         budgets: Iterable[Budget] | BudgetGate = (),
         catalog: ModelCatalog | None = None,
+        context_policy: ContextPolicy = "trim",
+        context_window: int | None = None,
+        max_output: int | None = None,
     ) -> None:
         if max_steps < 1:
             raise UserError(f"max_steps must be at least 1, got {max_steps}")
@@ -124,6 +137,18 @@ class Agent:
             raise UserError(f"tool_retries must be 0 or more, got {tool_retries}")
         if history_limit is not None and history_limit < 2:
             raise UserError(f"history_limit must be at least 2 (or None), got {history_limit}")
+        if context_policy not in ("trim", "refuse"):
+            raise UserError(
+                f'context_policy must be "trim" or "refuse", got {context_policy!r} (for '
+                "summaries, add the summarization middleware)"
+            )
+        for label, value in (("context_window", context_window), ("max_output", max_output)):
+            if value is not None and (isinstance(value, bool) or value < 1):
+                raise UserError(f"{label} must be a positive number of tokens, got {value!r}")
+        self.context_policy: ContextPolicy = context_policy
+        self.context_window = context_window
+        self.max_output = max_output
+        self.catalog: ModelCatalog = catalog if catalog is not None else DEFAULT_CATALOG
         self.history_limit = history_limit
         self.max_tool_result_chars = max_tool_result_chars
         self.max_tool_calls_per_step = max_tool_calls_per_step
@@ -143,6 +168,16 @@ class Agent:
         self._set_output(output_type)
         self._run_models: dict[str, ChatModel] = {}  # per-run models named by a string
         self._override: ContextVar[Overrides | None] = ContextVar("aiops_override", default=None)
+
+    def context_budget(self, model: ChatModel | None = None) -> ContextBudget | None:
+        """The context budget of ``model`` (the agent's), or ``None`` when its window is unknown."""
+        model = model or self.model
+        info = self.catalog.get(model.name)
+        window = self.context_window or info.context_window
+        if window is None:
+            return None
+        reserve = self.model_settings.get("max_tokens") or self.max_output or info.max_output
+        return ContextBudget(model.name, window, reserve or 0, self.context_policy)
 
     def _set_tools(self, tools: Iterable[ToolLike]) -> None:
         self._tools: dict[str, Tool] = {}

@@ -65,7 +65,9 @@ async def test_a_huge_tool_result_is_truncated_with_a_marker() -> None:
     assert f"[truncated: this tool result had {full:,} characters; {full - 20_000:,} were cut" in (
         text
     )
-    assert result.messages[2] == sent  # the stored turn holds the truncated result too
+    assert "read_tool_result(call_id='c1', offset=20000" in text
+    stored = result.messages[2]  # the turn holds the whole result; only the request is capped
+    assert isinstance(stored, ToolResultMessage) and len(stored.text) == full
 
 
 async def test_data_results_and_error_texts_are_capped_too() -> None:
