@@ -1,0 +1,209 @@
+"""The Nautobot chat endpoint's own cost: added latency over ``Agent.run``, SQL queries per turn,
+and time to the first server-sent event over the model's first token.
+
+Opt-in (it needs a migrated Nautobot database it may write to): set
+``AIOPS_BENCH_NAUTOBOT_DB`` to a scratch PostgreSQL database (e.g. a clone of a migrated one,
+``createdb -T <migrated> bench_nautobot``). Without it the scenario reports nothing.
+
+Both sides run the same turn: the offline ``test`` model (no network), the same tools (the
+native Nautobot tools the plan gives the user), three middleware rows, a system prompt and a
+budget, a new thread each turn, the in-process memory store. The engine side builds the agent
+once from the same plan (``open_agent``) and times ``Agent.run`` (and ``Agent.stream`` up to
+its first text delta) on the engine loop. The Django side posts to
+``/api/plugins/ai-ops/chat/`` through Django's test client (the whole middleware stack, token
+authentication, permissions, configuration reads, the engine-loop hop, the ``Conversation``
+row and its change log) and times the response (or, streaming, its first SSE chunk).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+DB_VARIABLE = "AIOPS_BENCH_NAUTOBOT_DB"
+MIDDLEWARE = ("model_call_limit", "tool_call_limit", "timeout")
+
+
+def _setup(database: str) -> None:
+    os.environ["NAUTOBOT_DB_NAME"] = database
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.nautobot.settings")
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)
+
+
+def _configure() -> tuple[Any, str]:
+    """The rows of the measured turn; returns the user and its API token key."""
+    from django.contrib.auth import get_user_model
+    from nautobot.users.models import Token
+
+    from aiops_nautobot.models import (
+        Budget,
+        LLMMiddleware,
+        LLMModel,
+        LLMProvider,
+        MiddlewareType,
+        SystemPrompt,
+    )
+
+    provider, _ = LLMProvider.objects.get_or_create(name="test")
+    prompt, _ = SystemPrompt.objects.get_or_create(
+        name="bench-prompt", defaults={"text": "You help {user}.", "status": "active"}
+    )
+    LLMModel.objects.filter(is_default=True).exclude(name="bench-chat").update(is_default=False)
+    model, _ = LLMModel.objects.update_or_create(
+        provider=provider,
+        name="bench-chat",
+        defaults={
+            "is_default": True,
+            "environment": "LAB",
+            "system_prompt": prompt,
+            "input_price": 1,
+            "output_price": 1,
+        },
+    )
+    for index, name in enumerate(MIDDLEWARE):
+        kind, _ = MiddlewareType.objects.get_or_create(name=name, defaults={"is_builtin": True})
+        LLMMiddleware.objects.get_or_create(
+            llm_model=model, middleware_type=kind, defaults={"priority": 10 + index, "config": {}}
+        )
+    Budget.objects.get_or_create(name="bench-global", defaults={"limit": 1_000_000})
+    user, created = get_user_model().objects.get_or_create(
+        username="bench-chat", defaults={"is_superuser": True}
+    )
+    token = Token.objects.filter(user=user).first() or Token.objects.create(user=user)
+    return user, token.key
+
+
+def _percentiles(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+
+
+def _timed(call: Callable[[], Any], count: int) -> list[float]:
+    call()  # warm: leases, GraphQL schema, content types
+    samples = []
+    for _ in range(count):
+        start = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+def _engine_samples(user: Any, count: int) -> tuple[list[float], list[float]]:
+    """``Agent.run`` and ``Agent.stream`` (to the first text delta) in ms, on the engine loop."""
+    from aiops_core.agent import TextDelta
+
+    from aiops_nautobot.services.agent_factory import open_agent
+    from aiops_nautobot.services.chat import prepare_chat
+    from aiops_nautobot.services.engine_loop import get_engine_loop
+
+    engine = get_engine_loop()
+    plan = prepare_chat(user, "hi").plan
+
+    async def measure() -> tuple[list[float], list[float]]:
+        runs: list[float] = []
+        firsts: list[float] = []
+        async with open_agent(plan, engine) as agent:
+            for index in range(count + 1):
+                start = time.perf_counter()
+                await agent.run("hi", user=plan.user_key)
+                if index:
+                    runs.append((time.perf_counter() - start) * 1000)
+            for index in range(count + 1):
+                start, first = time.perf_counter(), None
+                async for event in agent.stream("hi", user=plan.user_key):
+                    if first is None and isinstance(event, TextDelta):
+                        first = (time.perf_counter() - start) * 1000
+                if index and first is not None:
+                    firsts.append(first)
+        return runs, firsts
+
+    return engine.run(measure(), timeout=600)
+
+
+def run(quick: bool = False) -> list[dict]:
+    database = os.environ.get(DB_VARIABLE)
+    if not database:
+        return []
+    _setup(database)
+    from django.db import connection
+    from django.test import Client, override_settings
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    config = {**_app_config(), "checkpoint_url": "memory://"}
+    with override_settings(PLUGINS_CONFIG={"aiops_nautobot": config}):
+        user, key = _configure()
+        count = 30 if quick else 300
+        client = Client(HTTP_AUTHORIZATION=f"Token {key}")
+        url = reverse("plugins-api:aiops_nautobot-api:chat")
+
+        def post() -> Any:
+            response = client.post(url, {"message": "hi"}, content_type="application/json")
+            if response.status_code != 200:
+                raise RuntimeError(f"chat answered {response.status_code}: {response.content!r}")
+            return response
+
+        def first_event() -> float:
+            start = time.perf_counter()
+            response = client.post(
+                url, {"message": "hi", "stream": True}, content_type="application/json"
+            )
+            chunks = iter(response.streaming_content)
+            next(chunks)
+            elapsed = (time.perf_counter() - start) * 1000
+            for _ in chunks:  # finish the turn (records the conversation)
+                pass
+            return elapsed
+
+        engine_runs, engine_firsts = _engine_samples(user, count)
+        django_runs = _timed(post, count)
+        first_event()
+        django_firsts = [first_event() for _ in range(count)]
+        with CaptureQueriesContext(connection) as queries:
+            post()
+    engine_p50, engine_p95 = _percentiles(engine_runs)
+    django_p50, django_p95 = _percentiles(django_runs)
+    token_p50, token_p95 = _percentiles(engine_firsts)
+    event_p50, event_p95 = _percentiles(django_firsts)
+    rows = [
+        ["Agent.run (engine alone)", round(engine_p50, 2), round(engine_p95, 2), None, None],
+        [
+            "POST chat/ (Django test client)",
+            round(django_p50, 2),
+            round(django_p95, 2),
+            round(django_p50 - engine_p50, 2),
+            round(django_p95 - engine_p95, 2),
+        ],
+        ["Agent.stream, first text delta", round(token_p50, 2), round(token_p95, 2), None, None],
+        [
+            "POST chat/ stream, first SSE event",
+            round(event_p50, 2),
+            round(event_p95, 2),
+            round(event_p50 - token_p50, 2),
+            round(event_p95 - token_p95, 2),
+        ],
+    ]
+    return [
+        {
+            "title": "Nautobot chat endpoint over the engine alone",
+            "columns": ["path", "p50 ms", "p95 ms", "added p50 ms", "added p95 ms"],
+            "rows": rows,
+            "notes": f"{count} turns each, test model, 3 middleware, a system prompt and a budget, "
+            f"new thread per turn, memory store; {len(queries)} SQL queries per request in the "
+            f"request thread; latency ratio at p50 {django_p50 / engine_p50:.1f}x, first SSE "
+            f"event over first token at p50 {event_p50 / token_p50:.1f}x.",
+        }
+    ]
+
+
+def _app_config() -> dict[str, Any]:
+    from django.conf import settings
+
+    return dict(getattr(settings, "AIOPS_TEST_CONFIG", {}))
