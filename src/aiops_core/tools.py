@@ -9,6 +9,7 @@ a tool's exception is logged (logger ``aiops_core.tools``, WARNING) for the deve
 
 from __future__ import annotations
 
+import copy
 import inspect
 import json
 import logging
@@ -203,6 +204,48 @@ def _parse_docstring(doc: str | None) -> tuple[str, dict[str, str]]:
     return "\n".join(desc).strip(), params
 
 
+_MODEL_CACHE_SIZE = 512
+_models: dict[Any, tuple[type[BaseModel], dict[str, Any]]] = {}
+"""Arguments models and schemas by tool name and fields: tools rebuilt per request (closures
+bound to a user) reuse them instead of building a pydantic model each time. Bounded."""
+
+
+def _arguments_model(
+    tool_name: str, fields: Mapping[str, Any]
+) -> tuple[type[BaseModel], dict[str, Any]]:
+    """The pydantic model validating a tool's arguments and its JSON schema (a fresh copy)."""
+    key: Any = None
+    try:
+        key = (
+            tool_name,
+            tuple((n, a, f.default, f.description) for n, (a, f) in fields.items()),
+        )
+        cached = _models.get(key)
+    except TypeError:  # an unhashable default or annotation: build it every time
+        key, cached = None, None
+    if cached is None:
+        try:
+            model: type[BaseModel] = create_model(
+                f"{tool_name}_arguments",
+                __config__=ConfigDict(extra="forbid", arbitrary_types_allowed=False),
+                **fields,
+            )
+            schema = model.model_json_schema()
+        except Exception as err:
+            raise UserError(
+                f"Tool {tool_name!r}: arguments need JSON-compatible types ({err})"
+            ) from err
+        schema.pop("title", None)
+        for prop in schema.get("properties", {}).values():
+            prop.pop("title", None)
+        cached = (model, schema)
+        if key is not None:
+            if len(_models) >= _MODEL_CACHE_SIZE:
+                _models.clear()
+            _models[key] = cached
+    return cached[0], copy.deepcopy(cached[1])
+
+
 def _build(
     func: Callable[..., Any],
     name: str | None,
@@ -231,21 +274,7 @@ def _build(
             continue
         default = ... if param.default is param.empty else param.default
         fields[param.name] = (annotation, Field(default, description=doc_params.get(param.name)))
-    try:
-        model: type[BaseModel] = create_model(
-            f"{tool_name}_arguments",
-            __config__=ConfigDict(extra="forbid", arbitrary_types_allowed=False),
-            **fields,
-        )
-        schema = model.model_json_schema()
-    except Exception as err:
-        raise UserError(
-            f"Tool {tool_name!r}: arguments need JSON-compatible types ({err})"
-        ) from err
-    schema.pop("title", None)
-    for prop in schema.get("properties", {}).values():
-        prop.pop("title", None)
-
+    model, schema = _arguments_model(tool_name, fields)
     is_async = inspect.iscoroutinefunction(func)
     field_names = tuple(fields)
 

@@ -210,3 +210,26 @@ def test_bad_tool_definitions_raise_user_errors():
         Tool("has space", "d", {}, invoke)  # type: ignore[arg-type]
     with pytest.raises(UserError, match="timeout must be positive"):
         Tool("ok", "d", {}, invoke, timeout=0)  # type: ignore[arg-type]
+
+
+def test_tools_rebuilt_per_request_share_their_arguments_model_but_not_their_schema():
+    from aiops_core.tools import tool as make_tool
+
+    def build(prefix: str):
+        @make_tool(name="echo")
+        async def echo(text: str, times: int = 1) -> str:
+            """Repeat text.
+
+            Args:
+                text: what to repeat.
+            """
+            return prefix + text * times
+
+        return echo
+
+    first, second = build("a"), build("b")
+    assert first.parameters == second.parameters
+    assert first.parameters["properties"]["text"]["description"] == "what to repeat."
+    first.parameters["properties"].pop("times")  # a caller changing its copy
+    assert "times" in second.parameters["properties"]
+    assert "times" in build("c").parameters["properties"]

@@ -75,6 +75,9 @@ class AgentPlan:
     tenant_key: str | None = None
     """The conversation's tenant (primary key): the run's ``RunContext.tenant``, which usage
     records and tenant budgets use; ``None``: no tenant (shared configuration only)."""
+    model_row: LLMModel | None = field(default=None, repr=False, compare=False)
+    """The ``LLMModel`` row read for the plan (with its provider), so that recording the
+    conversation does not read it again; ``None`` for the LAB fallback."""
 
 
 # ---------------------------------------------------------------------------------- sync half
@@ -135,6 +138,7 @@ def plan_agent(
         user_key=str(user.pk) if getattr(user, "pk", None) is not None else None,
         usage=plan_usage(tenant),
         tenant_key=str(tenant.pk) if tenant is not None else None,
+        model_row=row,
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiops_core.errors import ThreadAccessError
@@ -58,6 +58,9 @@ class PreparedChat:
     """The paused run the decisions are for (from the paused answer)."""
     answers: dict[str, Any] | None = None
     """Call id -> the person's answer to the question its MCP server asked (elicitation)."""
+    conversation: Any = field(default=None, repr=False, compare=False)
+    """The thread's ``Conversation`` row read while preparing (``None``: a new thread), so that
+    recording the turn does not read it again."""
 
 
 def prepare_chat(
@@ -115,6 +118,7 @@ def prepare_chat(
         plan=plan,
         timeout=float(get_settings().request_timeout_seconds),
         new_thread=conversation is None,
+        conversation=conversation,
     )
 
 
@@ -206,6 +210,7 @@ def prepare_resume(
         reject=decisions[1],
         pause_id=pause_id,
         answers=answers or None,
+        conversation=conversation,
     )
 
 
@@ -304,27 +309,43 @@ def record_conversation(chat: PreparedChat, result: Any) -> None:
     The row is change-logged and sent to webhooks, so it gets a neutral title, never message
     text (the store keeps the first message as the thread's title, for its owner).
     """
+    from django.db import IntegrityError, transaction
     from django.utils import timezone
 
     from ..models import Conversation
 
     now = timezone.now()
-    defaults = {"last_activity": now, "llm_model_id": chat.plan.model.llm_model_id}
-    conversation, created = Conversation.objects.get_or_create(
-        thread_id=chat.thread_id,
-        defaults={
-            **defaults,
-            "owner": chat.user,
-            "title": neutral_title(now),
-            "tenant_id": chat.plan.tenant_key,
-        },
-    )
-    if not created:
-        if conversation.owner_id != chat.user.pk:  # pragma: no cover - the store refused first
-            raise ThreadAccessError(f"Conversation {chat.thread_id!r} not found")
-        for key, value in defaults.items():
-            setattr(conversation, key, value)
-        conversation.save()
+    conversation = chat.conversation
+    if conversation is None:
+        try:
+            with transaction.atomic():
+                Conversation.objects.create(
+                    thread_id=chat.thread_id,
+                    owner=chat.user,
+                    title=neutral_title(now),
+                    tenant_id=chat.plan.tenant_key,
+                    last_activity=now,
+                    **_model_field(chat.plan),
+                )
+            return
+        except IntegrityError:  # a concurrent first turn of the same thread id created it
+            conversation = Conversation.objects.get(thread_id=chat.thread_id)
+    if conversation.owner_id != chat.user.pk:  # pragma: no cover - the store refused first
+        raise ThreadAccessError(f"Conversation {chat.thread_id!r} not found")
+    conversation.owner = chat.user  # the same user, loaded: the change log reads it
+    conversation.last_activity = now
+    for key, value in _model_field(chat.plan).items():
+        setattr(conversation, key, value)
+    conversation.save()
+
+
+def _model_field(plan: AgentPlan) -> dict[str, Any]:
+    """The conversation's model: the plan's row when it has one (its provider is loaded, so the
+    change log does not read them again), else its id (``None`` for the LAB fallback)."""
+    row = plan.model_row
+    if row is not None and row.pk == plan.model.llm_model_id:
+        return {"llm_model": row}
+    return {"llm_model_id": plan.model.llm_model_id}
 
 
 def neutral_title(moment: Any) -> str:

@@ -222,13 +222,9 @@ def _spent(since: datetime, user: str | None, tenant: str | None, model: str | N
 
     from ..models import UsageRecord
 
-    rows = UsageRecord.objects.filter(started_at__gte=since, cost__isnull=False)
-    if user is not None:
-        rows = rows.filter(user_id=_uuid(user))
-    if tenant is not None:
-        rows = rows.filter(tenant_id=_uuid(tenant))
-    if model is not None:
-        rows = rows.filter(model=model)
+    rows = UsageRecord.objects.filter(
+        _subject_filter(user, tenant, model), started_at__gte=since, cost__isnull=False
+    )
     return rows.aggregate(total=Sum("cost"))["total"] or Decimal(0)
 
 
@@ -284,13 +280,21 @@ def budget_remaining(
     plan: UsagePlan, user_key: str | None, model: str, tenant_key: str | None = None
 ) -> Decimal | None:
     """Dollars left under the tightest budget that applies to ``user_key``, ``tenant_key`` (the
-    conversation's tenant) and ``model`` (sync); ``None`` when no budget applies."""
+    conversation's tenant) and ``model`` (sync); ``None`` when no budget applies.
+
+    One query whatever the number of budgets: a filtered sum per budget in one aggregate.
+    """
+    from django.db.models import Q, Sum
     from django.utils import timezone
 
     from aiops_core.usage import period_bounds
 
-    left: Decimal | None = None
-    for row in plan.budgets:
+    from ..models import UsageRecord
+
+    limits: dict[str, Decimal] = {}
+    sums: dict[str, Any] = {}
+    earliest: datetime | None = None
+    for index, row in enumerate(plan.budgets):
         budget = Budget(row.limit, scope=row.scope, key=row.key, period=row.period)  # type: ignore[arg-type]
         subject = budget.subject(user_key, tenant_key, model)
         if subject is None:
@@ -299,9 +303,30 @@ def budget_remaining(
         filters: dict[str, str | None] = {"user": None, "tenant": None, "model": None}
         if budget.scope != "global":
             filters[budget.scope] = subject
-        rest = max(budget.limit - _spent(since, **filters), Decimal(0))
-        left = rest if left is None else min(left, rest)
-    return left
+        name = f"budget_{index}"
+        earliest = since if earliest is None else min(earliest, since)
+        limits[name] = budget.limit
+        sums[name] = Sum("cost", filter=Q(started_at__gte=since) & _subject_filter(**filters))
+    if not sums:
+        return None
+    rows = UsageRecord.objects.filter(cost__isnull=False, started_at__gte=earliest)
+    spent = rows.aggregate(**sums)
+    return min(
+        max(limit - (spent[name] or Decimal(0)), Decimal(0)) for name, limit in limits.items()
+    )
+
+
+def _subject_filter(user: str | None, tenant: str | None, model: str | None) -> Any:
+    from django.db.models import Q
+
+    condition = Q()
+    if user is not None:
+        condition &= Q(user_id=_uuid(user))
+    if tenant is not None:
+        condition &= Q(tenant_id=_uuid(tenant))
+    if model is not None:
+        condition &= Q(model=model)
+    return condition
 
 
 def budget_status(row: Any) -> tuple[Decimal, Decimal]:
