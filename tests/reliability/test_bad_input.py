@@ -19,9 +19,11 @@ from aiops_core.errors import (
     UserError,
 )
 from aiops_core.messages import ToolResultMessage, content_text
+from aiops_core.providers import get_chat_model
 from tests.mcp_servers.support import FAST, stdio_config
 from tests.servers.llm import Fail, LLMServer, Reply
 
+from .conftest import KEY
 from .report import RESULTS
 
 pytestmark = pytest.mark.anyio
@@ -78,22 +80,35 @@ async def test_malformed_tool_arguments_from_the_model_become_tool_errors(
     assert "status" in text_of(tool_result)
 
 
-async def test_oversized_tool_results_are_truncated_for_the_model(
-    tmp_path: Path, llm: LLMServer, make_model
-) -> None:
+async def test_oversized_tool_results_are_truncated_for_the_model(tmp_path: Path) -> None:
     mode = tmp_path / "mode"
     mode.write_text("normal")
     sizes = [1_000_000, 5_000_000]
     async with MCPClientPool([stdio_config("proc", mode)], **FAST) as pool:
         for size in sizes:
-            llm.script(Reply(tool_calls=[("flood", {"chars": size})]), Reply(text="ok"))
-            store = MemoryStore()
-            agent = Agent(make_model(), tools=[pool], store=store, max_tool_result_chars=20_000)
-            result = await agent.run("show everything", thread_id="big")
+            with LLMServer() as llm:  # records what the model was sent
+                llm.script(Reply(tool_calls=[("flood", {"chars": size})]), Reply(text="ok"))
+                model = get_chat_model("openai:gpt-4o-mini", api_key=KEY, base_url=f"{llm.url}/v1")
+                try:
+                    agent = Agent(
+                        model, tools=[pool], store=MemoryStore(), max_tool_result_chars=20_000
+                    )
+                    result = await agent.run("show everything", thread_id="big")
+                finally:
+                    await model.aclose()
+                sent = llm.requests[-1].body["messages"]
+            # The thread keeps the whole result; the model got 20k of it and how to read more.
             (tool_result,) = [m for m in result.messages if isinstance(m, ToolResultMessage)]
-            assert 20_000 <= len(text_of(tool_result)) < 21_000
-            assert "truncated" in text_of(tool_result)
-    RESULTS.add_inputs("oversized MCP tool results (1 MB, 5 MB)", len(sizes), "truncated to 20k")
+            assert len(text_of(tool_result)) >= size
+            (capped,) = [m["content"] for m in sent if m["role"] == "tool"]
+            text = capped if isinstance(capped, str) else "".join(p["text"] for p in capped)
+            assert 20_000 <= len(text) < 21_000
+            assert "truncated" in text and "read_tool_result" in text
+    RESULTS.add_inputs(
+        "oversized MCP tool results (1 MB, 5 MB)",
+        len(sizes),
+        "20k to the model, whole in the thread",
+    )
 
 
 async def test_oversized_and_odd_user_messages(llm: LLMServer, make_model) -> None:
