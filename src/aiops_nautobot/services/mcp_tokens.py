@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import anyio.to_thread
@@ -82,13 +83,13 @@ class DatabaseTokenStore:
         return "DatabaseTokenStore()"
 
     async def get(self, key: str) -> dict[str, Any] | None:
-        return await anyio.to_thread.run_sync(self._get, key)
+        return await anyio.to_thread.run_sync(_closing(self._get), key)
 
     async def set(self, key: str, record: dict[str, Any]) -> None:
-        await anyio.to_thread.run_sync(self._set, key, record)
+        await anyio.to_thread.run_sync(_closing(self._set), key, record)
 
     async def delete(self, key: str) -> None:
-        await anyio.to_thread.run_sync(delete_tokens, key)
+        await anyio.to_thread.run_sync(_closing(delete_tokens), key)
 
     @staticmethod
     def _get(key: str) -> dict[str, Any] | None:
@@ -104,3 +105,18 @@ class DatabaseTokenStore:
         MCPServerToken.objects.update_or_create(
             key=key, defaults={"ciphertext": encrypt_record(key, record)}
         )
+
+
+def _closing(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``function`` for one of anyio's worker threads: its database connection is closed after
+    the call, not left to be dropped unclosed when the idle thread exits."""
+
+    def call(*args: Any) -> Any:
+        from django.db import connections
+
+        try:
+            return function(*args)
+        finally:
+            connections.close_all()
+
+    return call
