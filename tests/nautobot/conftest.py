@@ -9,6 +9,7 @@ kept between runs (``--reuse-db`` in pyproject); later runs only apply new migra
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 import django
@@ -66,16 +67,23 @@ def _drop_leftovers() -> None:
 
     Test cases roll back, and those servers delete what they made when they stop; a run killed
     while one was up leaves a default model, users or servers that would break the next run's
-    tests. Migrations seed only providers and middleware types, which are kept.
+    tests. Migrations seed only providers and middleware types, which are kept; usage records,
+    budgets and every other AI Ops row go.
     """
+    from django.apps import apps
     from django.contrib.auth import get_user_model
+    from django.db.models import ProtectedError
     from nautobot.extras.models import ObjectChange
     from nautobot.users.models import ObjectPermission
 
-    from aiops_nautobot.models import Conversation, LLMModel, MCPServer
+    from aiops_nautobot.models import LLMProvider, MiddlewareType
 
-    for model in (Conversation, LLMModel, MCPServer, ObjectPermission, ObjectChange):
-        model.objects.all().delete()
+    seeded = {LLMProvider, MiddlewareType}
+    made = [m for m in apps.get_app_config("aiops_nautobot").get_models() if m not in seeded]
+    for _ in range(4):  # dependent rows first: a few passes
+        for model in (*made, ObjectPermission, ObjectChange):
+            with contextlib.suppress(ProtectedError):
+                model.objects.all().delete()
     get_user_model().objects.all().delete()
 
 

@@ -95,12 +95,16 @@ from django.apps import apps
 from django.db.models import ProtectedError
 from nautobot.extras.models import Note, ObjectChange
 since = datetime.fromisoformat("{started}")
-models = [m for m in apps.get_app_config("aiops_nautobot").get_models()
-          if any(f.name == "created" for f in m._meta.get_fields())]
+def stamp(model):  # the field that says when a row was made
+    names = {{f.name for f in model._meta.get_fields()}}
+    return next((n for n in ("created", "started_at", "checked_at") if n in names), None)
+models = [(m, stamp(m)) for m in [*apps.get_app_config("aiops_nautobot").get_models(), Note]]
 for _ in range(4):
-    for model in [*models, Note]:
+    for model, field in models:
+        if field is None:
+            continue
         try:
-            model.objects.filter(created__gte=since).delete()
+            model.objects.filter(**{{field + "__gte": since}}).delete()
         except ProtectedError:
             pass
 ObjectChange.objects.filter(time__gte=since).delete()
@@ -145,7 +149,12 @@ class NautobotServer:
 
     def _script(self, template: str) -> None:
         source = template.format(
-            config=str(self.config), tag=self.tag, token=self.token, llm=self.llm, mcp=self.mcp
+            config=str(self.config),
+            tag=self.tag,
+            token=self.token,
+            llm=self.llm,
+            mcp=self.mcp,
+            started=self.started.isoformat(),
         )
         done = subprocess.run(
             [sys.executable, "-c", textwrap.dedent(source)],
@@ -196,4 +205,4 @@ class NautobotServer:
                 self.process.kill()
                 self.process.wait(timeout=10)
             self.process = None
-        self._script(TEARDOWN + SWEEP.format(started=self.started))
+        self._script(TEARDOWN + SWEEP)

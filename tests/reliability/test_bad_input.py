@@ -13,6 +13,7 @@ import pytest
 
 from aiops_core import Agent, MCPClientPool, MemoryStore, MiddlewareSpec, SQLStore
 from aiops_core.errors import (
+    ContextLimitError,
     ModelNotFoundError,
     ThreadAccessError,
     UnknownNameError,
@@ -63,6 +64,19 @@ async def test_malformed_tool_arguments_from_the_model_become_tool_errors(
     llm.script(Reply(tool_calls=[("status", BAD_ARGUMENTS[kind])]), Reply(text="sorry"))
     store = SQLStore(f"sqlite:///{tmp_path / 'threads.db'}")
     agent = Agent(make_model(), tools=[status], store=store)
+    if kind == "huge string (2 MB)":
+        # 2 MB of arguments cannot go back to a 128k-token model with the turn: the context
+        # budget refuses the next request before sending it, and the turn is not stored.
+        with pytest.raises(ContextLimitError, match="context window"):
+            await agent.run("status of core-sw-01?", thread_id="t")
+        assert await store.load("t") is None
+        await store.aclose()
+        RESULTS.add_inputs(
+            "malformed tool arguments from the model",
+            1,
+            "a tool error (or a valid call), turn stored",
+        )
+        return
     result = await agent.run("status of core-sw-01?", thread_id="t")
     assert result.output == "sorry"
     (tool_result,) = [m for m in result.messages if isinstance(m, ToolResultMessage)]
@@ -73,8 +87,8 @@ async def test_malformed_tool_arguments_from_the_model_become_tool_errors(
     RESULTS.add_inputs(
         "malformed tool arguments from the model", 1, "a tool error (or a valid call), turn stored"
     )
-    if kind in ("NUL and control characters", "huge string (2 MB)"):
-        assert not tool_result.is_error  # valid: a string is a string (the result is capped)
+    if kind == "NUL and control characters":
+        assert not tool_result.is_error  # valid: a string is a string
         return
     assert tool_result.is_error, (kind, text_of(tool_result)[:200])
     assert "status" in text_of(tool_result)
@@ -126,7 +140,7 @@ async def test_oversized_and_odd_user_messages(llm: LLMServer, make_model) -> No
     for name, text in odd.items():
         try:
             await agent.run(text, thread_id=name)
-        except UserError as err:
+        except (UserError, ContextLimitError) as err:
             outcomes[name] = f"refused: {err}"
             assert await store.load(name) is None
         else:
@@ -135,7 +149,10 @@ async def test_oversized_and_odd_user_messages(llm: LLMServer, make_model) -> No
             outcomes[name] = "stored as sent"
     # A lone surrogate cannot be encoded as UTF-8 for the wire: a clear refusal, not a crash.
     assert outcomes["lone surrogate"].startswith("refused: The message is not valid Unicode")
-    assert all(v == "stored as sent" for k, v in outcomes.items() if k != "lone surrogate")
+    # 10 MB is about 2.9M tokens: refused by the context budget before anything is sent.
+    assert "context window" in outcomes["10 MB of text"]
+    refused = ("lone surrogate", "10 MB of text")
+    assert all(v == "stored as sent" for k, v in outcomes.items() if k not in refused)
     RESULTS.add_inputs("oversized / odd user messages", len(odd), "answered or refused clearly")
 
 

@@ -17,7 +17,12 @@ from schemathesis import GenerationMode
 
 from .report import RESULTS
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.timeout(900),
+    # Schemathesis' own negative-mode strategies draw from `random` (its code, not ours).
+    pytest.mark.filterwarnings("ignore:Do not use the `random` module inside strategies"),
+]
 
 PREFIX = "/plugins/ai-ops/"  # schema paths are relative to the server URL "/api"
 # Examples per operation and mode; AIOPS_FUZZ_EXAMPLES=200 for a longer hunt.
