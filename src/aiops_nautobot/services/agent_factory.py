@@ -136,7 +136,7 @@ def plan_agent(
         store_url=settings.checkpoint_url,
         store_ttl=store_ttl(),
         user_key=str(user.pk) if getattr(user, "pk", None) is not None else None,
-        usage=plan_usage(tenant),
+        usage=plan_usage(tenant, settings.opentelemetry),
         tenant_key=str(tenant.pk) if tenant is not None else None,
         model_row=row,
     )

@@ -22,8 +22,7 @@ import anyio
 from aiops_core.catalog import ModelCatalog, ModelInfo
 from aiops_core.usage import Budget, BudgetGate, MultiRecorder, UsageRecorder
 
-from ..settings import get_settings
-from ..telemetry import otel_recorder
+from ..telemetry import TelemetryConfig, otel_recorder
 from .metrics import PrometheusRecorder
 from .model_choice import ModelChoice, fingerprint, model_choice
 
@@ -55,12 +54,14 @@ class _BudgetRow:
 
 @dataclass(frozen=True, slots=True)
 class UsagePlan:
-    """Prices, budgets and fallback models for one request, as plain values."""
+    """Prices, budgets and fallback models for one request, as plain values, and whether its
+    turn is also recorded as OpenTelemetry spans (``telemetry``, from the request's settings)."""
 
     prices: Mapping[str, ModelInfo] = field(default_factory=dict)
     model_ids: Mapping[str, Any] = field(default_factory=dict)
     budgets: tuple[_BudgetRow, ...] = ()
     fallbacks: Mapping[str, ModelChoice] = field(default_factory=dict, repr=False)
+    telemetry: TelemetryConfig = field(default_factory=TelemetryConfig)
 
     @property
     def catalog(self) -> ModelCatalog:
@@ -83,7 +84,7 @@ class UsagePlan:
         )
 
 
-def plan_usage(tenant: Any = None) -> UsagePlan:
+def plan_usage(tenant: Any = None, telemetry: TelemetryConfig | None = None) -> UsagePlan:
     """Read prices of every LLM model and the enabled budgets (sync; outside the event loop).
 
     A fallback budget whose fallback model belongs to a tenant other than ``tenant`` (the
@@ -123,7 +124,7 @@ def plan_usage(tenant: Any = None) -> UsagePlan:
             else:
                 action = "refuse"
         budgets.append(_BudgetRow(scope, key, budget.period, budget.limit, action, fallback))
-    return UsagePlan(prices, ids, tuple(budgets), fallbacks)
+    return UsagePlan(prices, ids, tuple(budgets), fallbacks, telemetry or TelemetryConfig())
 
 
 class DatabaseRecorder(UsageRecorder):
@@ -263,7 +264,7 @@ async def open_usage(
     """The recorder, the worker's budget gate (``None`` without budgets) and the catalog."""
     database = DatabaseRecorder(plan.model_ids)
     recorders: list[UsageRecorder] = [database, PrometheusRecorder()]
-    telemetry = get_settings().opentelemetry
+    telemetry = plan.telemetry
     if telemetry.enabled:  # PLUGINS_CONFIG["aiops_nautobot"]["opentelemetry"]
         recorders.append(otel_recorder(telemetry.capture_content))
     recorder = MultiRecorder(recorders)
