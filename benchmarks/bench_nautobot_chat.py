@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import statistics
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -111,9 +112,10 @@ class _Engine:
             self.stack.enter_async_context(open_agent(self.plan, self.engine)), timeout=60
         )
 
-    def run(self) -> float:
+    def run(self, thread_id: str | None = None) -> float:
         start = time.perf_counter()
-        self.engine.run(self.agent.run("hi", user=self.plan.user_key), timeout=60)
+        run = self.agent.run("hi", user=self.plan.user_key, thread_id=thread_id)
+        self.engine.run(run, timeout=60)
         return (time.perf_counter() - start) * 1000
 
     def first_text(self) -> float:
@@ -152,8 +154,9 @@ def run(quick: bool = False) -> list[dict]:
         client = Client(HTTP_AUTHORIZATION=f"Token {key}")
         url = reverse("plugins-api:aiops_nautobot-api:chat")
 
-        def post() -> Any:
-            response = client.post(url, {"message": "hi"}, content_type="application/json")
+        def post(thread_id: str | None = None) -> Any:
+            body = {"message": "hi", **({"thread_id": thread_id} if thread_id else {})}
+            response = client.post(url, body, content_type="application/json")
             if response.status_code != 200:
                 raise RuntimeError(f"chat answered {response.status_code}: {response.content!r}")
             return response
@@ -176,20 +179,29 @@ def run(quick: bool = False) -> list[dict]:
         try:
             # Interleaved, so that a change in the machine's load hits both sides alike.
             engine.run(), post(), engine.first_text(), first_event()  # warm
+            engine_thread, django_thread = uuid.uuid4().hex, post().json()["thread_id"]
+            engine.run(engine_thread)
             engine_runs, django_runs, engine_firsts, django_firsts = [], [], [], []
+            engine_later, django_later = [], []
             for _ in range(count):
                 engine_runs.append(engine.run())
                 django_runs.append(_ms(post))
+                engine_later.append(engine.run(engine_thread))
+                django_later.append(_ms(lambda: post(django_thread)))
                 engine_firsts.append(engine.first_text())
                 django_firsts.append(first_event())
         finally:
             engine.close()
         with CaptureQueriesContext(connection) as queries:
             post()
+        with CaptureQueriesContext(connection) as later_queries:
+            post(django_thread)
     engine_p50, engine_p95 = _percentiles(engine_runs)
     django_p50, django_p95 = _percentiles(django_runs)
     token_p50, token_p95 = _percentiles(engine_firsts)
     event_p50, event_p95 = _percentiles(django_firsts)
+    later_engine_p50, later_engine_p95 = _percentiles(engine_later)
+    later_p50, later_p95 = _percentiles(django_later)
     rows = [
         ["Agent.run (engine alone)", round(engine_p50, 2), round(engine_p95, 2), None, None],
         [
@@ -198,6 +210,20 @@ def run(quick: bool = False) -> list[dict]:
             round(django_p95, 2),
             round(django_p50 - engine_p50, 2),
             round(django_p95 - engine_p95, 2),
+        ],
+        [
+            "Agent.run, later turn of a thread",
+            round(later_engine_p50, 2),
+            round(later_engine_p95, 2),
+            None,
+            None,
+        ],
+        [
+            "POST chat/, later turn of a thread",
+            round(later_p50, 2),
+            round(later_p95, 2),
+            round(later_p50 - later_engine_p50, 2),
+            round(later_p95 - later_engine_p95, 2),
         ],
         ["Agent.stream, first text delta", round(token_p50, 2), round(token_p95, 2), None, None],
         [
@@ -214,8 +240,8 @@ def run(quick: bool = False) -> list[dict]:
             "columns": ["path", "p50 ms", "p95 ms", "added p50 ms", "added p95 ms"],
             "rows": rows,
             "notes": f"{count} turns each (interleaved), test model, 3 middleware, a system prompt and a budget, "
-            f"new thread per turn, memory store; {len(queries)} SQL queries per request in the "
-            f"request thread; latency ratio at p50 {django_p50 / engine_p50:.1f}x, first SSE "
+            f"memory store; {len(queries)} SQL queries per new-thread request and "
+            f"{len(later_queries)} per later turn in the request thread; latency ratio at p50 {django_p50 / engine_p50:.1f}x, first SSE "
             f"text event over first text delta at p50 {event_p50 / token_p50:.1f}x.",
         }
     ]

@@ -107,3 +107,17 @@ def _registered_test_middleware():
 
     with middleware_registry.override(TEST_MIDDLEWARE):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _no_mcp_pool_outlives_its_test():
+    """Closes the engine loop's MCP pools after each test: a pool kept open on a server the test
+    stopped would keep reconnecting (and logging) in the background of every later test."""
+    yield
+    from aiops_nautobot.services import engine_loop
+    from aiops_nautobot.services.mcp_pools import drop_pools
+
+    engine = engine_loop._engine_loop
+    if engine is not None and engine.running:
+        with contextlib.suppress(Exception):  # a test that shut the loop down leaves nothing open
+            engine.run(drop_pools(engine), timeout=30)

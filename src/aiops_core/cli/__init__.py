@@ -17,7 +17,7 @@ import logging
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from ._errors import ErrorContext, ExitCode, describe
 from ._term import Term
@@ -83,7 +83,8 @@ class _TermLogHandler(logging.Handler):
             self.handleError(record)
 
 
-def _setup_logging(args: argparse.Namespace, term: Term) -> None:
+def _setup_logging(args: argparse.Namespace, term: Term) -> Callable[[], None]:
+    """Route log records to the terminal; returns what undoes it (``main`` may run in-process)."""
     if args.log_level:
         level = getattr(logging, args.log_level)
     elif args.debug or args.verbose >= 2:
@@ -98,8 +99,15 @@ def _setup_logging(args: argparse.Namespace, term: Term) -> None:
             root.removeHandler(handler)
     handler = _TermLogHandler(term, verbose=level < logging.WARNING)
     handler.setLevel(level)  # a library that lowers its own logger's level stays quiet here
+    previous = root.level
     root.addHandler(handler)
     root.setLevel(level)
+
+    def restore() -> None:
+        root.removeHandler(handler)
+        root.setLevel(previous)
+
+    return restore
 
 
 def _unwrap(err: BaseException) -> BaseException:
@@ -125,8 +133,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     term = Term()
     args.term = term
     args.errors = ErrorContext()
-    _setup_logging(args, term)
+    restore_logging = _setup_logging(args, term)
     if not getattr(args, "func", None):
+        restore_logging()
         parser.print_help()
         return ExitCode.USAGE
     try:
@@ -148,6 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return code
     finally:
         term.spinner.stop()
+        restore_logging()
 
 
 if __name__ == "__main__":  # pragma: no cover

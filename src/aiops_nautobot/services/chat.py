@@ -306,8 +306,10 @@ def stream_chat(chat: PreparedChat, engine: EngineLoop | None = None) -> Iterato
 def record_conversation(chat: PreparedChat, result: Any) -> None:
     """Create or update the user's ``Conversation`` row after a turn.
 
-    The row is change-logged and sent to webhooks, so it gets a neutral title, never message
-    text (the store keeps the first message as the thread's title, for its owner).
+    The row is change-logged and sent to webhooks when it is created or its model changes, so it
+    gets a neutral title, never message text (the store keeps the first message as the thread's
+    title, for its owner). A later turn on the same model only moves ``last_activity``: that is
+    activity, not a change, and is neither change-logged nor sent to webhooks.
     """
     from django.db import IntegrityError, transaction
     from django.utils import timezone
@@ -332,11 +334,16 @@ def record_conversation(chat: PreparedChat, result: Any) -> None:
             conversation = Conversation.objects.get(thread_id=chat.thread_id)
     if conversation.owner_id != chat.user.pk:  # pragma: no cover - the store refused first
         raise ThreadAccessError(f"Conversation {chat.thread_id!r} not found")
+    model = _model_field(chat.plan)
+    if conversation.llm_model_id == _model_id(model):
+        # Activity, not a change: one UPDATE, no change-log entry or webhook per turn.
+        Conversation.objects.filter(pk=conversation.pk).update(last_activity=now, last_updated=now)
+        return
     conversation.owner = chat.user  # the same user, loaded: the change log reads it
     conversation.last_activity = now
-    for key, value in _model_field(chat.plan).items():
+    for key, value in model.items():
         setattr(conversation, key, value)
-    conversation.save()
+    conversation.save()  # the conversation's model changed: change-logged
 
 
 def _model_field(plan: AgentPlan) -> dict[str, Any]:
@@ -346,6 +353,11 @@ def _model_field(plan: AgentPlan) -> dict[str, Any]:
     if row is not None and row.pk == plan.model.llm_model_id:
         return {"llm_model": row}
     return {"llm_model_id": plan.model.llm_model_id}
+
+
+def _model_id(field: dict[str, Any]) -> Any:
+    row = field.get("llm_model")
+    return row.pk if row is not None else field.get("llm_model_id")
 
 
 def neutral_title(moment: Any) -> str:

@@ -161,6 +161,31 @@ class ChatAPITest(APITestCase):
             Conversation.objects.get(thread_id=first["thread_id"]).last_activity, before
         )
 
+    def test_later_turns_are_activity_not_changes(self):
+        from django.contrib.contenttypes.models import ContentType
+        from nautobot.extras.models import ObjectChange
+
+        offline_model()
+        first = self.chat(message="first").json()
+        conversation = Conversation.objects.get(thread_id=first["thread_id"])
+        changes = ObjectChange.objects.filter(
+            changed_object_type=ContentType.objects.get_for_model(Conversation),
+            changed_object_id=conversation.pk,
+        )
+        self.assertEqual(changes.count(), 1)  # created
+        self.chat(message="second", thread_id=first["thread_id"])
+        self.chat(message="third", thread_id=first["thread_id"])
+        self.assertEqual(changes.count(), 1)  # two more turns: activity, not logged
+        conversation.refresh_from_db()
+        self.assertGreater(conversation.last_updated, changes.get().time)
+        other = offline_model("other", default=False)
+        self.add_permissions("aiops_nautobot.view_llmmodel")
+        fourth = self.chat(message="fourth", thread_id=first["thread_id"], model=other.name)
+        self.assertHttpStatus(fourth, 200)
+        conversation.refresh_from_db()
+        self.assertEqual(conversation.llm_model, other)
+        self.assertEqual(changes.count(), 2)  # the conversation's model changed: logged
+
     def test_streaming_answers_with_server_sent_events(self):
         offline_model(call_tools=["get_current_time"])
         time_server()

@@ -15,7 +15,7 @@ from django.contrib.contenttypes.models import ContentType
 from nautobot.extras.models import JobLogEntry, ObjectChange
 from nautobot.users.models import ObjectPermission
 
-from aiops_nautobot.models import Conversation
+from aiops_nautobot.models import Conversation, LLMModel
 
 from ..engine_fixtures import app_settings, offline_model
 from ..test_jobs import run
@@ -30,10 +30,17 @@ class ChangeLogLeakAttackTest(AttackTestCase):
     def setUp(self):
         super().setUp()
         offline_model(call_tools=[], answer="noted")
-        # The victim chats twice (a create and an update of the record).
+        offline_model("other", default=False, call_tools=[], answer="noted")
+        # The victim chats three times: a create of the record, a turn that only moves its
+        # activity (not change-logged), and one on another model (an update of the record).
         self.victim_user, header = self.victim()
+        models = ObjectPermission.objects.create(name="models", actions=["view"])
+        models.object_types.add(ContentType.objects.get_for_model(LLMModel))
+        models.users.add(self.victim_user)
         first = self.api_post("chat", {"message": PRIVATE}, header=header).json()
-        self.api_post("chat", {"message": PRIVATE, "thread_id": first["thread_id"]}, header=header)
+        again = {"message": PRIVATE, "thread_id": first["thread_id"]}
+        self.api_post("chat", again, header=header)
+        self.api_post("chat", {**again, "model": "test:other"}, header=header)
         self.thread_id = first["thread_id"]
         self.victim_header = header
         # The attacker may read the change log, nothing else.
