@@ -50,7 +50,9 @@ LLMModel.objects.filter(is_default=True).update(is_default=False)
 provider, _ = LLMProvider.objects.update_or_create(
     name="openai", defaults={{"config": {{"base_url": "{llm}/v1"}}}}
 )
-LLMModel.objects.create(provider=provider, name="gpt-4o-mini", is_default=True)
+LLMModel.objects.create(  # priced, as budgets need
+    provider=provider, name="gpt-4o-mini", is_default=True, input_price=0.15, output_price=0.6
+)
 mcp = MCPServer.objects.create(
     name="{tag}-mcp", status="healthy", protocol="http", url="{mcp}", server_type="internal"
 )
@@ -58,15 +60,15 @@ mcp = MCPServer.objects.create(
 MCPTool.objects.create(server=mcp, name="echo", access="read_only")
 """
 
-# Nautobot's documented uWSGI settings, sized for the test: 2 processes x 16 threads serve 32 turns
-# at once and the backlog queues the rest. Every response closes its connection (no keep-alive
+# Nautobot's documented uWSGI settings, sized for the test (by default 2 processes x 16 threads
+# serve 32 turns at once and the backlog queues the rest). Every response closes its connection (no keep-alive
 # race between a server closing an idle socket and a client reusing it).
 UWSGI = """
 [uwsgi]
 http-socket = 127.0.0.1:{port}
 master = true
-processes = 2
-threads = 16
+processes = {processes}
+threads = {threads}
 enable-threads = true
 lazy-apps = true
 die-on-term = true
@@ -128,8 +130,20 @@ def database_exists(name: str) -> bool:
 class NautobotServer:
     """Nautobot on a free port, talking to the fake provider ``llm`` and the MCP server ``mcp``."""
 
-    def __init__(self, folder: Path, *, llm: str, mcp: str, store: str, tag: str) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        *,
+        llm: str,
+        mcp: str,
+        store: str,
+        tag: str,
+        processes: int = 2,
+        threads: int = 16,
+        database: str | None = None,
+    ) -> None:
         self.port = free_port()
+        self.processes, self.threads = processes, threads
         self.url = f"http://127.0.0.1:{self.port}"
         self.tag = tag
         self.token = f"{tag}-token-0123456789abcdef"[:40]
@@ -139,7 +153,7 @@ class NautobotServer:
         self.llm, self.mcp = llm, mcp
         self.env = {
             **os.environ,
-            "NAUTOBOT_DB_NAME": nautobot_database(),
+            "NAUTOBOT_DB_NAME": database or nautobot_database(),
             "OPENAI_API_KEY": "sk-reliability-nautobot",
             "PYTHONPATH": str(ROOT),
         }
@@ -173,7 +187,7 @@ class NautobotServer:
         self.started = datetime.now(UTC) - timedelta(seconds=1)
         self._script(TEARDOWN + SETUP.split("nautobot.setup({config!r})", 1)[1])  # one process
         ini = self.config.with_name("uwsgi.ini")
-        ini.write_text(UWSGI.format(port=self.port))
+        ini.write_text(UWSGI.format(port=self.port, processes=self.processes, threads=self.threads))
         argv = ["nautobot-server", "--config", str(self.config), "start", "--ini", str(ini)]
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(argv, env=self.env, cwd=ROOT, stdout=log, stderr=log)
