@@ -10,7 +10,9 @@ nox.options.sessions = ["tests"]
 nox.options.default_venv_backend = "venv"
 
 ROOT = Path(__file__).parent
-NODE_DIRS = [p.parent for p in ROOT.glob("tests/**/package-lock.json") if "node_modules" not in p.parts]
+NODE_DIRS = [
+    p.parent for p in ROOT.glob("tests/**/package-lock.json") if "node_modules" not in p.parts
+]
 
 
 @nox.session
@@ -18,7 +20,16 @@ def tests(session: nox.Session) -> None:
     """Install everything the suite needs and run it (core, providers, MCP, stores, Nautobot)."""
     session.install("-e", ".[dev]")
     for node_dir in NODE_DIRS:
-        session.run("npm", "ci", "--silent", "--no-audit", "--no-fund", "--prefix", str(node_dir), external=True)
+        session.run(
+            "npm",
+            "ci",
+            "--silent",
+            "--no-audit",
+            "--no-fund",
+            "--prefix",
+            str(node_dir),
+            external=True,
+        )
     session.run("pytest", *session.posargs)
 
 
@@ -43,6 +54,14 @@ def bench(session: nox.Session) -> None:
     """Run the benchmarks and write benchmarks/results/latest.json."""
     session.install("-e", ".[dev]")
     session.run("python", "-m", "benchmarks", *session.posargs)
+
+
+@nox.session
+def bench_peers(session: nox.Session) -> None:
+    """Prompt caching beside LangChain and pydantic-ai (installs them here, never in the package)."""
+    peers = ("langchain>=1", "langchain-anthropic>=1", "pydantic-ai-slim[anthropic]")
+    session.install("-e", ".[dev]", *peers)
+    session.run("python", "-m", "benchmarks", "--only", "peer_caching", *session.posargs)
 
 
 @nox.session

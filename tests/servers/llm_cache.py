@@ -7,7 +7,8 @@ client that reorders tools or JSON keys between turns misses the cache as it wou
 - **Anthropic** (Messages API): only prefixes ending at a ``cache_control`` breakpoint are
   written (tools, then system, then messages; at most 4 breakpoints, more is a 400); a prefix
   shorter than the model's minimum (1024 tokens, 2048 for Haiku) is not cached; each breakpoint
-  also looks back up to 20 blocks for an earlier cached prefix. Usage reports
+  also looks back up to 20 blocks for an earlier cached prefix. A top-level ``cache_control``
+  (automatic caching) puts one more breakpoint on the last block. Usage reports
   ``cache_read_input_tokens``, ``cache_creation_input_tokens`` and the rest as ``input_tokens``.
 - **OpenAI** (Chat Completions and Responses): every prompt of at least 1024 tokens is cached
   automatically, per ``prompt_cache_key`` (and model); a later prompt reads the longest cached
@@ -120,6 +121,9 @@ def _anthropic_prefixes(body: dict[str, Any]) -> _Prefixes:
             continue
         for block in content or ():
             out.add(*_strip(block))
+    last = len(out.hashes) - 1
+    if body.get("cache_control") and last >= 0 and last not in out.marks:
+        out.marks.append(last)  # automatic caching: a breakpoint on the last block
     return out
 
 
@@ -149,6 +153,7 @@ def check_breakpoints(body: dict[str, Any]) -> int:
     """The number of ``cache_control`` breakpoints; :class:`Rejected` above the API's limit."""
     count = _marked(body.get("tools")) + _marked(body.get("system"))
     count += sum(_marked(message.get("content")) for message in body.get("messages") or ())
+    count += 1 if body.get("cache_control") else 0  # automatic caching takes a slot
     if count > ANTHROPIC_MAX_BREAKPOINTS:
         raise Rejected(
             400,

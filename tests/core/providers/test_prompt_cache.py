@@ -151,6 +151,26 @@ async def test_server_refuses_a_fifth_breakpoint_like_the_api() -> None:
     assert "A maximum of 4 blocks with cache_control" in answer.json()["error"]["message"]
 
 
+async def test_server_models_automatic_caching_with_a_slot_of_its_own() -> None:
+    from tests.servers.llm_cache import PromptCache, check_breakpoints
+
+    long = "device status line " * 400  # well above the 1,024-token minimum
+    first = {"model": "claude-x", "cache_control": {"type": "ephemeral"}}
+    first["messages"] = [{"role": "user", "content": long}]
+    second = {**first, "messages": [*first["messages"], {"role": "user", "content": "more"}]}
+    cache = PromptCache()
+    written = cache.anthropic(first)
+    assert written.cached_tokens == 0 and written.cache_write_tokens > 1000
+    assert cache.anthropic(second).cached_tokens == written.cache_write_tokens
+    assert cache.anthropic({**second, "cache_control": None}).cached_tokens == 0  # no marks
+    mark = {"cache_control": {"type": "ephemeral"}}
+    blocks = [{"type": "text", "text": f"part {n}", **mark} for n in range(4)]
+    four = {"model": "claude-x", "messages": [{"role": "user", "content": blocks}]}
+    assert check_breakpoints(four) == 4
+    with pytest.raises(Exception, match="A maximum of 4 blocks"):
+        check_breakpoints({**four, "cache_control": mark["cache_control"]})
+
+
 # ---------------------------------------------------------------------------------- OpenAI
 @pytest.mark.parametrize(
     "options",
