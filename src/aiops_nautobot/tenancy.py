@@ -34,6 +34,11 @@ class TenancyConfig:
 
     restrict_tools_to_tenant: bool = False
 
+    def tool_scope(self, tenant: Any) -> Any:
+        """The tenant the tools of a conversation under ``tenant`` are scoped to (``None``:
+        everything the user may view)."""
+        return tenant if self.restrict_tools_to_tenant else None
+
 
 def parse_tenancy(value: object, *, where: str) -> TenancyConfig:
     """``None`` (defaults) or a dict of :data:`TENANCY_DEFAULTS` keys.

@@ -121,7 +121,7 @@ def plan_agent(
         prompt_text(row, tenant), spec=choice.spec, environment=settings.environment, user=user
     )
     shared, per_user = healthy_server_configs(user_token=user_token, tenant=tenant)
-    scope = tenant if settings.tenancy.restrict_tools_to_tenant else None
+    scope = settings.tenancy.tool_scope(tenant)
     if getattr(user, "pk", None) is not None:
         tools = (*tools, *native_tools(user, settings.native_tools, tenant=scope))
     return AgentPlan(

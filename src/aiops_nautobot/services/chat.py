@@ -110,7 +110,9 @@ def prepare_chat(
         if model is None and conversation.llm_model_id is not None:
             model = str(conversation.llm_model_id)  # keep talking to the same model
     plan = _plan(user, model, user_token, chosen)
-    plan = with_object_context(plan, user, context, tenant=_tool_scope(chosen))
+    plan = with_object_context(
+        plan, user, context, tenant=get_settings().tenancy.tool_scope(chosen)
+    )
     return PreparedChat(
         user=user,
         message=message,
@@ -139,13 +141,8 @@ def _thread_tenant(user: Any, conversation: Any, chosen: Any, *, named: bool) ->
     return chat_tenant(user, str(conversation.tenant_id))
 
 
-def _tool_scope(tenant: Any) -> Any:
-    """The tenant the tools are scoped to: ``tenant`` if the operator restricts tools."""
-    return tenant if get_settings().tenancy.restrict_tools_to_tenant else None
-
-
 def _plan(user: Any, model: Any, user_token: str | None, tenant: Any) -> AgentPlan:
-    tools = nautobot_tools(user, _tool_scope(tenant))
+    tools = nautobot_tools(user, get_settings().tenancy.tool_scope(tenant))
     return plan_agent(user, model=model, user_token=user_token, tools=tools, tenant=tenant)
 
 
