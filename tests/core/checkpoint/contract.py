@@ -56,6 +56,7 @@ from aiops_core.messages import (
     UserMessage,
 )
 from aiops_core.providers import FunctionModel, ModelRequest
+from aiops_core.summary import DEFAULT_PROMPT
 
 from .races import AgentRaces
 
@@ -622,6 +623,37 @@ class StoreContract(AgentRaces):
         # The window moves in steps: consecutive turns mostly share their first message.
         starts = [w[0].content for w in windows if w]
         assert len(set(starts)) < len(starts) - 3
+
+    async def test_agent_with_summarize_stores_the_summary_and_loads_after_it(
+        self, store: CheckpointStore
+    ) -> None:
+        loaded: list[int] = []  # history messages each turn's first request carried
+
+        def reply(request: ModelRequest) -> str:
+            first = request.messages[0]
+            if isinstance(first, SystemMessage) and first.content == DEFAULT_PROMPT:
+                return "the gist"
+            loaded.append(len(request.messages) - 1)
+            return "answer " + "y" * 400
+
+        agent = Agent(
+            FunctionModel(reply),
+            store=store,
+            context_window=1_000,
+            max_output=50,
+            context_policy="summarize",
+        )
+        for n in range(8):
+            await agent.run(f"q {n} " + "x" * 400, thread_id="s")
+        whole = await store.load("s")
+        assert whole is not None and len(whole.messages) == 16  # nothing replaced in the store
+        summary = whole.info.metadata["summary"]
+        assert summary["text"] == "the gist" and summary["upto"] > 0
+        tail = await store.load("s", since_summary=True)
+        assert tail is not None and tail.first == summary["upto"]
+        assert tail.messages == whole.messages[summary["upto"] :]
+        assert isinstance(tail.messages[0], UserMessage)
+        assert max(loaded) < 8  # every request fit: never the whole thread
 
     # ---------------------------------------------------------------- another process
     async def test_a_new_process_continues_the_conversation(self, store: CheckpointStore) -> None:
