@@ -163,6 +163,9 @@ class ContextSummary:
                 model=self.model,
                 cause=err,
             ) from err
+        room = self.max_tokens * CHARS_PER_TOKEN  # what the cut reserved for the summary
+        if len(text) > room:  # a model that ignored max_tokens: keep what was reserved
+            text = text[: room - 1].rstrip() + "…"
         self.text, self.written = text, True
         self.summaries += 1
         log.info("context summary: %d messages summarised by %s", len(messages), self.model)

@@ -9,7 +9,9 @@ is added to the system prompt.
 The summary comes from ``model`` (any ``"provider:model"``, resolved with ``get_chat_model``),
 or, when ``model`` is not set, from the run's own model through the rest of the chain. Within a
 run the summary is reused and extended as the conversation grows; the stored history is never
-changed.
+changed. The prompt and the transcript are those of :mod:`aiops_core.summary`, shared with the
+agent's ``context_policy="summarize"``, which summarises only when a request would not fit the
+context window and keeps the summary in the thread for the next turns.
 """
 
 from __future__ import annotations

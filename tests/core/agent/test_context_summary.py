@@ -259,3 +259,17 @@ async def test_summary_options_are_checked() -> None:
         Agent("test", context_policy="shorten")  # type: ignore[arg-type]
     async with Agent("test", context_policy="summarize", summary_model="test") as agent:
         assert agent.summary_model is not None and agent.summary_model.name == "test:test"
+
+
+async def test_a_summary_longer_than_reserved_is_cut_so_the_request_still_fits() -> None:
+    model, store = Conversation(), MemoryStore()
+    verbose = FunctionModel(lambda request: "z" * 20_000, model_name="verbose")
+    agent = agent_for(model, store, summary_model=verbose)
+    for n in range(5):
+        await agent.run(f"question {n}: " + "x" * 500, thread_id="t")
+    tools = list(agent._definitions)
+    assert all(fits(request, tools) for request in model.requests)
+    thread = await store.load("t", since_summary=True)
+    assert thread is not None
+    text = thread.info.metadata["summary"]["text"]
+    assert text.endswith("…") and len(text) <= (WINDOW - OUTPUT) // 4 * 4
