@@ -3,12 +3,15 @@ summary stored with the turn, and later turns loading only the messages after it
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from itertools import cycle
 from typing import Any
 
 import pytest
+from tests.servers.llm import SUMMARY_MARK, LLMServer, Reply
 
-from aiops_core import Agent, MemoryStore
+from aiops_core import Agent, MemoryStore, MiddlewareSpec
 from aiops_core.agent._budget import estimate_tokens
 from aiops_core.checkpoint.base import Thread
 from aiops_core.errors import ContextLimitError, ServerError, SummaryError, UserError
@@ -21,7 +24,7 @@ from aiops_core.messages import (
     Usage,
     UserMessage,
 )
-from aiops_core.providers import FunctionModel, ModelRequest, ModelResponse
+from aiops_core.providers import FunctionModel, ModelRequest, ModelResponse, get_chat_model
 from aiops_core.summary import DEFAULT_PROMPT
 from aiops_core.tools import ToolDefinition
 from aiops_core.usage import MemoryRecorder
@@ -273,3 +276,74 @@ async def test_a_summary_longer_than_reserved_is_cut_so_the_request_still_fits()
     assert thread is not None
     text = thread.info.metadata["summary"]["text"]
     assert text.endswith("…") and len(text) <= (WINDOW - OUTPUT) // 4 * 4
+
+
+async def test_over_the_wire_every_request_fits_and_keeps_its_tool_pairs() -> None:
+    """The OpenAI SDK against the local server: what reaches the provider is valid and fits."""
+    replies = cycle([Reply(tool_calls=[("ping", {"host": "sw"})]), Reply(text="ok " + "y" * 300)])
+
+    def respond(route: str, body: dict[str, Any]) -> Reply:
+        if SUMMARY_MARK in json.dumps(body):
+            return Reply(text="the gist")
+        return next(replies)
+
+    store = MemoryStore()
+    with LLMServer(responder=respond) as server:
+        model = get_chat_model("openai:gpt-4o-mini", api_key="sk-test", base_url=f"{server.url}/v1")
+        try:
+            agent = Agent(
+                model,
+                tools=[ping],
+                store=store,
+                system_prompt="be brief",
+                context_window=WINDOW,
+                max_output=OUTPUT,
+                context_policy="summarize",
+            )
+            for n in range(8):
+                await agent.run(f"question {n}: " + "x" * 500, thread_id="t")
+        finally:
+            await model.aclose()
+        bodies = [r.body for r in server.requests]
+    summaries = [b for b in bodies if SUMMARY_MARK in json.dumps(b)]
+    turns = [b for b in bodies if SUMMARY_MARK not in json.dumps(b)]
+    assert summaries and all(b["max_completion_tokens"] <= WINDOW // 4 for b in summaries)
+    for body in turns:
+        messages = body["messages"]
+        assert len(json.dumps(messages)) < (WINDOW - OUTPUT) * 4  # well within the window
+        assert messages[1]["role"] == "user"
+        for index, message in enumerate(messages):
+            ids = [c["id"] for c in message.get("tool_calls") or []]
+            if ids:
+                answers = messages[index + 1 : index + 1 + len(ids)]
+                assert [m.get("tool_call_id") for m in answers] == ids
+    assert "Summary of the earlier conversation:\nthe gist" in turns[-1]["messages"][0]["content"]
+    thread = await store.load("t")
+    assert thread is not None and len(thread.messages) == 32
+
+
+async def test_a_summary_written_before_a_pause_is_kept_and_the_resume_loads_after_it() -> None:
+    model, store = Conversation(), CountingStore()
+    agent = agent_for(model, store)
+    for n in range(3):
+        await agent.run(f"question {n}: " + "x" * 500, thread_id="t")
+    approving = agent_for(
+        model, store, middleware=[MiddlewareSpec("tool_approval", config={"tools": ["ping"]})]
+    )
+    paused = await approving.run("question 3: " + "x" * 1_500, thread_id="t")
+    assert paused.status == "pending_approval" and len(model.summaries) == 1
+    thread = await store.load("t")
+    assert thread is not None and len(thread.messages) == 12  # the paused turn is not stored yet
+    upto = thread.info.metadata["summary"]["upto"]
+    assert thread.info.metadata["summary"]["text"] == "SUMMARY 1" and 0 < upto <= 12
+    store.loads.clear()
+    assert paused.pending is not None
+    done = await approving.resume(
+        thread_id="t", pause_id=paused.pending.pause_id, approve=[paused.pending.calls[0].id]
+    )
+    assert done.output.startswith("ok")
+    assert store.loads[0][1] == 12 - upto  # the resume read only what the summary leaves
+    thread = await store.load("t")
+    assert thread is not None and len(thread.messages) == 16
+    assert "pending_approval" not in thread.info.metadata
+    assert thread.info.metadata["summary"]["upto"] >= upto
