@@ -57,7 +57,7 @@ from ._partial import PartialOutputs
 from ._results import ResultCapper, read_tool_result
 from ._resume import check_decisions, choose_pending
 from ._steps import REQUEST, Answer, CallTools, End, Request, Step
-from ._summary import ContextSummary, summary_handler
+from ._summary import ContextSummary, context_summary
 from .events import AgentEvent, FinalResult, RunError, ToolCallFinished, ToolCallStarted
 from .result import PendingApproval, RunResult
 
@@ -355,7 +355,7 @@ class Run:
         self._prefix = await agent._system_prompts.render(self.ctx)
         self._budget = agent.context_budget()
         if agent.context_policy == "summarize":
-            self._summary = self._context_summary()
+            self._summary = context_summary(self)
         limit = agent.max_tool_result_chars
         if limit is not None and READ_TOOL_RESULT not in self.tools:
             reader = read_tool_result(lambda: [*self.history, *self.new], limit)
@@ -363,25 +363,6 @@ class Run:
             self._read_definition = reader.definition()
         else:  # no cap, or a tool of the agent's own has the name: results are capped only
             self._capper.skip = None
-
-    def _context_summary(self) -> ContextSummary:
-        """The run's summary (``context_policy="summarize"``), with the stored one if any."""
-        agent, stored = self.agent, self._stored_summary
-        model = agent.summary_model or agent.model
-        if model is agent.model:
-            window = self._budget.window if self._budget is not None else None
-        else:
-            window = agent.catalog.get(model.name).context_window
-        first = self.loaded_count - len(self.history) if self.thread is not None else 0
-        return ContextSummary(
-            self._budget,
-            summary_handler(self),
-            model.name,
-            window,
-            text=stored[0] if stored else None,
-            cut=stored[1] if stored else 0,
-            first=max(first, 0),
-        )
 
     def add_usage(self, usage: Usage) -> None:
         """Count a model call's usage in the run's (a response's, or a summary call's)."""

@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from ._budget import ContextBudget
     from ._run import Run
 
-__all__ = ["ContextSummary", "summary_handler"]
+__all__ = ["ContextSummary", "context_summary", "summary_handler"]
 
 log = logging.getLogger("aiops_core.agent")
 
@@ -205,3 +205,23 @@ def summary_handler(run: Run) -> ModelHandler:
         return response
 
     return call
+
+
+def context_summary(run: Run) -> ContextSummary:
+    """The summary of a run with ``context_policy="summarize"``, with the stored one if any."""
+    agent, stored = run.agent, run._stored_summary
+    model = agent.summary_model or agent.model
+    if model is agent.model:
+        window = run._budget.window if run._budget is not None else None
+    else:
+        window = agent.catalog.get(model.name).context_window
+    first = run.loaded_count - len(run.history) if run.thread is not None else 0
+    return ContextSummary(
+        run._budget,
+        summary_handler(run),
+        model.name,
+        window,
+        text=stored[0] if stored else None,
+        cut=stored[1] if stored else 0,
+        first=max(first, 0),
+    )
