@@ -8,11 +8,14 @@ cached and cache-write tokens.
 Table 1, per store: client CPU (``time.process_time``, the server's CPU not counted) and store
 time (the agent's ``load`` and ``append`` calls) per turn, averaged over turns 6-15 ("turn 10")
 and over the last ten turns, with ``Agent(history_limit=40)`` (partial loads, a bounded prompt)
-and with the whole thread loaded and sent. Goal: late/early at most 1.2 with the limit.
+with the whole thread loaded and sent, and with ``context_policy="summarize"`` in a context window
+of :data:`SUMMARY_WINDOW` tokens (older turns summarised by the same model, later turns loading
+only the messages after the summary). Goal: late/early at most 1.2 with the limit.
 
 Table 2: input tokens billed over the conversation (uncached at 1, cache reads at 0.1, Anthropic
 cache writes at 1.25: :data:`tests.servers.llm_cache.BILLING`), relative to resending the whole
-history without caching (every input token of that run at full price). Goal: at most 0.3 with caching and the history limit.
+history without caching (every input token of that run at full price); the summary calls of the
+``"summarize"`` row are counted. Goal: at most 0.3 with caching and the history limit.
 
 Run alone with ``python -m benchmarks --only long_conversation``.
 """
@@ -40,6 +43,18 @@ SYSTEM = (
     "tools before answering, quote what they return, and keep answers short. "
 ) * 30  # about 1,300 tokens: long enough for both providers to cache
 EARLY, LATE = slice(5, 15), slice(-10, None)
+SUMMARY_WINDOW = 3_000
+"""Context window of the ``"summarize"`` rows: the first summary comes after about 18 turns, then one every 15 or so."""
+SUMMARIZE: dict[str, Any] = {
+    "context_policy": "summarize",
+    "context_window": SUMMARY_WINDOW,
+    "max_output": 500,
+}
+HISTORIES: list[tuple[str, dict[str, Any]]] = [
+    (f"last {LIMIT}", {"history_limit": LIMIT}),
+    ("whole thread", {}),
+    (f"summarize, window {SUMMARY_WINDOW:,}", SUMMARIZE),
+]
 
 
 def device_status(name: str) -> str:
@@ -115,7 +130,7 @@ async def _flat_table(url: str, turns: int, kinds: tuple[str, ...]) -> dict[str,
     for kind in kinds:
         try:
             async with opened_store(kind) as raw:
-                for limit in (LIMIT, None):
+                for index, (label, options) in enumerate(HISTORIES):
                     store = TimedStore(raw)
                     model = _model("openai", url, cache=True)
                     agent = Agent(
@@ -123,12 +138,11 @@ async def _flat_table(url: str, turns: int, kinds: tuple[str, ...]) -> dict[str,
                         tools=[device_status],
                         system_prompt=SYSTEM,
                         store=store,
-                        history_limit=limit,
+                        **options,
                     )
-                    thread = f"bench-long-{kind}-{limit}"
+                    thread = f"bench-long-{kind}-{index}"
                     cpu, stored, _, _ = await _conversation(agent, thread, turns, store)
                     await model.aclose()
-                    label = f"last {limit}" if limit else "whole thread"
                     rows.append([kind, label, *_ratio(cpu), *_ratio(stored)])
         except StoreSkipped as err:
             skipped.append(str(err))
@@ -158,14 +172,15 @@ async def _flat_table(url: str, turns: int, kinds: tuple[str, ...]) -> dict[str,
 
 async def _tokens_table(url: str, turns: int) -> dict[str, Any]:
     rows: list[list[Any]] = []
-    configs: list[tuple[str, bool, int | None]] = [
-        ("naive: whole history, no caching", False, None),
-        ("prompt caching", True, None),
-        (f"prompt caching + history_limit={LIMIT}", True, LIMIT),
+    configs: list[tuple[str, bool, dict[str, Any]]] = [
+        ("naive: whole history, no caching", False, {}),
+        ("prompt caching", True, {}),
+        (f"prompt caching + history_limit={LIMIT}", True, {"history_limit": LIMIT}),
+        (f"prompt caching + summarize, window {SUMMARY_WINDOW:,}", True, SUMMARIZE),
     ]
     for provider in ("anthropic", "openai"):
         baseline = 0
-        for label, cache, limit in configs:
+        for index, (label, cache, options) in enumerate(configs):
             async with opened_store("memory") as store:
                 model = _model(provider, url, cache)
                 agent = Agent(
@@ -173,9 +188,9 @@ async def _tokens_table(url: str, turns: int) -> dict[str, Any]:
                     tools=[device_status],
                     system_prompt=SYSTEM,
                     store=store,
-                    history_limit=limit,
+                    **options,
                 )
-                thread = f"bench-tokens-{provider}-{cache}-{limit}"
+                thread = f"bench-tokens-{provider}-{index}"
                 _, _, billed, sent = await _conversation(agent, thread, turns, None)
                 await model.aclose()
             baseline = baseline or sent  # the naive resend, every input token at full price

@@ -18,7 +18,8 @@ Every error the engine raises derives from :class:`AiopsError`::
     │   ├── BadRequestError            other 4xx
     │   ├── ProviderTimeoutError
     │   ├── ProviderConnectionError
-    │   └── ServerError                5xx
+    │   ├── ServerError                5xx
+    │   └── SummaryError               the model writing a context summary failed (names it)
     ├── ToolError                  a tool failed (normally returned to the model, not raised)
     │   ├── ToolTimeoutError
     │   └── ToolRetriesExceeded    a tool asked for more retries (ModelRetry) than it may
@@ -94,6 +95,7 @@ __all__ = [
     "ServerError",
     "StoreError",
     "StoreUnavailableError",
+    "SummaryError",
     "ThreadAccessError",
     "ToolError",
     "ToolRetriesExceeded",
@@ -249,6 +251,28 @@ class ServerError(ProviderError):
     """The provider failed internally (HTTP 5xx)."""
 
     retryable = True
+
+
+class SummaryError(ProviderError):
+    """The model writing a context summary failed (``context_policy="summarize"``).
+
+    The message names the summary model; the original error is the ``__cause__``, and
+    ``provider``, ``status_code``, ``request_id`` and ``retryable`` are taken from it when it
+    was a :class:`ProviderError`. The turn stored nothing.
+
+    Attributes:
+        model: the summary model's label.
+    """
+
+    def __init__(self, message: str, *, model: str, cause: BaseException | None = None) -> None:
+        provider: str | None = None
+        status: int | None = None
+        request_id: str | None = None
+        if isinstance(cause, ProviderError):
+            provider, status, request_id = cause.provider, cause.status_code, cause.request_id
+            self.retryable = cause.retryable
+        super().__init__(message, provider=provider, status_code=status, request_id=request_id)
+        self.model = model
 
 
 class ToolError(AiopsError):

@@ -22,11 +22,12 @@ def test_short_run_returns_well_formed_tables() -> None:
     assert [row[:2] for row in flat["rows"]] == [
         ["memory", f"last {bench.LIMIT}"],
         ["memory", "whole thread"],
+        ["memory", f"summarize, window {bench.SUMMARY_WINDOW:,}"],
     ]
     ratios = {(row[0], row[1]): row[-1] for row in tokens["rows"]}
     for provider in ("anthropic", "openai"):
-        naive, cached, limited = (v for (p, _), v in ratios.items() if p == provider)
-        assert max(cached, limited) < 0.5
+        naive, cached, limited, summarized = (v for (p, _), v in ratios.items() if p == provider)
+        assert max(cached, limited, summarized) < 0.5
         if provider == "anthropic":
             # Anthropic caches only at breakpoints: without them nothing is discounted.
             assert naive == 1.0

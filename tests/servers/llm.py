@@ -66,6 +66,10 @@ from .llm_scripts import pieces as _pieces
 __all__ = ["Cut", "Drop", "Fail", "Hang", "LLMServer", "Recorded", "Reply", "StreamError"]
 
 Responder = Callable[[str, dict[str, Any]], Script]
+
+SUMMARY_MARK = "Summarise the conversation below"
+"""The start of the summary prompt (``aiops_core.summary.DEFAULT_PROMPT``): how :func:`main`
+tells a summary request from a turn's."""
 """``responder(route, body)`` -> the answer to a request (route: openai, responses, anthropic,
 ollama)."""
 
@@ -605,7 +609,15 @@ def main() -> None:
         Reply(tool_calls=[("device_status", {"name": "core-sw-01"})], thinking=thinking),
         Reply(text="core-sw-01 is up.", thinking="The status says up."),
     ]
-    server = LLMServer(turn, record=False, caching="--caching" in sys.argv[1:]).start()
+    replies = cycle(turn)
+
+    def respond(route: str, body: dict[str, Any]) -> Script:
+        # A context summary (context_policy="summarize") is answered outside the turn's cycle.
+        if SUMMARY_MARK in json.dumps(body):
+            return Reply(text="The user asked about core switches one by one; all were up.")
+        return next(replies)
+
+    server = LLMServer(record=False, responder=respond, caching="--caching" in sys.argv[1:]).start()
     print(server.url.rsplit(":", 1)[1], flush=True)
     try:
         threading.Event().wait()

@@ -11,6 +11,8 @@ alone. When the request would not fit, ``Agent(context_policy=...)`` decides:
   moves in steps (the first user message past a multiple of :data:`TRIM_STEP` messages of the
   thread), so consecutive turns send the same prefix and the prompt cache keeps hitting.
 - ``"refuse"``: :class:`~aiops_core.errors.ContextLimitError` before anything is sent.
+- ``"summarize"``: the oldest whole turns are replaced by a summary a model writes (see
+  :mod:`aiops_core.agent._summary`); :meth:`ContextBudget.summary_cut` chooses where.
 
 Calibration of the estimate: providers' tokenizers give about 3.5-4.5 characters per token for
 English prose, code and JSON (cl100k/o200k and Claude's tokenizer alike; dense JSON and
@@ -24,7 +26,7 @@ request the estimate lets through stays under the window even for text that toke
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -35,6 +37,7 @@ from ..tools import ToolDefinition
 
 __all__ = [
     "CHARS_PER_TOKEN",
+    "CONTEXT_POLICIES",
     "SAFETY_MARGIN",
     "TRIM_STEP",
     "ContextBudget",
@@ -42,7 +45,8 @@ __all__ = [
     "estimate_tokens",
 ]
 
-ContextPolicy = Literal["trim", "refuse"]
+ContextPolicy = Literal["trim", "refuse", "summarize"]
+CONTEXT_POLICIES: tuple[ContextPolicy, ...] = ("trim", "refuse", "summarize")
 
 CHARS_PER_TOKEN = 4
 SAFETY_MARGIN = 1.15
@@ -92,7 +96,7 @@ class ContextBudget:
         window: the model's context window (input and output tokens together).
         reserve: output tokens kept free (the request's ``max_tokens``, else the model's
             output limit, else nothing).
-        policy: ``"trim"`` or ``"refuse"``.
+        policy: ``"trim"``, ``"refuse"`` or ``"summarize"``.
     """
 
     model: str
@@ -125,14 +129,7 @@ class ContextBudget:
                 current turn alone do not fit.
         """
         limit = self.limit
-        cache: dict[int, float] = {} if sizes is None else sizes
-
-        def size(message: Message) -> float:
-            known = cache.get(id(message))
-            if known is None:
-                known = cache[id(message)] = _message_tokens(message)
-            return known
-
+        size = _sizer(sizes)
         fixed = sum(size(m) for m in (*prefix, *current)) + _tool_tokens(tools)
         history_sizes = [size(m) for m in history]
         total = fixed + sum(history_sizes)
@@ -153,13 +150,77 @@ class ContextBudget:
                 return [*prefix, *history[cut:], *current]
         raise self._error(int(fixed * SAFETY_MARGIN) + 1, "the system prompt, tools and this turn")
 
+    def summary_cut(
+        self,
+        prefix: Sequence[Message],
+        history: Sequence[Message],
+        current: Sequence[Message],
+        tools: Sequence[ToolDefinition],
+        summary_tokens: int,
+        sizes: dict[int, float] | None = None,
+    ) -> int | None:
+        """Where the history kept after a summary starts, or ``None`` when everything fits.
+
+        ``history[:cut]`` is to be summarised (in at most ``summary_tokens``). The kept part
+        starts on a user message (whole turns: no tool call loses its result) and is the longest
+        that fits in half the room the system prompt, tools, this turn and the summary leave, so
+        the next turns fit too before another summary is needed; when not even the latest turn
+        fits in half, the longest that fits at all (possibly none: all is summarised).
+
+        Raises:
+            ContextLimitError: when the summary, the system prompt, the tools and the current
+                turn alone do not fit.
+        """
+        size = _sizer(sizes)
+        fixed = sum(size(m) for m in (*prefix, *current)) + _tool_tokens(tools)
+        history_sizes = [size(m) for m in history]
+        if int((fixed + sum(history_sizes)) * SAFETY_MARGIN) + 1 <= self.limit:
+            return None
+        room = self.limit / SAFETY_MARGIN - 1 - fixed - summary_tokens
+        if room < 0:
+            estimate = int((fixed + summary_tokens) * SAFETY_MARGIN) + 1
+            raise self._error(estimate, "a summary, the system prompt, tools and this turn")
+        after = 0.0
+        kept: list[tuple[int, float]] = [(len(history), 0.0)]  # (cut, tokens kept), newest first
+        for index in range(len(history) - 1, 0, -1):
+            after += history_sizes[index]
+            if isinstance(history[index], UserMessage):
+                kept.append((index, after))
+        fitting = [cut for cut, tokens in kept if tokens <= room]
+        halves = [cut for cut, tokens in kept[1:] if tokens <= room / 2]
+        return min(halves or fitting)
+
     def _error(self, estimate: int, what: str) -> ContextLimitError:
+        advice = (
+            "or set context_window/max_output if the catalog is wrong"
+            if self.policy == "summarize"
+            else 'use context_policy="trim" or "summarize", or set context_window/max_output '
+            "if the catalog is wrong"
+        )
         return ContextLimitError(
             f"The request to {self.model!r} would need about {estimate:,} input tokens "
             f"({what}), more than the {self.limit:,} its context window of {self.window:,} "
             f"leaves after {self.reserve:,} output tokens. Nothing was sent. Shorten the input "
-            'or the tool results (max_tool_result_chars), use context_policy="trim" or the '
-            "summarization middleware, or set context_window/max_output if the catalog is wrong.",
+            f"or the tool results (max_tool_result_chars), {advice}.",
             estimate=estimate,
             limit=self.limit,
         )
+
+    def refusal(self, messages: Sequence[Message], tools: Sequence[ToolDefinition]) -> None:
+        """Raise :class:`ContextLimitError` unless the request fits (the summary's last check)."""
+        estimate = estimate_tokens(messages, tools)
+        if estimate > self.limit:
+            raise self._error(estimate, "the summary, the system prompt, tools and this turn")
+
+
+def _sizer(sizes: dict[int, float] | None) -> Callable[[Message], float]:
+    """A message's token estimate, cached by ``id()`` in ``sizes`` (see :meth:`ContextBudget.fit`)."""
+    cache: dict[int, float] = {} if sizes is None else sizes
+
+    def size(message: Message) -> float:
+        known = cache.get(id(message))
+        if known is None:
+            known = cache[id(message)] = _message_tokens(message)
+        return known
+
+    return size

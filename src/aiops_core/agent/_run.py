@@ -26,6 +26,7 @@ import anyio
 from pydantic import ValidationError
 
 from ..approval import Approval, arguments_digest
+from ..checkpoint.base import stored_summary
 from ..context import RunContext
 from ..errors import (
     AiopsError,
@@ -56,6 +57,7 @@ from ._partial import PartialOutputs
 from ._results import ResultCapper, read_tool_result
 from ._resume import check_decisions, choose_pending
 from ._steps import REQUEST, Answer, CallTools, End, Request, Step
+from ._summary import ContextSummary, context_summary
 from .events import AgentEvent, FinalResult, RunError, ToolCallFinished, ToolCallStarted
 from .result import PendingApproval, RunResult
 
@@ -116,6 +118,8 @@ class Run:
         self._definitions: list[ToolDefinition] = []
         self._prefix: list[Message] = []
         self._budget: ContextBudget | None = None
+        self._summary: ContextSummary | None = None  # with context_policy="summarize"
+        self._stored_summary: tuple[str, int] | None = None  # (text, cut) loaded with the thread
         self._sizes: dict[int, float] = {}  # token estimates by message id, for this run
         self._capper = ResultCapper(agent.max_tool_result_chars)
         self._read_definition: ToolDefinition | None = None
@@ -296,23 +300,41 @@ class Run:
         if self.thread is not None:
             self.history = self.thread.messages
             # Writes expect the whole thread's count (a window holds only its tail).
-            windowed = self.agent.history_limit is not None
+            summarize = self.agent.context_policy == "summarize"
+            windowed = self.agent.history_limit is not None or summarize
             self.loaded_count = self.thread.info.message_count if windowed else len(self.history)
+            stored = stored_summary(self.thread.info.metadata) if summarize else None
+            if stored is not None:  # the summary covers the history before its position
+                cut = min(max(stored[1] - self.thread.first, 0), len(self.history))
+                self._stored_summary = (stored[0], cut)
         return chain
 
     async def _load(self, store: CheckpointStore, thread_id: str) -> Thread | None:
-        """The thread, or its window when the agent has a ``history_limit``."""
+        """The thread, or its window when the agent has a ``history_limit``.
+
+        With ``context_policy="summarize"`` only the messages after the thread's summary are
+        read (the summary comes with the thread's metadata).
+        """
         limit = self.agent.history_limit
         if limit is None:
-            return await store.load(thread_id, owner=self.ctx.user)
-        thread = await store.load(thread_id, owner=self.ctx.user, last=limit)
+            return await self._read(store, thread_id)
+        thread = await self._read(store, thread_id, limit)
         if thread is None:
             return None
         window = history_window(thread.messages, thread.info.message_count, limit)
         if window is None:  # no user message to start on in the tail: take everything
-            return await store.load(thread_id, owner=self.ctx.user)
+            return await self._read(store, thread_id)
         thread.messages = window
         return thread
+
+    async def _read(
+        self, store: CheckpointStore, thread_id: str, last: int | None = None
+    ) -> Thread | None:
+        # Only the options in use are passed: a store written for fewer options keeps working.
+        options: dict[str, Any] = {} if last is None else {"last": last}
+        if self.agent.context_policy == "summarize":
+            options["since_summary"] = True
+        return await store.load(thread_id, owner=self.ctx.user, **options)
 
     async def _start_loop(self, chain: MiddlewareChain) -> None:
         """Compose the handlers and fetch the tools, once per run."""
@@ -332,6 +354,8 @@ class Run:
             self.tools, self._definitions = agent._tools, agent._definitions
         self._prefix = await agent._system_prompts.render(self.ctx)
         self._budget = agent.context_budget()
+        if agent.context_policy == "summarize":
+            self._summary = context_summary(self)
         limit = agent.max_tool_result_chars
         if limit is not None and READ_TOOL_RESULT not in self.tools:
             reader = read_tool_result(lambda: [*self.history, *self.new], limit)
@@ -339,6 +363,11 @@ class Run:
             self._read_definition = reader.definition()
         else:  # no cap, or a tool of the agent's own has the name: results are capped only
             self._capper.skip = None
+
+    def add_usage(self, usage: Usage) -> None:
+        """Count a model call's usage in the run's (a response's, or a summary call's)."""
+        self.usage = self.usage + usage
+        self.ctx.usage = self.usage
 
     # ---------------------------------------------------------------------- the steps
     async def _drive(self, step: Step) -> AsyncIterator[AgentEvent]:
@@ -351,7 +380,7 @@ class Run:
         while True:
             match step:
                 case Request():
-                    request = self._next_request()
+                    request = await self._next_request()
                     stream_model = self._stream_model
                     if stream_model is None:
                         response: ModelResponse | None = await self._call_model(request)
@@ -386,8 +415,9 @@ class Run:
                     yield FinalResult(result)
                     return
 
-    def _next_request(self) -> ModelRequest:
-        """Count the step (within ``max_steps``) and build its model request."""
+    async def _next_request(self) -> ModelRequest:
+        """Count the step (within ``max_steps``) and build its model request (summarising the
+        older conversation first when the context policy says so)."""
         agent = self.agent
         if self.steps >= agent.max_steps:
             raise MaxStepsExceeded(
@@ -403,7 +433,11 @@ class Run:
         if (cut_history or cut_current) and self._read_definition is not None:
             tools = [*tools, self._read_definition]
         budget = self._budget
-        if budget is None:
+        if self._summary is not None:
+            messages = await self._summary.fit(
+                self._prefix, history, current, tools, self._sizes, self.ctx
+            )
+        elif budget is None:
             messages = [*self._prefix, *history, *current]
         else:
             # Where the history starts in the thread (a partial load starts late).
@@ -422,8 +456,7 @@ class Run:
         if response is None:
             raise AiopsError(f"model {self.agent.model.name!r} stream ended without a response")
         # Models report their own requests: a cache hit or a limit message costs none.
-        self.usage = self.usage + response.usage
-        self.ctx.usage = self.usage
+        self.add_usage(response.usage)
         message = response.message
         self.new.append(message)
         return CallTools(message) if message.tool_calls else Answer(message)
@@ -553,6 +586,9 @@ class Run:
         store, thread_id = self.store, self.ctx.thread_id
         if store is None or thread_id is None:
             return
+        summary = self._summary.metadata() if self._summary is not None else None
+        if summary is not None:  # stored with the turn, in the same atomic append
+            metadata = {**(metadata or {}), **summary}
         title = None
         if self.thread is None or not self.thread.info.title:
             first = next((m for m in messages if isinstance(m, UserMessage)), None)

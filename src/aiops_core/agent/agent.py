@@ -23,7 +23,7 @@ from ..providers.registry import get_chat_model
 from ..tools import Tool, Toolset, tool
 from ..truncation import DEFAULT_MAX_TOOL_RESULT_CHARS
 from ..usage.observer import usage_tracking
-from ._budget import ContextBudget, ContextPolicy
+from ._budget import CONTEXT_POLICIES, ContextBudget, ContextPolicy
 from ._overrides import NOT_GIVEN, Overrides, history_of, run_agent
 from ._prompts import SystemPrompt, SystemPrompts
 from ._run import Run
@@ -91,7 +91,13 @@ class Agent:
         context_policy: what to do when a request would not fit the model's context window
             (see :mod:`aiops_core.agent._budget`): ``"trim"`` leaves the oldest whole turns out
             of the request (the stored thread is unchanged); ``"refuse"`` raises
-            :class:`~aiops_core.errors.ContextLimitError` before anything is sent.
+            :class:`~aiops_core.errors.ContextLimitError` before anything is sent;
+            ``"summarize"`` replaces the oldest whole turns with a summary written by
+            ``summary_model``, stored in the thread's metadata so later turns load only the
+            messages after it (see :mod:`aiops_core.agent._summary`).
+        summary_model: the model that writes ``"summarize"`` summaries: ``"provider:model"``
+            (resolved now, closed with the agent), a :class:`ChatModel` (the caller's to
+            close), or ``None`` for the run's own model.
         context_window: the model's context window in tokens, instead of the catalog's
             (``None``: the catalog's; a model without one there gets no budget check).
         max_output: output tokens to keep free in the window, instead of the catalog's output
@@ -122,6 +128,7 @@ class Agent:
         context_policy: ContextPolicy = "trim",
         context_window: int | None = None,
         max_output: int | None = None,
+        summary_model: str | ChatModel | None = None,
     ) -> None:
         if max_steps < 1:
             raise UserError(f"max_steps must be at least 1, got {max_steps}")
@@ -137,10 +144,14 @@ class Agent:
             raise UserError(f"tool_retries must be 0 or more, got {tool_retries}")
         if history_limit is not None and history_limit < 2:
             raise UserError(f"history_limit must be at least 2 (or None), got {history_limit}")
-        if context_policy not in ("trim", "refuse"):
+        if context_policy not in CONTEXT_POLICIES:
             raise UserError(
-                f'context_policy must be "trim" or "refuse", got {context_policy!r} (for '
-                "summaries, add the summarization middleware)"
+                f'context_policy must be "trim", "refuse" or "summarize", got {context_policy!r}'
+            )
+        if summary_model is not None and context_policy != "summarize":
+            raise UserError(
+                'summary_model is used only with context_policy="summarize"; set that policy '
+                "or leave summary_model out"
             )
         for label, value in (("context_window", context_window), ("max_output", max_output)):
             if value is not None and (isinstance(value, bool) or value < 1):
@@ -155,6 +166,10 @@ class Agent:
         self.tool_retries = tool_retries
         self.deps_type = deps_type
         self.model: ChatModel = get_chat_model(model) if isinstance(model, str) else model
+        self._owns_summary_model = isinstance(summary_model, str)
+        self.summary_model: ChatModel | None = (
+            get_chat_model(summary_model) if isinstance(summary_model, str) else summary_model
+        )
         self.system_prompt = system_prompt
         self._system_prompts = SystemPrompts(system_prompt)
         self.store = store
@@ -474,6 +489,8 @@ class Agent:
         await self.model.aclose()
         for model in self._run_models.values():
             await model.aclose()
+        if self._owns_summary_model and self.summary_model is not None:
+            await self.summary_model.aclose()
 
     async def __aenter__(self) -> Agent:
         return self

@@ -114,7 +114,8 @@ class RunResult:
     pending: PendingApproval | None = None
     warnings: list[str] = field(default_factory=list)
     history: list[Message] = field(default_factory=list, repr=False)
-    """The conversation before this run (``message_history``, or the stored thread)."""
+    """The conversation before this run (``message_history``, or what the run loaded of the
+    stored thread: with ``history_limit`` or ``context_policy="summarize"`` only its tail)."""
 
     def new_messages(self) -> list[Message]:
         """The messages this run added, the user's prompt first."""

@@ -15,6 +15,7 @@ from ..messages import Message
 
 __all__ = [
     "MAX_THREAD_ID_LENGTH",
+    "SUMMARY_KEY",
     "CheckpointStore",
     "Clock",
     "Thread",
@@ -26,9 +27,11 @@ __all__ = [
     "check_thread_id",
     "decode_cursor",
     "encode_cursor",
+    "first_loaded",
     "from_micros",
     "merge_metadata",
     "now_micros",
+    "stored_summary",
     "to_micros",
     "ttl_micros",
     "utcnow",
@@ -36,6 +39,16 @@ __all__ = [
 
 MAX_THREAD_ID_LENGTH = 255
 """Longest thread id every store accepts (the SQL column width)."""
+
+SUMMARY_KEY = "summary"
+"""Thread metadata key of a conversation summary: ``{"text": str, "upto": int}``.
+
+``text`` summarises the thread's messages before position ``upto`` (0-based); ``load(...,
+since_summary=True)`` reads only the messages from ``upto`` on. The agent writes it with
+``context_policy="summarize"``; the messages it covers stay in the thread.
+"""
+
+_MAX_UPTO = 1_000_000_000  # positions past this are not a summary (and overflow SQL INTEGER)
 
 
 def utcnow() -> datetime:
@@ -85,7 +98,7 @@ class ThreadInfo:
     """A thread's metadata.
 
     ``metadata`` holds free-form JSON values; the agent keeps a pending tool approval under
-    ``"pending_approval"``. In :meth:`CheckpointStore.list_threads` a thread whose stored
+    ``"pending_approval"`` and a conversation summary under ``"summary"`` (:data:`SUMMARY_KEY`). In :meth:`CheckpointStore.list_threads` a thread whose stored
     metadata cannot be read shows ``{"corrupt": True}`` (loading it raises
     :class:`~aiops_core.errors.CorruptThreadError`). Times are timezone-aware UTC.
     """
@@ -106,7 +119,11 @@ class ThreadInfo:
 
 @dataclass(slots=True)
 class Thread:
-    """A thread: metadata and its messages in order."""
+    """A thread: metadata and its messages in order.
+
+    After a partial load ``messages`` holds the thread's messages from position :attr:`first`
+    on, and ``info.message_count`` still counts them all.
+    """
 
     info: ThreadInfo
     messages: list[Message]
@@ -114,6 +131,11 @@ class Thread:
     @property
     def thread_id(self) -> str:
         return self.info.thread_id
+
+    @property
+    def first(self) -> int:
+        """The position in the thread of ``messages[0]`` (0 unless the load was partial)."""
+        return max(self.info.message_count - len(self.messages), 0)
 
 
 @dataclass(slots=True)
@@ -149,15 +171,31 @@ class CheckpointStore(Protocol):
 
     ``list_threads`` cursors are opaque strings that stay valid while threads change: a page
     continues after the last thread of the previous one.
+
+    Partial loads read only a thread's tail, so their cost does not grow with the thread:
+    ``load(thread_id, last=N)`` reads the last N messages, and ``load(thread_id,
+    since_summary=True)`` the messages its summary does not cover (from ``upto`` of the
+    ``"summary"`` metadata, :data:`SUMMARY_KEY`, as the agent's ``context_policy="summarize"``
+    stores it). Both read the metadata and the messages in one consistent step, and
+    :attr:`Thread.first` tells where the messages start. A full load always returns every
+    message: a summary never replaces stored history.
     """
 
     async def load(
-        self, thread_id: str, *, owner: str | None = None, last: int | None = None
+        self,
+        thread_id: str,
+        *,
+        owner: str | None = None,
+        last: int | None = None,
+        since_summary: bool = False,
     ) -> Thread | None:
         """The thread, or ``None`` if it does not exist.
 
-        With ``last`` only the thread's last ``last`` messages are read (a partial load: its
-        cost does not grow with the thread); ``info.message_count`` still counts them all.
+        With ``last`` only the thread's last ``last`` messages are read. With ``since_summary``
+        only the messages from the stored summary's ``upto`` on (all of them when the thread
+        has no valid summary, see :func:`stored_summary`); with both, the shorter tail.
+        ``info.message_count`` still counts the whole thread, and ``info.metadata`` holds the
+        summary.
         """
         ...
 
@@ -220,6 +258,35 @@ def check_last(last: int | None) -> None:
     """Refuse a ``load(last=...)`` that is not a positive number of messages."""
     if last is not None and (isinstance(last, bool) or not isinstance(last, int) or last < 1):
         raise UserError(f"load(last=...) takes a positive number of messages, got {last!r}")
+
+
+def stored_summary(metadata: Mapping[str, Any]) -> tuple[str, int] | None:
+    """The ``(text, upto)`` of the summary in thread metadata, or ``None``.
+
+    A summary is ``{"text": <string>, "upto": <whole number from 0 below 10**9>}`` (an integral
+    float such as ``3.0`` counts as its integer); anything else under the key is not one, and
+    a ``since_summary`` load then reads the whole thread. Every store applies this same rule.
+    """
+    value = metadata.get(SUMMARY_KEY)
+    if not isinstance(value, Mapping):
+        return None
+    text, upto = value.get("text"), value.get("upto")
+    if not isinstance(text, str) or isinstance(upto, bool) or not isinstance(upto, int | float):
+        return None
+    if not (0 <= upto < _MAX_UPTO) or upto != int(upto):
+        return None
+    return text, int(upto)
+
+
+def first_loaded(
+    count: int, metadata: Mapping[str, Any], last: int | None, since_summary: bool
+) -> int:
+    """Where a load of a thread of ``count`` messages starts (see :meth:`CheckpointStore.load`)."""
+    first = max(count - last, 0) if last else 0
+    summary = stored_summary(metadata) if since_summary else None
+    if summary is not None:
+        first = max(first, summary[1])
+    return min(first, count)
 
 
 def encode_cursor(updated_micros: int, thread_id: str) -> str:

@@ -21,6 +21,7 @@ from .base import (
     check_thread_id,
     decode_cursor,
     encode_cursor,
+    first_loaded,
     from_micros,
     merge_metadata,
     now_micros,
@@ -106,9 +107,15 @@ class MemoryStore:
         return len(old)
 
     async def load(
-        self, thread_id: str, *, owner: str | None = None, last: int | None = None
+        self,
+        thread_id: str,
+        *,
+        owner: str | None = None,
+        last: int | None = None,
+        since_summary: bool = False,
     ) -> Thread | None:
-        """The thread (its last ``last`` messages), or ``None`` if it does not exist (or expired)."""
+        """The thread (its last ``last`` messages, or those after its summary), or ``None`` if
+        it does not exist (or expired)."""
         check_last(last)
         with self._lock:
             entry = self._live(thread_id, self.clock())
@@ -116,7 +123,8 @@ class MemoryStore:
                 return None
             info = entry.info(thread_id)
             check_owner(info, owner)
-            records = entry.records[-last:] if last else list(entry.records)
+            first = first_loaded(len(entry.records), info.metadata, last, since_summary)
+            records = entry.records[first:]
         return Thread(info, decode_messages(thread_id, records))
 
     async def append(

@@ -256,14 +256,19 @@ class RedisStore:
 
     # ------------------------------------------------------------------ protocol
     async def load(
-        self, thread_id: str, *, owner: str | None = None, last: int | None = None
+        self,
+        thread_id: str,
+        *,
+        owner: str | None = None,
+        last: int | None = None,
+        since_summary: bool = False,
     ) -> Thread | None:
-        """The thread (its last ``last`` messages), or ``None`` if it does not exist (or expired)."""
+        """The thread (its last ``last`` messages, or those after its summary), or ``None`` if
+        it does not exist (or expired). One script reads the info and the messages."""
         check_last(last)
         keys, start = self._keys(thread_id), -last if last else 0
-        flat, records, count = await self._call(
-            lambda: self._script(_LOAD, keys, [start]), thread_id
-        )
+        args = [start, "1" if since_summary else ""]
+        flat, records, count = await self._call(lambda: self._script(_LOAD, keys, args), thread_id)
         if not flat:
             return None
         info = self._info(thread_id, flat)

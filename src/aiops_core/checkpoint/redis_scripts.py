@@ -101,11 +101,26 @@ return {'ok', found + n_rec, redis.call('HGETALL', info)}
 
 APPEND = APPEND.replace("OPS_MS_VALUE", str(OPS_MS))
 
-# KEYS: info, messages; ARGV: first record (0, or -N for the last N)
+# KEYS: info, messages; ARGV: first record (0, or -N for the last N), since_summary ('1' or '')
 # -> {hash fields, message records, message count}
+# With since_summary the load starts at the summary's "upto" when the summary is valid by the
+# rule of checkpoint.base.stored_summary.
 LOAD = """
-return {redis.call('HGETALL', KEYS[1]), redis.call('LRANGE', KEYS[2], ARGV[1], -1),
-  redis.call('LLEN', KEYS[2])}
+local n = redis.call('LLEN', KEYS[2])
+local first = tonumber(ARGV[1])
+if first < 0 then first = math.max(n + first, 0) end
+if ARGV[2] == '1' then
+  local raw = redis.call('HGET', KEYS[1], 'm:summary')
+  if raw then
+    local ok, s = pcall(cjson.decode, raw)
+    if ok and type(s) == 'table' and type(s.text) == 'string' and type(s.upto) == 'number'
+        and s.upto >= 0 and s.upto < 1000000000 and s.upto == math.floor(s.upto)
+        and s.upto > first then
+      first = s.upto
+    end
+  end
+end
+return {redis.call('HGETALL', KEYS[1]), redis.call('LRANGE', KEYS[2], first, -1), n}
 """
 
 # KEYS: info, messages, ops

@@ -42,6 +42,7 @@ from .base import (
     check_thread_id,
     decode_cursor,
     encode_cursor,
+    first_loaded,
     from_micros,
     merge_metadata,
     now_micros,
@@ -250,18 +251,26 @@ class SQLStore:
 
     # ------------------------------------------------------------------ protocol
     async def load(
-        self, thread_id: str, *, owner: str | None = None, last: int | None = None
+        self,
+        thread_id: str,
+        *,
+        owner: str | None = None,
+        last: int | None = None,
+        since_summary: bool = False,
     ) -> Thread | None:
-        """The thread (its last ``last`` messages), or ``None`` if it does not exist (or expired).
+        """The thread (its last ``last`` messages, or those after its summary), or ``None`` if
+        it does not exist (or expired).
 
         A partial load reads only the rows of those messages (a range of the primary key).
         """
         check_last(last)
-        return await self._run(self._load, thread_id, owner, last)
+        return await self._run(self._load, thread_id, owner, last, since_summary)
 
-    def _load(self, thread_id: str, owner: str | None, last: int | None) -> Thread | None:
+    def _load(
+        self, thread_id: str, owner: str | None, last: int | None, since_summary: bool
+    ) -> Thread | None:
         if not self._sqlite:
-            return self._load_postgres(thread_id, owner, last)
+            return self._load_postgres(thread_id, owner, last, since_summary)
         with self._engine.connect() as conn:
             row = conn.execute(self._sql.info, {"tid": thread_id}).first()
             info = self._live_info(thread_id, row, owner)
@@ -269,19 +278,28 @@ class SQLStore:
                 return None
             # Rows past the count belong to a turn committed after the thread row was read.
             count = info.message_count
-            first = max(0, count - last) if last else 0
+            first = first_loaded(count, info.metadata, last, since_summary)
             params = {"tid": thread_id, "count": count, "first": first}
             records = conn.execute(self._sql.messages, params).scalars().all()
-        return _thread(info, records, last)
+        return _thread(info, records, first)
 
-    def _load_postgres(self, thread_id: str, owner: str | None, last: int | None) -> Thread | None:
-        params = {"tid": thread_id, "last": last or _ALL}
-        with self._autocommit.connect() as conn:
-            row = conn.execute(self._sql.pg_load, params).first()
+    def _load_postgres(
+        self, thread_id: str, owner: str | None, last: int | None, since_summary: bool
+    ) -> Thread | None:
+        params = {"tid": thread_id, "last": last or _ALL, "since": since_summary}
+        try:
+            with self._autocommit.connect() as conn:
+                row = conn.execute(self._sql.pg_load, params).first()
+        except sa_exc.DataError:
+            if not since_summary:
+                raise
+            # The metadata is not JSON: a plain load reports the thread as corrupt.
+            return self._load_postgres(thread_id, owner, last, False)
         info = self._live_info(thread_id, row, owner)
         if row is None or info is None:
             return None
-        return _thread(info, row.records, last)
+        first = first_loaded(info.message_count, info.metadata, last, since_summary)
+        return _thread(info, row.records, first)
 
     def _live_info(self, thread_id: str, row: Any, owner: str | None) -> ThreadInfo | None:
         """The thread's info from its row; ``None`` when absent or expired; the owner checked."""
@@ -518,9 +536,10 @@ def _info(
     )
 
 
-def _thread(info: ThreadInfo, records: Sequence[bytes | str], last: int | None) -> Thread:
-    """A loaded thread (the last ``last`` messages), refusing one whose rows do not match its count."""
-    expected = min(last, info.message_count) if last else info.message_count
+def _thread(info: ThreadInfo, records: Sequence[bytes | str], first: int) -> Thread:
+    """A loaded thread (its messages from ``first`` on), refusing one whose rows do not match
+    its count."""
+    expected = info.message_count - first
     if len(records) != expected:
         raise CorruptThreadError(
             info.thread_id, f"{info.message_count} messages recorded, {len(records)} found"

@@ -120,14 +120,31 @@ class Statements:
             SELECT {_INFO} FROM up
             """
         )
+        # With :since, the load starts at the summary's "upto" when the summary is valid by
+        # the rule of checkpoint.base.stored_summary (CASE, unlike AND, evaluates in order).
         self.pg_load = sa.text(
             f"""
             SELECT {_INFO}, ARRAY(
                 SELECT m.data FROM {message} m
                 WHERE m.thread_id = t.thread_id AND m.seq < t.message_count
                     AND m.seq >= t.message_count - CAST(:last AS INTEGER)
+                    AND m.seq >= z.start
                 ORDER BY m.seq
             ) AS records
-            FROM {thread} t WHERE t.thread_id = CAST(:tid AS VARCHAR)
+            FROM {thread} t, LATERAL (
+                SELECT CASE WHEN NOT CAST(:since AS BOOLEAN) THEN 0
+                    WHEN jsonb_typeof(s.v -> 'text') = 'string'
+                        AND jsonb_typeof(s.v -> 'upto') = 'number' THEN (
+                        SELECT CASE WHEN u.n >= 0 AND u.n < 1000000000 AND u.n = floor(u.n)
+                            THEN CAST(u.n AS INTEGER) ELSE 0 END
+                        FROM (SELECT CAST(s.v -> 'upto' AS NUMERIC) AS n) u
+                    )
+                    ELSE 0 END AS start
+                FROM (
+                    SELECT CASE WHEN CAST(:since AS BOOLEAN)
+                        THEN CAST(t.metadata_json AS JSONB) -> 'summary' END AS v
+                ) s
+            ) z
+            WHERE t.thread_id = CAST(:tid AS VARCHAR)
             """
         )

@@ -9,7 +9,9 @@ is added to the system prompt.
 The summary comes from ``model`` (any ``"provider:model"``, resolved with ``get_chat_model``),
 or, when ``model`` is not set, from the run's own model through the rest of the chain. Within a
 run the summary is reused and extended as the conversation grows; the stored history is never
-changed.
+changed. The prompt and the transcript are those of :mod:`aiops_core.summary`, shared with the
+agent's ``context_policy="summarize"``, which summarises only when a request would not fit the
+context window and keeps the summary in the thread for the next turns.
 """
 
 from __future__ import annotations
@@ -21,22 +23,23 @@ from pydantic import Field, field_validator
 
 from .._types import ModelHandler, StreamHandler
 from ..errors import AiopsError, UnknownNameError
-from ..messages import AssistantMessage, Message, SystemMessage, ToolResultMessage, UserMessage
+from ..messages import Message, SystemMessage, ToolResultMessage, UserMessage
 from ..providers.base import ChatModel, ModelRequest, ModelResponse, ModelStreamEvent, ResponseDone
 from ..providers.registry import get_chat_model, get_provider
-from ._text import estimate_tokens, message_text
+from ..summary import (
+    CONTINUE,
+    DEFAULT_PROMPT,
+    SUMMARY_MAX_TOKENS,
+    summary_request,
+    summary_text,
+    with_summary,
+)
+from ._text import estimate_tokens
 from .base import Middleware, MiddlewareConfig
 
 __all__ = ["SummarizationConfig", "SummarizationMiddleware", "split_point"]
 
 log = logging.getLogger("aiops_core.middleware.summarization")
-
-DEFAULT_PROMPT = (
-    "Summarise the conversation below for an assistant that will continue it. Keep device "
-    "names, addresses, ticket numbers, decisions, open questions and tool findings. Be concise."
-)
-
-CONTINUE = "(The earlier part of this task is summarised in the system message. Continue.)"
 
 
 class SummarizationConfig(MiddlewareConfig):
@@ -50,7 +53,9 @@ class SummarizationConfig(MiddlewareConfig):
         None, description='"provider:model" for summaries (None: the run\'s model)'
     )
     prompt: str = Field(DEFAULT_PROMPT, description="instructions for the summarising model")
-    summary_max_tokens: int = Field(800, ge=16, description="max_tokens of the summary request")
+    summary_max_tokens: int = Field(
+        SUMMARY_MAX_TOKENS, ge=16, description="max_tokens of the summary request"
+    )
 
     @field_validator("model")
     @classmethod
@@ -81,20 +86,6 @@ def split_point(messages: Sequence[Message], keep_last: int) -> int:
     return cut
 
 
-def _transcript(messages: Sequence[Message]) -> str:
-    lines = []
-    for m in messages:
-        if isinstance(m, ToolResultMessage):
-            lines.append(f"tool {m.name or m.tool_call_id}: {m.text}")
-        elif isinstance(m, AssistantMessage):
-            calls = ", ".join(c.name for c in m.tool_calls)
-            text = m.content + (f" [called: {calls}]" if calls else "")
-            lines.append(f"assistant: {text}")
-        else:
-            lines.append(f"{m.role}: {message_text(m)}")
-    return "\n".join(lines)
-
-
 class SummarizationMiddleware(Middleware[SummarizationConfig]):
     """Summarises older messages when a request passes a token threshold."""
 
@@ -108,12 +99,11 @@ class SummarizationMiddleware(Middleware[SummarizationConfig]):
     async def _summarise(self, messages: Sequence[Message], call_next: ModelHandler) -> str:
         previous = self._summary
         start, earlier = (previous[0], previous[1]) if previous else (0, "")
-        text = _transcript(messages[start:])
-        if earlier:
-            text = f"Summary so far:\n{earlier}\n\nLater messages:\n{text}"
-        request = ModelRequest(
-            messages=[SystemMessage(content=self.config.prompt), UserMessage(content=text)],
-            settings={"max_tokens": self.config.summary_max_tokens},
+        request = summary_request(
+            messages[start:],
+            earlier=earlier,
+            prompt=self.config.prompt,
+            max_tokens=self.config.summary_max_tokens,
             context=self.context,
         )
         if self.config.model is None:
@@ -125,23 +115,14 @@ class SummarizationMiddleware(Middleware[SummarizationConfig]):
             finally:
                 await model.aclose()
         self.summaries += 1
-        summary = response.message.content.strip()
-        if not summary:
-            raise AiopsError("the summarising model returned an empty summary")
+        summary = summary_text(response)
         log.info("summarization: summarised %d messages", len(messages))
         return summary
 
     def _with_summary(self, system: list[Message], convo: Sequence[Message]) -> list[Message]:
         assert self._summary is not None  # callers check
         cut, summary = self._summary
-        note = f"Summary of the earlier conversation:\n{summary}"
-        if system and isinstance(system[0], SystemMessage):
-            head: list[Message] = [
-                SystemMessage(content=f"{system[0].content}\n\n{note}"),
-                *system[1:],
-            ]
-        else:
-            head = [SystemMessage(content=note)]
+        head = with_summary(system, summary)
         tail = list(convo[cut:])
         if tail and not isinstance(tail[0], UserMessage):
             tail.insert(0, UserMessage(content=CONTINUE))

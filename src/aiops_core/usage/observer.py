@@ -136,18 +136,26 @@ class RunObserver:
 
     # ------------------------------------------------------------------ model calls
     def model_handler(
-        self, handler: ModelHandler, handler_for: Callable[[str], ModelHandler]
+        self,
+        handler: ModelHandler,
+        handler_for: Callable[[str], ModelHandler],
+        *,
+        model: str | None = None,
     ) -> ModelHandler:
-        """Wrap the run's model handler; ``handler_for(label)`` builds one for a fallback."""
+        """Wrap the run's model handler; ``handler_for(label)`` builds one for a fallback.
+
+        ``model`` labels the calls when ``handler`` calls another model than the run's (the
+        summary model of ``context_policy="summarize"``): budgets admit and records name it.
+        """
 
         async def observed(request: ModelRequest) -> ModelResponse:
-            admission = await self._admit()
+            admission = await self._admit(model)
             call = (
                 handler
                 if admission is None or admission.fallback_from is None
                 else (handler_for(admission.model))
             )
-            model = self.ctx.model if admission is None else admission.model
+            label = (model or self.ctx.model) if admission is None else admission.model
             started, t0 = datetime.now(UTC), time.perf_counter()
             response: ModelResponse | None = None
             error: BaseException | None = None
@@ -159,7 +167,7 @@ class RunObserver:
                 raise
             finally:
                 await self._model_done(
-                    admission, model, request, response, error, started, t0, None, False
+                    admission, label, request, response, error, started, t0, None, False
                 )
 
         return observed
@@ -198,11 +206,11 @@ class RunObserver:
 
         return observed
 
-    async def _admit(self) -> Admission | None:
+    async def _admit(self, model: str | None = None) -> Admission | None:
         gate, ctx = self.tracking.gate, self.ctx
         if gate is None:
             return None
-        return await gate.admit(ctx.model, ctx.user, ctx.tenant)
+        return await gate.admit(model or ctx.model, ctx.user, ctx.tenant)
 
     async def _model_done(
         self,

@@ -142,7 +142,7 @@ async def test_the_catalog_window_and_the_overrides(server: LLMServer) -> None:
     assert budget is not None and (budget.window, budget.reserve) == (50_000, 16_384)
     assert Agent("test").context_budget() is None
     with pytest.raises(UserError, match="context_policy"):
-        Agent("test", context_policy="summarize")  # type: ignore[arg-type]
+        Agent("test", context_policy="shorten")  # type: ignore[arg-type]
     with pytest.raises(UserError, match="context_window must be a positive"):
         Agent("test", context_window=0)
 

@@ -56,6 +56,7 @@ from aiops_core.messages import (
     UserMessage,
 )
 from aiops_core.providers import FunctionModel, ModelRequest
+from aiops_core.summary import DEFAULT_PROMPT
 
 from .races import AgentRaces
 
@@ -270,6 +271,56 @@ class StoreContract(AgentRaces):
         for bad in (0, -1, True, 1.5):
             with pytest.raises(UserError, match="positive number of messages"):
                 await store.load("t1", last=bad)  # type: ignore[arg-type]
+
+    async def test_load_since_summary_reads_only_what_the_summary_does_not_cover(
+        self, store: CheckpointStore
+    ) -> None:
+        everything = [text for i in range(10) for text in (f"q {i}", f"a {i}")]
+
+        async def since(**options: Any) -> list[str]:
+            thread = await store.load("t1", since_summary=True, **options)
+            assert thread is not None
+            assert thread.info.message_count == 20  # the whole thread's count, for appends
+            assert thread.first == 20 - len(thread.messages)
+            return [m.content for m in thread.messages]
+
+        for i in range(9):
+            await store.append("t1", turn(str(i)))
+        no_summary = await store.load("t1", since_summary=True)  # no summary yet: everything
+        assert no_summary is not None and no_summary.info.message_count == 18
+        assert [m.content for m in no_summary.messages] == everything[:18]
+        # The summary lands atomically with a turn, as the agent writes it.
+        summary = {"text": "asked about 0-5", "upto": 12}
+        await store.append("t1", turn("9"), metadata={"summary": summary}, expected_count=18)
+        assert await since() == everything[12:]
+        thread = await store.load("t1", since_summary=True)
+        assert thread is not None and thread.first == 12
+        assert thread.info.metadata["summary"] == summary
+        assert await since(last=4) == everything[16:]  # both: the shorter tail
+        assert await since(last=10) == everything[12:]
+        whole = await store.load("t1")  # a full load still returns every message
+        assert whole is not None and [m.content for m in whole.messages] == everything
+        await store.append("t1", [], metadata={"summary": {"text": "all", "upto": 25}})
+        assert await since() == []  # past the end: nothing to read
+        await store.append("t1", [], metadata={"summary": {"text": "x", "upto": 6.0}})
+        assert await since() == everything[6:]  # an integral float counts as its integer
+        # Anything else under the key is not a summary: the whole thread is read.
+        not_summaries: list[Any] = [
+            "text only",
+            ["x", 4],
+            {"upto": 4},
+            {"text": 4, "upto": 4},
+            {"text": "x", "upto": "4"},
+            {"text": "x", "upto": -1},
+            {"text": "x", "upto": 2.5},
+            {"text": "x", "upto": True},
+            {"text": "x", "upto": 10**12},
+            {"text": "x", "upto": None},
+        ]
+        for value in not_summaries:
+            await store.append("t1", [], metadata={"summary": value})
+            assert await since() == everything, value
+        assert await store.load("nope", since_summary=True) is None
 
     async def test_invalid_thread_id_is_refused(self, store: CheckpointStore) -> None:
         with pytest.raises(UserError):
@@ -572,6 +623,37 @@ class StoreContract(AgentRaces):
         # The window moves in steps: consecutive turns mostly share their first message.
         starts = [w[0].content for w in windows if w]
         assert len(set(starts)) < len(starts) - 3
+
+    async def test_agent_with_summarize_stores_the_summary_and_loads_after_it(
+        self, store: CheckpointStore
+    ) -> None:
+        loaded: list[int] = []  # history messages each turn's first request carried
+
+        def reply(request: ModelRequest) -> str:
+            first = request.messages[0]
+            if isinstance(first, SystemMessage) and first.content == DEFAULT_PROMPT:
+                return "the gist"
+            loaded.append(len(request.messages) - 1)
+            return "answer " + "y" * 400
+
+        agent = Agent(
+            FunctionModel(reply),
+            store=store,
+            context_window=1_000,
+            max_output=50,
+            context_policy="summarize",
+        )
+        for n in range(8):
+            await agent.run(f"q {n} " + "x" * 400, thread_id="s")
+        whole = await store.load("s")
+        assert whole is not None and len(whole.messages) == 16  # nothing replaced in the store
+        summary = whole.info.metadata["summary"]
+        assert summary["text"] == "the gist" and summary["upto"] > 0
+        tail = await store.load("s", since_summary=True)
+        assert tail is not None and tail.first == summary["upto"]
+        assert tail.messages == whole.messages[summary["upto"] :]
+        assert isinstance(tail.messages[0], UserMessage)
+        assert max(loaded) < 8  # every request fit: never the whole thread
 
     # ---------------------------------------------------------------- another process
     async def test_a_new_process_continues_the_conversation(self, store: CheckpointStore) -> None:

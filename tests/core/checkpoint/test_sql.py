@@ -180,9 +180,40 @@ async def test_unreadable_metadata_fails_the_thread_but_not_the_list(tmp_path: P
         await anyio.to_thread.run_sync(corrupt)
         with pytest.raises(CorruptThreadError, match=r"'bad'.*metadata"):
             await store.load("bad")
+        with pytest.raises(CorruptThreadError, match=r"'bad'.*metadata"):
+            await store.load("bad", since_summary=True)
         assert (await store.load("good")) is not None
         listed = {t.thread_id: t.metadata for t in (await store.list_threads()).threads}
         assert listed == {"bad": {"corrupt": True}, "good": {}}
+
+
+@pytest.mark.postgres
+async def test_unreadable_metadata_fails_a_summary_load_on_postgres(postgres_url: str) -> None:
+    """The one-statement load reads the summary in SQL; metadata that is not JSON is still
+    reported as the thread's corruption, not as a failure of the store."""
+    schema = f"aiops_test_{uuid.uuid4().hex[:10]}"
+    async with SQLStore(postgres_url, schema=schema) as store:
+        try:
+            summary = {"text": "s", "upto": 2}
+            await store.append("bad", turn("1") + turn("2"), metadata={"summary": summary})
+            thread = await store.load("bad", since_summary=True)
+            assert thread is not None and [m.content for m in thread.messages] == ["q 2", "a 2"]
+
+            def corrupt() -> None:
+                with store._engine.begin() as conn:
+                    conn.execute(
+                        sa.text(
+                            f"UPDATE {schema}.aiops_checkpoint_thread SET metadata_json = '{{' "
+                            "WHERE thread_id = 'bad'"
+                        )
+                    )
+
+            await anyio.to_thread.run_sync(corrupt)
+            for since in (False, True):
+                with pytest.raises(CorruptThreadError, match=r"'bad'.*metadata"):
+                    await store.load("bad", since_summary=since)
+        finally:
+            await store.drop_tables()
 
 
 async def test_durable_false_still_keeps_every_turn(tmp_path: Path) -> None:

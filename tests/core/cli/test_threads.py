@@ -10,11 +10,20 @@ from pathlib import Path
 import anyio
 import pytest
 
+from aiops_core import Agent
 from aiops_core.checkpoint import SQLStore
 from aiops_core.checkpoint.url import default_store_url
 from aiops_core.cli import main
 from aiops_core.cli.threads import parse_duration
-from aiops_core.messages import AssistantMessage, ToolCall, ToolResultMessage, UserMessage
+from aiops_core.messages import (
+    AssistantMessage,
+    SystemMessage,
+    ToolCall,
+    ToolResultMessage,
+    UserMessage,
+)
+from aiops_core.providers import FunctionModel, ModelRequest
+from aiops_core.summary import DEFAULT_PROMPT
 
 
 def _seed(url: str) -> None:
@@ -80,6 +89,39 @@ def test_show_prints_the_conversation(url: str, capsys: pytest.CaptureFixture[st
     body = json.loads(capsys.readouterr().out)
     assert body["title"] == "core-sw-01"
     assert [m["role"] for m in body["messages"]] == ["user", "assistant", "tool", "assistant"]
+
+
+def test_show_prints_every_message_of_a_summarised_thread(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A context summary (``context_policy="summarize"``) never replaces stored history."""
+    url = f"sqlite:///{tmp_path / 'summarised.db'}"
+
+    def reply(request: ModelRequest) -> str:
+        first = request.messages[0]
+        if isinstance(first, SystemMessage) and first.content == DEFAULT_PROMPT:
+            return "the gist"
+        return "answer " + "y" * 400
+
+    async def talk() -> None:
+        async with SQLStore(url) as store:
+            agent = Agent(
+                FunctionModel(reply),
+                store=store,
+                context_window=1_000,
+                max_output=50,
+                context_policy="summarize",
+            )
+            for n in range(8):
+                await agent.run(f"question {n} " + "x" * 400, thread_id="long")
+            tail = await store.load("long", since_summary=True)
+            assert tail is not None and tail.first > 0  # summarised: later turns load less
+
+    anyio.run(talk)
+    assert main(["threads", "show", "long", "--store", url, "--json"]) == 0
+    body = json.loads(capsys.readouterr().out)
+    assert len(body["messages"]) == 16
+    assert body["messages"][0]["content"].startswith("question 0")
 
 
 def test_show_refuses_another_owner_and_unknown_threads(

@@ -422,6 +422,28 @@ class ChatAPITest(APITestCase):
         header = {"HTTP_AUTHORIZATION": f"Token {Token.objects.create(user=other).key}"}
         self.assertHttpStatus(self.client.get(url, **header), 404)
 
+    def test_history_shows_every_message_of_a_summarised_thread(self):
+        """A context summary (``context_policy="summarize"``) never hides stored messages."""
+        from aiops_nautobot.services.stores import with_store
+
+        offline_model(answer="noted", call_tools=[])
+        self.add_permissions("aiops_nautobot.view_conversation")
+        data = self.chat(message="remember 42").json()
+        self.chat(message="and 43", thread_id=data["thread_id"])
+        summary = {"text": "asked to remember 42", "upto": 2}
+        with_store(lambda store: store.append(data["thread_id"], [], metadata={"summary": summary}))
+        tail = with_store(lambda store: store.load(data["thread_id"], since_summary=True))
+        self.assertEqual([m.content for m in tail.messages], ["and 43", "noted"])
+        conversation = Conversation.objects.get(thread_id=data["thread_id"])
+        url = reverse(
+            "plugins-api:aiops_nautobot-api:conversation-messages", kwargs={"pk": conversation.pk}
+        )
+        body = self.client.get(url, **self.header).json()
+        self.assertEqual(body["count"], 4)
+        self.assertEqual(
+            [m["content"] for m in body["messages"]], ["remember 42", "noted", "and 43", "noted"]
+        )
+
     def test_deleting_a_conversation_deletes_its_thread(self):
         offline_model()
         data = self.chat(message="forget me").json()
