@@ -88,8 +88,17 @@ class AiopsSettings:
         )
 
 
+_parsed: dict[str, AiopsSettings] = {}
+_PARSED_KEPT = 8
+
+
 def get_settings() -> AiopsSettings:
     """Read and validate ``PLUGINS_CONFIG["aiops_nautobot"]``.
+
+    Parsed once per distinct configuration (every chat request reads the settings; parsing the
+    URL rules each time cost milliseconds): the memo is keyed on the whole input, the app's
+    settings, the environment variable and Nautobot's cache location, so a changed value is
+    parsed again.
 
     Raises:
         UserError: a value is invalid; the message names the key and what to set.
@@ -97,6 +106,17 @@ def get_settings() -> AiopsSettings:
     from django.conf import settings
 
     raw: dict[str, Any] = dict(getattr(settings, "PLUGINS_CONFIG", {}).get(APP_NAME) or {})
+    key = repr((raw, os.environ.get(ENVIRONMENT_VARIABLE), settings.CACHES.get("default")))
+    found = _parsed.get(key)
+    if found is None:
+        found = _parse(raw)
+        if len(_parsed) >= _PARSED_KEPT:
+            _parsed.clear()
+        _parsed[key] = found
+    return found
+
+
+def _parse(raw: dict[str, Any]) -> AiopsSettings:
     unknown = sorted(set(raw) - set(DEFAULTS))
     if unknown:
         raise UserError(

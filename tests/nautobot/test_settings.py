@@ -40,6 +40,19 @@ class GetSettingsTest(SimpleTestCase):
             (s.max_steps, s.checkpoint_url, s.environment), (7, "redis://r:6379/5", "NONPROD")
         )
 
+    def test_parsed_once_per_configuration(self):
+        with plugin_config(max_steps=7):
+            first = get_settings()
+            self.assertIs(get_settings(), first)  # the same configuration: not parsed again
+        with plugin_config(max_steps=8):
+            self.assertEqual(get_settings().max_steps, 8)  # a changed value is read
+        with plugin_config(max_steps=7):
+            with mock.patch.dict(os.environ, {"AIOPS_ENVIRONMENT": "PROD"}):
+                self.assertEqual(get_settings().environment, "PROD")
+            self.assertEqual(get_settings().environment, first.environment)
+        with plugin_config(max_steps=0), self.assertRaises(UserError):
+            get_settings()  # a mistake is reported on every call, never remembered
+
     def test_environment_variable_wins(self):
         os.environ["AIOPS_ENVIRONMENT"] = "PROD"
         with plugin_config(environment="LAB"):
