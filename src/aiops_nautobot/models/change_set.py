@@ -20,6 +20,8 @@ __all__ = ["ChangeSet", "ChangeSetQuerySet", "ChangeSetStatus"]
 class ChangeSetStatus(models.TextChoices):
     PROPOSED = "proposed", "Proposed"
     APPLIED = "applied", "Applied"
+    # Its object changes are saved; a Job it runs waits for Nautobot's approval workflow.
+    PENDING_APPROVAL = "pending_approval", "Awaiting Job approval"
     FAILED = "failed", "Failed"
 
 
