@@ -177,6 +177,7 @@ def propose_change_set(
     )
     return {
         "change_set": str(row.pk),
+        "change_set_url": row.get_absolute_url(),
         "status": row.status,
         "dry_run_diff": diff,
         "next": "Call nautobot_apply_change_set with this change_set id; the user must approve it.",
@@ -210,6 +211,8 @@ def apply_change_set(user: Any, change_set: str, thread_id: str) -> dict[str, An
     row.refresh_from_db()
     return {
         "change_set": str(row.pk),
+        "change_set_url": row.get_absolute_url(),
+        "change_log_url": row.change_log_path,  # the change-log entries of its writes
         "status": row.status,
         "job_result": str(result.pk),
         "job_status": result.status,
