@@ -14,6 +14,7 @@ from nautobot.extras.models import (
     ApprovalWorkflow,
     ApprovalWorkflowDefinition,
     ApprovalWorkflowStageDefinition,
+    ApprovalWorkflowStageResponse,
     Job,
     JobResult,
     ScheduledJob,
@@ -175,22 +176,40 @@ class JobRunChangeSetTest(TransactionTestCase):
         self.assertEqual(self.runs_of(self.describe), 0)
         self.assertEqual(self.description(), "ams01 uplink 0")
 
-    def test_where_an_approval_workflow_applies_the_run_waits_for_it(self):
+    def pending_run(self) -> tuple[dict, ApprovalWorkflow]:
+        """An applied change set whose Job waits for a one-stage approval workflow."""
         self.may_run("ApplyChangeSet", "DescribeInterface")
         definition = ApprovalWorkflowDefinition.objects.create(
             name="Jobs need a second pair of eyes",
             model_content_type=ContentType.objects.get_for_model(ScheduledJob),
             model_constraints={"job_model__job_class_name": "DescribeInterface"},
         )
+        self.approvers = Group.objects.create(name="network-approvers")
         ApprovalWorkflowStageDefinition.objects.create(
             approval_workflow_definition=definition,
             sequence=1,
             name="Network team",
             min_approvers=1,
-            approver_group=Group.objects.create(name="network-approvers"),
+            approver_group=self.approvers,
         )
         proposed = self.propose(self.operation())
         applied = apply_change_set(self.user, proposed["change_set"], THREAD)
+        [entry] = applied["diff"]
+        workflow = ApprovalWorkflow.objects.get(
+            object_under_review_object_id=entry["scheduled_job"]
+        )
+        return applied, workflow
+
+    def decide(self, workflow: ApprovalWorkflow, state: str) -> ChangeSet:
+        approver = viewer("approver")
+        approver.groups.add(self.approvers)
+        ApprovalWorkflowStageResponse.objects.create(
+            approval_workflow_stage=workflow.active_stage, user=approver, state=state
+        )
+        return ChangeSet.objects.get()
+
+    def test_where_an_approval_workflow_applies_the_run_waits_for_it(self):
+        applied, workflow = self.pending_run()
         self.assertEqual(applied["status"], "pending_approval", applied)
         self.assertEqual(self.runs_of(self.describe), 0)
         self.assertEqual(self.description(), "ams01 uplink 0")
@@ -200,6 +219,19 @@ class JobRunChangeSetTest(TransactionTestCase):
         self.assertEqual((schedule.job_model, schedule.user), (self.describe, self.user))
         self.assertEqual(schedule.state, ScheduledJobStateChoices.PENDING)
         self.assertFalse(schedule.enabled)
-        workflow = ApprovalWorkflow.objects.get(object_under_review_object_id=schedule.pk)
         self.assertEqual(workflow.current_state, ApprovalWorkflowStateChoices.PENDING)
         self.assertIn(str(schedule.pk), entry["approval_url"])
+
+    def test_the_change_set_follows_the_workflows_approval(self):
+        _, workflow = self.pending_run()
+        row = self.decide(workflow, ApprovalWorkflowStateChoices.APPROVED)
+        self.assertEqual((row.status, row.diff[0]["state"]), ("applied", "approved"))
+        schedule = ScheduledJob.objects.get(pk=row.diff[0]["scheduled_job"])
+        self.assertTrue(schedule.enabled)  # Nautobot's scheduler runs it now
+
+    def test_a_denied_run_fails_the_change_set_and_never_runs(self):
+        _, workflow = self.pending_run()
+        row = self.decide(workflow, ApprovalWorkflowStateChoices.DENIED)
+        self.assertEqual((row.status, row.diff[0]["state"]), ("failed", "denied"))
+        self.assertEqual(self.runs_of(self.describe), 0)
+        self.assertEqual(self.description(), "ams01 uplink 0")
