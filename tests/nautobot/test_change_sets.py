@@ -188,3 +188,26 @@ class ChangeSetUITest(TestCase):
         self.assertNotIn("their change", page)
         hidden = models.Conversation.objects.create(thread_id="thread-theirs", owner=self.other)
         self.assertHttpStatus(self.client.get(hidden.get_absolute_url()), 404)
+
+
+class ChangeSetOpenAPISchemaTest(TestCase):
+    """The change-set endpoints and the conversation's ``change_sets`` are in the API docs."""
+
+    def test_paths_filters_and_fields(self):
+        from django.urls import include, path
+        from drf_spectacular.generators import SchemaGenerator
+
+        from aiops_nautobot.api import urls
+
+        patterns = [path("api/plugins/ai-ops/", include(urls.urlpatterns))]
+        schema = SchemaGenerator(patterns=patterns).get_schema(request=None, public=True)
+        paths = schema["paths"]
+        self.assertEqual(set(paths["/plugins/ai-ops/change-sets/"]), {"get"})
+        self.assertEqual(set(paths["/plugins/ai-ops/change-sets/{id}/"]), {"get"})
+        parameters = {p["name"] for p in paths["/plugins/ai-ops/change-sets/"]["get"]["parameters"]}
+        self.assertLessEqual({"owner", "status", "thread_id"}, parameters)
+        components = schema["components"]["schemas"]
+        self.assertIn("change_log_url", components["ChangeSet"]["properties"])
+        change_sets = components["Conversation"]["properties"]["change_sets"]
+        self.assertEqual(change_sets["type"], "array")
+        self.assertIn("change_log_url", change_sets["items"]["properties"])
