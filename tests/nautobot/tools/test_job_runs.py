@@ -3,6 +3,8 @@ through Nautobot's Job approval workflow where one applies."""
 
 from __future__ import annotations
 
+import json
+
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.test import override_settings
@@ -22,13 +24,17 @@ from nautobot.extras.models import (
 from nautobot.extras.models.jobs import JobQueue
 from nautobot.extras.utils import refresh_job_model_from_job_class
 
+from aiops_core.messages import AssistantMessage, ToolCall, ToolResultMessage
 from aiops_nautobot.jobs import ApplyChangeSet
 from aiops_nautobot.models import ChangeSet
+from aiops_nautobot.services.chat import prepare_chat, prepare_resume, run_chat, run_resume
 from aiops_nautobot.tools.access import ToolInputError
 from aiops_nautobot.tools.changesets import apply_change_set, propose_change_set
 
+from ..engine_fixtures import app_settings, offline_model
 from . import sample_jobs
 from .network import grant, seed_network, viewer
+from .test_changesets import with_function
 
 THREAD = "thread-jobs"
 
@@ -75,6 +81,41 @@ class JobRunChangeSetTest(TransactionTestCase):
 
     def runs_of(self, job: Job) -> int:
         return JobResult.objects.filter(job_model=job).count()
+
+    def test_in_the_chat_the_job_runs_only_after_the_user_approves(self):
+        self.may_run("ApplyChangeSet", "DescribeInterface")
+        offline_model()
+        settings = app_settings(checkpoint_url="memory://", native_tools={"writes": True})
+        settings.enable()
+        self.addCleanup(settings.disable)
+        operation = self.operation()
+
+        def reply(request):
+            results = [m for m in request.messages if isinstance(m, ToolResultMessage)]
+            if not results:
+                arguments = {"operations": [operation], "summary": "describe Gi0/0"}
+                call = ToolCall(
+                    id="propose", name="nautobot_propose_change_set", arguments=arguments
+                )
+                return AssistantMessage(content="", tool_calls=[call])
+            if results[-1].name == "nautobot_propose_change_set":
+                change_set = json.loads(results[-1].text)["change_set"]
+                arguments = {"change_set": change_set}
+                call = ToolCall(id="apply", name="nautobot_apply_change_set", arguments=arguments)
+                return AssistantMessage(content="", tool_calls=[call])
+            return f"apply: {'error' if results[-1].is_error else 'ok'}"
+
+        paused = run_chat(with_function(prepare_chat(self.user, "Describe Gi0/0"), reply))
+        self.assertEqual(paused["status"], "pending_approval", paused)
+        self.assertEqual(self.runs_of(self.describe), 0)  # proposed, waiting for the user
+        chat = prepare_resume(
+            self.user, paused["thread_id"], pause_id=paused["pause_id"], approve=["apply"]
+        )
+        done = run_resume(with_function(chat, reply))
+        self.assertEqual(done["output"], "apply: ok", done)
+        self.assertEqual(self.description(), "set by a job")
+        row = ChangeSet.objects.get()
+        self.assertEqual((row.status, row.thread_id), ("applied", paused["thread_id"]))
 
     def test_without_the_run_permission_the_proposal_is_refused_and_nothing_runs(self):
         self.may_run("ApplyChangeSet")  # may apply change sets, not run this Job
