@@ -11,6 +11,8 @@ import uuid
 
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from nautobot.apps.testing import APITestCase, TestCase
 from nautobot.extras.choices import ObjectChangeActionChoices
@@ -118,6 +120,29 @@ class ChangeSetAPITest(APITestCase):
 
     def test_anonymous_is_denied(self):
         self.assertHttpStatus(self.client.get(self.list_url), status.HTTP_403_FORBIDDEN)
+
+    def test_a_conversation_list_reads_the_change_sets_in_one_query(self):
+        self.add_permissions("aiops_nautobot.view_conversation")
+        url = reverse(f"{API}:conversation-list")
+
+        def queries_for_list(conversations: int) -> int:
+            for i in range(conversations):
+                models.Conversation.objects.create(
+                    thread_id=f"t-{conversations}-{i}", owner=self.user
+                )
+                change_set(self.user, f"t-{conversations}-{i}", f"change {conversations}-{i}")
+            with CaptureQueriesContext(connection) as captured:
+                response = self.client.get(url, **self.header)
+            listed = {c["thread_id"]: c["change_sets"] for c in response.json()["results"]}
+            for i in range(conversations):
+                [row] = listed[f"t-{conversations}-{i}"]
+                self.assertEqual(row["summary"], f"change {conversations}-{i}")
+            models.Conversation.objects.all().delete()
+            models.ChangeSet.objects.filter(thread_id__startswith="t-").delete()
+            return len(captured)
+
+        queries_for_list(1)  # warms Nautobot's caches (content types, permissions)
+        self.assertEqual(queries_for_list(1), queries_for_list(4))
 
     def test_the_conversation_lists_its_change_sets(self):
         self.add_permissions("aiops_nautobot.view_conversation")

@@ -6,6 +6,7 @@ here.
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -134,7 +135,6 @@ class ConversationSerializer(TaggedModelSerializerMixin, NautobotModelSerializer
     )
     def get_change_sets(self, obj):
         # Whoever may see the conversation sees the change sets of its turns.
-        rows = models.ChangeSet.objects.filter(thread_id=obj.thread_id, owner=obj.owner_id)
         change_log = reverse("extras-api:objectchange-list")
         return [
             {
@@ -145,8 +145,24 @@ class ConversationSerializer(TaggedModelSerializerMixin, NautobotModelSerializer
                 "created": row.created.isoformat(),
                 "change_log_url": _absolute(self, f"{change_log}?request_id={row.pk}"),
             }
-            for row in rows.only("pk", "status", "summary", "created")
+            for row in self._change_sets(obj).get((obj.thread_id, obj.owner_id), [])
         ]
+
+    def _change_sets(self, obj):
+        """The change sets of the conversations this answer shows (a list page: one query)."""
+        cache = self.root.__dict__.setdefault("_aiops_change_sets", {"threads": set(), "rows": {}})
+        if obj.thread_id not in cache["threads"]:
+            shown = self.root.instance
+            page = list(shown) if isinstance(shown, (list, tuple, QuerySet)) else []
+            threads = {getattr(row, "thread_id", None) for row in page} | {obj.thread_id}
+            threads -= cache["threads"] | {None}
+            rows = models.ChangeSet.objects.filter(thread_id__in=threads).only(
+                "pk", "owner_id", "thread_id", "status", "summary", "created"
+            )
+            for row in rows:
+                cache["rows"].setdefault((row.thread_id, row.owner_id), []).append(row)
+            cache["threads"] |= threads
+        return cache["rows"]
 
 
 class ChangeSetSerializer(BaseModelSerializer):
