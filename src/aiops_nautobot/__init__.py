@@ -47,6 +47,10 @@ class AiopsConfig(NautobotAppConfig):
 
         connect_signals()  # deleting a Conversation deletes its thread from the store
 
+        from .services.change_sets import connect_signals as follow_job_approvals
+
+        follow_job_approvals()  # a change set follows Nautobot's approval of the Jobs it runs
+
         from health_check.plugins import plugin_dir
 
         from .health_checks import (

@@ -18,6 +18,7 @@ from . import models
 
 __all__ = [
     "BudgetFilterSet",
+    "ChangeSetFilterSet",
     "ConversationFilterSet",
     "LLMMiddlewareFilterSet",
     "LLMModelFilterSet",
@@ -245,3 +246,18 @@ class BudgetFilterSet(NautobotFilterSet):
     class Meta:
         model = models.Budget
         fields = ["id", "name", "tenant", "period", "action", "enabled", "tags"]
+
+
+class ChangeSetFilterSet(BaseFilterSet):
+    """Filters of :class:`~aiops_nautobot.models.ChangeSet` (written by the chat: no tags)."""
+
+    q = SearchFilter(filter_predicates={"summary": "icontains", "thread_id": "icontains"})
+    owner = NaturalKeyOrPKMultipleChoiceFilter(
+        queryset=get_user_model().objects.all(), to_field_name="username", label="Owner"
+    )
+    status = django_filters.MultipleChoiceFilter(choices=models.ChangeSetStatus.choices)
+    thread_id = MultiValueCharFilter(label="Thread")
+
+    class Meta:
+        model = models.ChangeSet
+        fields = ["id", "turn_id", "job_result"]

@@ -99,7 +99,7 @@ class ApplyChangeSet(Job):
         from django.utils import timezone
 
         from .models import ChangeSet, ChangeSetStatus
-        from .tools.changesets import apply_operations
+        from .tools.changesets import apply_operations, start_job_runs
 
         row = ChangeSet.objects.get(pk=change_set, status=ChangeSetStatus.PROPOSED)
         if row.owner_id != self.user.pk:
@@ -115,12 +115,15 @@ class ApplyChangeSet(Job):
         try:
             with context:
                 row.diff = apply_operations(self.user, row.operations)
+                # Jobs start once the object changes are saved (each as Nautobot's run view
+                # would: through its approval workflow where one applies).
+                waiting = start_job_runs(self.user, row.diff)
         except Exception as err:
             row.status = ChangeSetStatus.FAILED
             row.save()
             self.logger.error("Change set %s failed: %s", row.pk, err)
             raise
-        row.status = ChangeSetStatus.APPLIED
+        row.status = ChangeSetStatus.PENDING_APPROVAL if waiting else ChangeSetStatus.APPLIED
         row.applied = timezone.now()
         row.save()
         self.logger.info(

@@ -79,6 +79,12 @@ menu_items = (
                         permissions=["aiops_nautobot.use_chat_conversation"],
                     ),
                     _item("conversation", "Conversations", 100),
+                    NavMenuItem(  # written by the chat; everybody sees their own
+                        link="plugins:aiops_nautobot:changeset_list",
+                        name="Change Sets",
+                        weight=200,
+                        permissions=[],
+                    ),
                 ),
             ),
             NavMenuGroup(

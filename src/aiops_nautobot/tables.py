@@ -12,6 +12,7 @@ from . import models
 
 __all__ = [
     "BudgetTable",
+    "ChangeSetTable",
     "ConversationTable",
     "CostColumn",
     "LLMMiddlewareTable",
@@ -463,3 +464,51 @@ class BudgetTable(BaseTable):
 
     def render_remaining(self, record):
         return format_cost(self._status(record)[1])
+
+
+class ChangeSetTable(BaseTable):
+    """Table of change sets, each with a link to the change-log entries it produced."""
+
+    created = tables.DateTimeColumn(linkify=True, format="Y-m-d H:i:s")
+    owner = tables.Column()
+    status = tables.Column()
+    job_result = tables.Column(linkify=True, verbose_name="Job result")
+    operations = tables.Column(orderable=False, verbose_name="Operations")
+    change_log = tables.Column(
+        accessor="pk", orderable=False, verbose_name="Change log", empty_values=()
+    )
+
+    class Meta(BaseTable.Meta):
+        model = models.ChangeSet
+        fields = (
+            "created",
+            "summary",
+            "status",
+            "owner",
+            "thread_id",
+            "turn_id",
+            "operations",
+            "job_result",
+            "applied",
+            "change_log",
+        )
+        default_columns = (
+            "created",
+            "summary",
+            "status",
+            "owner",
+            "thread_id",
+            "operations",
+            "applied",
+            "change_log",
+        )
+
+    def render_operations(self, value):
+        return len(value) if isinstance(value, list) else 0
+
+    def render_change_log(self, record):
+        from django.utils.html import format_html
+
+        if record.status == models.ChangeSetStatus.PROPOSED:
+            return "—"
+        return format_html('<a href="{}">Change log</a>', record.change_log_path)

@@ -1,4 +1,5 @@
-"""UI forms of usage records, MCP health history and budgets (list filters, budget add/edit)."""
+"""UI forms of usage records, MCP health history, change sets and budgets (list filters, budget
+add/edit)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ __all__ = [
     "BudgetBulkEditForm",
     "BudgetFilterForm",
     "BudgetForm",
+    "ChangeSetFilterForm",
     "MCPHealthRecordFilterForm",
     "ToolUsageRecordFilterForm",
     "UsagePeriodForm",
@@ -77,6 +79,18 @@ class MCPHealthRecordFilterForm(NautobotFilterForm):
     healthy = forms.NullBooleanField(required=False, widget=BulkEditNullBooleanSelect)
     checked_after = forms.DateTimeField(required=False, widget=DateTimePicker())
     checked_before = forms.DateTimeField(required=False, widget=DateTimePicker())
+
+
+class ChangeSetFilterForm(NautobotFilterForm):
+    model = models.ChangeSet
+    q = forms.CharField(required=False, label="Search")
+    owner = DynamicModelMultipleChoiceField(
+        queryset=get_user_model().objects.all(), to_field_name="username", required=False
+    )
+    status = forms.MultipleChoiceField(
+        choices=models.ChangeSetStatus.choices, required=False, widget=StaticSelect2Multiple()
+    )
+    thread_id = forms.CharField(required=False, label="Thread")
 
 
 class UsagePeriodForm(forms.Form):

@@ -11,6 +11,7 @@ from nautobot.apps.ui import (
     SectionChoices,
 )
 from nautobot.apps.views import NautobotUIViewSet, ObjectDetailViewMixin, ObjectListViewMixin
+from rest_framework.permissions import IsAuthenticated
 
 from . import filters, forms, models, tables, usage_forms
 from .api import serializers
@@ -19,6 +20,7 @@ from .api.views import owned_by
 
 __all__ = [
     "BudgetUIViewSet",
+    "ChangeSetUIViewSet",
     "ConversationUIViewSet",
     "LLMMiddlewareUIViewSet",
     "LLMModelUIViewSet",
@@ -205,10 +207,33 @@ class ConversationUIViewSet(NautobotUIViewSet):
     table_class = tables.ConversationTable
     form_class = forms.ConversationForm
     bulk_update_form_class = forms.ConversationBulkEditForm
-    object_detail_content = ObjectDetailContent(panels=(_fields_panel(),))
+    object_detail_content = ObjectDetailContent(
+        panels=(
+            _fields_panel(),
+            ObjectsTablePanel(
+                weight=200,
+                section=SectionChoices.FULL_WIDTH,
+                context_table_key="change_set_table",
+                table_title="Change sets",
+                exclude_columns=["owner", "thread_id"],
+                enable_related_link=False,  # the list filter is the thread id, not this row's id
+                add_button_route=None,
+            ),
+        )
+    )
 
     def get_queryset(self):
         return owned_by(super().get_queryset(), self.request.user)
+
+    def get_extra_context(self, request, instance=None):
+        context = super().get_extra_context(request, instance)
+        if self.action == "retrieve" and instance is not None:
+            # Whoever may see the conversation sees the change sets of its turns.
+            rows = models.ChangeSet.objects.filter(
+                thread_id=instance.thread_id, owner=instance.owner_id
+            ).select_related("owner", "job_result")
+            context["change_set_table"] = tables.ChangeSetTable(rows, user=request.user)
+        return context
 
     def form_save(self, form, **kwargs):
         if form.instance._state.adding:
@@ -257,6 +282,51 @@ class MCPHealthRecordUIViewSet(ObjectListViewMixin, ObjectDetailViewMixin):
     table_class = tables.MCPHealthRecordTable
     action_buttons = ("export",)
     object_detail_content = ObjectDetailContent(panels=(_fields_panel(),))
+
+
+class ChangeSetUIViewSet(ObjectListViewMixin, ObjectDetailViewMixin):
+    """Change sets, read-only (the chat writes them). Everybody sees their own; a ``view``
+    object permission on change sets shows others' too. The detail page lists the change-log
+    entries the change set produced (those the user may view), each linking to its detail."""
+
+    queryset = models.ChangeSet.objects.select_related("owner", "job_result")
+    filterset_class = filters.ChangeSetFilterSet
+    filterset_form_class = usage_forms.ChangeSetFilterForm
+    serializer_class = serializers.ChangeSetSerializer
+    table_class = tables.ChangeSetTable
+    action_buttons = ("export",)
+    permission_classes = [IsAuthenticated]  # the rows are restricted, not the pages
+    object_detail_content = ObjectDetailContent(
+        panels=(
+            _fields_panel("operations", "diff"),
+            _json_panel("operations", "Operations"),
+            _json_panel("diff", "Diff", weight=200),
+            ObjectsTablePanel(
+                weight=300,
+                section=SectionChoices.FULL_WIDTH,
+                context_table_key="change_log_table",
+                table_title="Change log",
+                related_field_name="request_id",  # "see all" opens Nautobot's change log
+                add_button_route=None,
+            ),
+        )
+    )
+
+    def get_required_permission(self):
+        return []  # no model permission: get_queryset shows the user's own rows
+
+    def get_queryset(self):
+        return self.queryset.all().visible_to(self.request.user)
+
+    def get_extra_context(self, request, instance=None):
+        context = super().get_extra_context(request, instance)
+        if self.action == "retrieve" and instance is not None:
+            from nautobot.extras.tables import ObjectChangeTable
+
+            context["change_log_table"] = ObjectChangeTable(
+                instance.change_log(request.user), user=request.user
+            )
+        return context
 
 
 class BudgetUIViewSet(NautobotUIViewSet):

@@ -19,11 +19,12 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError
 from nautobot.apps.api import NautobotModelViewSet
+from nautobot.apps.api import ReadOnlyModelViewSet as NautobotReadOnlyModelViewSet
 from nautobot.core.settings_funcs import is_truthy
 from rest_framework import exceptions
 from rest_framework.permissions import SAFE_METHODS
 
-__all__ = ["ModelViewSet", "as_client_error"]
+__all__ = ["ClientErrorsMixin", "ModelViewSet", "ReadOnlyModelViewSet", "as_client_error"]
 
 
 def as_client_error(exc: BaseException) -> exceptions.APIException | None:
@@ -38,8 +39,8 @@ def as_client_error(exc: BaseException) -> exceptions.APIException | None:
     return None
 
 
-class ModelViewSet(NautobotModelViewSet):
-    """``NautobotModelViewSet`` that answers 400 where a request value is refused downstream."""
+class ClientErrorsMixin:
+    """Answers 400 (or 404 for an id) where a request value is refused downstream."""
 
     def initial(self, request: Any, *args: Any, **kwargs: Any) -> None:
         flag = request.query_params.get("exclude_m2m")  # read by Nautobot before the handler
@@ -78,3 +79,11 @@ class ModelViewSet(NautobotModelViewSet):
 
     def handle_exception(self, exc: Exception) -> Any:
         return super().handle_exception(as_client_error(exc) or exc)
+
+
+class ModelViewSet(ClientErrorsMixin, NautobotModelViewSet):
+    """``NautobotModelViewSet`` that answers 400 where a request value is refused downstream."""
+
+
+class ReadOnlyModelViewSet(ClientErrorsMixin, NautobotReadOnlyModelViewSet):
+    """Nautobot's read-only viewset (no notes, no custom fields) with the same 400 answers."""

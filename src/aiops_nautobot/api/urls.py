@@ -23,6 +23,7 @@ router.register("llm-middleware", views.LLMMiddlewareViewSet)
 router.register("mcp-servers", views.MCPServerViewSet)
 router.register("mcp-tools", views.MCPToolViewSet)
 router.register("conversations", views.ConversationViewSet)
+router.register("change-sets", views.ChangeSetViewSet)
 router.register("budgets", BudgetViewSet)
 
 urlpatterns = [

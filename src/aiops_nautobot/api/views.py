@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated
 
 from .. import filters, models
 from ..permissions import ChangeOnPostPermissions
 from . import serializers
-from .base import ModelViewSet
+from .base import ModelViewSet, ReadOnlyModelViewSet
 
 __all__ = [
+    "ChangeSetViewSet",
     "ConversationViewSet",
     "LLMMiddlewareViewSet",
     "LLMModelViewSet",
@@ -113,6 +115,19 @@ class ConversationViewSet(ModelViewSet):
         from .conversation_messages import conversation_messages
 
         return conversation_messages(request, self.get_queryset(), pk)
+
+
+class ChangeSetViewSet(ReadOnlyModelViewSet):
+    """Change sets, read-only. Everybody sees their own; a ``view`` object permission on change
+    sets shows others' too (within its constraints). Anybody else's is 404."""
+
+    queryset = models.ChangeSet.objects.select_related("owner", "job_result")
+    serializer_class = serializers.ChangeSetSerializer
+    filterset_class = filters.ChangeSetFilterSet
+    permission_classes = [IsAuthenticated]  # the rows are restricted below, not the endpoint
+
+    def restrict_queryset(self, request, *args, **kwargs):
+        self.queryset = self.queryset.visible_to(request.user)
 
 
 def owned_by(queryset, user):

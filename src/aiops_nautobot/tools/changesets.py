@@ -7,7 +7,9 @@ permission, the model's own validation, in a transaction that is always rolled b
 by the engine whatever middleware is configured); once approved it queues the *Apply change
 set* Job as the user (a Celery worker runs it), after checking the Job is enabled and the user
 may run it; the Job applies the operations again under the user's object permissions, in one
-transaction.
+transaction. An operation may also run a named Job (:mod:`.job_runs`): checked when proposed,
+started by the *Apply change set* Job after the object changes are saved, through Nautobot's Job
+approval workflow where one applies.
 """
 
 from __future__ import annotations
@@ -16,12 +18,17 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .access import ToolInputError, is_sensitive_field, readable_model
+from .job_runs import APPLY_JOB, PENDING_APPROVAL, RUN_JOB, plan_job_run, start_job_run
 from .values import json_value
 
-__all__ = ["APPLY_JOB", "apply_change_set", "apply_operations", "propose_change_set"]
+__all__ = [
+    "APPLY_JOB",
+    "apply_change_set",
+    "apply_operations",
+    "propose_change_set",
+    "start_job_runs",
+]
 
-APPLY_JOB = ("aiops_nautobot.jobs", "ApplyChangeSet")
-"""Module and class of the Job that applies change sets."""
 _ACTIONS = {"create": "add", "update": "change", "delete": "delete"}
 MAX_OPERATIONS = 50
 
@@ -69,8 +76,12 @@ def _apply_one(user: Any, operation: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(operation, Mapping):
         raise ToolInputError("Each operation must be an object")
     action = operation.get("action")
+    if action == RUN_JOB:
+        return plan_job_run(user, operation)  # started only by start_job_runs, after approval
     if action not in _ACTIONS:
-        raise ToolInputError(f"Operation action must be one of {sorted(_ACTIONS)}, got {action!r}")
+        raise ToolInputError(
+            f"Operation action must be one of {sorted([*_ACTIONS, RUN_JOB])}, got {action!r}"
+        )
     model = readable_model(str(operation.get("model", "")))
     label = model._meta.label_lower
     data = operation.get("data") or {}
@@ -132,6 +143,15 @@ def apply_operations(user: Any, operations: Sequence[Mapping[str, Any]]) -> list
         return [_apply_one(user, operation) for operation in operations]
 
 
+def start_job_runs(user: Any, diff: list[dict[str, Any]]) -> bool:
+    """Start the planned ``run_job`` entries of ``diff`` as ``user``, in order, updating each in
+    place; whether one waits for Nautobot's approval workflow."""
+    for index, entry in enumerate(diff):
+        if entry.get("action") == RUN_JOB:
+            diff[index] = start_job_run(user, entry)
+    return any(entry.get("state") == PENDING_APPROVAL for entry in diff)
+
+
 def propose_change_set(
     user: Any, operations: Sequence[Mapping[str, Any]], summary: str, thread_id: str, turn_id: str
 ) -> dict[str, Any]:
@@ -157,6 +177,7 @@ def propose_change_set(
     )
     return {
         "change_set": str(row.pk),
+        "change_set_url": row.get_absolute_url(),
         "status": row.status,
         "dry_run_diff": diff,
         "next": "Call nautobot_apply_change_set with this change_set id; the user must approve it.",
@@ -190,6 +211,8 @@ def apply_change_set(user: Any, change_set: str, thread_id: str) -> dict[str, An
     row.refresh_from_db()
     return {
         "change_set": str(row.pk),
+        "change_set_url": row.get_absolute_url(),
+        "change_log_url": row.change_log_path,  # the change-log entries of its writes
         "status": row.status,
         "job_result": str(result.pk),
         "job_status": result.status,

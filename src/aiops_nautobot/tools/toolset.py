@@ -157,7 +157,9 @@ def _write_tools(run: Callable[..., Any], timeout: int) -> list[Tool]:
         Args:
             operations: each {"action": "create"|"update"|"delete", "model": "dcim.interface",
                 "id": "<uuid>" (update, delete), "data": {"field": value} (create, update)};
-                foreign keys by id, e.g. {"status_id": "<uuid>"}.
+                foreign keys by id, e.g. {"status_id": "<uuid>"}. Or run a Nautobot Job:
+                {"action": "run_job", "job": "<module.Class or Job name>", "data": {inputs}}
+                (objects by id); it starts after the other changes, when applied.
             summary: one line saying what the change does and why.
         """
         return await run(
