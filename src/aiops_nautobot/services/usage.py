@@ -94,33 +94,43 @@ def plan_usage(tenant: Any = None, telemetry: TelemetryConfig | None = None) -> 
     from ..models import Budget as BudgetRow
     from ..models import LLMModel
 
+    # Plain values and no ordering: compiling these two queries was most of a chat request's
+    # configuration reads (select_related chains and each model's default ordering).
     prices: dict[str, ModelInfo] = {}
     ids: dict[str, Any] = {}
-    for row in LLMModel.objects.select_related("provider"):
-        ids[row.spec] = row.pk
-        prices[row.spec] = ModelInfo(
-            input_price=row.input_price,
-            output_price=row.output_price,
-            cached_input_price=row.cached_input_price,
+    specs: dict[Any, str] = {}
+    models = LLMModel.objects.order_by().values_list(
+        "pk", "provider__name", "name", "input_price", "output_price", "cached_input_price"
+    )
+    for pk, provider, name, input_price, output_price, cached_input_price in models:
+        spec = f"{provider}:{name}"
+        ids[spec], specs[pk] = pk, spec
+        prices[spec] = ModelInfo(
+            input_price=input_price,
+            output_price=output_price,
+            cached_input_price=cached_input_price,
         )
     budgets, fallbacks = [], {}
-    rows = BudgetRow.objects.filter(enabled=True).select_related(
-        "llm_model__provider", "fallback_model__provider"
-    )
-    for budget in rows.order_by("name"):
+    rows = BudgetRow.objects.filter(enabled=True).order_by("name")
+    for budget in rows.only(
+        "name", "user", "tenant", "llm_model", "period", "limit", "action", "fallback_model"
+    ):
         if budget.user_id:
             scope, key = "user", str(budget.user_id)
         elif budget.tenant_id:
             scope, key = "tenant", str(budget.tenant_id)
         elif budget.llm_model_id:
-            scope, key = "model", budget.llm_model.spec
+            scope, key = "model", specs.get(budget.llm_model_id)
         else:
             scope, key = "global", None
         fallback, action = None, budget.action
-        if action == "fallback" and budget.fallback_model is not None:
-            if budget.fallback_model.tenant_id in (None, getattr(tenant, "pk", tenant)):
-                fallback = budget.fallback_model.spec
-                fallbacks[fallback] = model_choice(budget.fallback_model)
+        if action == "fallback" and budget.fallback_model_id is not None:
+            row = LLMModel.objects.select_related("provider", "api_key_secret").get(
+                pk=budget.fallback_model_id
+            )  # only budgets that fall back read their model (a query each)
+            if row.tenant_id in (None, getattr(tenant, "pk", tenant)):
+                fallback = row.spec
+                fallbacks[fallback] = model_choice(row)
             else:
                 action = "refuse"
         budgets.append(_BudgetRow(scope, key, budget.period, budget.limit, action, fallback))
