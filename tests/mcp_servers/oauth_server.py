@@ -6,7 +6,7 @@
 Serves streamable HTTP at ``/mcp`` (bearer token required, scope ``mcp``), protected-resource
 and authorization-server metadata, dynamic client registration, ``/authorize`` (consents at once,
 like a person clicking "Allow"; with ``--deny`` refuses, like one clicking "Deny"), ``/token``
-and ``GET /stats`` (counts of authorizations, code exchanges, refreshes, client-credentials
+``GET /health`` (open) and ``GET /stats`` (counts of authorizations, code exchanges, refreshes, client-credentials
 grants and refused client authentications, for tests). Tools: ``whoami`` (the token's client
 id), ``echo``.
 
@@ -348,6 +348,10 @@ def build(
     def echo(text: str) -> str:
         """Echo the text back."""
         return text
+
+    @server.custom_route("/health", methods=["GET"])
+    async def health(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})  # open, as a load balancer's probe would be
 
     @server.custom_route("/stats", methods=["GET"])
     async def stats(request: Request) -> Response:

@@ -8,27 +8,35 @@ client (the authorization server's page).
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import threading
+from collections.abc import Iterator
 from typing import Any
 from unittest import mock
 from urllib.parse import urlsplit
 
 import httpx2
 from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
 from django.contrib.messages import get_messages
 from django.core.exceptions import ValidationError
-from django.test import TestCase
+from django.test import Client, TestCase
 from django.urls import reverse
 from nautobot.extras.models import Secret
+from nautobot.users.models import ObjectPermission
 
-from aiops_nautobot.models import MCPServer, MCPServerToken, MCPTool
+from aiops_nautobot.models import Conversation, MCPServer, MCPServerToken, MCPTool
+from aiops_nautobot.services.engine_loop import get_engine_loop
 from aiops_nautobot.services.health import check_mcp_servers
+from aiops_nautobot.services.mcp_pools import drop_pools
 from aiops_nautobot.services.mcp_servers import server_config
 from aiops_nautobot.services.mcp_tokens import decrypt_record, has_tokens
 from tests.mcp_servers.support import OAuthServer
 
-from .engine_fixtures import memory_store, offline_model
+from .engine_fixtures import app_settings, memory_store, offline_model
+from .security.attacker import env_secret
 
 UI = "plugins:aiops_nautobot"
 
@@ -186,6 +194,140 @@ class MCPOAuthConnectTest(TestCase):
         self.assertIn("Could not connect", message)
         self.assertIn("the sign-in was refused (access_denied)", message)
         self.assertFalse(has_tokens(row.config_name))  # the client registration is kept
+
+
+CLIENT_SECRET = "cc-nautobot-secret-4711-never-shown"
+
+
+@app_settings(checkpoint_url="memory://", allowed_urls={"mcp": ["http://127.0.0.1:*"]})
+class MCPOAuthClientCredentialsTest(TestCase):
+    """The client-credentials grant end to end: no Connect button, nobody signing in."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.oauth = OAuthServer("--client", f"nautobot={CLIENT_SECRET}")
+        cls.oauth.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.oauth.stop()
+        super().tearDownClass()
+
+    def setUp(self):
+        self.addCleanup(close_mcp_pools)  # this test's servers go away with it
+        patcher = mock.patch.dict(os.environ, {"AIOPS_TEST_OAUTH_CC": CLIENT_SECRET})
+        patcher.start()
+        self.addCleanup(patcher.stop)
+        self.addCleanup(forget_all_tokens)
+        self.admin = get_user_model().objects.create_superuser(username="cc-admin")
+        self.client.force_login(self.admin)
+        self.chatter = get_user_model().objects.create_user(username="cc-chatter")
+        permission = ObjectPermission.objects.create(name="chat", actions=["use_chat"])
+        permission.object_types.add(ContentType.objects.get_for_model(Conversation))
+        permission.users.add(self.chatter)
+        self.chat_client = Client()
+        self.chat_client.force_login(self.chatter)
+
+    def add_server(self, secret: Secret, name: str = "machine") -> MCPServer:
+        """The admin's row: client credentials, the secret in a Nautobot Secret."""
+        row = oauth_row(
+            self.oauth,
+            name=name,
+            health_check="/health",
+            oauth_grant="client_credentials",
+            oauth_client_id="nautobot",
+            oauth_secret=secret,
+        )
+        row.full_clean()
+        return row
+
+    def chat_as_user(self) -> Any:
+        offline_model(call_tools=["whoami"])
+        self.assertFalse(self.chatter.is_superuser)
+        return self.chat_client.post(
+            reverse("plugins-api:aiops_nautobot-api:chat"),
+            {"message": "who am I?"},
+            content_type="application/json",
+        )
+
+    def test_a_chat_calls_the_server_unattended_with_an_encrypted_token(self):
+        row = self.add_server(env_secret("mcp-client-secret", "AIOPS_TEST_OAUTH_CC"))
+        # The admin marks whoami read-only (past the catalog's review) before any use.
+        MCPTool.objects.create(server=row, name="whoami", access="read_only")
+        check_mcp_servers(servers=[row.pk], rechecks=0)
+        row.refresh_from_db()
+        self.assertEqual((row.status, row.last_error), ("healthy", ""))
+
+        # A non-superuser's chat turn calls the protected tool; nobody connects or signs in.
+        with captured_logs() as logs:
+            response = self.chat_as_user()
+        self.assertEqual(response.status_code, 200, response.content)
+        [call] = response.json()["tool_calls"]
+        self.assertEqual(call["name"], "whoami")
+        self.assertEqual(call["result"].strip(), "nautobot")
+        stats = self.oauth.stats()
+        self.assertEqual(stats["client_credentials"], 1)
+        self.assertEqual((stats["authorizations"], stats["registrations"]), (0, 0))
+        self.assertEqual(stats["client_auth_failures"], 0)
+
+        # The token is in the app's table, encrypted; neither it nor the secret shows anywhere.
+        stored = MCPServerToken.objects.get(key=row.config_name)
+        record = decrypt_record(row.config_name, stored.ciphertext)
+        access = record["tokens"]["access_token"]
+        self.assertTrue(access.startswith("at-"))
+        self.assertEqual(record["resource"], f"{self.oauth.url}/mcp")
+        for value in (access, "access_token", CLIENT_SECRET):
+            self.assertNotIn(value, stored.ciphertext)
+        shown = response.content.decode() + "\n".join(logs) + repr(stored) + str(stored)
+        for value in (access, CLIENT_SECRET):
+            self.assertNotIn(value, shown)
+
+    def test_a_wrong_secret_leaves_the_server_out_naming_the_client_not_the_secret(self):
+        wrong = "wrong-0815-never-shown"
+        with mock.patch.dict(os.environ, {"AIOPS_TEST_OAUTH_WRONG": wrong}):
+            row = self.add_server(env_secret("wrong-secret", "AIOPS_TEST_OAUTH_WRONG"), "wrong")
+            MCPServer.objects.filter(pk=row.pk).update(status="healthy")
+            MCPTool.objects.create(server=row, name="whoami", access="read_only")
+            with captured_logs() as logs:
+                response = self.chat_as_user()
+        self.assertEqual(response.status_code, 200, response.content)
+        self.assertEqual(response.json()["tool_calls"], [])  # the turn goes on without it
+        refused = [line for line in logs if "authorization required for server 'wrong'" in line]
+        self.assertTrue(refused, logs)
+        self.assertIn(
+            "the authorization server did not grant client 'nautobot' a token", refused[0]
+        )
+        self.assertIn("check its client_id and client_secret", refused[0])
+        self.assertNotIn(wrong, response.content.decode() + "\n".join(logs))
+        self.assertFalse(has_tokens(row.config_name))
+        self.assertGreaterEqual(self.oauth.stats()["client_auth_failures"], 1)
+
+
+def close_mcp_pools() -> None:
+    """Close the engine loop's MCP pools (they would keep reconnecting to a stopped server)."""
+    engine = get_engine_loop()
+    engine.run(drop_pools(engine), timeout=30)
+
+
+@contextlib.contextmanager
+def captured_logs() -> Iterator[list[str]]:
+    """Every log line of every logger, formatted, while the block runs."""
+    lines: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(self.format(record))
+
+    handler, root = Collect(logging.DEBUG), logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        yield lines
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
 
 
 class MCPOAuthRowTest(TestCase):
