@@ -14,7 +14,7 @@ from pathlib import Path
 
 import anyio
 import pytest
-from tests.mcp_servers.support import FAST, HttpServer, OAuthServer, browser
+from tests.mcp_servers.support import FAST, HttpServer, OAuthServer, browser, rsa_key_pair
 
 from aiops_core.errors import MCPAuthorizationError
 from aiops_core.mcp import FileTokenStore, LoopbackAuthorizer, MCPClientPool, MemoryTokenStore
@@ -174,26 +174,6 @@ async def test_health_checks_use_stored_tokens_and_name_a_missing_sign_in(oauth_
 
 # ---------------------------------------------------------------- client-credentials grant
 CLIENT_SECRET = "cc-secret-4711-never-shown"
-
-
-def rsa_key_pair(tmp_path: Path) -> tuple[str, Path]:
-    """A fresh RSA private key (PEM) and the file of its public key."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    public = tmp_path / "client.pub.pem"
-    public.write_bytes(
-        key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-    )
-    return private, public
 
 
 @pytest.fixture
