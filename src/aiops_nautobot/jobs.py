@@ -18,7 +18,7 @@ name = "AI Ops"  # the jobs' group in the UI
 
 
 class MCPServerHealthCheck(Job):
-    """Check every MCP server (except vulnerable ones) and update its status."""
+    """Check every MCP server (except vulnerable ones), update its status, fill the catalog."""
 
     rechecks = IntegerVar(
         default=2, min_value=0, max_value=10, description="Re-checks that must confirm a change"
@@ -30,7 +30,8 @@ class MCPServerHealthCheck(Job):
     class Meta:
         name = "MCP server health check"
         description = (
-            "Probe MCP servers and mark them healthy or unhealthy (vulnerable ones are skipped)."
+            "Probe MCP servers and mark them healthy or unhealthy (vulnerable ones are skipped); "
+            "record the healthy servers' tools in the MCP tool catalog."
         )
         has_sensitive_variables = False  # schedulable
         soft_time_limit = 600

@@ -162,6 +162,27 @@ class OAuthServer:
         )
 
 
+def rsa_key_pair(directory: Path) -> tuple[str, Path]:
+    """A fresh RSA private key (PEM) and the file of its public key, written in ``directory``
+    (for ``OAuthServer("--key-client", f"ID={public}")``)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    public = directory / "client.pub.pem"
+    public.write_bytes(
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    return private, public
+
+
 async def browser(server: str, url: str) -> None:
     """A person's browser that consents: follow the authorization redirects to the callback."""
     import httpx2

@@ -8,27 +8,38 @@ client (the authorization server's page).
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
+import shutil
+import tempfile
 import threading
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from unittest import mock
 from urllib.parse import urlsplit
 
 import httpx2
 from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
 from django.contrib.messages import get_messages
 from django.core.exceptions import ValidationError
 from django.test import TestCase
 from django.urls import reverse
 from nautobot.extras.models import Secret
+from nautobot.users.models import ObjectPermission
 
-from aiops_nautobot.models import MCPServer, MCPServerToken, MCPTool
+from aiops_nautobot.models import Conversation, MCPServer, MCPServerToken, MCPTool
+from aiops_nautobot.services.engine_loop import get_engine_loop
 from aiops_nautobot.services.health import check_mcp_servers
+from aiops_nautobot.services.mcp_pools import drop_pools
 from aiops_nautobot.services.mcp_servers import server_config
 from aiops_nautobot.services.mcp_tokens import decrypt_record, has_tokens
-from tests.mcp_servers.support import OAuthServer
+from tests.mcp_servers.support import OAuthServer, rsa_key_pair
 
-from .engine_fixtures import memory_store, offline_model
+from .engine_fixtures import app_settings, memory_store, offline_model
+from .security.attacker import env_secret
 
 UI = "plugins:aiops_nautobot"
 
@@ -186,6 +197,176 @@ class MCPOAuthConnectTest(TestCase):
         self.assertIn("Could not connect", message)
         self.assertIn("the sign-in was refused (access_denied)", message)
         self.assertFalse(has_tokens(row.config_name))  # the client registration is kept
+
+
+CLIENT_SECRET = "cc-nautobot-secret-4711-never-shown"
+
+
+@app_settings(checkpoint_url="memory://", allowed_urls={"mcp": ["http://127.0.0.1:*"]})
+class MCPOAuthClientCredentialsTest(TestCase):
+    """The client-credentials grant end to end: no Connect button, nobody signing in.
+
+    The OAuth server knows client ``nautobot`` by its secret and client ``signer`` by the public
+    key of :attr:`private_key` (``private_key_jwt``).
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.keys = Path(tempfile.mkdtemp(prefix="aiops-cc-"))
+        cls.private_key, public = rsa_key_pair(cls.keys)
+        cls.oauth = OAuthServer(
+            "--client", f"nautobot={CLIENT_SECRET}", "--key-client", f"signer={public}"
+        )
+        cls.oauth.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.oauth.stop()
+        shutil.rmtree(cls.keys)
+        super().tearDownClass()
+
+    def setUp(self):
+        self.addCleanup(close_mcp_pools)  # this test's servers go away with it
+        patcher = mock.patch.dict(
+            os.environ,
+            {"AIOPS_TEST_OAUTH_CC": CLIENT_SECRET, "AIOPS_TEST_OAUTH_KEY": self.private_key},
+        )
+        patcher.start()
+        self.addCleanup(patcher.stop)
+        self.addCleanup(forget_all_tokens)
+        self.chatter = get_user_model().objects.create_user(username="cc-chatter")
+        permission = ObjectPermission.objects.create(name="chat", actions=["use_chat"])
+        permission.object_types.add(ContentType.objects.get_for_model(Conversation))
+        permission.users.add(self.chatter)
+        self.client.force_login(self.chatter)
+
+    def add_server(
+        self, secret: Secret, name: str = "machine", client_id: str = "nautobot", **values: Any
+    ) -> MCPServer:
+        """The admin's row: client credentials, the secret in a Nautobot Secret; the admin marks
+        ``whoami`` read-only in the catalog (past its review) before any use."""
+        row = oauth_row(
+            self.oauth,
+            name=name,
+            health_check="/health",
+            oauth_grant="client_credentials",
+            oauth_client_id=client_id,
+            oauth_secret=secret,
+            **values,
+        )
+        row.full_clean()
+        MCPTool.objects.create(server=row, name="whoami", access="read_only")
+        return row
+
+    def chat_as_user(self) -> Any:
+        offline_model(call_tools=["whoami"])
+        self.assertFalse(self.chatter.is_superuser)
+        return self.client.post(
+            reverse("plugins-api:aiops_nautobot-api:chat"),
+            {"message": "who am I?"},
+            content_type="application/json",
+        )
+
+    def grants(self, before: dict[str, int]) -> dict[str, int]:
+        """What the OAuth server did since ``before``."""
+        return {key: value - before[key] for key, value in self.oauth.stats().items()}
+
+    def test_a_chat_calls_the_server_unattended_with_an_encrypted_token(self):
+        row = self.add_server(env_secret("mcp-client-secret", "AIOPS_TEST_OAUTH_CC"))
+        self.assert_unattended(row, "nautobot", CLIENT_SECRET)
+
+    def test_a_private_key_client_works_the_same(self):
+        row = self.add_server(
+            env_secret("mcp-client-key", "AIOPS_TEST_OAUTH_KEY"),
+            client_id="signer",
+            oauth_private_key=True,
+        )
+        self.assert_unattended(row, "signer", self.private_key)
+
+    def assert_unattended(self, row: MCPServer, client_id: str, secret: str) -> None:
+        # The health check finds the server healthy and, listing its tools for the catalog,
+        # gets a token of its own.
+        before = self.oauth.stats()
+        check_mcp_servers(servers=[row.pk], rechecks=0)
+        row.refresh_from_db()
+        self.assertEqual((row.status, row.last_error), ("healthy", ""))
+        self.assertEqual(self.grants(before)["client_credentials"], 1)
+        self.assertTrue(has_tokens(row.config_name))
+        forget_all_tokens()
+
+        # A non-superuser's chat turn gets a token and calls the protected tool; nobody
+        # connects or signs in.
+        before = self.oauth.stats()
+        with captured_logs() as logs:
+            response = self.chat_as_user()
+        self.assertEqual(response.status_code, 200, response.content)
+        [call] = response.json()["tool_calls"]
+        self.assertEqual(call["name"], "whoami")
+        self.assertEqual(call["result"].strip(), client_id)
+        done = self.grants(before)
+        self.assertEqual(done["client_credentials"], 1)
+        self.assertEqual((done["authorizations"], done["registrations"]), (0, 0))
+        self.assertEqual(done["client_auth_failures"], 0)
+
+        # The token is in the app's table, encrypted; neither it nor the secret shows anywhere.
+        stored = MCPServerToken.objects.get(key=row.config_name)
+        record = decrypt_record(row.config_name, stored.ciphertext)
+        access = record["tokens"]["access_token"]
+        self.assertTrue(access.startswith("at-"))
+        self.assertEqual(record["resource"], f"{self.oauth.url}/mcp")
+        for value in (access, "access_token", secret):
+            self.assertNotIn(value, stored.ciphertext)
+        shown = response.content.decode() + "\n".join(logs) + repr(stored) + str(stored)
+        for value in (access, *[line for line in secret.splitlines() if len(line) > 16]):
+            self.assertNotIn(value, shown)  # a PEM's lines one by one too
+
+    def test_a_wrong_secret_leaves_the_server_out_naming_the_client_not_the_secret(self):
+        wrong = "wrong-0815-never-shown"
+        before = self.oauth.stats()
+        with mock.patch.dict(os.environ, {"AIOPS_TEST_OAUTH_WRONG": wrong}):
+            row = self.add_server(env_secret("wrong-secret", "AIOPS_TEST_OAUTH_WRONG"), "wrong")
+            MCPServer.objects.filter(pk=row.pk).update(status="healthy")
+            with captured_logs() as logs:
+                response = self.chat_as_user()
+        self.assertEqual(response.status_code, 200, response.content)
+        self.assertEqual(response.json()["tool_calls"], [])  # the turn goes on without it
+        refused = [line for line in logs if "authorization required for server 'wrong'" in line]
+        self.assertTrue(refused, logs)
+        self.assertIn(
+            "the authorization server did not grant client 'nautobot' a token", refused[0]
+        )
+        self.assertIn("check its client_id and client_secret", refused[0])
+        self.assertNotIn(wrong, response.content.decode() + "\n".join(logs))
+        self.assertFalse(has_tokens(row.config_name))
+        self.assertGreaterEqual(self.grants(before)["client_auth_failures"], 1)
+        self.assertEqual(self.grants(before)["client_credentials"], 0)
+
+
+def close_mcp_pools() -> None:
+    """Close the engine loop's MCP pools (they would keep reconnecting to a stopped server)."""
+    engine = get_engine_loop()
+    engine.run(drop_pools(engine), timeout=30)
+
+
+@contextlib.contextmanager
+def captured_logs() -> Iterator[list[str]]:
+    """Every log line of every logger, formatted, while the block runs."""
+    lines: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(self.format(record))
+
+    handler, root = Collect(logging.DEBUG), logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        yield lines
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
 
 
 class MCPOAuthRowTest(TestCase):

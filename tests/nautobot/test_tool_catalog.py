@@ -8,20 +8,26 @@ from __future__ import annotations
 
 import anyio
 from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
+from django.test import Client
 from django.urls import reverse
 from nautobot.apps.testing import APITestCase, TestCase, TransactionTestCase
+from nautobot.extras.choices import JobResultStatusChoices
+from nautobot.users.models import ObjectPermission
 
 from aiops_core.context import RunContext
 from aiops_core.errors import ApprovalRequired
 from aiops_core.mcp import MCPClientPool
 from aiops_core.messages import ToolCall
 from aiops_core.tools import ToolInvocation, execute_tool
-from aiops_nautobot.models import MCPTool
+from aiops_nautobot.models import MCPServer, MCPTool
 from aiops_nautobot.services.mcp_catalog import CatalogToolset, catalog_snapshot, tool_fingerprint
 from aiops_nautobot.services.mcp_servers import server_config
 
 from .api.test_chat import CHAT_PERMISSION
 from .engine_fixtures import memory_store, offline_model, time_server
+from .test_jobs import run as run_job
+from .test_mcp_oauth import close_mcp_pools
 
 TOOL = "get_current_time"
 OTHER_DEFINITION = "0" * 64
@@ -265,3 +271,70 @@ class CatalogViewTest(TestCase):
         self.assertHttpStatus(response, 403)
         self.row.refresh_from_db()
         self.assertEqual(self.row.reviewed_fingerprint, "")
+
+
+class HealthCheckCatalogTest(TransactionTestCase):
+    """The health check (scheduled job and API action) fills the catalog before anybody chats.
+
+    Rows are committed: discovery records them in a worker thread of its own.
+    """
+
+    def setUp(self):
+        super().setUp()
+        self.addCleanup(close_mcp_pools)
+
+    def test_the_scheduled_job_records_new_tools_unreviewed_and_skips_vulnerable_servers(self):
+        server = time_server(status="unhealthy")
+        off = time_server(status="vulnerable", name="time-off")
+        self.assertFalse(MCPTool.objects.exists())
+        result = run_job("MCPServerHealthCheck", rechecks=0, recheck_delay_seconds=0)
+        self.assertEqual(result.status, JobResultStatusChoices.STATUS_SUCCESS, result.result)
+        self.assertEqual(result.result["tools_recorded"], 2)
+        self.assertIn("tool catalog: 2 new or changed tool(s) recorded", result.result["servers"])
+        rows = MCPTool.objects.filter(server=server).order_by("name")
+        self.assertEqual([r.name for r in rows], ["convert_time", "get_current_time"])
+        current = fingerprints(server)
+        for row in rows:
+            self.assertEqual((row.enabled, row.access), (True, "read_only"))  # readOnlyHint
+            self.assertEqual(row.fingerprint, current[row.name])
+            self.assertIn("time", row.description.lower())
+            self.assertEqual((row.reviewed_fingerprint, row.reviewed_by), ("", None))
+        self.assertFalse(MCPTool.objects.filter(server=off).exists())
+
+        again = run_job("MCPServerHealthCheck", rechecks=0, recheck_delay_seconds=0)
+        self.assertEqual(again.result["tools_recorded"], 0)  # nothing new, nothing changed
+        self.assertEqual(MCPTool.objects.count(), 2)
+
+    def test_the_api_action_flags_a_changed_definition_and_the_chat_refuses_it(self):
+        server = time_server(status="unhealthy")
+        # Reviewed once, when the tool had another definition (what the server says now is new).
+        row = MCPTool.objects.create(
+            server=server,
+            name=TOOL,
+            access="writable",
+            fingerprint=OTHER_DEFINITION,
+            description="old",
+            reviewed_fingerprint=OTHER_DEFINITION,
+        )
+        self.assertFalse(row.changed_since_review)
+        operator = get_user_model().objects.create_user(username="operator")
+        permission = ObjectPermission.objects.create(name="check", actions=["view", "change"])
+        permission.object_types.add(ContentType.objects.get_for_model(MCPServer))
+        permission.users.add(operator)
+        client = Client()
+        client.force_login(operator)
+        url = reverse(
+            "plugins-api:aiops_nautobot-api:mcpserver-health-check", kwargs={"pk": server.pk}
+        )
+        response = client.post(url, content_type="application/json")
+        self.assertEqual(response.status_code, 200, response.content)
+        self.assertEqual(response.json()["status"], "healthy")
+
+        row.refresh_from_db()
+        self.assertEqual(row.fingerprint, fingerprints(server)[TOOL])
+        self.assertTrue(row.changed_since_review)  # flagged on the tool's page
+        self.assertEqual((row.access, row.reviewed_fingerprint), ("writable", OTHER_DEFINITION))
+        self.assertTrue(MCPTool.objects.filter(server=server, name="convert_time").exists())
+        outcome = offered_tools(server, call_tool=TOOL)["outcome"]
+        self.assertTrue(outcome.is_error)
+        self.assertIn("changed its definition after it was reviewed", outcome.text)

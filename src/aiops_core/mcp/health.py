@@ -141,6 +141,11 @@ def _auth_failure(config: MCPServerConfig, auth: AuthWatch) -> MCPAuthorizationE
         return auth.error
     if config.oauth is None:
         return MCPAuthorizationError(config.name, "the server answered HTTP 401")
+    if config.oauth.grant == "client_credentials":
+        from .session_auth import refused_client
+
+        detail = describe_error(auth.error) if auth.error is not None else ""
+        return MCPAuthorizationError(config.name, refused_client(config.oauth, detail))
     return MCPAuthorizationError(config.name, "no valid token is stored; sign in again")
 
 

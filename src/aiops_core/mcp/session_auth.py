@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from mcp.shared.auth import AuthorizationCodeResult
 
     from .auth import Authorizer, AuthWatch
+    from .oauth import OAuthConfig
     from .session import ServerSession
 
 __all__ = ["SessionAuth"]
@@ -90,9 +91,21 @@ class SessionAuth:
                 name, "the server answered HTTP 401; configure 'oauth' (or 'auth_token') for it"
             )
         detail = describe_error(watch.error) if watch is not None and watch.error else ""
+        if self._session.config.oauth.grant == "client_credentials":
+            return MCPAuthorizationError(name, refused_client(self._session.config.oauth, detail))
         return MCPAuthorizationError(
             name, f"the sign-in did not succeed ({detail})" if detail else "sign in again"
         )
+
+
+def refused_client(config: OAuthConfig, detail: str = "") -> str:
+    """The hint for a client-credentials client the authorization server did not accept."""
+    credential = "private_key" if config.private_key is not None else "client_secret"
+    because = f" ({detail})" if detail else ""
+    return (
+        f"the authorization server did not grant client {config.client_id!r} a token{because}; "
+        f"check its client_id and {credential}"
+    )
 
 
 class _Signing:

@@ -27,14 +27,17 @@ TransportFactory: TypeAlias = "Callable[..., AbstractAsyncContextManager[Transpo
 """``factory(config, *, auth=None)`` -> an async context manager yielding ``(read, write)``."""
 
 
-def _errlog() -> TextIO:
-    # A stdio server's stderr goes to ours when it is a real file (a terminal, a log);
-    # under a capturing test runner sys.stderr has no descriptor, so it is discarded.
+def _errlog() -> tuple[TextIO, bool]:
+    """Where a stdio server's stderr goes, and whether it is ours to close.
+
+    Ours when it is a real file (a terminal, a log); under a capturing test runner sys.stderr has
+    no descriptor, so it is discarded.
+    """
     try:
         sys.stderr.fileno()
     except (AttributeError, OSError, ValueError):
-        return open(os.devnull, "w")
-    return sys.stderr
+        return open(os.devnull, "w"), True
+    return sys.stderr, False
 
 
 def open_transport(
@@ -62,12 +65,14 @@ async def _stdio(config: MCPServerConfig) -> AsyncIterator[TransportStreams]:
         env=config.environment() or None,
         cwd=config.cwd,
     )
-    errlog = _errlog()
+    errlog, owned = _errlog()
     try:
         async with stdio_client(params, errlog=errlog) as streams:
             yield streams
     finally:
-        if errlog is not sys.stderr:
+        # Decided at opening: sys.stderr may have been replaced meanwhile (a test runner's
+        # capture, a daemon's redirect), and the stream we were given is not ours to close.
+        if owned:
             errlog.close()
 
 

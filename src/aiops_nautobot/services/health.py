@@ -3,6 +3,10 @@
 Status changes reach every process without messaging: the chat builds its MCP pool from the
 healthy rows, and the pool is keyed by their configuration, so a changed set of healthy servers
 gives every worker a fresh pool on its next request. This process's pools are dropped at once.
+
+The healthy servers' tools are then listed and recorded in the tool catalog
+(:func:`.mcp_catalog.discover_tools`): new tools appear unreviewed and changed definitions are
+flagged (and refused by the chat until reviewed) without waiting for somebody's chat turn.
 """
 
 from __future__ import annotations
@@ -59,6 +63,8 @@ class HealthReport:
     failed: int = 0
     skipped: int = 0
     cache_cleared: bool = False
+    tools_recorded: int = 0
+    """Tool catalog rows written (new or changed tools of the healthy servers)."""
     lines: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -68,6 +74,7 @@ class HealthReport:
             "failed": self.failed,
             "skipped": self.skipped,
             "cache_cleared": self.cache_cleared,
+            "tools_recorded": self.tools_recorded,
             "servers": list(self.lines),
         }
 
@@ -83,7 +90,8 @@ def check_mcp_servers(
     """Check every MCP server except the vulnerable ones and store the outcome (sync).
 
     A server whose row cannot be turned into a configuration is marked unhealthy with the reason.
-    A change of status is applied only when :func:`check_health`'s re-checks confirm it.
+    A change of status is applied only when :func:`check_health`'s re-checks confirm it. The
+    tools of the servers that are healthy afterwards are recorded in the tool catalog.
 
     Args:
         servers: check only these primary keys (default: every server).
@@ -105,6 +113,7 @@ def check_mcp_servers(
         queryset = queryset.filter(pk__in=list(servers))
     by_name: dict[str, Any] = {}
     configs = []
+    configs_by_name: dict[str, Any] = {}  # by row name
     for row in queryset:
         if row.status == VULNERABLE:
             report.skipped += 1
@@ -114,7 +123,9 @@ def check_mcp_servers(
         try:
             if taken is not None:
                 raise UserError(f"its engine name is taken by {taken.name!r}: rename one of them")
-            configs.append(server_config(row))  # the policy refuses before anything runs
+            config = server_config(row)  # the policy refuses before anything runs
+            configs.append(config)
+            configs_by_name[row.name] = config
             by_name[row.config_name.casefold()] = row
         except UserError as err:
             report.checked += 1
@@ -149,7 +160,33 @@ def check_mcp_servers(
     if report.changed:
         report.cache_cleared = True
         engine.run(drop_pools(engine), timeout=30)
+    healthy = MCPServer.objects.filter(
+        pk__in=[row.pk for row in by_name.values()], status=MCPServerStatusChoices.HEALTHY
+    ).values_list("name", flat=True)
+    discover = [configs_by_name[name] for name in healthy]
+    if discover:
+        _refresh_catalog(discover, report, engine, startup_timeout=probe_timeout * 2)
     return report
+
+
+def _refresh_catalog(
+    configs: list[Any], report: HealthReport, engine: EngineLoop, *, startup_timeout: float
+) -> None:
+    """Record the tools of the healthy servers in the catalog (a failure is reported, not
+    raised: the statuses are stored already)."""
+    from .mcp_catalog import catalog_snapshot, discover_tools
+
+    try:
+        report.tools_recorded = engine.run(
+            discover_tools(configs, catalog_snapshot(), startup_timeout=startup_timeout),
+            timeout=startup_timeout + 60,
+        )
+    except Exception as err:
+        # The exception may quote a server's answer: only its type is reported.
+        log.warning("Could not refresh the MCP tool catalog: %s", type(err).__name__)
+        report.lines.append(f"tool catalog: not refreshed ({type(err).__name__})")
+        return
+    report.lines.append(f"tool catalog: {report.tools_recorded} new or changed tool(s) recorded")
 
 
 def short_reason(error: str | None) -> str:

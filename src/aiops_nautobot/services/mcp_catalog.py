@@ -3,8 +3,9 @@
 :func:`catalog_snapshot` reads the catalog in the sync half (:func:`.agent_factory.plan_agent`).
 Every time the app's MCP pool lists its servers' tools, :class:`CatalogToolset` records new or
 changed definitions in :class:`~aiops_nautobot.models.MCPTool` (new tools enabled, unreviewed,
-read-only when the server says ``readOnlyHint``) and offers the model only what the catalog
-allows:
+read-only when the server says ``readOnlyHint``). The health check lists the healthy servers'
+tools through the same toolset (:func:`discover_tools`), so the catalog is filled before
+anybody chats. The model is offered only what the catalog allows:
 
 * a disabled tool is not offered at all;
 * a writable tool that nobody reviewed, and any tool whose definition changed after its review
@@ -19,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +38,7 @@ __all__ = [
     "ToolRefused",
     "catalog_snapshot",
     "decide",
+    "discover_tools",
     "record_tools",
     "tool_fingerprint",
 ]
@@ -210,6 +212,8 @@ class CatalogToolset:
     def __init__(self, pool: Any, catalog: Mapping[tuple[str, str], CatalogEntry]) -> None:
         self.pool = pool
         self.catalog = dict(catalog)
+        self.recorded = 0
+        """Catalog rows the last listing wrote (new or changed tools)."""
 
     def __repr__(self) -> str:
         return f"CatalogToolset({self.pool!r})"
@@ -238,9 +242,32 @@ class CatalogToolset:
             decision = decide(found, entry)
             if decision.offered:
                 offered.append(_as_decided(tool, decision))
+        self.recorded = 0
         if changed:
-            await anyio.to_thread.run_sync(_record_in_thread, changed)
+            self.recorded = await anyio.to_thread.run_sync(_record_in_thread, changed)
         return offered
+
+
+async def discover_tools(
+    configs: Sequence[Any],
+    catalog: Mapping[tuple[str, str], CatalogEntry],
+    *,
+    startup_timeout: float = 10.0,
+) -> int:
+    """List the tools of ``configs`` and record them in the catalog; returns the rows written.
+
+    The servers are opened in a short-lived pool made as the chat's are
+    (:func:`.mcp_pools.new_pool`: the app's token store, the outbound URL policy), and listed
+    through :class:`CatalogToolset`, the chat's own path. A server that cannot be opened is
+    left out (the pool logs why). Call on the engine loop; ``catalog`` is
+    :func:`catalog_snapshot`, read in the sync half.
+    """
+    from .mcp_pools import new_pool
+
+    async with new_pool(configs, ping_interval=None, startup_timeout=startup_timeout) as pool:
+        toolset = CatalogToolset(pool, catalog)
+        await toolset.list_tools()
+    return toolset.recorded
 
 
 def _as_decided(tool: Tool, decision: ToolDecision) -> Tool:

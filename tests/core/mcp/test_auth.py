@@ -14,7 +14,7 @@ from pathlib import Path
 
 import anyio
 import pytest
-from tests.mcp_servers.support import FAST, HttpServer, OAuthServer, browser
+from tests.mcp_servers.support import FAST, HttpServer, OAuthServer, browser, rsa_key_pair
 
 from aiops_core.errors import MCPAuthorizationError
 from aiops_core.mcp import FileTokenStore, LoopbackAuthorizer, MCPClientPool, MemoryTokenStore
@@ -170,3 +170,114 @@ async def test_health_checks_use_stored_tokens_and_name_a_missing_sign_in(oauth_
     assert signed.results[0].status == "healthy", signed.results[0].error
     without = await check_health([config], rechecks=0)  # no store: no token to show
     assert without.results[0].error.startswith("authorization required for server 'secure'")
+
+
+# ---------------------------------------------------------------- client-credentials grant
+CLIENT_SECRET = "cc-secret-4711-never-shown"
+
+
+@pytest.fixture
+def machine_server(tmp_path: Path) -> Iterator[tuple[OAuthServer, str]]:
+    """The OAuth server with a secret client ``robot`` and a private-key client ``signer``."""
+    private, public = rsa_key_pair(tmp_path)
+    server = OAuthServer("--client", f"robot={CLIENT_SECRET}", "--key-client", f"signer={public}")
+    server.start()
+    yield server, private
+    server.stop()
+
+
+def machine_config(server: OAuthServer, **oauth) -> object:
+    return server.config(grant="client_credentials", issuer=server.url, **oauth)
+
+
+@pytest.mark.parametrize("method", ["client_secret_basic", "client_secret_post"])
+async def test_client_credentials_with_a_secret_call_tools_unattended(
+    machine_server, method, caplog
+):
+    caplog.set_level(logging.DEBUG)
+    server, _ = machine_server
+    store = MemoryTokenStore()
+    config = machine_config(
+        server, client_id="robot", client_secret=CLIENT_SECRET, token_endpoint_auth_method=method
+    )
+    async with pool(config, token_store=store) as p:  # no authorizer: nobody could sign in
+        assert p.session("secure").healthy, p.status()
+        assert (await p.call_tool("secure", "whoami", {})).content[0].text == "robot"
+    stats = server.stats()
+    assert (stats["client_credentials"], stats["authorizations"], stats["registrations"]) == (
+        1,
+        0,
+        0,
+    )
+    record = await store.get("secure")
+    assert record["tokens"]["access_token"].startswith("at-")
+    assert "refresh_token" not in record["tokens"] or not record["tokens"]["refresh_token"]
+    assert CLIENT_SECRET not in caplog.text + repr(config) + repr(p)
+
+
+async def test_client_credentials_with_a_private_key_jwt(machine_server, caplog):
+    caplog.set_level(logging.DEBUG)
+    server, private = machine_server
+    config = machine_config(server, client_id="signer", private_key=private)
+    async with pool(config, token_store=MemoryTokenStore()) as p:
+        assert p.session("secure").healthy, p.status()
+        assert (await p.call_tool("secure", "whoami", {})).content[0].text == "signer"
+    assert server.stats()["client_credentials"] == 1
+    assert "PRIVATE KEY" not in caplog.text + repr(config)
+
+
+async def test_a_key_the_server_does_not_know_is_refused(machine_server, tmp_path: Path):
+    server, _ = machine_server
+    (tmp_path / "stranger").mkdir()
+    stranger, _ = rsa_key_pair(tmp_path / "stranger")  # not the registered key
+    config = machine_config(server, client_id="signer", private_key=stranger)
+    async with pool(config, token_store=MemoryTokenStore()) as p:
+        (status,) = p.status()
+    assert status.auth_required
+    assert status.last_error.startswith("authorization required for server 'secure'")
+    assert status.last_error.endswith("check its client_id and private_key")
+    assert "BEGIN" not in status.last_error
+    assert (server.stats()["client_credentials"], server.stats()["client_auth_failures"]) == (0, 1)
+
+
+async def test_a_wrong_secret_says_authorization_failed_and_never_shows_the_secret(
+    machine_server, caplog
+):
+    caplog.set_level(logging.DEBUG)
+    server, _ = machine_server
+    wrong = "wrong-secret-0815-never-shown"
+    config = machine_config(server, client_id="robot", client_secret=wrong)
+    async with pool(config, token_store=MemoryTokenStore()) as p:
+        (status,) = p.status()
+        with pytest.raises(MCPAuthorizationError) as caught:
+            await p.call_tool("secure", "whoami", {})
+    assert status.auth_required
+    assert status.last_error.startswith("authorization required for server 'secure'")
+    assert status.last_error.startswith(
+        "authorization required for server 'secure': the authorization server did not grant "
+        "client 'robot' a token ("
+    )
+    assert "invalid_client" in status.last_error  # what the server said
+    assert status.last_error.endswith("check its client_id and client_secret")
+    assert server.stats()["client_auth_failures"] >= 1
+    assert server.stats()["client_credentials"] == 0
+    shown = caplog.text + status.last_error + str(caught.value) + repr(caught.value) + repr(p)
+    assert wrong not in shown
+    assert CLIENT_SECRET not in shown
+
+
+async def test_health_checks_get_their_own_client_credentials_token(machine_server):
+    from aiops_core.mcp import check_health
+
+    server, _ = machine_server
+    good = machine_config(server, client_id="robot", client_secret=CLIENT_SECRET)
+    bad = machine_config(server, name="wrong", client_id="robot", client_secret="nope-0815")
+    summary = await check_health([good, bad], token_store=MemoryTokenStore(), rechecks=0)
+    healthy, refused = summary.results
+    assert (healthy.status, healthy.error) == ("healthy", None)
+    assert refused.status == "unhealthy"
+    assert refused.error.startswith(
+        "authorization required for server 'wrong': the authorization server did not grant "
+        "client 'robot' a token"
+    )
+    assert "nope-0815" not in refused.error

@@ -11,6 +11,7 @@ from tests.mcp_servers.support import (
     eventually,
     require_everything,
     stdio_config,
+    time_config,
 )
 
 from aiops_core.errors import MCPConnectionError, MCPTimeoutError, MCPToolError, UserError
@@ -129,3 +130,20 @@ async def test_a_stdio_config_without_a_command_is_refused_by_the_transport_too(
     with pytest.raises(UserError, match="'local' uses stdio but names no command"):
         async with open_transport(config):
             pass
+
+
+async def test_a_stdio_server_never_closes_the_stderr_it_was_given(monkeypatch):
+    """sys.stderr replaced while the server runs (a test runner's capture, a daemon's redirect):
+    the stream the server was given stays open; it belongs to whoever set it."""
+    import io
+    import sys
+
+    class Stderr(io.StringIO):
+        def fileno(self) -> int:
+            return 2  # a real descriptor: the server's stderr goes there
+
+    given = Stderr()
+    monkeypatch.setattr(sys, "stderr", given)
+    async with open_transport(time_config()):
+        monkeypatch.setattr(sys, "stderr", Stderr())
+    assert not given.closed

@@ -133,7 +133,10 @@ class SecretExfiltrationAttackTest(AttackTestCase):
             self.assertEqual(server.url, legit.url)
             response = self.api_post("mcpserver-health-check", pk=server.pk)
             self.assertEqual(response.json()["status"], "healthy")
-            self.assertEqual(len(legit.carrying(KEY)), 1)  # the operator's server, as before
+            # The operator's server, as before: the health probe, then the catalog's listing.
+            carried = [(r.method, r.path) for r in legit.carrying(KEY)]
+            self.assertEqual(carried[0], ("GET", "/health"))
+            self.assertTrue(set(carried[1:]) <= {("POST", "/mcp"), ("DELETE", "/mcp")}, carried)
         self.assertEqual(self.evil.requests, [])
 
     def test_moving_it_through_the_form_is_refused(self):
