@@ -91,6 +91,13 @@ class ChangeSetAPITest(APITestCase):
         self.assertHttpStatus(response, status.HTTP_404_NOT_FOUND)
         self.assertNotIn("their change", response.content.decode())
 
+    def test_an_id_that_is_not_a_uuid_is_a_404(self):
+        # Found by the OpenAPI fuzz: change sets have no natural key, and Nautobot read "@" as one.
+        for bad in ("@", "a:b", "not-a-uuid"):
+            response = self.client.get(f"{self.list_url}{bad}/", **self.header)
+            self.assertHttpStatus(response, status.HTTP_404_NOT_FOUND)
+            self.assertIn("no change set has the id", response.json()["detail"])
+
     def test_a_view_permission_shows_others_within_its_constraints(self):
         third = get_user_model().objects.create_user(username="third")
         change_set(third, "thread-third", "third change")

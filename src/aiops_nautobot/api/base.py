@@ -4,7 +4,8 @@ Nautobot's viewsets let some refusals of a request value escape as server errors
 OpenAPI fuzz, tests/reliability/test_openapi_fuzz.py):
 
 - an id that is not a UUID in a detail action (``/conversations/x/notes/``): Django's
-  ``ValidationError``; an id with a ``:`` is read as a composite key and can raise ``ValueError``;
+  ``ValidationError``; an id with a ``:`` is read as a composite key and can raise ``ValueError``,
+  and any non-UUID id of a model without a natural key (change sets) ``AttributeError``;
 - a filter the database refuses (``name__re=(``, a NUL character): ``DataError``;
 - ``?exclude_m2m=maybe``: ``ValueError`` from Nautobot's truthy parser;
 - ``?format=csv`` on a write whose body is not CSV: an ``AttributeError`` in the CSV path.
@@ -14,6 +15,7 @@ Each describes the request, so each is answered 400 (or 404 for the id) with wha
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -71,14 +73,28 @@ class ClientErrorsMixin:
             ) from None
 
     def get_object(self) -> Any:
+        lookup = self.kwargs.get(self.lookup_url_kwarg or self.lookup_field)
         try:
             return super().get_object()
-        except ValueError:  # an id that is neither a UUID nor a composite key of this model
+        except (ValueError, AttributeError) as err:
+            # An id that is neither a UUID nor a composite key of this model: ValueError, or
+            # AttributeError from a model without a natural key (Nautobot reads a non-UUID id
+            # as one). An AttributeError with a UUID id is a bug: raised as it is.
+            if isinstance(err, AttributeError) and _is_uuid(lookup):
+                raise
             name = self.queryset.model._meta.verbose_name
-            raise exceptions.NotFound(f"no {name} has the id {self.kwargs.get('pk')!r}") from None
+            raise exceptions.NotFound(f"no {name} has the id {lookup!r}") from None
 
     def handle_exception(self, exc: Exception) -> Any:
         return super().handle_exception(as_client_error(exc) or exc)
+
+
+def _is_uuid(value: Any) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
 
 
 class ModelViewSet(ClientErrorsMixin, NautobotModelViewSet):
