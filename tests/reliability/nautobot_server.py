@@ -61,8 +61,11 @@ MCPTool.objects.create(server=mcp, name="echo", access="read_only")
 """
 
 # Nautobot's documented uWSGI settings, sized for the test (by default 2 processes x 16 threads
-# serve 32 turns at once and the backlog queues the rest). Every response closes its connection (no keep-alive
-# race between a server closing an idle socket and a client reusing it).
+# serve 32 turns at once and the backlog queues the rest). The request buffer is uWSGI's largest:
+# with a smaller one uWSGI drops a long query string without an answer, where a deployment's
+# proxy would answer 414; the fuzz sends such query strings to Nautobot's filters. Every
+# response closes its connection (no keep-alive race between a server closing an idle socket and
+# a client reusing it).
 UWSGI = """
 [uwsgi]
 http-socket = 127.0.0.1:{port}
@@ -73,7 +76,7 @@ enable-threads = true
 lazy-apps = true
 die-on-term = true
 listen = 128
-buffer-size = 8192
+buffer-size = 65535
 disable-logging = true
 """
 
